@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['scripts/**/*.test.ts', 'stack/**/*.test.ts', 'mcp-servers/*/src/**/*.test.ts', 'fixtures/**/*.test.ts'],
+          include: [
+            'scripts/**/*.test.ts',
+            'stack/**/*.test.ts',
+            'mcp-servers/*/src/**/*.test.ts',
+            'fixtures/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', '**/dist/**'],
           environment: 'node',
         },

@@ -30,7 +30,11 @@ function say(line: string): void {
 async function logged(cmd: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   appendFileSync(logFile, `$ ${cmd} ${args.join(' ')}\n`);
   const fd = openSync(logFile, 'a');
-  const p = await $({ nothrow: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } })`${cmd} ${args}`;
+  const p = await $({
+    nothrow: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...env },
+  })`${cmd} ${args}`;
   if (p.exitCode !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` exited ${p.exitCode}; see ${logFile}`);
 }
 
@@ -128,7 +132,9 @@ async function runStep(step: Step): Promise<void> {
           return '(no log)';
         }
       })();
-      throw new Error(`Docker engine not answering after ${step.timeoutMs} ms; last lines of its log:\n  ${tail}`);
+      throw new Error(
+        `Docker engine not answering after ${step.timeoutMs} ms; last lines of its log:\n  ${tail}`,
+      );
     }
   }
 }

@@ -72,7 +72,8 @@ export function planDocker(facts: HostFacts): Plan {
 
   const missing = [
     !engineUp && 'no Docker engine answers',
-    !composeOk && (facts.compose ? `Compose ${facts.compose} is older than v2` : 'no Compose v2 (`docker compose`)'),
+    !composeOk &&
+      (facts.compose ? `Compose ${facts.compose} is older than v2` : 'no Compose v2 (`docker compose`)'),
   ].filter(Boolean) as string[];
   const problem = `${missing.join(' and ')}${facts.engineError ? ` (${facts.engineError})` : ''}`;
   notes.push(problem);
