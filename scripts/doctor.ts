@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm doctor`: is this machine ready? Prints node, pnpm, Docker engine and Compose versions, starts a
+// `pnpm run doctor`: is this machine ready? Prints node, pnpm, Docker engine and Compose versions, starts a
 // probe container (no registry needed), and exits non-zero with the fix when something is missing.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { repoRoot } from './lib/repo-root.ts';
 const PROBE_IMAGE = 'claude-code-telemetry/doctor-probe:1';
 
 if (argv.help || argv.h) {
-  console.log(`Usage: pnpm doctor
+  console.log(`Usage: pnpm run doctor   (plain 'pnpm doctor' is pnpm's own built-in command)
 
 Checks node, pnpm, the Docker engine, Compose v2, and that a container can start
 (a 132-byte probe image is imported once as ${PROBE_IMAGE}). Exits 1 with a fix when one fails.`);
