@@ -135,6 +135,7 @@ async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Pro
     case 'copy': {
       const dest = join(ctx, part.from);
       rmSync(dest, { recursive: true, force: true });
+      mkdirSync(join(dest, '..'), { recursive: true });
       cpSync(join(repoRoot, part.from), dest, { recursive: true, filter: (f) => !/\.test\.ts$/.test(f) });
       return `${part.from}/: copied`;
     }

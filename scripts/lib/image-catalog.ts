@@ -151,7 +151,10 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
           CLAUDE_CODE_VERSION: r('CLAUDE_CODE_VERSION'),
           ZX_VERSION: r('ZX_VERSION'),
         },
-        context: [{ kind: 'copy', from: 'scripts' }],
+        context: [
+          { kind: 'copy', from: 'scripts' },
+          { kind: 'copy', from: 'stack/claude-code/package.json' },
+        ],
       },
     },
   ];

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configComponents, missingComponents, parseManifest, readManifest } from './collector-manifest.ts';
+import { readEnvFile } from './env-file.ts';
+import { repoRoot } from './repo-root.ts';
+
+const manifestFile = join(repoRoot, 'stack/otel-collector/builder-config.yaml');
+const configFile = join(repoRoot, 'stack/otel-collector/config.yaml');
+
+describe('the collector builder manifest', () => {
+  const manifest = readManifest(manifestFile);
+
+  it('has every component the stack config uses', () => {
+    const config = configComponents(readFileSync(configFile, 'utf8'));
+    expect(config.exporters).toEqual(['otlp_grpc', 'prometheus', 'file']);
+    expect(missingComponents(config, manifest)).toEqual([]);
+  });
+
+  it('builds the collector release pinned in stack/versions.env, every module at that release', () => {
+    const version = readEnvFile(join(repoRoot, 'stack/versions.env')).OTELCOL_VERSION;
+    expect(manifest.version).toBe(version);
+    const text = readFileSync(manifestFile, 'utf8');
+    const versions = [...text.matchAll(/gomod: \S+ (v\S+)/g)].map((m) => m[1]);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set([`v${version}`]));
+  });
+
+  it('reports a config component the manifest lacks', () => {
+    const config = configComponents(
+      'receivers: { otlp: {}, zipkin: {} }\nexporters: { "otlp_grpc/x": {}, kafka: {} }\nextensions: { health_check: {} }',
+    );
+    expect(missingComponents(config, manifest)).toEqual(['receivers/zipkin', 'exporters/kafka']);
+  });
+
+  it('parses an empty manifest without inventing modules', () => {
+    expect(parseManifest('dist: { version: 1.0.0 }').modules.receivers).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readEnvFile } from './env-file.ts';
+import { buildOrder, imageCatalog } from './image-catalog.ts';
+import { repoRoot } from './repo-root.ts';
+
+const versions = { ...readEnvFile(join(repoRoot, 'stack/versions.env')), ZX_VERSION: '8.8.5' };
+const catalog = imageCatalog(versions);
+
+describe('stack/versions.env', () => {
+  it('pins every image to an explicit version: no :latest, no missing tag', () => {
+    const refs = Object.entries(versions).filter(([k]) => k.endsWith('_IMAGE'));
+    expect(refs.length).toBeGreaterThanOrEqual(10);
+    for (const [key, ref] of refs) {
+      expect(ref, key).toMatch(/^[a-z0-9./_-]+:[A-Za-z0-9._-]+$/);
+      expect(ref, key).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('tags each image with the version it holds', () => {
+    for (const spec of catalog) {
+      expect(spec.ref.split(':')[1], spec.name).toBe(spec.version);
+      if (spec.official) expect(spec.official.ref, spec.name).toContain(spec.official.version);
+    }
+  });
+
+  it('says where a local build differs from its official image', () => {
+    const prometheus = catalog.find((s) => s.name === 'prometheus');
+    expect(prometheus?.version).not.toBe(prometheus?.official?.version);
+    expect(prometheus?.differs).toContain('older major');
+    expect(catalog.find((s) => s.name === 'jaeger')?.differs).toContain('no UI assets');
+  });
+});
+
+describe('buildOrder', () => {
+  it('builds bases before the images on top of them', () => {
+    const names = buildOrder(catalog).map((s) => s.name);
+    expect(names.indexOf('debian')).toBeLessThan(names.indexOf('node'));
+    expect(names.indexOf('node')).toBeLessThan(names.indexOf('claude-code'));
+    expect(new Set(names).size).toBe(catalog.length);
+  });
+
+  it('--only brings in what the image needs', () => {
+    expect(buildOrder(catalog, ['claude-code']).map((s) => s.name)).toEqual([
+      'debian',
+      'node',
+      'claude-code',
+    ]);
+    expect(buildOrder(catalog, ['jaeger']).map((s) => s.name)).toEqual(['jaeger']);
+  });
+
+  it('names an unknown image and the known ones', () => {
+    expect(() => buildOrder(catalog, ['grafna'])).toThrow(
+      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, node, claude-code)',
+    );
+  });
+
+  it('refuses a dependency cycle', () => {
+    const a = { ...catalog[0], name: 'a', dependsOn: ['b'] } as (typeof catalog)[0];
+    const b = { ...catalog[0], name: 'b', dependsOn: ['a'] } as (typeof catalog)[0];
+    expect(() => buildOrder([a, b])).toThrow('image dependency cycle: a -> b -> a');
+  });
+});
