@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['specs/**/*.spec.ts'],
+          globalSetup: ['specs/global-setup.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 900_000,

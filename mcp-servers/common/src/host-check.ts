@@ -1,0 +1,34 @@
+// DNS-rebinding protection for the HTTP transport: the Host header must name an allowed host (a page on another
+// origin that rebinds its name to our address still sends its own name), and an Origin header, when a browser
+// sends one, must be allowed too. Non-browser clients (Claude Code) send no Origin.
+
+export type HostCheck = { ok: true } | { ok: false; status: 403; error: string };
+
+/** `example:8080` -> `example`, `[::1]:80` -> `::1`, lower-cased. */
+export function hostName(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const colon = h.lastIndexOf(':');
+  return colon > 0 && /^\d+$/.test(h.slice(colon + 1)) ? h.slice(0, colon) : h;
+}
+
+export function checkHostAndOrigin(
+  host: string | undefined,
+  origin: string | undefined,
+  allowedHosts: string[],
+  allowedOrigins: string[],
+): HostCheck {
+  if (!host) return { ok: false, status: 403, error: 'missing Host header' };
+  const name = hostName(host);
+  if (!allowedHosts.map((h) => h.toLowerCase()).includes(name)) {
+    return {
+      ok: false,
+      status: 403,
+      error: `Host ${name} is not allowed (allowed: ${allowedHosts.join(', ')})`,
+    };
+  }
+  if (origin !== undefined && !allowedOrigins.includes(origin.toLowerCase().replace(/\/$/, ''))) {
+    return { ok: false, status: 403, error: `Origin ${origin} is not allowed` };
+  }
+  return { ok: true };
+}

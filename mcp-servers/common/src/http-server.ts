@@ -1,0 +1,136 @@
+// Streamable HTTP for an MCP server (stateless: one MCP server instance per request, so each call knows the
+// Claude Code session it belongs to from its headers). Routes:
+//   GET  /health  liveness for compose healthchecks (no auth, no data)
+//   POST /mcp     MCP over Streamable HTTP: Host/Origin check (DNS rebinding), then bearer token
+// Logs go to stderr only.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { checkBearer } from './auth.ts';
+import { checkHostAndOrigin } from './host-check.ts';
+import type { CallContext } from './instrument.ts';
+
+/** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
+export const SESSION_HEADER = 'x-claude-code-session-id';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface HttpServerOptions {
+  name: string;
+  version: string;
+  host: string;
+  port: number;
+  token: string;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  createMcpServer: (ctx: CallContext) => McpServer;
+  log: (line: string) => void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function jsonRpcError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, headers);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw Object.assign(new Error(`request body over ${MAX_BODY_BYTES} bytes`), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw Object.assign(new Error('request body is not valid JSON'), { status: 400 });
+  }
+}
+
+export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttpServer> {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok', name: o.name, version: o.version });
+      return;
+    }
+    if (path !== '/mcp') {
+      sendJson(res, 404, {
+        error: `no route ${req.method} ${path}: MCP is served at POST /mcp, liveness at GET /health`,
+      });
+      return;
+    }
+    const host = checkHostAndOrigin(req.headers.host, req.headers.origin, o.allowedHosts, o.allowedOrigins);
+    if (!host.ok) {
+      o.log(`refused ${req.method} /mcp: ${host.error}`);
+      jsonRpcError(res, host.status, host.error);
+      return;
+    }
+    const auth = checkBearer(req.headers.authorization, o.token);
+    if (!auth.ok) {
+      o.log(`refused ${req.method} /mcp: ${auth.error}`);
+      jsonRpcError(res, auth.status, auth.error, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (req.method !== 'POST') {
+      jsonRpcError(res, 405, `${req.method} /mcp is not supported: this server is stateless, use POST`, {
+        allow: 'POST',
+      });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      jsonRpcError(res, (err as { status?: number }).status ?? 400, (err as Error).message);
+      return;
+    }
+    const header = req.headers[SESSION_HEADER];
+    const sessionId = typeof header === 'string' && SESSION_ID.test(header) ? header : undefined;
+    if (header !== undefined && !sessionId) o.log(`ignored malformed ${SESSION_HEADER} header`);
+    const mcp = o.createMcpServer({ transport: 'http', sessionId });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on('close', () => {
+      void transport.close();
+      void mcp.close();
+    });
+    try {
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } catch (err) {
+      o.log(`error handling /mcp: ${(err as Error).message}`);
+      if (!res.headersSent) jsonRpcError(res, 500, 'internal server error');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shownHost}:${addr.port}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,115 @@
+// What both servers' index.ts share: argv and environment into options, logging to stderr, the transport
+// chosen, the process kept alive until a signal, telemetry flushed on the way out.
+import { parseArgs } from 'node:util';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { validateToken } from './auth.ts';
+import { startHttpServer } from './http-server.ts';
+import type { CallContext } from './instrument.ts';
+import type { Telemetry } from './telemetry.ts';
+
+export interface CommonArgs {
+  transport: 'stdio' | 'http';
+  host: string;
+  port: number;
+}
+
+export const COMMON_HELP = `Transport:
+  --transport stdio|http   stdio (default; for a local Claude Code) or Streamable HTTP (containers)
+  --host ADDR              HTTP: address to bind (default 127.0.0.1; 0.0.0.0 in a container)
+  --port N                 HTTP: port (default 8080)
+Environment:
+  MCP_AUTH_TOKEN           HTTP: bearer token clients must send (required, 32+ characters)
+  MCP_ALLOWED_HOSTS        HTTP: Host names accepted (comma-separated; default localhost,127.0.0.1,::1)
+  MCP_ALLOWED_ORIGINS      HTTP: browser Origins accepted (comma-separated; default none)
+  CLAUDE_CODE_SESSION_ID   stdio: the Claude Code session id put on spans (HTTP takes it from a header)
+  OTEL_EXPORTER_OTLP_ENDPOINT  where spans and metrics go (OTLP/HTTP), e.g. http://otel-collector:4318`;
+
+/** Splits argv into the common transport options and the server's own (returned untouched). */
+export function parseCommonArgs(argv: string[]): { common: CommonArgs; rest: string[]; help: boolean } {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    tokens: true,
+    options: {
+      transport: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const transport = (values.transport as string | undefined) ?? 'stdio';
+  if (transport !== 'stdio' && transport !== 'http')
+    throw new Error(`--transport must be stdio or http, not ${transport}`);
+  const port = Number(values.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0-65535, not ${values.port}`);
+  const own = new Set(['transport', 'host', 'port', 'help', 'h']);
+  const rest: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind === 'option' && !own.has(t.name))
+      rest.push(t.rawName, ...(t.value !== undefined ? [t.value] : []));
+    if (t.kind === 'positional') rest.push(t.value);
+  }
+  return {
+    common: { transport, host: (values.host as string | undefined) ?? '127.0.0.1', port },
+    rest,
+    help: Boolean(values.help),
+  };
+}
+
+export function log(name: string): (line: string) => void {
+  return (line) => process.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`);
+}
+
+const list = (s: string | undefined, fallback: string[]) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim().toLowerCase())
+        .filter(Boolean)
+    : fallback;
+
+export async function serve(o: {
+  name: string;
+  version: string;
+  common: CommonArgs;
+  telemetry: Telemetry;
+  createMcpServer: (ctx: CallContext) => McpServer;
+  env?: NodeJS.ProcessEnv;
+}): Promise<void> {
+  const env = o.env ?? process.env;
+  const say = log(o.name);
+  const stop = async (signal: string) => {
+    say(`${signal}: flushing telemetry and exiting`);
+    await o.telemetry.shutdown().catch(() => {});
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  if (o.common.transport === 'stdio') {
+    const server = o.createMcpServer({
+      transport: 'stdio',
+      sessionId: env.CLAUDE_CODE_SESSION_ID || undefined,
+    });
+    await server.connect(new StdioServerTransport());
+    say(`serving MCP over stdio; telemetry: ${o.telemetry.destination}`);
+    process.stdin.once('end', () => void stop('stdin closed'));
+    return;
+  }
+  const running = await startHttpServer({
+    name: o.name,
+    version: o.version,
+    host: o.common.host,
+    port: o.common.port,
+    token: validateToken(env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN'),
+    allowedHosts: list(env.MCP_ALLOWED_HOSTS, ['localhost', '127.0.0.1', '::1']),
+    allowedOrigins: list(env.MCP_ALLOWED_ORIGINS, []),
+    createMcpServer: o.createMcpServer,
+    log: say,
+  });
+  say(
+    `serving MCP at ${running.url}/mcp (health: ${running.url}/health); telemetry: ${o.telemetry.destination}`,
+  );
+}

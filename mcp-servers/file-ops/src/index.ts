@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// mcp-file-ops: argv and environment, then the transport. Tools: server.ts; logic: lib.ts; sandbox: path-rules.ts.
+import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
+import { COMMON_HELP, log, parseCommonArgs, serve } from '@claude-code-telemetry/mcp-common/server-cli';
+import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
+import { DEFAULT_LIMITS } from './lib.ts';
+import { createSandbox } from './path-rules.ts';
+import { createFileOpsServer, NAME, VERSION } from './server.ts';
+
+const HELP = `Usage: mcp-file-ops [--root DIR ...] [transport options]
+
+File operations confined to the root folders (default: FILE_OPS_ROOTS, comma-separated, or the current folder).
+  --root DIR         an allowed root (repeatable); relative paths start at the first
+Environment: FILE_OPS_MAX_READ_BYTES, FILE_OPS_MAX_WRITE_BYTES (default ${DEFAULT_LIMITS.maxReadBytes})
+${COMMON_HELP}`;
+
+async function main() {
+  const { common, rest, help } = parseCommonArgs(process.argv.slice(2));
+  if (help) {
+    process.stderr.write(`${HELP}\n`);
+    return;
+  }
+  const roots: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--root' && rest[i + 1]) roots.push(rest[++i] as string);
+    else if (rest[i]?.startsWith('--root=')) roots.push((rest[i] as string).slice(7));
+    else throw new Error(`unknown argument ${rest[i]} (see --help)`);
+  }
+  if (roots.length === 0)
+    roots.push(...(process.env.FILE_OPS_ROOTS?.split(',').filter(Boolean) ?? [process.cwd()]));
+  const limit = (name: string, fallback: number) => {
+    const v = Number(process.env[name] ?? fallback);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+    return v;
+  };
+  const ops = {
+    sandbox: await createSandbox(roots),
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxReadBytes: limit('FILE_OPS_MAX_READ_BYTES', DEFAULT_LIMITS.maxReadBytes),
+      maxWriteBytes: limit('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
+    },
+  };
+  const telemetry = createTelemetry({ serviceName: `mcp-${NAME}`, serviceVersion: VERSION });
+  const metrics = toolMetrics(telemetry);
+  log(NAME)(`roots: ${ops.sandbox.roots.join(', ')}`);
+  await serve({
+    name: NAME,
+    version: VERSION,
+    common,
+    telemetry,
+    createMcpServer: (ctx) => createFileOpsServer(ops, telemetry, metrics, ctx),
+  });
+}
+
+main().catch((err: unknown) => {
+  log(NAME)(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+// The sandbox: every path a tool touches is resolved here against the configured roots, and refused with the
+// rule it breaks. Checks the lexical path (.., absolute paths, sibling prefixes, null bytes) AND the real path on
+// disk (symlinks), including for paths that do not exist yet, through their nearest existing ancestor.
+import { lstat, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+export type PathRule =
+  | 'empty-path'
+  | 'null-byte'
+  | 'control-character'
+  | 'outside-roots'
+  | 'symlink-escape'
+  | 'not-found'
+  | 'root-itself';
+
+export class PathRuleError extends Error {
+  readonly rule: PathRule;
+  constructor(rule: PathRule, message: string) {
+    super(message);
+    this.rule = rule;
+    this.name = 'PathRuleError';
+  }
+}
+
+export interface Sandbox {
+  /** Real paths of the roots, no trailing separator. The first is where relative paths start. */
+  roots: string[];
+}
+
+/** Resolves each root to its real path; a root that does not exist or is not a directory is a startup error. */
+export async function createSandbox(roots: string[]): Promise<Sandbox> {
+  if (roots.length === 0) throw new Error('no root directory configured: pass at least one (--root DIR)');
+  const real: string[] = [];
+  for (const root of roots) {
+    const abs = resolve(root);
+    const st = await lstat(abs).catch(() => null);
+    if (!st) throw new Error(`root directory ${abs} does not exist`);
+    const rp = await realpath(abs);
+    if (!(await lstat(rp)).isDirectory()) throw new Error(`root ${abs} is not a directory`);
+    real.push(rp);
+  }
+  return { roots: real };
+}
+
+/** True when `path` is `root` or inside it. A sibling such as /workspace-evil is NOT inside /workspace. */
+export function isWithin(root: string, path: string): boolean {
+  if (path === root) return true;
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+}
+
+function rootOf(sandbox: Sandbox, path: string): string | undefined {
+  return sandbox.roots.find((root) => isWithin(root, path));
+}
+
+/** The lexical checks, without touching the disk. Returns the absolute, normalized path. */
+export function lexicalResolve(sandbox: Sandbox, input: string): string {
+  if (typeof input !== 'string' || input.trim() === '')
+    throw new PathRuleError('empty-path', 'path is empty');
+  if (input.includes('\0')) throw new PathRuleError('null-byte', 'path contains a null byte');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0001-\u001f\u007f]/.test(input)) {
+    throw new PathRuleError('control-character', 'path contains a control character');
+  }
+  const base = sandbox.roots[0] as string;
+  const abs = resolve(isAbsolute(input) ? input : join(base, input));
+  if (!rootOf(sandbox, abs)) {
+    throw new PathRuleError(
+      'outside-roots',
+      `${input} is outside the allowed roots (${sandbox.roots.join(', ')})`,
+    );
+  }
+  return abs;
+}
+
+export interface ResolveOptions {
+  /** The path must exist (reads). Otherwise its nearest existing ancestor is checked (writes, mkdir). */
+  mustExist: boolean;
+  /** Refuse the root directory itself (e.g. as a file to write over). */
+  allowRoot?: boolean;
+}
+
+/**
+ * Resolves a path given by a client to a real path inside the sandbox, or throws a PathRuleError naming the rule.
+ * For an existing path, its real path (all symlinks followed) must be inside a root. For a path that does not
+ * exist yet, the real path of its nearest existing ancestor must be inside a root, and the rest is appended.
+ */
+export async function resolveInSandbox(
+  sandbox: Sandbox,
+  input: string,
+  opts: ResolveOptions,
+): Promise<string> {
+  const abs = lexicalResolve(sandbox, input);
+  if (!opts.allowRoot && sandbox.roots.includes(abs)) {
+    throw new PathRuleError('root-itself', `${input} is a root directory itself`);
+  }
+  let existing = abs;
+  const missing: string[] = [];
+  for (;;) {
+    const st = await lstat(existing).catch(() => null);
+    if (st) break;
+    const parent = resolve(existing, '..');
+    if (parent === existing) throw new PathRuleError('not-found', `${input}: no existing ancestor`);
+    missing.unshift(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+    existing = parent;
+  }
+  const real = await realpath(existing).catch(() => null);
+  if (real === null) {
+    // A dangling symlink: where it points is not inside anything we can vouch for.
+    throw new PathRuleError('symlink-escape', `${input} is a symlink to a path that does not exist`);
+  }
+  if (!rootOf(sandbox, real)) {
+    throw new PathRuleError(
+      'symlink-escape',
+      `${input} resolves through a symlink to outside the allowed roots`,
+    );
+  }
+  // Only now, with the existing part known to be inside, may we say that the rest does not exist.
+  if (opts.mustExist && missing.length) throw new PathRuleError('not-found', `${input} does not exist`);
+  return missing.length ? join(real, ...missing) : real;
+}
