@@ -36,7 +36,11 @@ export function openDatabase(file: string): { db: Database.Database; created: bo
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  if (created) db.transaction(() => SEED.forEach((sql) => db.exec(sql)))();
+  if (created) {
+    db.transaction(() => {
+      for (const sql of SEED) db.exec(sql);
+    })();
+  }
   return { db, created };
 }
 
