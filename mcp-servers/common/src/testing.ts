@@ -1,0 +1,138 @@
+// For tests: start a server's index.ts as a child process on HTTP (port 0) and learn its URL from its log.
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface SpawnedServer {
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export async function spawnHttpServer(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 15_000,
+) {
+  const child = spawn(process.execPath, [entry, '--transport', 'http', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${entry} not serving after ${timeoutMs} ms:\n${err}`)),
+      timeoutMs,
+    );
+    const onData = () => {
+      const m = /serving MCP at (http:\/\/\S+)\/mcp/.exec(err);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited ${code} before serving:\n${err}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stderr: () => err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  } satisfies SpawnedServer;
+}
+
+/** An OTLP/HTTP JSON receiver on 127.0.0.1 that keeps what it is sent, to check spans leave the process. */
+export async function otlpSink() {
+  const { createServer } = await import('node:http');
+  const bodies: { path: string; body: unknown }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        bodies.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      } catch {
+        bodies.push({ path: req.url ?? '', body: null });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    /** Spans received: name and attributes flattened to plain values. */
+    spans(): { name: string; attributes: Record<string, unknown> }[] {
+      type AnyValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
+      type OtlpSpan = { name: string; attributes?: { key: string; value: AnyValue }[] };
+      return bodies
+        .filter((b) => b.path === '/v1/traces')
+        .flatMap((b) =>
+          (
+            (b.body as { resourceSpans?: { scopeSpans?: { spans?: OtlpSpan[] }[] }[] })?.resourceSpans ?? []
+          ).flatMap((rs) => (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? [])),
+        )
+        .map((s) => ({
+          name: s.name,
+          attributes: Object.fromEntries(
+            (s.attributes ?? []).map((a) => [
+              a.key,
+              a.value.stringValue ?? a.value.intValue ?? a.value.boolValue ?? a.value.doubleValue,
+            ]),
+          ),
+        }));
+    },
+    metricNames(): string[] {
+      type M = { resourceMetrics?: { scopeMetrics?: { metrics?: { name: string }[] }[] }[] };
+      return bodies
+        .filter((b) => b.path === '/v1/metrics')
+        .flatMap((b) =>
+          ((b.body as M)?.resourceMetrics ?? []).flatMap((rm) =>
+            (rm.scopeMetrics ?? []).flatMap((sm) => sm.metrics ?? []),
+          ),
+        )
+        .map((m) => m.name);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A raw HTTP request, so a test can send the headers fetch forbids (Host). */
+export async function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** The JSON-RPC body of an `initialize` request, for raw HTTP tests. */
+export const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});

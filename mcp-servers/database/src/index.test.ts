@@ -1,0 +1,142 @@
+// The database server as shipped (index.ts in a child process): stdio and Streamable HTTP with the SDK client
+// and the official MCP Inspector CLI, the write tool's opt-in through the environment, and OTLP spans.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INITIALIZE, otlpSink, rawRequest, spawnHttpServer } from '@claude-code-telemetry/mcp-common/testing';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+
+const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const token = 'z'.repeat(40);
+const dbFile = () => join(mkdtempSync(join(tmpdir(), 'mcp-db-cli-')), 'demo.sqlite');
+
+function inspector(args: string[]) {
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/mcp-inspector'), ['--cli', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, MCP_CATALOG_PATH: join(mkdtempSync(join(tmpdir(), 'inspector-')), 'mcp.json') },
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('database server over stdio', () => {
+  it('creates the demo database and answers the SDK client', async () => {
+    const client = new Client({ name: 'test', version: '1' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [entry, '--db', dbFile()],
+        stderr: 'pipe',
+      }),
+    );
+    const r = (await client.callTool({
+      name: 'query',
+      arguments: { sql: 'SELECT count(*) AS n FROM customers' },
+    })) as CallToolResult;
+    expect(r.structuredContent).toMatchObject({ rows: [{ n: 3 }] });
+    await client.close();
+  });
+
+  it('the official MCP Inspector (CLI) lists and calls the tools; writes only when enabled', () => {
+    const file = dbFile();
+    const list = inspector(['node', entry, '--db', file, '--method', 'tools/list']);
+    expect(list.status, list.err).toBe(0);
+    expect((JSON.parse(list.out) as { tools: { name: string }[] }).tools.map((t) => t.name).sort()).toEqual([
+      'describe_table',
+      'list_tables',
+      'query',
+    ]);
+    const call = inspector([
+      'node',
+      entry,
+      '--db',
+      file,
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'describe_table',
+      '--tool-arg',
+      'table=customers',
+    ]);
+    expect(call.status, call.err).toBe(0);
+    expect(JSON.parse(call.out)).toMatchObject({ structuredContent: { table: 'customers' } });
+    const writable = inspector([
+      '-e',
+      'DATABASE_ALLOW_WRITES=1',
+      'node',
+      entry,
+      '--db',
+      file,
+      '--method',
+      'tools/list',
+    ]);
+    expect(writable.status, writable.err).toBe(0);
+    expect((JSON.parse(writable.out) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain(
+      'execute',
+    );
+  });
+});
+
+describe('database server over Streamable HTTP', () => {
+  it('needs the token, serves the SDK client and the Inspector, and exports spans with the session id', async () => {
+    const sink = await otlpSink();
+    const server = await spawnHttpServer(entry, ['--db', dbFile()], {
+      MCP_AUTH_TOKEN: token,
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    try {
+      const noToken = await rawRequest(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: INITIALIZE,
+      });
+      expect(noToken.status).toBe(401);
+      const client = new Client({ name: 'test', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: {
+            headers: { authorization: `Bearer ${token}`, 'x-claude-code-session-id': 'sess-db-http' },
+          },
+        }),
+      );
+      const r = (await client.callTool({
+        name: 'query',
+        arguments: { sql: 'DELETE FROM orders' },
+      })) as CallToolResult;
+      expect(r.isError).toBe(true);
+      await client.close();
+      const list = inspector([
+        `${server.url}/mcp`,
+        '--transport',
+        'http',
+        '--header',
+        `Authorization: Bearer ${token}`,
+        '--method',
+        'tools/list',
+      ]);
+      expect(list.status, list.err).toBe(0);
+      const deadline = Date.now() + 10_000;
+      while (
+        !sink.spans().some((s) => s.attributes['session.id'] === 'sess-db-http') &&
+        Date.now() < deadline
+      ) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(sink.spans().find((s) => s.attributes['session.id'] === 'sess-db-http')).toMatchObject({
+        name: 'tools/call query',
+        attributes: { 'error.type': 'write-refused', 'mcp.tool.outcome': 'refused' },
+      });
+    } finally {
+      await server.stop();
+      await sink.close();
+    }
+  });
+});
