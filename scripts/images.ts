@@ -78,6 +78,14 @@ async function cached(ctx: string, output: string, inputs: (string | Buffer)[], 
   return 'built';
 }
 
+/** node-gyp must build native addons (better-sqlite3) against this Node's own headers, not a user npmrc's. */
+function nativeAddonEnv(): NodeJS.ProcessEnv {
+  const home = join(process.execPath, '..', '..');
+  return existsSync(join(home, 'include', 'node', 'node.h'))
+    ? { ...process.env, npm_config_nodedir: home }
+    : { ...process.env };
+}
+
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
 
 async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Promise<string> {
@@ -131,6 +139,26 @@ async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Pro
         },
       );
       return `${part.output} (${go}): ${result}`;
+    }
+    case 'workspace-package': {
+      const app = join(ctx, 'app');
+      rmSync(app, { recursive: true, force: true });
+      mkdirSync(join(app, 'mcp-servers'), { recursive: true });
+      for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'])
+        cpSync(join(repoRoot, f), join(app, f));
+      for (const dir of part.dirs) {
+        cpSync(join(repoRoot, dir), join(app, dir), {
+          recursive: true,
+          filter: (f) => !/(^|\/)node_modules(\/|$)|\.test\.ts$|\/test-[^/]*\.ts$|\/testing\.ts$/.test(f),
+        });
+      }
+      // The lockfile pins every version; --prod leaves test tools out; the filter keeps this package's closure.
+      await $({
+        quiet: true,
+        cwd: app,
+        env: nativeAddonEnv(),
+      })`pnpm install --frozen-lockfile --prod --filter ${`${part.name}...`}`;
+      return `${part.name}: staged with production dependencies`;
     }
     case 'copy': {
       const dest = join(ctx, part.from);
@@ -265,6 +293,8 @@ function writeImagesEnv(versions: Record<string, string>, catalog: ImageSpec[], 
         GRAFANA_IMAGE: versions.GRAFANA_OFFICIAL_IMAGE ?? '',
         NODE_IMAGE: pick('node'),
         CLAUDE_CODE_IMAGE: pick('claude-code'),
+        MCP_FILE_OPS_IMAGE: pick('mcp-file-ops'),
+        MCP_DATABASE_IMAGE: pick('mcp-database'),
       },
       [
         `Written by \`pnpm stack:images\` (${mode} mode): the image each service runs. Do not edit; not committed.`,

@@ -161,6 +161,42 @@ describe('claude-code image', () => {
   });
 });
 
+describe.each([
+  ['mcp-file-ops', 'MCP_FILE_OPS_IMAGE', 'read_file'],
+  ['mcp-database', 'MCP_DATABASE_IMAGE', 'query'],
+])('%s image', (name, key, tool) => {
+  let server: StartedContainer;
+  const token = `image-spec-${'t'.repeat(40)}`;
+  beforeAll(async () => {
+    server = await startContainer({ image: image(key), ports: [8080], env: { MCP_AUTH_TOKEN: token } });
+  });
+  afterAll(() => server?.remove());
+
+  it('answers its health check, as the non-root user node', async () => {
+    const res = await waitFor(`${name} /health not answering 200`, () => httpOk(server.url(8080, '/health')));
+    expect(await res.json()).toMatchObject({ status: 'ok', name: name.replace('mcp-', '') });
+    expect((await server.exec(['id', '-un'])).stdout.trim()).toBe('node');
+  });
+
+  it('serves MCP over Streamable HTTP with the bearer token, and refuses without it', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const refused = await fetch(server.url(8080, '/mcp'), { method: 'POST', headers, body });
+    expect(refused.status).toBe(401);
+    const listed = await fetch(server.url(8080, '/mcp'), {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${token}` },
+      body,
+    });
+    expect(listed.status).toBe(200);
+    const tools = ((await listed.json()) as { result: { tools: { name: string }[] } }).result.tools.map(
+      (t) => t.name,
+    );
+    expect(tools).toContain(tool);
+    expect(await server.logs()).not.toContain(token);
+  });
+});
+
 describe('grafana image', () => {
   it('is the official image, when one could be pulled', async (ctx) => {
     const ref = image('GRAFANA_OFFICIAL_IMAGE');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readEnvFile } from './env-file.ts';
@@ -32,6 +33,17 @@ describe('stack/versions.env', () => {
   });
 });
 
+describe('MCP server images', () => {
+  it('are tagged with their package.json versions', () => {
+    for (const server of ['file-ops', 'database']) {
+      const pkg = JSON.parse(readFileSync(join(repoRoot, `mcp-servers/${server}/package.json`), 'utf8')) as {
+        version: string;
+      };
+      expect(catalog.find((s) => s.name === `mcp-${server}`)?.version, server).toBe(pkg.version);
+    }
+  });
+});
+
 describe('buildOrder', () => {
   it('builds bases before the images on top of them', () => {
     const names = buildOrder(catalog).map((s) => s.name);
@@ -51,7 +63,7 @@ describe('buildOrder', () => {
 
   it('names an unknown image and the known ones', () => {
     expect(() => buildOrder(catalog, ['grafna'])).toThrow(
-      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, node, claude-code)',
+      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, node, claude-code, mcp-file-ops, mcp-database)',
     );
   });
 

@@ -10,7 +10,12 @@ export type ContextPart =
   /** `go build` a package of the Go module in DIR into OUTPUT (static, trimmed). */
   | { kind: 'go-build'; dir: string; pkg: string; output: string; ldflags: string }
   /** Copy a folder of the repository into the build context. */
-  | { kind: 'copy'; from: string };
+  | { kind: 'copy'; from: string }
+  /**
+   * Stage a workspace package into `app/` with the workspace layout (so workspace links stay outside
+   * node_modules and Node runs the .ts sources), its production dependencies installed from the lockfile.
+   */
+  | { kind: 'workspace-package'; name: string; dirs: string[] };
 
 export type Recipe =
   | { kind: 'debootstrap'; suite: string; include: string[] }
@@ -157,7 +162,32 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         ],
       },
     },
+    mcpServer(v, 'file-ops', 'MCP_FILE_OPS_IMAGE'),
+    mcpServer(v, 'database', 'MCP_DATABASE_IMAGE'),
   ];
+}
+
+function mcpServer(v: Record<string, string>, server: 'file-ops' | 'database', refKey: string): ImageSpec {
+  const ref = required(v, refKey);
+  return {
+    name: `mcp-${server}`,
+    ref,
+    component: `MCP server ${server}`,
+    version: ref.split(':')[1] ?? '',
+    dependsOn: ['node'],
+    recipe: {
+      kind: 'dockerfile',
+      dockerfile: 'stack/mcp-servers/Dockerfile',
+      args: { NODE_IMAGE: required(v, 'NODE_LOCAL_IMAGE'), SERVER: server, VERSION: ref.split(':')[1] ?? '' },
+      context: [
+        {
+          kind: 'workspace-package',
+          name: `@claude-code-telemetry/mcp-${server}`,
+          dirs: ['mcp-servers/common', `mcp-servers/${server}`],
+        },
+      ],
+    },
+  };
 }
 
 /** The images to build for `--only NAME` (with what it depends on), or all, in dependency order. */
