@@ -10,7 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: [
             'scripts/**/*.test.ts',
-            'stack/**/*.test.ts',
+            'stack/**/src/**/*.test.ts',
+            'stack/*.test.ts',
             'mcp-servers/*/src/**/*.test.ts',
             'fixtures/**/*.test.ts',
           ],

@@ -1,0 +1,130 @@
+// A session script: what the scripted Messages API answers, turn by turn, for one Claude Code session.
+// The same file tells the specs what the sinks must hold (tokens, model calls, tool calls): one source of truth.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+
+const usage = z
+  .object({
+    input_tokens: z.number().int().nonnegative().describe('Input tokens of this model call'),
+    output_tokens: z.number().int().nonnegative().describe('Output tokens of this model call'),
+    cache_read_input_tokens: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Tokens read from the prompt cache'),
+    cache_creation_input_tokens: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Tokens written to the prompt cache'),
+  })
+  .strict();
+
+const textBlock = z.object({ type: z.literal('text'), text: z.string().min(1) }).strict();
+const toolUseBlock = z
+  .object({
+    type: z.literal('tool_use'),
+    name: z.string().min(1).describe('Built-in tool (Write, Edit, Read, Bash) or mcp__SERVER__TOOL'),
+    input: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+const replyTurn = z
+  .object({
+    content: z.array(z.discriminatedUnion('type', [textBlock, toolUseBlock])).min(1),
+    usage,
+    stop_reason: z.enum(['end_turn', 'tool_use', 'max_tokens', 'stop_sequence']).optional(),
+    delay_ms: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(60_000)
+      .optional()
+      .describe('Wait before the first byte (latency)'),
+  })
+  .strict();
+
+export const API_ERRORS = {
+  401: { type: 'authentication_error', message: 'invalid x-api-key' },
+  429: {
+    type: 'rate_limit_error',
+    message: 'Number of request tokens has exceeded your per-minute rate limit',
+  },
+  500: { type: 'api_error', message: 'Internal server error' },
+  529: { type: 'overloaded_error', message: 'Overloaded' },
+} as const;
+
+const errorTurn = z
+  .object({
+    error: z
+      .object({
+        status: z.union([z.literal(401), z.literal(429), z.literal(500), z.literal(529)]),
+        message: z.string().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const sessionScriptSchema = z
+  .object({
+    description: z.string().min(1),
+    prompt: z.string().min(1).describe('The prompt `pnpm session --script` sends'),
+    model: z.string().min(1).default('claude-sonnet-4-5-20250929'),
+    turns: z.array(z.union([replyTurn, errorTurn])).min(1),
+  })
+  .strict();
+
+export type SessionScript = z.infer<typeof sessionScriptSchema> & { name: string };
+export type Turn = SessionScript['turns'][number];
+export type ReplyTurn = z.infer<typeof replyTurn>;
+
+export function isErrorTurn(turn: Turn): turn is z.infer<typeof errorTurn> {
+  return 'error' in turn;
+}
+
+export function stopReason(turn: ReplyTurn): string {
+  return turn.stop_reason ?? (turn.content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
+}
+
+/** Parses a script, or throws an error naming the file and each problem's path. */
+export function parseSessionScript(name: string, text: string): SessionScript {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`session script ${name}: not JSON: ${(err as Error).message}`);
+  }
+  const parsed = sessionScriptSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new Error(`session script ${name} is malformed: ${problems}`);
+  }
+  return { name, ...parsed.data };
+}
+
+export interface LoadedScripts {
+  scripts: Map<string, SessionScript>;
+  /** Scripts that failed to load, with the reason: served as clear errors, never silently skipped. */
+  invalid: Map<string, string>;
+}
+
+export function loadSessionScripts(dir: string): LoadedScripts {
+  const scripts = new Map<string, SessionScript>();
+  const invalid = new Map<string, string>();
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    const name = basename(file, '.json');
+    try {
+      scripts.set(name, parseSessionScript(name, readFileSync(join(dir, file), 'utf8')));
+    } catch (err) {
+      invalid.set(name, (err as Error).message);
+    }
+  }
+  return { scripts, invalid };
+}
