@@ -146,6 +146,7 @@ async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Pro
       mkdirSync(join(app, 'mcp-servers'), { recursive: true });
       for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'])
         cpSync(join(repoRoot, f), join(app, f));
+      mkdirSync(join(app, 'stack'), { recursive: true });
       for (const dir of part.dirs) {
         cpSync(join(repoRoot, dir), join(app, dir), {
           recursive: true,
@@ -295,6 +296,7 @@ function writeImagesEnv(versions: Record<string, string>, catalog: ImageSpec[], 
         CLAUDE_CODE_IMAGE: pick('claude-code'),
         MCP_FILE_OPS_IMAGE: pick('mcp-file-ops'),
         MCP_DATABASE_IMAGE: pick('mcp-database'),
+        ANTHROPIC_REPLAY_IMAGE: pick('anthropic-replay'),
       },
       [
         `Written by \`pnpm stack:images\` (${mode} mode): the image each service runs. Do not edit; not committed.`,

@@ -140,7 +140,7 @@ describe('prometheus image', () => {
 
 describe('claude-code image', () => {
   it('prints its pinned version with `claude --version`', async () => {
-    const out = await runOnce(image('CLAUDE_CODE_IMAGE'), ['--version']);
+    const out = await runOnce(image('CLAUDE_CODE_IMAGE'), ['claude', '--version']);
     expect(out.exitCode).toBe(0);
     expect(out.stdout.trim()).toBe(`${versions.CLAUDE_CODE_VERSION} (Claude Code)`);
   });

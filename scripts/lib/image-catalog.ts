@@ -158,12 +158,31 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         },
         context: [
           { kind: 'copy', from: 'scripts' },
-          { kind: 'copy', from: 'stack/claude-code/package.json' },
+          { kind: 'copy', from: 'stack/claude-code' },
         ],
       },
     },
     mcpServer(v, 'file-ops', 'MCP_FILE_OPS_IMAGE'),
     mcpServer(v, 'database', 'MCP_DATABASE_IMAGE'),
+    {
+      name: 'anthropic-replay',
+      ref: r('ANTHROPIC_REPLAY_IMAGE'),
+      component: 'scripted Anthropic Messages API',
+      version: r('ANTHROPIC_REPLAY_IMAGE').split(':')[1] ?? '',
+      dependsOn: ['node'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/anthropic-replay/Dockerfile',
+        args: { NODE_IMAGE: r('NODE_LOCAL_IMAGE'), VERSION: r('ANTHROPIC_REPLAY_IMAGE').split(':')[1] ?? '' },
+        context: [
+          {
+            kind: 'workspace-package',
+            name: '@claude-code-telemetry/anthropic-replay',
+            dirs: ['stack/anthropic-replay'],
+          },
+        ],
+      },
+    },
   ];
 }
 

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// The Claude Code container's entrypoint. Refuses to start a session whose telemetry would be lost (Claude Code
+// ignores a broken setup silently), fixes the session id, then runs the session through the session wrapper.
+//   entrypoint.ts [session]      run the session described by SESSION_* (set by `pnpm session`)
+//   entrypoint.ts check          only check the telemetry environment
+//   entrypoint.ts claude ARGS    run the CLI as is (e.g. `claude --version`)
+import { randomUUID } from 'node:crypto';
+import { $ } from 'zx';
+import { UUID } from './lib/session-plan.ts';
+import { runWrapped } from './lib/session-wrapper.ts';
+import { checkTelemetryEnv } from './lib/telemetry-env.ts';
+
+const SETTINGS = '/opt/claude-code-telemetry/stack/claude-code/settings.json';
+const MCP_CONFIG = '/opt/claude-code-telemetry/stack/claude-code/mcp-config.json';
+const SESSIONS_DIR = process.env.SESSIONS_DIR ?? '/sessions';
+/** sysexits.h EX_CONFIG: the environment is wrong, not the program. */
+const EX_CONFIG = 78;
+
+const say = (line: string) => process.stderr.write(`entrypoint: ${line}\n`);
+
+async function main(): Promise<number> {
+  const [verb = 'session', ...rest] = process.argv.slice(2);
+  if (verb === 'claude') {
+    const r = await $({ stdio: 'inherit', nothrow: true })`claude ${rest}`;
+    return r.exitCode ?? 1;
+  }
+  const check = checkTelemetryEnv(process.env);
+  for (const w of check.warnings) say(`warning: ${w}`);
+  if (check.problems.length) {
+    say(
+      `refusing to start: the telemetry setup would lose this session's data:\n${check.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    return EX_CONFIG;
+  }
+  if (verb === 'check') {
+    say(check.enabled ? 'telemetry environment ok' : 'telemetry off');
+    return 0;
+  }
+  if (verb !== 'session') {
+    say(`unknown command ${verb}: use session, check, or claude ARGS`);
+    return 64;
+  }
+
+  const sessionId = process.env.CLAUDE_CODE_SESSION_ID || randomUUID();
+  if (!UUID.test(sessionId)) {
+    say(`CLAUDE_CODE_SESSION_ID=${sessionId} is not a UUID`);
+    return 64;
+  }
+  process.env.CLAUDE_CODE_SESSION_ID = sessionId; // the MCP config sends it to the servers in a header
+  const mode = process.env.SESSION_MODE === 'interactive' ? 'interactive' : 'headless';
+  const prompt = process.env.SESSION_PROMPT ?? '';
+  if (mode === 'headless' && !prompt) {
+    say('SESSION_PROMPT is empty: a headless session needs a prompt');
+    return 64;
+  }
+  const model = process.env.SESSION_MODEL || null;
+  const common = [
+    '--session-id',
+    sessionId,
+    '--settings',
+    SETTINGS,
+    '--mcp-config',
+    MCP_CONFIG,
+    '--strict-mcp-config',
+    ...(model ? ['--model', model] : []),
+  ];
+  const args =
+    mode === 'headless' ? ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...common] : common;
+  const version = (await $({ quiet: true, nothrow: true })`claude --version`).stdout.trim();
+  const meta = await runWrapped({
+    dir: SESSIONS_DIR,
+    command: 'claude',
+    args,
+    metadata: {
+      sessionId,
+      mode,
+      api: process.env.SESSION_API ?? 'scripted',
+      script: process.env.SESSION_SCRIPT || null,
+      model,
+      user: process.env.SESSION_USER || null,
+      claudeVersion: version,
+      telemetry: {
+        enabled: check.enabled,
+        protocol: check.enabled ? (process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? null) : null,
+        endpoint: check.enabled ? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null) : null,
+      },
+      startedAt: new Date().toISOString(),
+    },
+  });
+  say(
+    `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${SESSIONS_DIR}/${sessionId}`,
+  );
+  return meta.exitCode ?? 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    say(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,87 @@
+// stack/.env.local: generated secrets, the directories the stack writes to, and the ids that own them. Kept
+// across runs (secrets are generated once), never committed, mode 0600.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { envFiles } from './compose.ts';
+import { formatEnvFile, parseEnvFile } from './env-file.ts';
+import { repoRoot } from './repo-root.ts';
+
+/** The uid the collector image runs as by default, and the uid of `node` in the project's Node images. */
+export const COLLECTOR_UID = 10001;
+export const NODE_UID = 1000;
+
+export interface HostIds {
+  uid: number;
+  gid: number;
+}
+
+/** Values for .env.local: existing ones kept, secrets generated once, directories and ids filled in. */
+export function planLocalEnv(
+  existing: Record<string, string>,
+  ids: HostIds,
+  env: Record<string, string | undefined>,
+  secret: (bytes: number) => string = (n) => randomBytes(n).toString('hex'),
+): { values: Record<string, string>; generated: string[] } {
+  const generated: string[] = [];
+  const keep = (key: string, make: () => string) => {
+    if (existing[key]) return existing[key];
+    generated.push(key);
+    return make();
+  };
+  // Files the collector writes belong to the user who runs the stack; as root, to the collector's own uid.
+  const owner = ids.uid === 0 ? { uid: COLLECTOR_UID, gid: COLLECTOR_UID } : ids;
+  return {
+    values: {
+      ...existing,
+      MCP_AUTH_TOKEN: keep('MCP_AUTH_TOKEN', () => secret(24)),
+      GRAFANA_ADMIN_PASSWORD: keep('GRAFANA_ADMIN_PASSWORD', () => secret(16)),
+      TELEMETRY_DIR: resolve(env.TELEMETRY_DIR ?? existing.TELEMETRY_DIR ?? join(repoRoot, 'telemetry')),
+      SESSIONS_DIR: resolve(env.SESSIONS_DIR ?? existing.SESSIONS_DIR ?? join(repoRoot, 'sessions')),
+      TELEMETRY_UID: String(owner.uid),
+      TELEMETRY_GID: String(owner.gid),
+    },
+    generated,
+  };
+}
+
+export function readLocalEnv(file = envFiles.local): Record<string, string> {
+  return existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8'), file) : {};
+}
+
+/** Writes .env.local and prepares the directories; returns what it did, line by line. */
+export function setupLocalEnv(
+  env: Record<string, string | undefined> = process.env,
+  file = envFiles.local,
+): string[] {
+  const ids = { uid: process.getuid?.() ?? NODE_UID, gid: process.getgid?.() ?? NODE_UID };
+  const { values, generated } = planLocalEnv(readLocalEnv(file), ids, env);
+  const said: string[] = [];
+  writeFileSync(
+    file,
+    formatEnvFile(values, [
+      'Written by `pnpm stack:setup`: secrets and local paths. Never commit this file.',
+    ]),
+    {
+      mode: 0o600,
+    },
+  );
+  chmodSync(file, 0o600);
+  said.push(generated.length ? `generated ${generated.join(', ')} in ${file}` : `${file}: secrets kept`);
+  const telemetryDir = values.TELEMETRY_DIR as string;
+  const sessionsDir = values.SESSIONS_DIR as string;
+  for (const dir of [telemetryDir, sessionsDir]) mkdirSync(dir, { recursive: true });
+  if (ids.uid === 0) {
+    chownSync(telemetryDir, COLLECTOR_UID, COLLECTOR_UID);
+    chownSync(sessionsDir, NODE_UID, NODE_UID);
+    said.push(
+      `${telemetryDir} owned by uid ${COLLECTOR_UID} (collector), ${sessionsDir} by uid ${NODE_UID} (claude-code)`,
+    );
+  } else if (ids.uid !== NODE_UID && statSync(sessionsDir).uid === ids.uid) {
+    // The Claude Code container runs as uid 1000: let it write session records here.
+    chmodSync(sessionsDir, 0o777);
+    said.push(`${sessionsDir} made writable for the container's uid ${NODE_UID} (yours is ${ids.uid})`);
+  }
+  said.push(`telemetry files: ${telemetryDir}; session records: ${sessionsDir}`);
+  return said;
+}

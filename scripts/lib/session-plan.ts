@@ -1,0 +1,81 @@
+// What `pnpm session` runs, decided from its options and the host's environment. Pure, so the choice between
+// the scripted API and Anthropic's, and every variable handed to the container, is unit-tested.
+import { randomUUID } from 'node:crypto';
+
+export interface SessionOptions {
+  script?: string;
+  prompt?: string;
+  interactive?: boolean;
+  user?: string;
+  model?: string;
+  sessionId?: string;
+  /** Turn telemetry off for this session (the negative specs). */
+  noTelemetry?: boolean;
+}
+
+export interface ScriptInfo {
+  name: string;
+  prompt: string;
+  model: string;
+}
+
+export interface SessionPlan {
+  sessionId: string;
+  mode: 'headless' | 'interactive';
+  api: 'scripted' | 'anthropic';
+  script?: string;
+  /** Variables set in the container. Secrets are passed by name only (see `passThrough`). */
+  env: Record<string, string>;
+  /** Host variables handed over by name (docker compose run -e NAME), so their values never reach a command line. */
+  passThrough: string[];
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+const USER = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export function planSession(
+  o: SessionOptions,
+  hostEnv: Record<string, string | undefined>,
+  loadScript: (name: string) => ScriptInfo,
+): SessionPlan {
+  const sessionId = o.sessionId ?? randomUUID();
+  if (!UUID.test(sessionId)) throw new Error(`--session-id must be a UUID, not ${sessionId}`);
+  if (o.user !== undefined && !USER.test(o.user)) {
+    throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(o.user)}`);
+  }
+  if (o.script && (o.prompt || o.interactive)) {
+    throw new Error('--script plays a whole scripted session: it goes without --prompt and --interactive');
+  }
+  const realKey = Boolean(hostEnv.ANTHROPIC_API_KEY);
+  const api: SessionPlan['api'] =
+    !o.script && (o.prompt || o.interactive) && realKey ? 'anthropic' : 'scripted';
+  const mode: SessionPlan['mode'] = o.interactive ? 'interactive' : 'headless';
+  const env: Record<string, string> = {
+    CLAUDE_CODE_SESSION_ID: sessionId,
+    SESSION_MODE: mode,
+    SESSION_API: api,
+  };
+  const passThrough: string[] = [];
+  let script: string | undefined;
+  if (api === 'scripted') {
+    script = o.script ?? 'demo';
+    const info = loadScript(script);
+    env.ANTHROPIC_BASE_URL = `http://anthropic-replay:8080/scripts/${info.name}`;
+    // The scripted API checks no key; Claude Code wants one to be set.
+    env.ANTHROPIC_API_KEY = 'scripted-session-no-key';
+    env.SESSION_SCRIPT = info.name;
+    env.SESSION_PROMPT = o.prompt ?? info.prompt;
+    env.SESSION_MODEL = o.model ?? info.model;
+  } else {
+    passThrough.push('ANTHROPIC_API_KEY');
+    if (o.prompt) env.SESSION_PROMPT = o.prompt;
+    if (o.model) env.SESSION_MODEL = o.model;
+  }
+  if (o.user) {
+    env.SESSION_USER = o.user;
+    // On every metric point, event and span (Claude Code copies resource attributes onto each): short on purpose.
+    env.OTEL_RESOURCE_ATTRIBUTES = `user.name=${o.user}`;
+  }
+  if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
+  return { sessionId, mode, api, script, env, passThrough };
+}

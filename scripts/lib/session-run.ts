@@ -1,0 +1,69 @@
+// Runs one Claude Code session in the stack: `docker compose run` of the claude-code service with the
+// variables planSession chose. Secrets go by name (-e NAME), so their values never appear on a command line.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { $ } from 'zx';
+import { composeArgs } from './compose.ts';
+import { readLocalEnv } from './local-env.ts';
+import { repoRoot } from './repo-root.ts';
+import { planSession, type ScriptInfo, type SessionOptions, type SessionPlan } from './session-plan.ts';
+import type { SessionMetadata } from './session-wrapper.ts';
+
+export const sessionsFixtures = join(repoRoot, 'fixtures', 'sessions');
+
+/** A script by name (fixtures/sessions/NAME.json) or by path; the replay server must serve it under that name. */
+export function loadScriptInfo(nameOrFile: string): ScriptInfo {
+  const file = nameOrFile.endsWith('.json')
+    ? isAbsolute(nameOrFile)
+      ? nameOrFile
+      : join(process.cwd(), nameOrFile)
+    : join(sessionsFixtures, `${nameOrFile}.json`);
+  if (!existsSync(file))
+    throw new Error(
+      `no session script ${nameOrFile} (looked for ${file}; the scripts are in fixtures/sessions/)`,
+    );
+  if (!file.startsWith(`${sessionsFixtures}/`)) {
+    throw new Error(`${file} is not in fixtures/sessions/: the scripted API serves only the scripts there`);
+  }
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { prompt?: string; model?: string };
+  const name = file.slice(sessionsFixtures.length + 1).replace(/\.json$/, '');
+  return { name, prompt: json.prompt ?? '', model: json.model ?? 'claude-sonnet-4-5-20250929' };
+}
+
+export function composeRunArgs(plan: SessionPlan, extraEnv: Record<string, string> = {}): string[] {
+  const env = { ...plan.env, ...extraEnv };
+  return [
+    'run',
+    '--rm',
+    ...(plan.mode === 'headless' ? ['-T'] : []),
+    ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...plan.passThrough.flatMap((k) => ['-e', k]),
+    'claude-code',
+  ];
+}
+
+export interface SessionOutcome {
+  plan: SessionPlan;
+  exitCode: number;
+  metadata: SessionMetadata | null;
+  dir: string;
+}
+
+export async function runSession(
+  o: SessionOptions,
+  opts: { project?: string; extraEnv?: Record<string, string>; quiet?: boolean } = {},
+): Promise<SessionOutcome> {
+  const plan = planSession(o, process.env, loadScriptInfo);
+  const sessionsDir = readLocalEnv().SESSIONS_DIR ?? join(repoRoot, 'sessions');
+  const r = await $({
+    nothrow: true,
+    quiet: opts.quiet ?? false,
+    stdio: plan.mode === 'interactive' ? 'inherit' : opts.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
+  })`docker ${composeArgs(opts.project)} ${composeRunArgs(plan, opts.extraEnv)}`;
+  const dir = join(sessionsDir, plan.sessionId);
+  const metaFile = join(dir, 'metadata.json');
+  const metadata = existsSync(metaFile)
+    ? (JSON.parse(readFileSync(metaFile, 'utf8')) as SessionMetadata)
+    : null;
+  return { plan, exitCode: r.exitCode ?? 1, metadata, dir };
+}

@@ -1,0 +1,162 @@
+// Runs one Claude Code session and keeps its record: a session log (header, then everything the CLI printed,
+// tee'd to the terminal too), the exit code, the duration, forwarded signals, and a metadata JSON. Interactive
+// sessions run under util-linux `script`, which records the terminal with timing (replayable with scriptreplay).
+import { spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+export interface SessionMetadata {
+  sessionId: string;
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
+  mode: 'headless' | 'interactive';
+  api: string;
+  script: string | null;
+  model: string | null;
+  user: string | null;
+  claudeVersion: string;
+  telemetry: { enabled: boolean; protocol: string | null; endpoint: string | null };
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  files: { log: string; metadata: string; terminal?: string; timing?: string };
+}
+
+export interface WrapOptions {
+  dir: string;
+  command: string;
+  args: string[];
+  metadata: Omit<SessionMetadata, 'status' | 'endedAt' | 'durationMs' | 'exitCode' | 'signal' | 'files'>;
+}
+
+/** POSIX shell quoting for `script -c`. */
+export function shellQuote(words: string[]): string {
+  return words
+    .map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`))
+    .join(' ');
+}
+
+export function headerLines(m: WrapOptions['metadata']): string[] {
+  const t = m.telemetry;
+  return [
+    `# claude-code-telemetry session ${m.sessionId}`,
+    `# started    ${m.startedAt}`,
+    `# user       ${m.user ?? '(none)'}`,
+    `# mode       ${m.mode}; API: ${m.api}${m.script ? ` (script ${m.script})` : ''}${m.model ? `; model ${m.model}` : ''}`,
+    `# claude     ${m.claudeVersion}`,
+    `# telemetry  ${t.enabled ? `on: ${t.protocol} -> ${t.endpoint} (metrics, events, traces)` : 'off'}`,
+    '# ---',
+  ];
+}
+
+export function sessionFiles(dir: string, sessionId: string) {
+  const base = join(dir, sessionId);
+  return {
+    base,
+    log: join(base, 'session.log'),
+    metadata: join(base, 'metadata.json'),
+    terminal: join(base, 'terminal.log'),
+    timing: join(base, 'terminal.timing'),
+  };
+}
+
+export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
+  const files = sessionFiles(o.dir, o.metadata.sessionId);
+  mkdirSync(files.base, { recursive: true });
+  if (existsSync(files.metadata))
+    throw new Error(`session ${o.metadata.sessionId} already has a record in ${files.base}`);
+  const started = Date.now();
+  const meta: SessionMetadata = {
+    ...o.metadata,
+    status: 'running',
+    endedAt: null,
+    durationMs: null,
+    exitCode: null,
+    signal: null,
+    files: {
+      log: 'session.log',
+      metadata: 'metadata.json',
+      ...(o.metadata.mode === 'interactive' ? { terminal: 'terminal.log', timing: 'terminal.timing' } : {}),
+    },
+  };
+  const save = () => writeFileSync(files.metadata, `${JSON.stringify(meta, null, 2)}\n`);
+  writeFileSync(files.log, `${headerLines(o.metadata).join('\n')}\n`);
+  save();
+
+  const interactive = o.metadata.mode === 'interactive';
+  const child = interactive
+    ? spawn(
+        'script',
+        [
+          '-q',
+          '-f',
+          '-e',
+          '--log-out',
+          files.terminal,
+          '--log-timing',
+          files.timing,
+          '-c',
+          shellQuote([o.command, ...o.args]),
+        ],
+        {
+          stdio: 'inherit',
+        },
+      )
+    : spawn(o.command, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!interactive) {
+    const log = createWriteStream(files.log, { flags: 'a' });
+    child.stdout?.on('data', (d: Buffer) => {
+      log.write(d);
+      process.stdout.write(d);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      log.write(d);
+      process.stderr.write(d);
+    });
+    child.once('close', () => log.end());
+  }
+  let forwarded: string | null = null;
+  const forward = (sig: NodeJS.Signals) => {
+    forwarded = sig;
+    child.kill(sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
+
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve) => {
+      child.once('error', (err) => {
+        appendFileSync(files.log, `# could not start ${o.command}: ${err.message}\n`);
+        resolve({ code: 127, signal: null });
+      });
+      child.once('close', (c, s) => resolve({ code: c, signal: s }));
+    },
+  );
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, forward);
+
+  if (interactive && existsSync(files.terminal)) {
+    appendFileSync(
+      files.log,
+      `# terminal recording (also in terminal.log, replay: scriptreplay --log-timing terminal.timing --log-out terminal.log)\n`,
+    );
+    appendFileSync(files.log, readFileSync(files.terminal));
+  }
+  meta.endedAt = new Date().toISOString();
+  meta.durationMs = Date.now() - started;
+  meta.exitCode = code;
+  meta.signal = signal ?? forwarded;
+  meta.status = meta.signal ? 'interrupted' : code === 0 ? 'completed' : 'failed';
+  appendFileSync(
+    files.log,
+    `\n# ---\n# ended      ${meta.endedAt} after ${meta.durationMs} ms: ${meta.status}, exit ${code ?? '-'}${meta.signal ? `, signal ${meta.signal}` : ''}\n`,
+  );
+  save();
+  return meta;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `pnpm session`: one Claude Code session in the running stack. Scripted (fixtures/sessions) by default; with a
+// real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
+import { argv } from 'zx';
+import { runSession } from './lib/session-run.ts';
+
+const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
+
+  --script NAME     play fixtures/sessions/NAME.json against the scripted API (default: demo)
+  --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
+  --interactive     attach this terminal to Claude Code in the container; the terminal is recorded with timing
+  --user NAME       label every metric, event and span of the session with user.name=NAME
+  --no-telemetry    run with telemetry off (nothing may reach the sinks)
+The session's log and metadata land in sessions/<session id>/ (SESSIONS_DIR).`;
+
+if (argv.help || argv.h) {
+  console.log(HELP);
+  process.exit(0);
+}
+try {
+  const out = await runSession({
+    script: argv.script ? String(argv.script) : undefined,
+    prompt: argv.prompt ? String(argv.prompt) : undefined,
+    interactive: Boolean(argv.interactive),
+    user: argv.user ? String(argv.user) : undefined,
+    model: argv.model ? String(argv.model) : undefined,
+    sessionId: argv['session-id'] ? String(argv['session-id']) : undefined,
+    noTelemetry: argv.telemetry === false,
+  });
+  const m = out.metadata;
+  console.log(
+    `session: ${out.plan.sessionId} ${m ? `${m.status} in ${m.durationMs} ms, exit ${m.exitCode}` : `exit ${out.exitCode} (no record: see above)`}`,
+  );
+  console.log(`session: log and metadata in ${out.dir}`);
+  process.exit(out.exitCode);
+} catch (err) {
+  console.error(`session: error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `pnpm stack:setup`: the stack's local configuration: generated secrets (MCP token, Grafana admin password) in
+// stack/.env.local (0600, not committed), the telemetry and session directories, and who owns them.
+// Idempotent: existing secrets are kept.
+import { argv } from 'zx';
+import { envFiles } from './lib/compose.ts';
+import { planLocalEnv, readLocalEnv, setupLocalEnv } from './lib/local-env.ts';
+
+if (argv.help || argv.h) {
+  console.log(`Usage: pnpm stack:setup [--dry-run]
+
+Writes stack/.env.local (generated secrets, directories, owner ids) and creates the directories.
+Environment: TELEMETRY_DIR (default ./telemetry), SESSIONS_DIR (default ./sessions).`);
+  process.exit(0);
+}
+if (argv['dry-run']) {
+  const { values, generated } = planLocalEnv(
+    readLocalEnv(),
+    { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
+    process.env,
+  );
+  console.log(`setup: would write ${envFiles.local} with ${Object.keys(values).join(', ')}`);
+  console.log(`setup: would generate ${generated.join(', ') || 'nothing (secrets exist)'}`);
+  console.log(`setup: would create ${values.TELEMETRY_DIR} and ${values.SESSIONS_DIR}`);
+  process.exit(0);
+}
+for (const line of setupLocalEnv()) console.log(`setup: ${line}`);

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `pnpm stack:up | stack:down | stack:status | stack:logs`: the telemetry stack in one command.
+//   up: setup (secrets, directories), images (built here if missing), every service healthy, then a demo
+//       session; prints where to look.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { $, argv } from 'zx';
+import { compose, envFiles } from './lib/compose.ts';
+import { readEnvFile } from './lib/env-file.ts';
+import { readLocalEnv, setupLocalEnv } from './lib/local-env.ts';
+import { repoRoot } from './lib/repo-root.ts';
+import { runSession } from './lib/session-run.ts';
+
+const HELP = `Usage: pnpm stack:up [--no-demo] [--grafana] [--build]
+       pnpm stack:down [--volumes]
+       pnpm stack:status
+       pnpm stack:logs [SERVICE] [--follow]
+
+  up       setup, images (built when missing; --build rebuilds what changed), all services healthy, a demo session
+           (--no-demo skips it); --grafana also starts Grafana (official image: needs a registry or a local copy)
+  down     stop and remove the containers (--volumes also deletes Prometheus data, workspace and database volumes)
+  status   the services and their health
+  logs     the services' logs`;
+
+const say = (line: string) => console.log(`stack: ${line}`);
+
+async function up(): Promise<number> {
+  for (const line of setupLocalEnv()) say(line);
+  if (argv.build || !existsSync(envFiles.images)) {
+    say('images: pnpm stack:images');
+    const r = await $({ stdio: 'inherit', nothrow: true })`node ${join(repoRoot, 'scripts/images.ts')}`;
+    if (r.exitCode !== 0) return r.exitCode ?? 1;
+  }
+  const images = readEnvFile(envFiles.images);
+  const profiles: string[] = [];
+  if (argv.grafana) {
+    const grafana = images.GRAFANA_IMAGE ?? '';
+    const have = (await $({ nothrow: true, quiet: true })`docker image inspect ${grafana}`).exitCode === 0;
+    if (have || images.STACK_IMAGES_MODE === 'online') profiles.push('--profile', 'grafana');
+    else say(`Grafana unavailable: ${grafana} is not here and cannot be built offline (starting without it)`);
+  }
+  const started = Date.now();
+  say('starting services and waiting until every one is healthy ...');
+  const r = await compose([...profiles, 'up', '--detach', '--wait', '--wait-timeout', '180'], {
+    nothrow: true,
+  });
+  if (r.exitCode !== 0) {
+    say(
+      'not every service became healthy within 180000 ms: `pnpm stack:status` and `pnpm stack:logs` say why',
+    );
+    return r.exitCode ?? 1;
+  }
+  say(`healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  let demo = 0;
+  if (argv.demo !== false) {
+    say('demo session: fixtures/sessions/demo.json against the scripted API');
+    const out = await runSession({ script: 'demo', user: 'demo' });
+    demo = out.exitCode;
+    say(
+      `demo session ${out.plan.sessionId}: ${out.metadata?.status ?? 'no record'} (exit ${out.exitCode}), record in ${out.dir}`,
+    );
+  }
+  printWhere(profiles.length > 0);
+  return demo;
+}
+
+function printWhere(grafana: boolean) {
+  const local = readLocalEnv();
+  const port = (key: string, fallback: string) => process.env[key] ?? fallback;
+  console.log(`
+  Jaeger (traces)       http://127.0.0.1:${port('JAEGER_UI_PORT', '16686')}   API: /api/services, /api/traces?service=claude-code
+  Prometheus (metrics)  http://127.0.0.1:${port('PROMETHEUS_PORT', '9090')}    try: sum by (type) (claude_code_token_usage_tokens_total)
+  Grafana (dashboards)  ${grafana ? `http://127.0.0.1:${port('GRAFANA_PORT', '3000')}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
+  OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
+  Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)
+  Session records       ${local.SESSIONS_DIR}/<session id>/{session.log,metadata.json}
+  More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]`);
+}
+
+async function main(): Promise<number> {
+  const verb = String(argv._[0] ?? '');
+  if (argv.help || argv.h || !verb) {
+    console.log(HELP);
+    return verb ? 0 : 64;
+  }
+  switch (verb) {
+    case 'up':
+      return up();
+    case 'down':
+      return (
+        (
+          await compose(
+            ['--profile', 'grafana', 'down', '--remove-orphans', ...(argv.volumes ? ['--volumes'] : [])],
+            { nothrow: true },
+          )
+        ).exitCode ?? 1
+      );
+    case 'status':
+      return (await compose(['ps', '--all'], { nothrow: true })).exitCode ?? 1;
+    case 'logs':
+      return (
+        (
+          await compose(
+            ['logs', ...(argv.follow || argv.f ? ['--follow'] : []), ...argv._.slice(1).map(String)],
+            { nothrow: true },
+          )
+        ).exitCode ?? 1
+      );
+    default:
+      console.error(`stack: unknown command ${verb}\n${HELP}`);
+      return 64;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`stack: error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
