@@ -12,6 +12,7 @@ export default defineConfig({
             'scripts/**/*.test.ts',
             'stack/**/src/**/*.test.ts',
             'stack/*.test.ts',
+            'stack/*/*.test.ts',
             'mcp-servers/*/src/**/*.test.ts',
             'fixtures/**/*.test.ts',
           ],

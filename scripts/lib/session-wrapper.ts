@@ -124,11 +124,14 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
     child.once('close', () => log.end());
   }
   let forwarded: string | null = null;
-  const forward = (sig: NodeJS.Signals) => {
-    forwarded = sig;
-    child.kill(sig);
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
+    const handler = () => {
+      forwarded = sig;
+      child.kill(sig);
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
 
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve) => {
@@ -139,7 +142,7 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       child.once('close', (c, s) => resolve({ code: c, signal: s }));
     },
   );
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, forward);
+  for (const [sig, handler] of handlers) process.off(sig, handler);
 
   if (interactive && existsSync(files.terminal)) {
     appendFileSync(

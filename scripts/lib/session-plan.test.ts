@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { planSession, type ScriptInfo, UUID } from './session-plan.ts';
+
+const scripts = (name: string): ScriptInfo => {
+  if (name !== 'demo' && name !== 'errors') throw new Error(`no session script ${name}`);
+  return { name, prompt: `prompt of ${name}`, model: 'claude-sonnet-4-5-20250929' };
+};
+const id = '7c0e8d5e-6a0b-4a43-9d0e-2f8b6c1d9a11';
+
+describe('planSession', () => {
+  it('plays the demo script against the scripted API by default, with a fresh UUID session id', () => {
+    const p = planSession({}, {}, scripts);
+    expect(p.sessionId).toMatch(UUID);
+    expect(p).toMatchObject({ mode: 'headless', api: 'scripted', script: 'demo', passThrough: [] });
+    expect(p.env).toMatchObject({
+      CLAUDE_CODE_SESSION_ID: p.sessionId,
+      ANTHROPIC_BASE_URL: 'http://anthropic-replay:8080/scripts/demo',
+      SESSION_PROMPT: 'prompt of demo',
+      SESSION_MODEL: 'claude-sonnet-4-5-20250929',
+    });
+    expect(planSession({}, {}, scripts).sessionId).not.toBe(p.sessionId);
+  });
+
+  it('sends --prompt and --interactive to Anthropic when a real key is in the environment, by name only', () => {
+    const p = planSession({ prompt: 'hello', sessionId: id }, { ANTHROPIC_API_KEY: 'sk-ant-real' }, scripts);
+    expect(p).toMatchObject({ api: 'anthropic', passThrough: ['ANTHROPIC_API_KEY'] });
+    expect(JSON.stringify(p.env)).not.toContain('sk-ant-real');
+    expect(p.env.ANTHROPIC_BASE_URL).toBeUndefined();
+    const i = planSession({ interactive: true }, { ANTHROPIC_API_KEY: 'sk-ant-real' }, scripts);
+    expect(i).toMatchObject({ mode: 'interactive', api: 'anthropic' });
+  });
+
+  it('without a key, --prompt and --interactive use the scripted API (demo) with that prompt', () => {
+    const p = planSession({ prompt: 'hello' }, {}, scripts);
+    expect(p).toMatchObject({ api: 'scripted', script: 'demo' });
+    expect(p.env.SESSION_PROMPT).toBe('hello');
+    expect(planSession({ interactive: true }, {}, scripts)).toMatchObject({
+      mode: 'interactive',
+      api: 'scripted',
+    });
+  });
+
+  it('labels every signal with --user through a short resource attribute list', () => {
+    expect(planSession({ user: 'alice' }, {}, scripts).env).toMatchObject({
+      SESSION_USER: 'alice',
+      OTEL_RESOURCE_ATTRIBUTES: 'user.name=alice',
+    });
+  });
+
+  it('refuses what it cannot honour, clearly', () => {
+    expect(() => planSession({ sessionId: 'not-a-uuid' }, {}, scripts)).toThrow(
+      '--session-id must be a UUID, not not-a-uuid',
+    );
+    expect(() => planSession({ user: 'a,b=c' }, {}, scripts)).toThrow('--user must be 1-64 letters');
+    expect(() => planSession({ script: 'demo', prompt: 'x' }, {}, scripts)).toThrow('goes without --prompt');
+    expect(() => planSession({ script: 'nope' }, {}, scripts)).toThrow('no session script nope');
+  });
+
+  it('turns telemetry off for --no-telemetry', () => {
+    expect(planSession({ noTelemetry: true }, {}, scripts).env.CLAUDE_CODE_ENABLE_TELEMETRY).toBe('0');
+  });
+});

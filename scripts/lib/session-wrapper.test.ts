@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runWrapped, type SessionMetadata, sessionFiles, shellQuote } from './session-wrapper.ts';
+
+const base = (sessionId: string): Parameters<typeof runWrapped>[0]['metadata'] => ({
+  sessionId,
+  mode: 'headless',
+  api: 'scripted',
+  script: 'demo',
+  model: 'm',
+  user: 'alice',
+  claudeVersion: '2.1.197 (Claude Code)',
+  telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: 'http://otel-collector:4318' },
+  startedAt: new Date().toISOString(),
+});
+
+describe('runWrapped', () => {
+  it('tees the output into the session log after its header and writes the metadata', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', "console.log('to stdout'); console.error('to stderr'); process.exit(3)"],
+      metadata: base('s-1'),
+    });
+    expect(meta).toMatchObject({ status: 'failed', exitCode: 3, signal: null });
+    expect(meta.durationMs).toBeGreaterThan(0);
+    const files = sessionFiles(dir, 's-1');
+    const log = readFileSync(files.log, 'utf8');
+    expect(log).toMatch(/^# claude-code-telemetry session s-1\n/);
+    expect(log).toContain('# user       alice');
+    expect(log).toContain('to stdout');
+    expect(log).toContain('to stderr');
+    expect(log).toMatch(/# ended .* failed, exit 3\n$/);
+    const saved = JSON.parse(readFileSync(files.metadata, 'utf8')) as SessionMetadata;
+    expect(saved).toEqual(meta);
+  });
+
+  it('forwards a signal to the session and records it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const running = runWrapped({
+      dir,
+      command: process.execPath,
+      args: [
+        '-e',
+        "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(143) }); console.log('ready'); setInterval(() => {}, 1000)",
+      ],
+      metadata: base('s-2'),
+    });
+    const files = sessionFiles(dir, 's-2');
+    const deadline = Date.now() + 10_000;
+    while (
+      !(existsSync(files.log) && readFileSync(files.log, 'utf8').includes('ready')) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.emit('SIGTERM');
+    const meta = await running;
+    expect(meta).toMatchObject({ status: 'interrupted', signal: 'SIGTERM', exitCode: 143 });
+    expect(readFileSync(files.log, 'utf8')).toContain('got SIGTERM');
+  });
+
+  it('refuses to overwrite the record of an existing session', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    await runWrapped({ dir, command: process.execPath, args: ['-e', ''], metadata: base('s-3') });
+    await expect(
+      runWrapped({ dir, command: process.execPath, args: ['-e', ''], metadata: base('s-3') }),
+    ).rejects.toThrow('session s-3 already has a record');
+  });
+
+  it('quotes words for the shell', () => {
+    expect(shellQuote(['claude', '--session-id', 'x', "it's here"])).toBe(
+      "claude --session-id x 'it'\\''s here'",
+    );
+  });
+});
