@@ -5,6 +5,8 @@
 //   entrypoint.ts check          only check the telemetry environment
 //   entrypoint.ts claude ARGS    run the CLI as is (e.g. `claude --version`)
 import { randomUUID } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { $ } from 'zx';
 import { UUID } from './lib/session-plan.ts';
 import { runWrapped } from './lib/session-wrapper.ts';
@@ -17,6 +19,24 @@ const SESSIONS_DIR = process.env.SESSIONS_DIR ?? '/sessions';
 const EX_CONFIG = 78;
 
 const say = (line: string) => process.stderr.write(`entrypoint: ${line}\n`);
+
+/**
+ * A fresh container HOME makes the interactive CLI run its first-start onboarding, which checks connectivity to
+ * Anthropic (absent offline) and asks to trust the folder and approve the API key. Record those answers, as a
+ * user who had set Claude Code up would have them: onboarding done, /workspace trusted, this key approved.
+ */
+function prepareInteractiveHome(env: NodeJS.ProcessEnv): void {
+  const file = join(env.HOME ?? '/home/node', '.claude.json');
+  if (existsSync(file)) return;
+  const key = env.ANTHROPIC_API_KEY ?? '';
+  const state = {
+    hasCompletedOnboarding: true,
+    theme: 'dark',
+    projects: { '/workspace': { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+    ...(key ? { customApiKeyResponses: { approved: [key.slice(-20)], rejected: [] } } : {}),
+  };
+  writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+}
 
 async function main(): Promise<number> {
   const [verb = 'session', ...rest] = process.argv.slice(2);
@@ -66,6 +86,7 @@ async function main(): Promise<number> {
   ];
   const args =
     mode === 'headless' ? ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...common] : common;
+  if (mode === 'interactive') prepareInteractiveHome(process.env);
   const version = (await $({ quiet: true, nothrow: true })`claude --version`).stdout.trim();
   const meta = await runWrapped({
     dir: SESSIONS_DIR,

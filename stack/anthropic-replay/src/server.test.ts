@@ -103,7 +103,8 @@ describe('streaming (SSE)', () => {
       .filter((e) => e.data.delta?.type === 'input_json_delta')
       .map((e) => e.data.delta.partial_json)
       .join('');
-    expect(JSON.parse(json)).toEqual({ file_path: '/workspace/a.txt', content: 'one\ntwo\n' });
+    // {{session_id}} is filled per session: each session works in its own folder
+    expect(JSON.parse(json)).toEqual({ file_path: '/workspace/s1/a.txt', content: 'one\ntwo\n' });
     expect(
       events.find((e) => e.event === 'content_block_start' && e.data.index === 1)?.data.content_block,
     ).toMatchObject({

@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeSse, errorBody, messageJson, sseEvents } from './messages.ts';
-import { API_ERRORS, isErrorTurn, type LoadedScripts, type SessionScript } from './session-script.ts';
+import {
+  API_ERRORS,
+  fillTurn,
+  isErrorTurn,
+  type LoadedScripts,
+  type SessionScript,
+} from './session-script.ts';
 
 export interface ReplayOptions {
   loaded: LoadedScripts;
@@ -127,8 +133,8 @@ export function createReplayServer(o: ReplayOptions) {
     const index = progress.get(key) ?? 0;
     entry.turn = index + 1;
     entry.stream = body.stream === true;
-    const turn = script.turns[index];
-    if (!turn) {
+    const scripted = script.turns[index];
+    if (!scripted) {
       reply(
         400,
         errorBody(
@@ -139,6 +145,7 @@ export function createReplayServer(o: ReplayOptions) {
       return;
     }
     progress.set(key, index + 1);
+    const turn = isErrorTurn(scripted) ? scripted : fillTurn(scripted, { session_id: session });
     const requestId = `req_replay_${++requestCount}_${randomBytes(4).toString('hex')}`;
     if (isErrorTurn(turn)) {
       const { type, message } = API_ERRORS[turn.error.status];

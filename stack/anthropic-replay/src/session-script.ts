@@ -85,6 +85,24 @@ export function isErrorTurn(turn: Turn): turn is z.infer<typeof errorTurn> {
   return 'error' in turn;
 }
 
+/** Placeholders a script may use in text and tool input, filled per session by the server. */
+export interface TurnContext {
+  session_id: string;
+}
+
+/** Replaces {{session_id}} in every string of a reply (so each session works in its own folder). */
+export function fillTurn(turn: ReplyTurn, ctx: TurnContext): ReplyTurn {
+  const fill = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.replaceAll('{{session_id}}', ctx.session_id)
+      : Array.isArray(v)
+        ? v.map(fill)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+          : v;
+  return fill(turn) as ReplyTurn;
+}
+
 export function stopReason(turn: ReplyTurn): string {
   return turn.stop_reason ?? (turn.content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
 }

@@ -1,0 +1,131 @@
+// Recipe: the stack's config files checked by the real tools, in the images the stack runs, and the Claude Code
+// entrypoint refusing a telemetry setup that would lose a session's data.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { $ } from 'zx';
+import { readEnvFile } from '../scripts/lib/env-file.ts';
+import { repoRoot } from '../scripts/lib/repo-root.ts';
+
+const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
+const image = (key: string) => versions[key] as string;
+const mount = (rel: string, at: string) => ['-v', `${join(repoRoot, rel)}:${at}:ro`];
+const run = (args: string[]) => $({ quiet: true, nothrow: true })`docker run --rm --network none ${args}`;
+
+describe('config files, checked by the real tools', () => {
+  it('otelcol validate accepts stack/otel-collector/config.yaml', async () => {
+    const r = await run([
+      ...mount('stack/otel-collector/config.yaml', '/etc/otelcol/config.yaml'),
+      image('OTELCOL_LOCAL_IMAGE'),
+      'validate',
+      '--config=/etc/otelcol/config.yaml',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('promtool check config accepts stack/prometheus/prometheus.yml', async () => {
+    const r = await run([
+      ...mount('stack/prometheus/prometheus.yml', '/etc/prometheus/prometheus.yml'),
+      '--entrypoint',
+      'promtool',
+      image('PROMETHEUS_LOCAL_IMAGE'),
+      'check',
+      'config',
+      '/etc/prometheus/prometheus.yml',
+    ]);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('SUCCESS');
+  });
+
+  it('promtool refuses a broken config (the check can fail)', async () => {
+    const r = await $({
+      quiet: true,
+      nothrow: true,
+      input: 'scrape_configs:\n  - job_name: x\n    static_configs: [{ targets: [1] }]\n    bogus: true\n',
+    })`docker run --rm -i --network none --entrypoint sh ${image('PROMETHEUS_LOCAL_IMAGE')} -c ${'cat > /tmp/p.yml && promtool check config /tmp/p.yml'}`;
+    expect(r.exitCode).not.toBe(0);
+  });
+
+  it('jaeger validate accepts stack/jaeger/config.yaml', async () => {
+    const r = await run([
+      ...mount('stack/jaeger/config.yaml', '/etc/jaeger/config.yaml'),
+      image('JAEGER_LOCAL_IMAGE'),
+      'validate',
+      '--config=/etc/jaeger/config.yaml',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('docker compose accepts stack/compose.yaml with the stack env files', async () => {
+    const env = {
+      ...process.env,
+      MCP_AUTH_TOKEN: 'x'.repeat(40),
+      GRAFANA_ADMIN_PASSWORD: 'y'.repeat(20),
+      TELEMETRY_DIR: '/tmp/t',
+      SESSIONS_DIR: '/tmp/s',
+      OTELCOL_IMAGE: 'a:1',
+      JAEGER_IMAGE: 'b:1',
+      PROMETHEUS_IMAGE: 'c:1',
+      ANTHROPIC_REPLAY_IMAGE: 'd:1',
+      MCP_FILE_OPS_IMAGE: 'e:1',
+      MCP_DATABASE_IMAGE: 'f:1',
+    };
+    const cfg = await $({
+      quiet: true,
+      nothrow: true,
+      env,
+    })`docker compose -f ${join(repoRoot, 'stack/compose.yaml')} --env-file ${join(repoRoot, 'stack/versions.env')} --profile grafana --profile session config --format json`;
+    expect(cfg.exitCode, cfg.stderr).toBe(0);
+    const services = (
+      JSON.parse(cfg.stdout) as {
+        services: Record<
+          string,
+          { ports?: { host_ip?: string }[]; healthcheck?: unknown; container_name?: string }
+        >;
+      }
+    ).services;
+    expect(Object.keys(services).sort()).toEqual([
+      'anthropic-replay',
+      'claude-code',
+      'grafana',
+      'jaeger',
+      'mcp-database',
+      'mcp-file-ops',
+      'otel-collector',
+      'prometheus',
+    ]);
+    for (const [name, svc] of Object.entries(services)) {
+      for (const p of svc.ports ?? [])
+        expect(p.host_ip, `${name} publishes a port beyond 127.0.0.1`).toBe('127.0.0.1');
+      expect(svc.container_name, name).toBeUndefined();
+      if (name !== 'claude-code') expect(svc.healthcheck, `${name} has no healthcheck`).toBeDefined();
+    }
+  });
+});
+
+describe('the Claude Code entrypoint', () => {
+  it('refuses a session whose OTLP protocol is unset (Claude Code would export nothing), exit 78', async () => {
+    const env = [
+      'CLAUDE_CODE_ENABLE_TELEMETRY=1',
+      'CLAUDE_CODE_ENHANCED_TELEMETRY_BETA=1',
+      'OTEL_METRICS_EXPORTER=otlp',
+      'OTEL_LOGS_EXPORTER=otlp',
+      'OTEL_TRACES_EXPORTER=otlp',
+      'OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318',
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=cumulative',
+      'SESSION_PROMPT=hello',
+    ].flatMap((e) => ['-e', e]);
+    const r = await run([...env, image('CLAUDE_CODE_IMAGE'), 'session']);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toContain('refusing to start');
+    expect(r.stderr).toContain('OTEL_EXPORTER_OTLP_PROTOCOL is unset');
+    const ok = await run([
+      ...env,
+      '-e',
+      'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+      image('CLAUDE_CODE_IMAGE'),
+      'check',
+    ]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('telemetry environment ok');
+  });
+});
