@@ -16,7 +16,7 @@ const script = parseSessionScript(
           {
             type: 'tool_use',
             name: 'Write',
-            input: { file_path: '/workspace/a.txt', content: 'one\ntwo\n' },
+            input: { file_path: '/workspace/{{session_id}}/a.txt', content: 'one\ntwo\n' },
           },
         ],
         usage: {
