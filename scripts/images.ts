@@ -7,7 +7,13 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { $, argv, which } from 'zx';
 import { formatEnvFile, readEnvFile } from './lib/env-file.ts';
-import { buildOrder, type ContextPart, type ImageSpec, imageCatalog } from './lib/image-catalog.ts';
+import {
+  buildOrder,
+  type ContextPart,
+  HEALTHCHECK_PROBE,
+  type ImageSpec,
+  imageCatalog,
+} from './lib/image-catalog.ts';
 import { repoRoot } from './lib/repo-root.ts';
 
 const HELP = `Usage: pnpm stack:images [--list] [--only NAME[,NAME]] [--offline | --online] [--rebuild] [--dry-run]
@@ -277,7 +283,12 @@ async function chooseMode(catalog: ImageSpec[], wanted: string): Promise<Mode> {
   return 'online';
 }
 
-function writeImagesEnv(versions: Record<string, string>, catalog: ImageSpec[], mode: Mode): string {
+function writeImagesEnv(
+  versions: Record<string, string>,
+  catalog: ImageSpec[],
+  mode: Mode,
+  probe: string,
+): string {
   const pick = (name: string) => {
     const spec = catalog.find((s) => s.name === name) as ImageSpec;
     return mode === 'online' && spec.official ? spec.official.ref : spec.ref;
@@ -288,6 +299,7 @@ function writeImagesEnv(versions: Record<string, string>, catalog: ImageSpec[], 
     formatEnvFile(
       {
         STACK_IMAGES_MODE: mode,
+        HEALTHCHECK_BIN: probe,
         OTELCOL_IMAGE: pick('otel-collector'),
         JAEGER_IMAGE: pick('jaeger'),
         PROMETHEUS_IMAGE: pick('prometheus'),
@@ -381,7 +393,11 @@ async function main(): Promise<number> {
     timings.push(`${spec.name.padEnd(16)} ${secs.padStart(7)} s  ${spec.ref}`);
     console.log(`images:   done in ${secs} s`);
   }
-  const envFile = writeImagesEnv(versions, catalog, mode);
+  const probeDir = join(repoRoot, '.cache', 'bin');
+  mkdirSync(probeDir, { recursive: true });
+  const probe = await preparePart(catalog[0] as ImageSpec, HEALTHCHECK_PROBE, probeDir);
+  console.log(`images: healthcheck probe for compose: ${probe}`);
+  const envFile = writeImagesEnv(versions, catalog, mode, join(probeDir, HEALTHCHECK_PROBE.output));
   console.log('images: build times');
   for (const t of timings) console.log(`  ${t}`);
   console.log(`  ${'total'.padEnd(16)} ${((Date.now() - started) / 1000).toFixed(1).padStart(7)} s`);

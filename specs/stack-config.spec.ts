@@ -68,6 +68,7 @@ describe('config files, checked by the real tools', () => {
       ANTHROPIC_REPLAY_IMAGE: 'd:1',
       MCP_FILE_OPS_IMAGE: 'e:1',
       MCP_DATABASE_IMAGE: 'f:1',
+      HEALTHCHECK_BIN: '/tmp/healthcheck',
     };
     const cfg = await $({
       quiet: true,

@@ -37,13 +37,17 @@ export interface ImageSpec {
   recipe: Recipe;
 }
 
-const HEALTHCHECK: ContextPart = {
+/**
+ * The static HTTP probe compose mounts at /healthcheck into the collector, Jaeger, Prometheus and Grafana, local
+ * or official image alike (the official collector and Jaeger images are FROM scratch: no shell, no curl).
+ */
+export const HEALTHCHECK_PROBE = {
   kind: 'go-build',
   dir: 'stack/healthcheck',
   pkg: '.',
   output: 'healthcheck',
   ldflags: '-s -w',
-};
+} as const satisfies ContextPart;
 
 export function imageCatalog(v: Record<string, string>): ImageSpec[] {
   const r = (key: string) => required(v, key);
@@ -75,7 +79,6 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
             manifest: 'stack/otel-collector/builder-config.yaml',
             output: 'otelcol',
           },
-          HEALTHCHECK,
         ],
       },
     },
@@ -100,7 +103,6 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
             output: 'jaeger',
             ldflags: `-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=v${r('JAEGER_VERSION')}`,
           },
-          HEALTHCHECK,
         ],
       },
     },
@@ -119,7 +121,7 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
           DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'),
           PROMETHEUS_DEBIAN_VERSION: r('PROMETHEUS_DEBIAN_VERSION'),
         },
-        context: [HEALTHCHECK],
+        context: [],
       },
     },
     {
