@@ -7,20 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from './lib/docker-plan.ts';
 import { repoRoot } from './lib/repo-root.ts';
-
-const bareBookworm: HostFacts = {
-  platform: 'linux',
-  osId: 'debian',
-  osCodename: 'bookworm',
-  isRoot: true,
-  hasApt: true,
-  hasSystemd: false,
-  dockerClient: '28.2.2',
-  engine: null,
-  engineError: 'Cannot connect to the Docker daemon',
-  compose: null,
-  dockerdInstalled: false,
-};
+import { bareBookworm } from './lib/test-hosts.ts';
 
 function planFor(facts: HostFacts, extra: string[] = ['--dry-run']) {
   const file = join(mkdtempSync(join(tmpdir(), 'facts-')), 'facts.json');

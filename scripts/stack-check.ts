@@ -4,9 +4,10 @@
 // naming the sink that does not. Default session: the latest record in the sessions folder.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { argv, sleep } from 'zx';
+import { argv } from 'zx';
 import { readLocalEnv } from './lib/local-env.ts';
 import { countBy, jaegerTraces, promQuery, sessionRecords } from './lib/sinks.ts';
+import { waitFor } from './lib/wait-for.ts';
 
 if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:check [--session ID] [--timeout MS]
@@ -34,20 +35,8 @@ function latestSession(): string {
   return latest;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(500);
-  }
-  throw new Error(`${what} after ${timeoutMs} ms${last instanceof Error ? ` (${last.message})` : ''}`);
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+  waitFor(what, probe, { timeoutMs, intervalMs: 500 });
 
 const session = argv.session ? String(argv.session) : latestSession();
 console.log(`check: session ${session}`);

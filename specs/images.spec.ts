@@ -7,8 +7,8 @@ import { $ } from 'zx';
 import { readManifest } from '../scripts/lib/collector-manifest.ts';
 import { readEnvFile } from '../scripts/lib/env-file.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runOnce, type StartedContainer, startContainer } from './support/docker-container.ts';
-import { waitFor } from './support/wait-for.ts';
 
 const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
 const image = (key: string) => versions[key] as string;

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeStep, type HostFacts, planDocker } from './docker-plan.ts';
+import { bareBookworm } from './test-hosts.ts';
 
-/** A bare Debian bookworm machine as root: Docker client only, no engine, no Compose. */
-const bareBookworm: HostFacts = {
-  platform: 'linux',
-  osId: 'debian',
-  osCodename: 'bookworm',
-  isRoot: true,
-  hasApt: true,
-  hasSystemd: false,
-  dockerClient: '28.2.2',
-  engine: null,
-  engineError:
-    'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
-  compose: null,
-  dockerdInstalled: false,
-};
 const working: Partial<HostFacts> = {
   engine: '20.10.24',
   engineError: null,

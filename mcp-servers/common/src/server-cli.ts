@@ -58,6 +58,13 @@ export function parseCommonArgs(argv: string[]): { common: CommonArgs; rest: str
   };
 }
 
+/** A positive integer from the environment, or the fallback; anything else is a startup error naming the variable. */
+export function positiveIntEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env[name] ?? fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, not ${env[name]}`);
+  return v;
+}
+
 export function log(name: string): (line: string) => void {
   return (line) => process.stderr.write(`${new Date().toISOString()} ${name}: ${line}\n`);
 }

@@ -1,5 +1,21 @@
 // For tests: start a server's index.ts as a child process on HTTP (port 0) and learn its URL from its log.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The official MCP Inspector's CLI (`mcp-inspector --cli ...`), with a throwaway catalog file. */
+export function inspector(args: string[]): { status: number | null; out: string; err: string } {
+  const r = spawnSync(join(repoRoot, 'node_modules/.bin/mcp-inspector'), ['--cli', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, MCP_CATALOG_PATH: join(mkdtempSync(join(tmpdir(), 'inspector-')), 'mcp.json') },
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
 
 export interface SpawnedServer {
   url: string;

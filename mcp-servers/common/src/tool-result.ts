@@ -3,12 +3,12 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** An expected failure: a broken rule (sandbox, SQL, limits), reported to the client as an isError result. */
-export class RuleError extends Error {
-  readonly rule: string;
-  constructor(rule: string, message: string) {
+export class RuleError<R extends string = string> extends Error {
+  readonly rule: R;
+  constructor(rule: R, message: string) {
     super(message);
     this.rule = rule;
-    this.name = 'RuleError';
+    this.name = new.target.name;
   }
 }
 

@@ -5,7 +5,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INITIALIZE, otlpSink, rawRequest, spawnHttpServer } from '@claude-code-telemetry/mcp-common/testing';
+import {
+  INITIALIZE,
+  inspector,
+  otlpSink,
+  rawRequest,
+  spawnHttpServer,
+} from '@claude-code-telemetry/mcp-common/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,18 +19,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const token = 'z'.repeat(40);
 const dbFile = () => join(mkdtempSync(join(tmpdir(), 'mcp-db-cli-')), 'demo.sqlite');
-
-function inspector(args: string[]) {
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/mcp-inspector'), ['--cli', ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, MCP_CATALOG_PATH: join(mkdtempSync(join(tmpdir(), 'inspector-')), 'mcp.json') },
-  });
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('database server over stdio', () => {
   it('creates the demo database and answers the SDK client', async () => {

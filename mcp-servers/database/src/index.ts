@@ -2,7 +2,13 @@
 // mcp-database: argv and environment, then the transport. Tools: server.ts; rules: sql-rules.ts.
 import { resolve } from 'node:path';
 import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
-import { COMMON_HELP, log, parseCommonArgs, serve } from '@claude-code-telemetry/mcp-common/server-cli';
+import {
+  COMMON_HELP,
+  log,
+  parseCommonArgs,
+  positiveIntEnv,
+  serve,
+} from '@claude-code-telemetry/mcp-common/server-cli';
 import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { openDatabase } from './db.ts';
 import { QueryRunner } from './query-runner.ts';
@@ -30,19 +36,13 @@ async function main() {
     else if (rest[i]?.startsWith('--db=')) file = (rest[i] as string).slice(5);
     else throw new Error(`unknown argument ${rest[i]} (see --help)`);
   }
-  const positive = (name: string, fallback: number) => {
-    const v = Number(process.env[name] ?? fallback);
-    if (!Number.isInteger(v) || v <= 0)
-      throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
-    return v;
-  };
   const path = resolve(file);
   const { db, created } = openDatabase(path);
   const svc = {
     db,
-    runner: new QueryRunner(path, positive('DATABASE_QUERY_TIMEOUT_MS', 5000)),
+    runner: new QueryRunner(path, positiveIntEnv('DATABASE_QUERY_TIMEOUT_MS', 5000)),
     allowWrites: process.env.DATABASE_ALLOW_WRITES === '1',
-    maxRows: positive('DATABASE_MAX_ROWS', 500),
+    maxRows: positiveIntEnv('DATABASE_MAX_ROWS', 500),
   };
   const say = log(NAME);
   say(

@@ -2,6 +2,7 @@
 // whether it is a single statement, whether it writes (sqlite3_stmt_readonly) and whether it returns rows;
 // its bytecode (EXPLAIN) says whether it attaches a database or loads an extension. No keyword matching.
 // Read-only queries also run on a read-only connection, so a write that slipped through still fails.
+import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import type Database from 'better-sqlite3';
 
 export type SqlRule =
@@ -14,14 +15,7 @@ export type SqlRule =
   | 'not-a-query'
   | 'bad-parameters';
 
-export class SqlRuleError extends Error {
-  readonly rule: SqlRule;
-  constructor(rule: SqlRule, message: string) {
-    super(message);
-    this.rule = rule;
-    this.name = 'SqlRuleError';
-  }
-}
+export class SqlRuleError extends RuleError<SqlRule> {}
 
 export type SqlParam = string | number | boolean | null;
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   INITIALIZE,
+  inspector,
   otlpSink,
   rawRequest,
   type SpawnedServer,
@@ -19,20 +20,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'file-ops-root-'));
 writeFileSync(join(root, 'hello.txt'), 'hello over the wire\n');
 const token = 'x'.repeat(48);
 const accept = 'application/json, text/event-stream';
-
-function inspector(args: string[]) {
-  const r = spawnSync(join(repoRoot, 'node_modules/.bin/mcp-inspector'), ['--cli', ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, MCP_CATALOG_PATH: join(mkdtempSync(join(tmpdir(), 'inspector-')), 'mcp.json') },
-  });
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('stdio transport', () => {
   it('serves the SDK client, with the session id from the environment', async () => {

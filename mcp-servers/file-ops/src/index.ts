@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // mcp-file-ops: argv and environment, then the transport. Tools: server.ts; logic: lib.ts; sandbox: path-rules.ts.
 import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
-import { COMMON_HELP, log, parseCommonArgs, serve } from '@claude-code-telemetry/mcp-common/server-cli';
+import {
+  COMMON_HELP,
+  log,
+  parseCommonArgs,
+  positiveIntEnv,
+  serve,
+} from '@claude-code-telemetry/mcp-common/server-cli';
 import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { DEFAULT_LIMITS } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
@@ -28,18 +34,12 @@ async function main() {
   }
   if (roots.length === 0)
     roots.push(...(process.env.FILE_OPS_ROOTS?.split(',').filter(Boolean) ?? [process.cwd()]));
-  const limit = (name: string, fallback: number) => {
-    const v = Number(process.env[name] ?? fallback);
-    if (!Number.isInteger(v) || v <= 0)
-      throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
-    return v;
-  };
   const ops = {
     sandbox: await createSandbox(roots),
     limits: {
       ...DEFAULT_LIMITS,
-      maxReadBytes: limit('FILE_OPS_MAX_READ_BYTES', DEFAULT_LIMITS.maxReadBytes),
-      maxWriteBytes: limit('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
+      maxReadBytes: positiveIntEnv('FILE_OPS_MAX_READ_BYTES', DEFAULT_LIMITS.maxReadBytes),
+      maxWriteBytes: positiveIntEnv('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
     },
   };
   const telemetry = createTelemetry({ serviceName: `mcp-${NAME}`, serviceVersion: VERSION });

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import { resolveInSandbox, type Sandbox } from './path-rules.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
@@ -17,14 +18,7 @@ export type FileOpRule =
   | 'edit-ambiguous'
   | 'not-utf8';
 
-export class FileOpError extends Error {
-  readonly rule: FileOpRule;
-  constructor(rule: FileOpRule, message: string) {
-    super(message);
-    this.rule = rule;
-    this.name = 'FileOpError';
-  }
-}
+export class FileOpError extends RuleError<FileOpRule> {}
 
 export interface Limits {
   maxReadBytes: number;

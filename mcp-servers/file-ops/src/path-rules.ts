@@ -3,6 +3,7 @@
 // disk (symlinks), including for paths that do not exist yet, through their nearest existing ancestor.
 import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 
 export type PathRule =
   | 'empty-path'
@@ -13,14 +14,7 @@ export type PathRule =
   | 'not-found'
   | 'root-itself';
 
-export class PathRuleError extends Error {
-  readonly rule: PathRule;
-  constructor(rule: PathRule, message: string) {
-    super(message);
-    this.rule = rule;
-    this.name = 'PathRuleError';
-  }
-}
+export class PathRuleError extends RuleError<PathRule> {}
 
 export interface Sandbox {
   /** Real paths of the roots, no trailing separator. The first is where relative paths start. */
