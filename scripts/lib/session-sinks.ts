@@ -1,0 +1,66 @@
+// Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
+// that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up.
+import { countBy, type JaegerTrace, jaegerTraces, promQuery, type Signal, sessionRecords } from './sinks.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface SinkEndpoints {
+  prometheus: string;
+  jaeger: string;
+  telemetryDir: string;
+}
+
+export interface SessionInSinks {
+  tokens: Record<string, number>;
+  cost: number;
+  traces: JaegerTrace[];
+  mcpSpans: number;
+  files: Record<Signal, { name: string }[]>;
+}
+
+export async function waitForSessionInSinks(session: string, e: SinkEndpoints, timeoutMs = 30_000): Promise<SessionInSinks> {
+  const sel = `{session_id="${session}"}`;
+  const opts = { timeoutMs, intervalMs: 250 };
+  const [tokens, traces, files] = await Promise.all([
+    waitFor(
+      `no claude_code_token_usage_tokens_total for session ${session} in Prometheus`,
+      async () => {
+        const r = await promQuery(e.prometheus, `sum by (type) (claude_code_token_usage_tokens_total${sel})`);
+        return r.length && (await promQuery(e.prometheus, `claude_code_session_count_total${sel}`)).length
+          ? Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]))
+          : undefined;
+      },
+      opts,
+    ),
+    waitFor(
+      `no claude-code trace with an interaction span for session ${session} in Jaeger`,
+      async () => {
+        const t = await jaegerTraces(e.jaeger, 'claude-code', session);
+        return t.some((x) => x.spans.some((s) => s.operationName === 'claude_code.interaction')) ? t : undefined;
+      },
+      opts,
+    ),
+    waitFor(
+      `not every telemetry file in ${e.telemetryDir} holds session ${session}`,
+      async () => {
+        const [traces, metrics, logs] = await Promise.all(
+          (['traces', 'metrics', 'logs'] as const).map((s) => sessionRecords(e.telemetryDir, s, session)),
+        );
+        return traces?.length && metrics?.length && logs?.length ? { traces, metrics, logs } : undefined;
+      },
+      opts,
+    ),
+  ]);
+  const cost = Number((await promQuery(e.prometheus, `sum(claude_code_cost_usage_USD_total${sel})`))[0]?.value[1] ?? 0);
+  const mcp = [...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)), ...(await jaegerTraces(e.jaeger, 'mcp-database', session))];
+  return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files };
+}
+
+export function describeSessionInSinks(s: SessionInSinks): Record<'prometheus' | 'jaeger' | 'files', string> {
+  const ops = countBy(s.traces.flatMap((t) => t.spans), (x) => x.operationName);
+  const events = countBy(s.files.logs, (r) => r.name.replace(/^claude_code\./, ''));
+  return {
+    prometheus: `tokens ${Object.entries(s.tokens).map(([k, v]) => `${k}=${v}`).join(' ')}; cost $${s.cost.toFixed(4)}`,
+    jaeger: `${s.traces.length} trace(s): ${Object.entries(ops).map(([k, v]) => `${k} x${v}`).join(', ')}; MCP server spans: ${s.mcpSpans}`,
+    files: `${s.files.traces.length} spans, ${s.files.metrics.length} metric points, ${s.files.logs.length} events (${Object.entries(events).map(([k, v]) => `${k} x${v}`).join(', ')})`,
+  };
+}
