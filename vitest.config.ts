@@ -25,6 +25,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['specs/**/*.spec.ts'],
           globalSetup: ['specs/global-setup.ts'],
+          setupFiles: ['specs/support/failure-marker.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 900_000,

@@ -19,9 +19,12 @@ const local = readLocalEnv();
 const sessionsDir = local.SESSIONS_DIR ?? 'sessions';
 
 function latestSession(): string {
-  const ids = existsSync(sessionsDir) ? readdirSync(sessionsDir).filter((d) => existsSync(join(sessionsDir, d, 'metadata.json'))) : [];
+  const ids = existsSync(sessionsDir)
+    ? readdirSync(sessionsDir).filter((d) => existsSync(join(sessionsDir, d, 'metadata.json')))
+    : [];
   const started = (id: string) =>
-    (JSON.parse(readFileSync(join(sessionsDir, id, 'metadata.json'), 'utf8')) as { startedAt: string }).startedAt;
+    (JSON.parse(readFileSync(join(sessionsDir, id, 'metadata.json'), 'utf8')) as { startedAt: string })
+      .startedAt;
   const latest = ids.sort((a, b) => started(a).localeCompare(started(b))).at(-1);
   if (!latest) throw new Error(`no session records in ${sessionsDir}: run \`pnpm session\` first`);
   return latest;
@@ -39,7 +42,8 @@ try {
     },
     Number(argv.timeout ?? 30_000),
   );
-  for (const [sink, what] of Object.entries(describeSessionInSinks(found))) console.log(`check: ${sink.padEnd(11)} ok    ${what}`);
+  for (const [sink, what] of Object.entries(describeSessionInSinks(found)))
+    console.log(`check: ${sink.padEnd(11)} ok    ${what}`);
 } catch (err) {
   console.error(`check: FAIL  ${(err as Error).message}`);
   process.exit(1);

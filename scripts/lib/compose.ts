@@ -11,9 +11,16 @@ export const envFiles = {
   local: join(stackDir, '.env.local'),
 };
 
-/** `docker compose` arguments for the stack: file, env files (later ones win), project name. */
-export function composeArgs(project?: string): string[] {
-  const args = ['compose', '-f', join(stackDir, 'compose.yaml'), '--env-file', envFiles.versions];
+/** `docker compose` arguments for the stack: file (+ overrides), env files (later ones win), project name. */
+export function composeArgs(project?: string, overrides: string[] = []): string[] {
+  const args = [
+    'compose',
+    '-f',
+    join(stackDir, 'compose.yaml'),
+    ...overrides.flatMap((f) => ['-f', f]),
+    '--env-file',
+    envFiles.versions,
+  ];
   for (const file of [envFiles.images, envFiles.local]) if (existsSync(file)) args.push('--env-file', file);
   if (project) args.push('-p', project);
   return args;

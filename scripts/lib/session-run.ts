@@ -47,23 +47,37 @@ export interface SessionOutcome {
   exitCode: number;
   metadata: SessionMetadata | null;
   dir: string;
+  /** What the session printed, when run quiet. */
+  output: string;
 }
 
 export async function runSession(
   o: SessionOptions,
-  opts: { project?: string; extraEnv?: Record<string, string>; quiet?: boolean } = {},
+  opts: {
+    project?: string;
+    /** Compose files applied over stack/compose.yaml (the specs' test override). */
+    overrides?: string[];
+    /** Variables in the container, besides the plan's. */
+    extraEnv?: Record<string, string>;
+    /** The environment of the `docker compose` process itself (interpolation: the specs' stack values). */
+    composeEnv?: Record<string, string>;
+    /** Where the session records are (default: SESSIONS_DIR of stack/.env.local). */
+    sessionsDir?: string;
+    quiet?: boolean;
+  } = {},
 ): Promise<SessionOutcome> {
   const plan = planSession(o, process.env, loadScriptInfo);
-  const sessionsDir = readLocalEnv().SESSIONS_DIR ?? join(repoRoot, 'sessions');
+  const sessionsDir = opts.sessionsDir ?? readLocalEnv().SESSIONS_DIR ?? join(repoRoot, 'sessions');
   const r = await $({
     nothrow: true,
     quiet: opts.quiet ?? false,
+    env: { ...process.env, ...opts.composeEnv },
     stdio: plan.mode === 'interactive' ? 'inherit' : opts.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
-  })`docker ${composeArgs(opts.project)} ${composeRunArgs(plan, opts.extraEnv)}`;
+  })`docker ${composeArgs(opts.project, opts.overrides)} ${composeRunArgs(plan, opts.extraEnv)}`;
   const dir = join(sessionsDir, plan.sessionId);
   const metaFile = join(dir, 'metadata.json');
   const metadata = existsSync(metaFile)
     ? (JSON.parse(readFileSync(metaFile, 'utf8')) as SessionMetadata)
     : null;
-  return { plan, exitCode: r.exitCode ?? 1, metadata, dir };
+  return { plan, exitCode: r.exitCode ?? 1, metadata, dir, output: r.stdout + r.stderr };
 }

@@ -17,7 +17,11 @@ export interface SessionInSinks {
   files: Record<Signal, { name: string }[]>;
 }
 
-export async function waitForSessionInSinks(session: string, e: SinkEndpoints, timeoutMs = 30_000): Promise<SessionInSinks> {
+export async function waitForSessionInSinks(
+  session: string,
+  e: SinkEndpoints,
+  timeoutMs = 30_000,
+): Promise<SessionInSinks> {
   const sel = `{session_id="${session}"}`;
   const opts = { timeoutMs, intervalMs: 250 };
   const [tokens, traces, files] = await Promise.all([
@@ -35,7 +39,9 @@ export async function waitForSessionInSinks(session: string, e: SinkEndpoints, t
       `no claude-code trace with an interaction span for session ${session} in Jaeger`,
       async () => {
         const t = await jaegerTraces(e.jaeger, 'claude-code', session);
-        return t.some((x) => x.spans.some((s) => s.operationName === 'claude_code.interaction')) ? t : undefined;
+        return t.some((x) => x.spans.some((s) => s.operationName === 'claude_code.interaction'))
+          ? t
+          : undefined;
       },
       opts,
     ),
@@ -50,17 +56,33 @@ export async function waitForSessionInSinks(session: string, e: SinkEndpoints, t
       opts,
     ),
   ]);
-  const cost = Number((await promQuery(e.prometheus, `sum(claude_code_cost_usage_USD_total${sel})`))[0]?.value[1] ?? 0);
-  const mcp = [...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)), ...(await jaegerTraces(e.jaeger, 'mcp-database', session))];
+  const cost = Number(
+    (await promQuery(e.prometheus, `sum(claude_code_cost_usage_USD_total${sel})`))[0]?.value[1] ?? 0,
+  );
+  const mcp = [
+    ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
+    ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
+  ];
   return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files };
 }
 
 export function describeSessionInSinks(s: SessionInSinks): Record<'prometheus' | 'jaeger' | 'files', string> {
-  const ops = countBy(s.traces.flatMap((t) => t.spans), (x) => x.operationName);
+  const ops = countBy(
+    s.traces.flatMap((t) => t.spans),
+    (x) => x.operationName,
+  );
   const events = countBy(s.files.logs, (r) => r.name.replace(/^claude_code\./, ''));
   return {
-    prometheus: `tokens ${Object.entries(s.tokens).map(([k, v]) => `${k}=${v}`).join(' ')}; cost $${s.cost.toFixed(4)}`,
-    jaeger: `${s.traces.length} trace(s): ${Object.entries(ops).map(([k, v]) => `${k} x${v}`).join(', ')}; MCP server spans: ${s.mcpSpans}`,
-    files: `${s.files.traces.length} spans, ${s.files.metrics.length} metric points, ${s.files.logs.length} events (${Object.entries(events).map(([k, v]) => `${k} x${v}`).join(', ')})`,
+    prometheus: `tokens ${Object.entries(s.tokens)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}; cost $${s.cost.toFixed(4)}`,
+    jaeger: `${s.traces.length} trace(s): ${Object.entries(ops)
+      .map(([k, v]) => `${k} x${v}`)
+      .join(', ')}; MCP server spans: ${s.mcpSpans}`,
+    files: `${s.files.traces.length} spans, ${s.files.metrics.length} metric points, ${s.files.logs.length} events (${Object.entries(
+      events,
+    )
+      .map(([k, v]) => `${k} x${v}`)
+      .join(', ')})`,
   };
 }

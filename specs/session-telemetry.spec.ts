@@ -1,0 +1,174 @@
+// Recipe: run a scripted session, then check with exact numbers that its metrics are in Prometheus, its trace
+// in Jaeger (with the MCP servers' spans) and its spans, points and events in the rotated files, and that the MCP
+// servers did what the script asked. Every expected number comes from the script (fixtures/sessions/demo.json).
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { $ } from 'zx';
+import { repoRoot } from '../scripts/lib/repo-root.ts';
+import type { SessionOutcome } from '../scripts/lib/session-run.ts';
+import { countBy, type JaegerTrace, jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks.ts';
+import { waitFor } from '../scripts/lib/wait-for.ts';
+import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
+
+const expected = expectedFor('demo');
+let s: StackInfo;
+let session: SessionOutcome;
+let id: string;
+const sel = () => `{session_id="${id}"}`;
+
+beforeAll(async () => {
+  s = stack();
+  session = await runStackSession(s, { script: 'demo', user: 'spec-user' });
+  id = session.plan.sessionId;
+  expect(session.exitCode, session.output.slice(-2000)).toBe(0);
+});
+
+async function value(query: string): Promise<number> {
+  const r = await promQuery(s.prometheus, query);
+  return Number(r[0]?.value[1] ?? Number.NaN);
+}
+
+describe('metrics in Prometheus', () => {
+  it('has the session count, labelled with the session id and user', async () => {
+    const count = await waitFor(
+      `no claude_code_session_count_total for session ${id} after 20000 ms`,
+      async () => ((await value(`sum(claude_code_session_count_total${sel()})`)) === 1 ? 1 : undefined),
+      { timeoutMs: 20_000 },
+    );
+    expect(count).toBe(1);
+    const labels = (await promQuery(s.prometheus, `claude_code_session_count_total${sel()}`))[0]?.metric;
+    expect(labels).toMatchObject({ session_id: id, user_name: 'spec-user' });
+  });
+
+  it('has token usage per type equal to the script, exactly', async () => {
+    const tokens = await waitFor(
+      `token usage of session ${id} never matched the script after 20000 ms`,
+      async () => {
+        const r = await promQuery(
+          s.prometheus,
+          `sum by (type) (claude_code_token_usage_tokens_total${sel()})`,
+        );
+        const got = Object.fromEntries(r.map((x) => [x.metric.type, Number(x.value[1])]));
+        return got.output === expected.tokens.output && got.input === expected.tokens.input ? got : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(tokens).toEqual(expected.tokens);
+  });
+
+  it('has a cost above zero, lines added/removed as the Write and Edit changed them, and active time', async () => {
+    expect(await value(`sum(claude_code_cost_usage_USD_total${sel()})`)).toBeGreaterThan(0);
+    expect(await value(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="added"})`)).toBe(
+      expected.linesAdded,
+    );
+    expect(
+      await value(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="removed"})`),
+    ).toBe(expected.linesRemoved);
+    expect(await value(`sum(claude_code_active_time_seconds_total${sel()})`)).toBeGreaterThan(0);
+  });
+});
+
+describe('the trace in Jaeger', () => {
+  let trace: JaegerTrace;
+  beforeAll(async () => {
+    trace = await waitFor(
+      `no complete claude-code trace for session ${id} in Jaeger after 20000 ms`,
+      async () => {
+        const t = (await jaegerTraces(s.jaeger, 'claude-code', id))[0];
+        const ops = countBy(t?.spans ?? [], (x) => x.operationName);
+        return ops['claude_code.interaction'] === 1 &&
+          ops['claude_code.tool.execution'] === expected.toolUses.length
+          ? t
+          : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+  });
+
+  it('has one interaction root, one llm_request per model turn, one tool span per tool_use with its execution child', () => {
+    const ops = countBy(trace.spans, (x) => x.operationName);
+    expect(ops['claude_code.interaction']).toBe(1);
+    expect(ops['claude_code.llm_request']).toBe(expected.modelCalls);
+    const tools = trace.spans.filter((x) => x.operationName === 'claude_code.tool');
+    const name = (sp: (typeof tools)[number]) => String(sp.tags.find((t) => t.key === 'tool_name')?.value);
+    expect(tools.map(name).sort()).toEqual([...expected.toolUses].sort());
+    const root = trace.spans.find((x) => x.operationName === 'claude_code.interaction');
+    expect(root?.references ?? []).toEqual([]);
+    for (const tool of tools) {
+      const children = trace.spans.filter((c) => c.references.some((r) => r.spanID === tool.spanID));
+      expect(
+        children.map((c) => c.operationName),
+        name(tool),
+      ).toContain('claude_code.tool.execution');
+      expect(tool.references[0]?.spanID).toBe(root?.spanID);
+    }
+  });
+
+  it("has the MCP servers' spans for the same session id", async () => {
+    const fileOps = (await jaegerTraces(s.jaeger, 'mcp-file-ops', id)).flatMap((t) => t.spans);
+    const database = (await jaegerTraces(s.jaeger, 'mcp-database', id)).flatMap((t) => t.spans);
+    expect(fileOps.map((x) => x.operationName)).toEqual(['tools/call read_file']);
+    expect(database.map((x) => x.operationName)).toEqual(['tools/call query']);
+  });
+});
+
+describe('the telemetry files', () => {
+  it("hold the session's spans, metric points and events", async () => {
+    const files = await waitFor(
+      `the files in ${s.telemetryDir} never held all of session ${id} after 20000 ms`,
+      async () => {
+        const [traces, metrics, logs] = await Promise.all(
+          (['traces', 'metrics', 'logs'] as const).map((sig) => sessionRecords(s.telemetryDir, sig, id)),
+        );
+        const events = countBy(logs ?? [], (r) => r.name);
+        return (events['claude_code.tool_result'] ?? 0) === expected.toolUses.length &&
+          (traces?.filter((t) => t.name === 'claude_code.interaction').length ?? 0) === 1
+          ? { traces, metrics, logs, events }
+          : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(files.events['claude_code.user_prompt']).toBe(1);
+    expect(files.events['claude_code.api_request']).toBe(expected.modelCalls);
+    expect(files.events['claude_code.tool_result']).toBe(expected.toolUses.length);
+    expect(files.events['claude_code.tool_decision']).toBe(expected.toolUses.length);
+    expect(countBy(files.traces ?? [], (t) => t.name)['claude_code.llm_request']).toBe(expected.modelCalls);
+    expect(new Set((files.metrics ?? []).map((m) => m.name))).toEqual(
+      expect.objectContaining(
+        new Set(['claude_code.session.count', 'claude_code.token.usage', 'claude_code.cost.usage']),
+      ),
+    );
+  });
+});
+
+describe('the MCP servers did what the script asked', () => {
+  it('every MCP call succeeded, the workspace file has the edited content and the database is as seeded', async () => {
+    const log = session.output;
+    expect(log).not.toContain('"is_error":true');
+    const run = (svc: string, cmd: string[]) =>
+      $({
+        quiet: true,
+        env: { ...process.env, ...s.composeEnv },
+      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T ${svc} ${cmd}`;
+    const file = await run('mcp-file-ops', ['cat', `/workspace/${id}/hello.py`]);
+    expect(file.stdout).toBe(
+      "def main():\n    print('Hello, and welcome!')\n    print('Have a nice day.')\n\n\nif __name__ == '__main__':\n    main()\n",
+    );
+    const db = await run('mcp-database', [
+      'node',
+      '-e',
+      "const D=require('better-sqlite3'); console.log(new D('/data/demo.sqlite',{readonly:true}).prepare('select count(*) n from customers').get().n)",
+    ]);
+    expect(db.stdout.trim()).toBe('3');
+    const calls = await promQuery(
+      s.prometheus,
+      `sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total${sel()})`,
+    );
+    expect(
+      calls.map((c) => [c.metric.gen_ai_tool_name, c.metric.mcp_tool_outcome, c.value[1]]).sort(),
+    ).toEqual([
+      ['query', 'success', '1'],
+      ['read_file', 'success', '1'],
+    ]);
+  });
+});
