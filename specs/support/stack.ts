@@ -38,8 +38,13 @@ export function expectedFor(script: string): Expected {
 }
 
 /** Runs one session in the e2e stack (quiet: its output is in the returned outcome and its session log). */
-export function runStackSession(s: StackInfo, o: SessionOptions): Promise<SessionOutcome> {
+export function runStackSession(
+  s: StackInfo,
+  o: SessionOptions,
+  extraEnv?: Record<string, string>,
+): Promise<SessionOutcome> {
   return runSession(o, {
+    extraEnv,
     project: s.project,
     overrides: [s.override],
     composeEnv: s.composeEnv,

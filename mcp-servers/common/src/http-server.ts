@@ -13,6 +13,8 @@ import type { CallContext } from './instrument.ts';
 
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
+/** The session's CLAUDE_CODE_ENABLE_TELEMETRY, also set by the MCP config: anything but 1 means no telemetry. */
+export const TELEMETRY_HEADER = 'x-claude-code-telemetry';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -105,7 +107,9 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     const header = req.headers[SESSION_HEADER];
     const sessionId = typeof header === 'string' && SESSION_ID.test(header) ? header : undefined;
     if (header !== undefined && !sessionId) o.log(`ignored malformed ${SESSION_HEADER} header`);
-    const mcp = o.createMcpServer({ transport: 'http', sessionId });
+    const telemetryHeader = req.headers[TELEMETRY_HEADER];
+    const telemetry = telemetryHeader === undefined || telemetryHeader === '1';
+    const mcp = o.createMcpServer({ transport: 'http', sessionId, telemetry });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -14,6 +14,11 @@ export interface CallContext {
   transport: 'stdio' | 'http';
   /** Claude Code's session id (header or environment), when known. */
   sessionId?: string;
+  /**
+   * False when the session turned telemetry off (CLAUDE_CODE_ENABLE_TELEMETRY other than 1, sent in a header or
+   * the environment): its calls then leave no span or metric, as the session itself leaves none.
+   */
+  telemetry?: boolean;
 }
 
 interface Extra {
@@ -40,6 +45,21 @@ export function toolMetrics(telemetry: Telemetry): ToolMetrics {
   };
 }
 
+/** An exception from a tool as its result: a rule it broke (refused), or an internal error without a stack. */
+function asResult(
+  tool: string,
+  err: unknown,
+): { outcome: 'refused' | 'error'; errorType: string; result: CallToolResult } {
+  const rule = ruleOf(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (rule) return { outcome: 'refused', errorType: rule, result: refused(rule, message) };
+  return {
+    outcome: 'error',
+    errorType: err instanceof Error ? err.name : 'Error',
+    result: { isError: true, content: [{ type: 'text', text: `internal error in ${tool}: ${message}` }] },
+  };
+}
+
 export function instrumentTool<A>(
   telemetry: Telemetry,
   metrics: ToolMetrics,
@@ -48,6 +68,7 @@ export function instrumentTool<A>(
   handler: (args: A) => Promise<CallToolResult>,
 ): (args: A, extra: Extra) => Promise<CallToolResult> {
   return (args, extra) => {
+    if (ctx.telemetry === false) return handler(args).catch((err: unknown) => asResult(tool, err).result);
     const base: Attributes = {
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': tool,
@@ -78,21 +99,8 @@ export function instrumentTool<A>(
             errorType = 'tool_error';
           }
         } catch (err) {
-          const rule = ruleOf(err);
-          const message = err instanceof Error ? err.message : String(err);
-          if (rule) {
-            outcome = 'refused';
-            errorType = rule;
-            result = refused(rule, message);
-          } else {
-            outcome = 'error';
-            errorType = err instanceof Error ? err.name : 'Error';
-            span.recordException(err instanceof Error ? err : new Error(message));
-            result = {
-              isError: true,
-              content: [{ type: 'text', text: `internal error in ${tool}: ${message}` }],
-            };
-          }
+          ({ outcome, errorType, result } = asResult(tool, err));
+          if (outcome === 'error') span.recordException(err instanceof Error ? err : new Error(String(err)));
         }
         span.setAttribute('mcp.tool.outcome', outcome);
         if (errorType) {

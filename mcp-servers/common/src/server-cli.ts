@@ -23,6 +23,7 @@ Environment:
   MCP_ALLOWED_HOSTS        HTTP: Host names accepted (comma-separated; default localhost,127.0.0.1,::1)
   MCP_ALLOWED_ORIGINS      HTTP: browser Origins accepted (comma-separated; default none)
   CLAUDE_CODE_SESSION_ID   stdio: the Claude Code session id put on spans (HTTP takes it from a header)
+  CLAUDE_CODE_ENABLE_TELEMETRY  stdio: 0 turns spans and metrics off for this session (HTTP: a header)
   OTEL_EXPORTER_OTLP_ENDPOINT  where spans and metrics go (OTLP/HTTP), e.g. http://otel-collector:4318`;
 
 /** Splits argv into the common transport options and the server's own (returned untouched). */
@@ -99,6 +100,7 @@ export async function serve(o: {
     const server = o.createMcpServer({
       transport: 'stdio',
       sessionId: env.CLAUDE_CODE_SESSION_ID || undefined,
+      telemetry: env.CLAUDE_CODE_ENABLE_TELEMETRY === undefined || env.CLAUDE_CODE_ENABLE_TELEMETRY === '1',
     });
     await server.connect(new StdioServerTransport());
     say(`serving MCP over stdio; telemetry: ${o.telemetry.destination}`);

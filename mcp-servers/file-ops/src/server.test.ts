@@ -211,4 +211,27 @@ describe('tool-call spans', () => {
     expect(bad?.attributes).toMatchObject({ 'mcp.tool.outcome': 'refused', 'error.type': 'outside-roots' });
     expect(bad?.status.code).toBe(2); // SpanStatusCode.ERROR
   });
+
+  it('records nothing for a session that turned telemetry off, and still answers', async () => {
+    const ops = { sandbox: await createSandbox([tree.root]), limits: DEFAULT_LIMITS };
+    const quiet = createFileOpsServer(ops, telemetry, toolMetrics(telemetry), {
+      transport: 'http',
+      sessionId: 'sess-off',
+      telemetry: false,
+    });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await quiet.connect(b);
+    const c = new Client({ name: 'test', version: '1.0.0' });
+    await c.connect(a);
+    spans.reset();
+    const ok = (await c.callTool({ name: 'read_file', arguments: { path: 'hello.txt' } })) as CallToolResult;
+    const bad = (await c.callTool({
+      name: 'read_file',
+      arguments: { path: '../outside/secret.txt' },
+    })) as CallToolResult;
+    expect(ok.isError).toBeFalsy();
+    expect(text(bad)).toMatch(/^refused \(outside-roots\)/);
+    expect(spans.getFinishedSpans()).toEqual([]);
+    await c.close();
+  });
 });
