@@ -3,8 +3,8 @@
 // panels; offline there is none, and the spec says it skipped that part and why.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { promQuery } from '../scripts/lib/sinks.ts';
@@ -15,13 +15,17 @@ interface Target {
   expr: string;
   datasource: { uid: string };
 }
-const dashboard = JSON.parse(readFileSync(join(repoRoot, 'stack/grafana/dashboards/claude-code.json'), 'utf8')) as {
+const dashboard = JSON.parse(
+  readFileSync(join(repoRoot, 'stack/grafana/dashboards/claude-code.json'), 'utf8'),
+) as {
   panels: { title: string; targets: Target[] }[];
 };
 const provisioned = new Set(
-  (parse(readFileSync(join(repoRoot, 'stack/grafana/provisioning/datasources/datasources.yaml'), 'utf8')) as { datasources: { uid: string }[] }).datasources.map(
-    (d) => d.uid,
-  ),
+  (
+    parse(
+      readFileSync(join(repoRoot, 'stack/grafana/provisioning/datasources/datasources.yaml'), 'utf8'),
+    ) as { datasources: { uid: string }[] }
+  ).datasources.map((d) => d.uid),
 );
 /** The dashboard's variables at "All", as Grafana sends them. */
 const resolve = (expr: string) => expr.replaceAll('$session', '.*').replaceAll('$user', '.*');

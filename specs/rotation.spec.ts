@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { exportRequests, signalFiles } from '../scripts/lib/sinks.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -95,7 +95,9 @@ describe('rotation of the telemetry files', () => {
       { timeoutMs: 30_000, intervalMs: 500 },
     );
     const files = signalFiles(s.telemetryDir, 'logs');
-    expect(files.length - before, 'the logs file should have rotated at least twice').toBeGreaterThanOrEqual(2);
+    expect(files.length - before, 'the logs file should have rotated at least twice').toBeGreaterThanOrEqual(
+      2,
+    );
     expect(files.length).toBeLessThanOrEqual(maxBackups + 1);
     const duplicated = [...counts].filter(([, n]) => n !== 1);
     expect(duplicated, 'records found more than once').toEqual([]);
