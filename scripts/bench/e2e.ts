@@ -1,0 +1,91 @@
+// `pnpm bench e2e`: how fast the harness is and how fresh the sinks are.
+//   1. stack start time with warm images (an ephemeral stack, as the specs start it);
+//   2. the latency from a session's end to its data being visible in each sink, p50/p95 over SESSIONS sessions
+//      (bounded: SESSIONS sessions, each sink polled every 100 ms for at most 30000 ms);
+//   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
+import { $, argv } from 'zx';
+import { startEphemeralStack } from '../lib/ephemeral-stack.ts';
+import { repoRoot } from '../lib/repo-root.ts';
+import { runSession } from '../lib/session-run.ts';
+import { jaegerTraces, promQuery, sessionRecords } from '../lib/sinks.ts';
+import { waitFor } from '../lib/wait-for.ts';
+
+const SESSIONS = Number(argv.sessions ?? 20);
+if (!Number.isInteger(SESSIONS) || SESSIONS < 1 || SESSIONS > 200)
+  throw new Error('--sessions must be 1-200');
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function latencyFrom(ended: number, what: string, probe: () => Promise<boolean>): Promise<number> {
+  await waitFor(what, async () => ((await probe()) ? true : undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+  return Date.now() - ended;
+}
+
+const s = await startEphemeralStack();
+console.log(`bench: stack start (warm images, every service healthy): ${(s.startMs / 1000).toFixed(1)} s`);
+const lat: Record<'prometheus' | 'jaeger' | 'files', number[]> = { prometheus: [], jaeger: [], files: [] };
+try {
+  for (let i = 0; i < SESSIONS; i++) {
+    const out = await runSession(
+      { script: 'demo', user: 'bench' },
+      {
+        project: s.project,
+        overrides: [s.override],
+        composeEnv: s.composeEnv,
+        sessionsDir: s.sessionsDir,
+        quiet: true,
+      },
+    );
+    const ended = Date.now();
+    if (out.exitCode !== 0) throw new Error(`session ${i + 1} failed (exit ${out.exitCode})`);
+    const id = out.plan.sessionId;
+    const [p, j, f] = await Promise.all([
+      latencyFrom(
+        ended,
+        `session ${id} not in Prometheus`,
+        async () =>
+          (await promQuery(s.prometheus, `claude_code_token_usage_tokens_total{session_id="${id}"}`)).length >
+          0,
+      ),
+      latencyFrom(ended, `session ${id} not in Jaeger`, async () =>
+        (await jaegerTraces(s.jaeger, 'claude-code', id)).some((t) =>
+          t.spans.some((x) => x.operationName === 'claude_code.interaction'),
+        ),
+      ),
+      latencyFrom(ended, `session ${id} not in every file`, async () => {
+        const r = await Promise.all(
+          (['traces', 'metrics', 'logs'] as const).map((sig) => sessionRecords(s.telemetryDir, sig, id)),
+        );
+        return r.every((x) => x.length > 0);
+      }),
+    ]);
+    lat.prometheus.push(p);
+    lat.jaeger.push(j);
+    lat.files.push(f);
+    process.stdout.write(
+      `bench: session ${i + 1}/${SESSIONS}: prometheus ${p} ms, jaeger ${j} ms, files ${f} ms\n`,
+    );
+  }
+} finally {
+  await s.down();
+}
+console.log(`bench: latency from session end to data visible, over ${SESSIONS} sessions (ms):`);
+for (const [sink, values] of Object.entries(lat)) {
+  console.log(
+    `  ${sink.padEnd(11)} p50 ${String(percentile(values, 50)).padStart(6)}   p95 ${String(percentile(values, 95)).padStart(6)}   max ${String(Math.max(...values)).padStart(6)}`,
+  );
+}
+if (argv.suite !== false) {
+  const t0 = Date.now();
+  const r = await $({ nothrow: true, quiet: true, cwd: repoRoot })`pnpm test:e2e`;
+  console.log(
+    `bench: e2e suite wall time (pnpm test:e2e, own stack included): ${((Date.now() - t0) / 1000).toFixed(1)} s (exit ${r.exitCode})`,
+  );
+  if (r.exitCode !== 0) process.exitCode = 1;
+}

@@ -1,0 +1,106 @@
+// A whole stack of its own, for the e2e specs and the benchmarks: testcontainers' DockerComposeEnvironment on the
+// SAME stack/compose.yaml users run plus the specs' override (short intervals, small rotation), a project name of
+// its own, random host ports on 127.0.0.1, temporary telemetry and session folders. `down()` removes it all.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { $ } from 'zx';
+import { envFiles } from './compose.ts';
+import { readEnvFile } from './env-file.ts';
+import { COLLECTOR_UID, NODE_UID } from './local-env.ts';
+import { repoRoot } from './repo-root.ts';
+
+export const STACK_SERVICES = [
+  'otel-collector',
+  'jaeger',
+  'prometheus',
+  'anthropic-replay',
+  'mcp-file-ops',
+  'mcp-database',
+];
+export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
+
+export interface EphemeralStack {
+  project: string;
+  override: string;
+  prometheus: string;
+  jaeger: string;
+  otlpHttp: string;
+  telemetryDir: string;
+  sessionsDir: string;
+  /** Interpolation values for `docker compose` (secrets included: never print them). */
+  composeEnv: Record<string, string>;
+  /** Where a spec-failure marker goes (see specs/support/failure-marker.ts). */
+  failureMarker: string;
+  startMs: number;
+  logs(): Promise<string>;
+  down(): Promise<void>;
+}
+
+export async function startEphemeralStack(): Promise<EphemeralStack> {
+  if (!existsSync(envFiles.images)) throw new Error('no stack/.images.env: run `pnpm stack:images` first');
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // no Ryuk image without a registry: down() cleans up
+  const { DockerComposeEnvironment, Wait } = await import('testcontainers');
+  const base = mkdtempSync(join(tmpdir(), 'cct-stack-'));
+  const telemetryDir = join(base, 'telemetry');
+  const sessionsDir = join(base, 'sessions');
+  for (const d of [telemetryDir, sessionsDir]) mkdirSync(d);
+  const root = process.getuid?.() === 0;
+  if (root) {
+    await $`chown ${COLLECTOR_UID}:${COLLECTOR_UID} ${telemetryDir}`;
+    await $`chown ${NODE_UID}:${NODE_UID} ${sessionsDir}`;
+  } else {
+    await $`chmod 0777 ${sessionsDir}`;
+  }
+  const project = `cct-test-${randomBytes(4).toString('hex')}`;
+  const composeEnv: Record<string, string> = {
+    ...readEnvFile(envFiles.versions),
+    ...readEnvFile(envFiles.images),
+    STACK_PROJECT: project,
+    MCP_AUTH_TOKEN: randomBytes(24).toString('hex'),
+    GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
+    TELEMETRY_DIR: telemetryDir,
+    SESSIONS_DIR: sessionsDir,
+    TELEMETRY_UID: String(root ? COLLECTOR_UID : (process.getuid?.() ?? NODE_UID)),
+    TELEMETRY_GID: String(root ? COLLECTOR_UID : (process.getgid?.() ?? NODE_UID)),
+    // 0: Docker picks a free port, still on 127.0.0.1 (stack/compose.yaml binds every port there)
+    OTLP_GRPC_PORT: '0',
+    OTLP_HTTP_PORT: '0',
+    JAEGER_UI_PORT: '0',
+    PROMETHEUS_PORT: '0',
+    GRAFANA_PORT: '0',
+  };
+  const started = Date.now();
+  let env = new DockerComposeEnvironment(join(repoRoot, 'stack'), ['compose.yaml', TEST_OVERRIDE])
+    .withProjectName(project)
+    .withEnvironment(composeEnv)
+    .withStartupTimeout(180_000);
+  for (const s of STACK_SERVICES) env = env.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
+  const running = await env.up(STACK_SERVICES);
+  const url = (service: string, port: number) =>
+    `http://127.0.0.1:${running.getContainer(`${service}-1`).getMappedPort(port)}`;
+  return {
+    project,
+    override: TEST_OVERRIDE,
+    prometheus: url('prometheus', 9090),
+    jaeger: url('jaeger', 16686),
+    otlpHttp: url('otel-collector', 4318),
+    telemetryDir,
+    sessionsDir,
+    composeEnv,
+    failureMarker: join(base, 'a-spec-failed'),
+    startMs: Date.now() - started,
+    async logs() {
+      const r = await $({
+        nothrow: true,
+        quiet: true,
+        env: { ...process.env, ...composeEnv },
+      })`docker compose -p ${project} -f ${join(repoRoot, 'stack/compose.yaml')} logs --no-color --tail 60`;
+      return r.stdout + r.stderr;
+    },
+    async down() {
+      await running.down({ removeVolumes: true, timeout: 10_000 });
+    },
+  };
+}
