@@ -197,6 +197,28 @@ describe.each([
   });
 });
 
+describe('anthropic-replay image', () => {
+  let replay: StartedContainer;
+  beforeAll(async () => {
+    replay = await startContainer({
+      image: image('ANTHROPIC_REPLAY_IMAGE'),
+      ports: [8080],
+      volumes: [`${join(repoRoot, 'fixtures/sessions')}:/scripts:ro`],
+    });
+  });
+  afterAll(() => replay?.remove());
+
+  it('answers its health check with the session scripts it serves, as the non-root user node', async () => {
+    const res = await waitFor('anthropic-replay /health not answering 200', () =>
+      httpOk(replay.url(8080, '/health')),
+    );
+    const body = (await res.json()) as { status: string; scripts: string[]; invalid: Record<string, string> };
+    expect(body).toMatchObject({ status: 'ok', invalid: {} });
+    expect(body.scripts).toContain('demo');
+    expect((await replay.exec(['id', '-un'])).stdout.trim()).toBe('node');
+  });
+});
+
 describe('grafana image', () => {
   it('is the official image, when one could be pulled', async (ctx) => {
     const ref = image('GRAFANA_OFFICIAL_IMAGE');
