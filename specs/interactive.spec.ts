@@ -10,6 +10,7 @@ import { planSession } from '../scripts/lib/session-plan.ts';
 import { composeRunArgs, loadScriptInfo } from '../scripts/lib/session-run.ts';
 import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
 import { shellQuote } from '../scripts/lib/session-wrapper.ts';
+import { promQuery } from '../scripts/lib/sinks.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, stack } from './support/stack.ts';
 
@@ -93,7 +94,22 @@ describe('an interactive session through a pseudo-terminal', () => {
       jaeger: s.jaeger,
       telemetryDir: s.telemetryDir,
     });
-    expect(found.tokens).toEqual(expected.tokens);
+    // Cumulative sums keep arriving until the last export: poll until they match the script, bounded.
+    const same = (got: Record<string, number>) =>
+      Object.entries(expected.tokens).every(([k, v]) => got[k] === v);
+    const tokens = await waitFor(
+      `token usage of interactive session ${plan.sessionId} never matched the script`,
+      async () => {
+        const r = await promQuery(
+          s.prometheus,
+          `sum by (type) (claude_code_token_usage_tokens_total{session_id="${plan.sessionId}"})`,
+        );
+        const got = Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]));
+        return same(got) ? got : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(tokens).toEqual(expected.tokens);
     const ops = new Set(found.traces.flatMap((t) => t.spans.map((x) => x.operationName)));
     for (const op of [
       'claude_code.interaction',

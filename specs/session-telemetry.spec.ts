@@ -58,12 +58,22 @@ describe('metrics in Prometheus', () => {
 
   it('has a cost above zero, lines added/removed as the Write and Edit changed them, and active time', async () => {
     expect(await value(`sum(claude_code_cost_usage_USD_total${sel()})`)).toBeGreaterThan(0);
-    expect(await value(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="added"})`)).toBe(
-      expected.linesAdded,
+    const lines = await waitFor(
+      `lines of code of session ${id} never matched the script`,
+      async () => {
+        const added = await value(
+          `sum(claude_code_lines_of_code_count_total{session_id="${id}", type="added"})`,
+        );
+        const removed = await value(
+          `sum(claude_code_lines_of_code_count_total{session_id="${id}", type="removed"})`,
+        );
+        return added === expected.linesAdded && removed === expected.linesRemoved
+          ? { added, removed }
+          : undefined;
+      },
+      { timeoutMs: 20_000 },
     );
-    expect(
-      await value(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="removed"})`),
-    ).toBe(expected.linesRemoved);
+    expect(lines).toEqual({ added: expected.linesAdded, removed: expected.linesRemoved });
     expect(await value(`sum(claude_code_active_time_seconds_total${sel()})`)).toBeGreaterThan(0);
   });
 });
@@ -160,9 +170,17 @@ describe('the MCP servers did what the script asked', () => {
       "const D=require('better-sqlite3'); console.log(new D('/data/demo.sqlite',{readonly:true}).prepare('select count(*) n from customers').get().n)",
     ]);
     expect(db.stdout.trim()).toBe('3');
-    const calls = await promQuery(
-      s.prometheus,
-      `sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total${sel()})`,
+    // The MCP servers export every second and Prometheus scrapes every 5 s: poll, bounded.
+    const calls = await waitFor(
+      `the MCP servers' tool call counters for session ${id} did not reach Prometheus`,
+      async () => {
+        const r = await promQuery(
+          s.prometheus,
+          `sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total${sel()})`,
+        );
+        return r.length === 2 ? r : undefined;
+      },
+      { timeoutMs: 20_000 },
     );
     expect(
       calls.map((c) => [c.metric.gen_ai_tool_name, c.metric.mcp_tool_outcome, c.value[1]]).sort(),
