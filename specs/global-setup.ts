@@ -72,18 +72,8 @@ export default async function setup(project: TestProject) {
     await teardown();
     throw err;
   }
-  const info: StackInfo = {
-    project: s.project,
-    override: s.override,
-    prometheus: s.prometheus,
-    jaeger: s.jaeger,
-    otlpHttp: s.otlpHttp,
-    telemetryDir: s.telemetryDir,
-    sessionsDir: s.sessionsDir,
-    composeEnv: s.composeEnv,
-    failureMarker: s.failureMarker,
-    warmupSession,
-  };
+  const { startMs: _, logs: __, down: ___, ...shared } = s;
+  const info: StackInfo = { ...shared, warmupSession };
   project.provide('stack', info);
   return teardown;
 }

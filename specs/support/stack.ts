@@ -3,26 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import type { EphemeralStack } from '../../scripts/lib/ephemeral-stack.ts';
 import { repoRoot } from '../../scripts/lib/repo-root.ts';
 import type { SessionOptions } from '../../scripts/lib/session-plan.ts';
 import { runSession, type SessionOutcome } from '../../scripts/lib/session-run.ts';
 import { type Expected, expectedTelemetry } from '../../stack/anthropic-replay/src/expectations.ts';
 import { parseSessionScript } from '../../stack/anthropic-replay/src/session-script.ts';
 
-export interface StackInfo {
-  project: string;
-  override: string;
-  prometheus: string;
-  jaeger: string;
-  otlpHttp: string;
-  telemetryDir: string;
-  sessionsDir: string;
-  /** Interpolation values for `docker compose` (secrets included: never print them). */
-  composeEnv: Record<string, string>;
-  warmupSession: string;
-  /** A file the failure hook writes, so the teardown prints the containers' logs. */
-  failureMarker: string;
-}
+/** The ephemeral stack as the specs see it (what global-setup.ts provides), plus the warm-up session. */
+export type StackInfo = Omit<EphemeralStack, 'startMs' | 'logs' | 'down'> & { warmupSession: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {

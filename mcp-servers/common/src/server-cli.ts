@@ -5,8 +5,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { validateToken } from './auth.ts';
 import { startHttpServer } from './http-server.ts';
-import type { CallContext } from './instrument.ts';
-import type { Telemetry } from './telemetry.ts';
+import { type CallContext, type ToolMetrics, toolMetrics } from './instrument.ts';
+import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 export interface CommonArgs {
   transport: 'stdio' | 'http';
@@ -78,32 +78,42 @@ const list = (s: string | undefined, fallback: string[]) =>
         .filter(Boolean)
     : fallback;
 
+/** Runs a server's main(); a startup error is one line on stderr and exit 1. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    log(name)(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
+
 export async function serve(o: {
   name: string;
   version: string;
   common: CommonArgs;
-  telemetry: Telemetry;
-  createMcpServer: (ctx: CallContext) => McpServer;
+  createMcpServer: (ctx: CallContext, telemetry: Telemetry, metrics: ToolMetrics) => McpServer;
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
   const env = o.env ?? process.env;
+  const telemetry = createTelemetry({ serviceName: `mcp-${o.name}`, serviceVersion: o.version, env });
+  const metrics = toolMetrics(telemetry);
+  const create = (ctx: CallContext) => o.createMcpServer(ctx, telemetry, metrics);
   const say = log(o.name);
   const stop = async (signal: string) => {
     say(`${signal}: flushing telemetry and exiting`);
-    await o.telemetry.shutdown().catch(() => {});
+    await telemetry.shutdown().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   if (o.common.transport === 'stdio') {
-    const server = o.createMcpServer({
+    const server = create({
       transport: 'stdio',
       sessionId: env.CLAUDE_CODE_SESSION_ID || undefined,
       telemetry: env.CLAUDE_CODE_ENABLE_TELEMETRY === undefined || env.CLAUDE_CODE_ENABLE_TELEMETRY === '1',
     });
     await server.connect(new StdioServerTransport());
-    say(`serving MCP over stdio; telemetry: ${o.telemetry.destination}`);
+    say(`serving MCP over stdio; telemetry: ${telemetry.destination}`);
     process.stdin.once('end', () => void stop('stdin closed'));
     return;
   }
@@ -115,10 +125,10 @@ export async function serve(o: {
     token: validateToken(env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN'),
     allowedHosts: list(env.MCP_ALLOWED_HOSTS, ['localhost', '127.0.0.1', '::1']),
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS, []),
-    createMcpServer: o.createMcpServer,
+    createMcpServer: create,
     log: say,
   });
   say(
-    `serving MCP at ${running.url}/mcp (health: ${running.url}/health); telemetry: ${o.telemetry.destination}`,
+    `serving MCP at ${running.url}/mcp (health: ${running.url}/health); telemetry: ${telemetry.destination}`,
   );
 }

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 // mcp-database: argv and environment, then the transport. Tools: server.ts; rules: sql-rules.ts.
 import { resolve } from 'node:path';
-import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
 import {
   COMMON_HELP,
   log,
   parseCommonArgs,
   positiveIntEnv,
+  runMain,
   serve,
 } from '@claude-code-telemetry/mcp-common/server-cli';
-import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { openDatabase } from './db.ts';
 import { QueryRunner } from './query-runner.ts';
 import { createDatabaseServer, NAME, VERSION } from './server.ts';
@@ -48,19 +47,13 @@ async function main() {
   say(
     `database ${path}${created ? ' (created with demo tables)' : ''}; writes ${svc.allowWrites ? 'ENABLED' : 'disabled'}`,
   );
-  const telemetry = createTelemetry({ serviceName: `mcp-${NAME}`, serviceVersion: VERSION });
-  const metrics = toolMetrics(telemetry);
   process.once('exit', () => svc.runner.close());
   await serve({
     name: NAME,
     version: VERSION,
     common,
-    telemetry,
-    createMcpServer: (ctx) => createDatabaseServer(svc, telemetry, metrics, ctx),
+    createMcpServer: (ctx, telemetry, metrics) => createDatabaseServer(svc, telemetry, metrics, ctx),
   });
 }
 
-main().catch((err: unknown) => {
-  log(NAME)(`error: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain(NAME, main);

@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 // mcp-file-ops: argv and environment, then the transport. Tools: server.ts; logic: lib.ts; sandbox: path-rules.ts.
-import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
 import {
   COMMON_HELP,
   log,
   parseCommonArgs,
   positiveIntEnv,
+  runMain,
   serve,
 } from '@claude-code-telemetry/mcp-common/server-cli';
-import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { DEFAULT_LIMITS } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
 import { createFileOpsServer, NAME, VERSION } from './server.ts';
@@ -42,19 +41,13 @@ async function main() {
       maxWriteBytes: positiveIntEnv('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
     },
   };
-  const telemetry = createTelemetry({ serviceName: `mcp-${NAME}`, serviceVersion: VERSION });
-  const metrics = toolMetrics(telemetry);
   log(NAME)(`roots: ${ops.sandbox.roots.join(', ')}`);
   await serve({
     name: NAME,
     version: VERSION,
     common,
-    telemetry,
-    createMcpServer: (ctx) => createFileOpsServer(ops, telemetry, metrics, ctx),
+    createMcpServer: (ctx, telemetry, metrics) => createFileOpsServer(ops, telemetry, metrics, ctx),
   });
 }
 
-main().catch((err: unknown) => {
-  log(NAME)(`error: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runMain(NAME, main);
