@@ -6,9 +6,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { $ } from 'zx';
-import { startEphemeralStack } from '../scripts/lib/ephemeral-stack.ts';
+import { runSessionIn, startEphemeralStack } from '../scripts/lib/ephemeral-stack.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { runSession } from '../scripts/lib/session-run.ts';
 import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
 import type { StackInfo } from './support/stack.ts';
 
@@ -49,16 +48,7 @@ export default async function setup(project: TestProject) {
   let warmupSession: string;
   try {
     // Warm-up: one scripted session, and all three sinks must hold it before the specs start.
-    const warm = await runSession(
-      { script: 'demo', user: 'warmup' },
-      {
-        project: s.project,
-        overrides: [s.override],
-        composeEnv: s.composeEnv,
-        sessionsDir: s.sessionsDir,
-        quiet: true,
-      },
-    );
+    const warm = await runSessionIn(s, { script: 'demo', user: 'warmup' });
     if (warm.exitCode !== 0)
       throw new Error(`warm-up session failed (exit ${warm.exitCode}):\n${warm.output.slice(-2000)}`);
     const t0 = Date.now();

@@ -4,9 +4,8 @@
 //      (bounded: SESSIONS sessions, each sink polled every 100 ms for at most 30000 ms);
 //   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
 import { $, argv } from 'zx';
-import { startEphemeralStack } from '../lib/ephemeral-stack.ts';
+import { runSessionIn, startEphemeralStack } from '../lib/ephemeral-stack.ts';
 import { repoRoot } from '../lib/repo-root.ts';
-import { runSession } from '../lib/session-run.ts';
 import { jaegerTraces, promQuery, sessionRecords } from '../lib/sinks.ts';
 import { waitFor } from '../lib/wait-for.ts';
 
@@ -32,16 +31,7 @@ console.log(`bench: stack start (warm images, every service healthy): ${(s.start
 const lat: Record<'prometheus' | 'jaeger' | 'files', number[]> = { prometheus: [], jaeger: [], files: [] };
 try {
   for (let i = 0; i < SESSIONS; i++) {
-    const out = await runSession(
-      { script: 'demo', user: 'bench' },
-      {
-        project: s.project,
-        overrides: [s.override],
-        composeEnv: s.composeEnv,
-        sessionsDir: s.sessionsDir,
-        quiet: true,
-      },
-    );
+    const out = await runSessionIn(s, { script: 'demo', user: 'bench' });
     const ended = Date.now();
     if (out.exitCode !== 0) throw new Error(`session ${i + 1} failed (exit ${out.exitCode})`);
     const id = out.plan.sessionId;

@@ -10,6 +10,8 @@ import { envFiles } from './compose.ts';
 import { readEnvFile } from './env-file.ts';
 import { COLLECTOR_UID, NODE_UID } from './local-env.ts';
 import { repoRoot } from './repo-root.ts';
+import type { SessionOptions } from './session-plan.ts';
+import { runSession, type SessionOutcome } from './session-run.ts';
 
 export const STACK_SERVICES = [
   'otel-collector',
@@ -103,4 +105,20 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
       await running.down({ removeVolumes: true, timeout: 10_000 });
     },
   };
+}
+
+/** One session in an ephemeral stack (quiet: its output is in the outcome and its session log). */
+export function runSessionIn(
+  s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
+  o: SessionOptions,
+  extraEnv?: Record<string, string>,
+): Promise<SessionOutcome> {
+  return runSession(o, {
+    project: s.project,
+    overrides: [s.override],
+    composeEnv: s.composeEnv,
+    sessionsDir: s.sessionsDir,
+    extraEnv,
+    quiet: true,
+  });
 }

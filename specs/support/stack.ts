@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { EphemeralStack } from '../../scripts/lib/ephemeral-stack.ts';
+import { type EphemeralStack, runSessionIn } from '../../scripts/lib/ephemeral-stack.ts';
 import { repoRoot } from '../../scripts/lib/repo-root.ts';
 import type { SessionOptions } from '../../scripts/lib/session-plan.ts';
-import { runSession, type SessionOutcome } from '../../scripts/lib/session-run.ts';
+import type { SessionOutcome } from '../../scripts/lib/session-run.ts';
 import { type Expected, expectedTelemetry } from '../../stack/anthropic-replay/src/expectations.ts';
 import { parseSessionScript } from '../../stack/anthropic-replay/src/session-script.ts';
 
@@ -27,17 +27,8 @@ export function expectedFor(script: string): Expected {
 }
 
 /** Runs one session in the e2e stack (quiet: its output is in the returned outcome and its session log). */
-export function runStackSession(
+export const runStackSession = (
   s: StackInfo,
   o: SessionOptions,
   extraEnv?: Record<string, string>,
-): Promise<SessionOutcome> {
-  return runSession(o, {
-    extraEnv,
-    project: s.project,
-    overrides: [s.override],
-    composeEnv: s.composeEnv,
-    sessionsDir: s.sessionsDir,
-    quiet: true,
-  });
-}
+): Promise<SessionOutcome> => runSessionIn(s, o, extraEnv);
