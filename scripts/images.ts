@@ -94,7 +94,8 @@ function nativeAddonEnv(): NodeJS.ProcessEnv {
 
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
 
-async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Promise<string> {
+/** Puts one part of a build context into `ctx`; `name` names the image's own scratch folders. */
+async function preparePart(name: string, part: ContextPart, ctx: string): Promise<string> {
   switch (part.kind) {
     case 'npm-pack': {
       const file = `${part.spec.replace(/^@/, '').replace('/', '-').replace('@', '-')}.tgz`;
@@ -119,7 +120,7 @@ async function preparePart(spec: ImageSpec, part: ContextPart, ctx: string): Pro
               env: { ...goEnv, GOBIN: gobin },
             })`go install go.opentelemetry.io/collector/cmd/builder@v${part.builderVersion}`;
           }
-          const src = join(repoRoot, '.cache', 'go', `${spec.name}-src`);
+          const src = join(repoRoot, '.cache', 'go', `${name}-src`);
           await $({
             quiet: true,
             env: goEnv,
@@ -248,7 +249,7 @@ async function buildImage(spec: ImageSpec, rebuild: boolean): Promise<string[]> 
   const ctx = join(cacheRoot, spec.name);
   mkdirSync(ctx, { recursive: true });
   const lines: string[] = [];
-  for (const part of spec.recipe.context) lines.push(await preparePart(spec, part, ctx));
+  for (const part of spec.recipe.context) lines.push(await preparePart(spec.name, part, ctx));
   cpSync(join(repoRoot, spec.recipe.dockerfile), join(ctx, 'Dockerfile'));
   const args = Object.entries(spec.recipe.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
   const ca = hostCaBundle();
@@ -395,7 +396,7 @@ async function main(): Promise<number> {
   }
   const probeDir = join(repoRoot, '.cache', 'bin');
   mkdirSync(probeDir, { recursive: true });
-  const probe = await preparePart(catalog[0] as ImageSpec, HEALTHCHECK_PROBE, probeDir);
+  const probe = await preparePart('healthcheck', HEALTHCHECK_PROBE, probeDir);
   console.log(`images: healthcheck probe for compose: ${probe}`);
   const envFile = writeImagesEnv(versions, catalog, mode, join(probeDir, HEALTHCHECK_PROBE.output));
   console.log('images: build times');
