@@ -1,6 +1,5 @@
 // The database server as shipped (index.ts in a child process): stdio and Streamable HTTP with the SDK client
 // and the official MCP Inspector CLI, the write tool's opt-in through the environment, and OTLP spans.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
