@@ -107,6 +107,7 @@ async function main(): Promise<number> {
       },
       startedAt: new Date().toISOString(),
     },
+    secretEnv: process.env,
   });
   say(
     `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${SESSIONS_DIR}/${sessionId}`,

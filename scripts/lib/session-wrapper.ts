@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { hashSecrets } from './export/redact.ts';
 
 export interface SessionMetadata {
   sessionId: string;
@@ -27,7 +28,7 @@ export interface SessionMetadata {
   durationMs: number | null;
   exitCode: number | null;
   signal: string | null;
-  files: { log: string; metadata: string; terminal?: string; timing?: string };
+  files: { log: string; metadata: string; terminal?: string; timing?: string; secrets?: string };
 }
 
 export interface WrapOptions {
@@ -35,6 +36,11 @@ export interface WrapOptions {
   command: string;
   args: string[];
   metadata: Omit<SessionMetadata, 'status' | 'endedAt' | 'durationMs' | 'exitCode' | 'signal' | 'files'>;
+  /**
+   * The session's environment: salted hashes of its secret-named variables go to secrets.json (mode 0600), so
+   * `pnpm export` can remove those secrets from what it archives without the record holding them.
+   */
+  secretEnv?: Record<string, string | undefined>;
 }
 
 /** POSIX shell quoting for `script -c`. */
@@ -65,6 +71,7 @@ export function sessionFiles(dir: string, sessionId: string) {
     metadata: join(base, 'metadata.json'),
     terminal: join(base, 'terminal.log'),
     timing: join(base, 'terminal.timing'),
+    secrets: join(base, 'secrets.json'),
   };
 }
 
@@ -85,8 +92,11 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       log: 'session.log',
       metadata: 'metadata.json',
       ...(o.metadata.mode === 'interactive' ? { terminal: 'terminal.log', timing: 'terminal.timing' } : {}),
+      ...(o.secretEnv ? { secrets: 'secrets.json' } : {}),
     },
   };
+  if (o.secretEnv)
+    writeFileSync(files.secrets, `${JSON.stringify(hashSecrets(o.secretEnv))}\n`, { mode: 0o600 });
   const save = () => writeFileSync(files.metadata, `${JSON.stringify(meta, null, 2)}\n`);
   writeFileSync(files.log, `${headerLines(o.metadata).join('\n')}\n`);
   save();

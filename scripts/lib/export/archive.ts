@@ -176,7 +176,7 @@ export async function* readTarEntries(
   archive: string,
   keep: (name: string) => boolean = () => false,
 ): AsyncGenerator<TarEntry> {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let entry: {
     name: string;
     left: number;
@@ -260,7 +260,7 @@ export async function verifyArchive(archive: string): Promise<string[]> {
   const top = manifestEntry.slice(0, -'/manifest.json'.length);
   let manifest: Manifest;
   try {
-    manifest = JSON.parse((entries.get(manifestEntry)?.data as Buffer).toString('utf8')) as Manifest;
+    manifest = JSON.parse(entries.get(manifestEntry)?.data?.toString('utf8') ?? '') as Manifest;
   } catch (err) {
     return [`manifest.json is not JSON: ${(err as Error).message}`];
   }

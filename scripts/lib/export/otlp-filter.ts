@@ -126,12 +126,12 @@ function parses(text: string): boolean {
   }
 }
 
-/** Streams `signal`'s files in `dir`, calling `write` with each kept request as one JSON line. */
+/** Streams `signal`'s files in `dir`, calling `write` with each kept request, as one JSON line and as parsed. */
 export async function filterSignal(
   dir: string,
   signal: Signal,
   sessions: Set<string>,
-  write: (line: string) => void | Promise<void>,
+  write: (line: string, req: Record<string, unknown>) => void | Promise<void>,
   opts: { chunkBytes?: number } = {},
 ): Promise<FilterStats> {
   const stats: FilterStats = {
@@ -158,7 +158,7 @@ export async function filterSignal(
     if (kept) {
       stats.requestsKept++;
       stats.recordsKept += kept.records;
-      await write(`${JSON.stringify(kept.req)}\n`);
+      await write(`${JSON.stringify(kept.req)}\n`, kept.req);
     }
     return true;
   };

@@ -1,0 +1,25 @@
+// The README inside every archive: what each file is and how to open it.
+export function archiveReadme(sessions: string[], incomplete: boolean): string {
+  return `# Claude Code session archive
+
+Session${sessions.length > 1 ? 's' : ''}: ${sessions.join(', ')}
+${incomplete ? '\n**This archive is incomplete**: `manifest.json` (`missing`) and the top of `report.html` say what is absent and why.\n' : ''}
+Start with \`report.html\`: open it in any browser (it needs no network). It shows the figures of the session,
+charts of tokens and cost over time, a timeline of model and tool calls, and tables by model and by tool.
+
+| File | What it is | How to open it |
+|---|---|---|
+| \`manifest.json\` | Format version, session ids, time range, versions of the stack's components and of Claude Code, every file with its size, sha256 and record count, what is missing and why, whether prompt/tool content is present, secrets removed (counts by rule) | any JSON viewer; \`pnpm export verify ARCHIVE\` checks every file against it |
+| \`summary.json\` | Per session: tokens by type, cost, model calls (latency, time to first token, by model), tool calls by tool with success rate and latency, lines of code, duration | any JSON viewer, \`jq\` |
+| \`report.html\` | The visual report | a browser |
+| \`otlp/traces.jsonl\`, \`otlp/metrics.jsonl\`, \`otlp/logs.jsonl\` | The session's spans, metric points and events (Claude Code's and the MCP servers'), exactly as the OpenTelemetry Collector wrote them, filtered by session id out of the current and rotated telemetry files: one OTLP/JSON export request per line | \`jq\`; replay into any OTLP/HTTP endpoint: \`while read -r l; do curl -sf -H 'Content-Type: application/json' -d "$l" http://127.0.0.1:4318/v1/traces; done < otlp/traces.jsonl\` (likewise \`/v1/metrics\`, \`/v1/logs\`) |
+| \`jaeger/<session>.json\` | The session's traces as Jaeger's query API returns them (\`{"data": [trace, ...]}\`) | Jaeger UI: Search, "Upload JSON" (drop the file) |
+| \`prometheus/<session>.json\` | Prometheus \`query_range\` results for every metric series of the session (label \`session_id\`) over its window, with the queries and the step | any JSON viewer; the queries can be rerun in Prometheus |
+| \`sessions/<session>/session.log\`, \`metadata.json\` | The session wrapper's log (what the CLI printed) and record (mode, status, exit code, duration, versions); \`terminal.log\` + \`terminal.timing\` for interactive sessions | a text viewer; \`scriptreplay --log-timing terminal.timing --log-out terminal.log\` |
+
+Prompts, responses and tool content are in the telemetry only when the session ran with Claude Code's
+\`OTEL_LOG_USER_PROMPTS\`, \`OTEL_LOG_TOOL_DETAILS\` (and related) switches on; \`manifest.json\` (\`content\`) says which.
+Secrets (API keys, bearer tokens, secret-named variables, the stack's own tokens and the session's environment
+secrets) are removed while exporting and replaced by \`[REDACTED:<rule>]\`.
+`;
+}

@@ -1,0 +1,114 @@
+// No secrets in an archive. Everything an export writes passes through a scrubber that removes:
+//   - Anthropic API keys (sk-ant-...), bearer/basic credentials after "Bearer "/"Basic ";
+//   - values of secret-named variables written as NAME=value (what `env` or `printenv` prints);
+//   - known secret values: the stack's own (stack/.env.local) and secret-named variables of the exporting shell;
+//   - the secrets of the session's own environment, known only by salted hash: the session wrapper records the
+//     hashes (sessions/<id>/secrets.json, never archived), and every token of the text is hashed and compared.
+// Replacements contain no quote or backslash, so scrubbed JSON stays JSON. Counts by rule go to the manifest.
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Names of variables whose values are secrets. */
+export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
+/** Values shorter than this are not treated as secrets (they would match ordinary words). */
+export const MIN_SECRET_LENGTH = 8;
+
+export interface SecretHashes {
+  salt: string;
+  sha256: string[];
+}
+
+const hashOf = (salt: string, value: string) =>
+  createHash('sha256').update(`${salt}\0${value}`).digest('hex');
+
+/** The secret-looking values of an environment: by variable name, at least MIN_SECRET_LENGTH long. */
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return [
+    ...new Set(
+      Object.entries(env)
+        .filter(([name, value]) => SECRET_NAME.test(name) && (value?.length ?? 0) >= MIN_SECRET_LENGTH)
+        .map(([, value]) => value as string),
+    ),
+  ];
+}
+
+/** Salted hashes of an environment's secrets, for a record that must not hold the secrets themselves. */
+export function hashSecrets(env: Record<string, string | undefined>, salt = randomBytes(16).toString('hex')) {
+  return { salt, sha256: secretValues(env).map((v) => hashOf(salt, v)) } satisfies SecretHashes;
+}
+
+interface Rule {
+  name: string;
+  pattern: RegExp;
+  replace: (match: string, ...groups: string[]) => string;
+}
+
+const RULES: Rule[] = [
+  {
+    name: 'anthropic-api-key',
+    pattern: /sk-ant-[A-Za-z0-9_-]{8,}/g,
+    replace: () => '[REDACTED:anthropic-api-key]',
+  },
+  {
+    name: 'authorization-credential',
+    pattern: /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/g,
+    replace: (_m, scheme, space) => `${scheme}${space}[REDACTED:credential]`,
+  },
+  {
+    name: 'secret-variable',
+    pattern: /\b([A-Za-z_][A-Za-z0-9_]*)=([^\s"'\\&;]{8,})/g,
+    replace: (m, name, value) =>
+      SECRET_NAME.test(name) && !value.startsWith('[REDACTED') ? `${name}=[REDACTED:secret-variable]` : m,
+  },
+];
+
+/** A token of text: a run of characters secrets are made of, after an optional JSON escape (\n, \t, ...). */
+const TOKEN = /(\\[nrtbf"/\\])?([A-Za-z0-9_\-.~+/=:]{8,})/g;
+
+export interface Scrubber {
+  scrub(text: string): string;
+  /** Replacements made so far, by rule. */
+  counts: Record<string, number>;
+}
+
+export function createScrubber(known: { values?: string[]; hashes?: SecretHashes[] } = {}): Scrubber {
+  const counts: Record<string, number> = {};
+  const count = (rule: string) => {
+    counts[rule] = (counts[rule] ?? 0) + 1;
+  };
+  const values = [...new Set(known.values ?? [])]
+    .filter((v) => v.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  const hashes = (known.hashes ?? []).map((h) => ({ salt: h.salt, set: new Set(h.sha256) }));
+  const hashed = (candidate: string) => hashes.some((h) => h.set.has(hashOf(h.salt, candidate)));
+
+  return {
+    counts,
+    scrub(text: string): string {
+      let out = text;
+      for (const v of values) {
+        if (!out.includes(v)) continue;
+        const parts = out.split(v);
+        for (let i = 1; i < parts.length; i++) count('known-secret');
+        out = parts.join('[REDACTED:known-secret]');
+      }
+      for (const rule of RULES) {
+        out = out.replace(rule.pattern, (...args) => {
+          const replaced = rule.replace(...(args as [string, ...string[]]));
+          if (replaced !== args[0]) count(rule.name);
+          return replaced;
+        });
+      }
+      if (hashes.length) {
+        out = out.replace(TOKEN, (m, esc: string | undefined, token: string) => {
+          // the token itself, or a part of it after "=" or ":" (NAME=value, scheme:value)
+          const parts = [token, ...token.split(/[=:]/).filter((p) => p.length >= MIN_SECRET_LENGTH)];
+          const secret = parts.find(hashed);
+          if (!secret) return m;
+          count('session-secret');
+          return `${esc ?? ''}${token.split(secret).join('[REDACTED:session-secret]')}`;
+        });
+      }
+      return out;
+    },
+  };
+}

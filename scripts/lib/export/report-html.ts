@@ -1,0 +1,305 @@
+// report.html: what a person opens first. One self-contained file: inline CSS, charts as inline SVG drawn here,
+// a few lines of inline script that only record what the browser rendered (for the e2e check). No network, no CDN,
+// no external font: it opens the same from a laptop, a ticket attachment or an air-gapped machine.
+import type { Manifest } from './archive.ts';
+import type { SeriesPoint, SessionSummary, TimelineEntry } from './summary.ts';
+
+export interface ReportSession {
+  summary: SessionSummary;
+  series: SeriesPoint[];
+  timeline: TimelineEntry[];
+}
+
+export interface ReportInput {
+  title: string;
+  createdAt: string;
+  sessions: ReportSession[];
+  missing: Manifest['missing'];
+  content: Manifest['content'];
+  versions: Record<string, string>;
+  redactions: Record<string, number>;
+}
+
+export const COLORS = {
+  input: '#2563eb',
+  output: '#16a34a',
+  cacheRead: '#9333ea',
+  cacheCreation: '#ea580c',
+  cost: '#dc2626',
+  model: '#2563eb',
+  toolOk: '#0d9488',
+  toolFailed: '#e11d48',
+  prompt: '#111827',
+} as const;
+
+const esc = (s: unknown) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+export const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
+const fmtMs = (n: number | null) =>
+  n === null ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${fmtInt(n)} ms`;
+const fmtPct = (n: number | null) => (n === null ? '–' : `${(n * 100).toFixed(1)}%`);
+const clock = (t: number) => new Date(t).toISOString().slice(11, 19);
+
+const W = 760;
+const PAD = { left: 64, right: 36, top: 16, bottom: 28 };
+
+function axes(t0: number, t1: number, yMax: number, yLabel: (v: number) => string, h: number): string {
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = h - PAD.top - PAD.bottom;
+  const parts = [
+    `<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}" class="axis"/>`,
+    `<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${PAD.top + plotH}" class="axis"/>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const y = PAD.top + plotH - (plotH * i) / 4;
+    parts.push(
+      `<line x1="${PAD.left}" y1="${y}" x2="${W - PAD.right}" y2="${y}" class="grid"/>`,
+      `<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${esc(yLabel((yMax * i) / 4))}</text>`,
+    );
+  }
+  for (let i = 0; i <= 4; i++) {
+    const x = PAD.left + (plotW * i) / 4;
+    parts.push(
+      `<text x="${x}" y="${h - 8}" text-anchor="middle" class="tick">${esc(clock(t0 + ((t1 - t0) * i) / 4))}</text>`,
+    );
+  }
+  return parts.join('');
+}
+
+/** A step chart of cumulative values; one path per series. */
+function stepChart(
+  id: string,
+  title: string,
+  points: SeriesPoint[],
+  series: { key: keyof SeriesPoint; label: string; color: string }[],
+  t0: number,
+  t1: number,
+  yLabel: (v: number) => string,
+): string {
+  const h = 240;
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = h - PAD.top - PAD.bottom;
+  const span = Math.max(1, t1 - t0);
+  const yMax = Math.max(1e-9, ...points.flatMap((p) => series.map((s) => Number(p[s.key]))));
+  const x = (t: number) => (PAD.left + ((t - t0) / span) * plotW).toFixed(1);
+  const y = (v: number) => (PAD.top + plotH - (v / yMax) * plotH).toFixed(1);
+  const paths = series.map((s) => {
+    let d = `M${x(t0)},${y(0)}`;
+    for (const p of points) d += ` H${x(p.time)} V${y(Number(p[s.key]))}`;
+    d += ` H${x(t1)}`;
+    return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="3" data-series="${esc(String(s.key))}"/>`;
+  });
+  const legend = series
+    .map(
+      (s, i) =>
+        `<g transform="translate(${PAD.left + 8 + i * 150},${PAD.top + 4})"><rect width="12" height="12" fill="${s.color}"/><text x="16" y="11" class="legend">${esc(s.label)}</text></g>`,
+    )
+    .join('');
+  return `<figure><figcaption>${esc(title)}</figcaption><svg data-chart="${esc(id)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="${esc(title)}">${axes(t0, t1, yMax, yLabel, h)}${paths.join('')}${legend}</svg></figure>`;
+}
+
+function timelineChart(entries: TimelineEntry[], t0: number, t1: number): string {
+  const lanes = [
+    'prompt',
+    'model',
+    ...[...new Set(entries.filter((e) => e.kind === 'tool').map((e) => e.name))].sort(),
+  ];
+  if (entries.some((e) => e.kind === 'error')) lanes.splice(2, 0, 'API errors');
+  const laneOf = (e: TimelineEntry) =>
+    e.kind === 'prompt'
+      ? 'prompt'
+      : e.kind === 'model'
+        ? 'model'
+        : e.kind === 'error'
+          ? 'API errors'
+          : e.name;
+  const row = 26;
+  const left = 190;
+  const h = PAD.top + lanes.length * row + PAD.bottom;
+  const plotW = W - left - PAD.right;
+  const span = Math.max(1, t1 - t0);
+  const x = (t: number) => left + ((t - t0) / span) * plotW;
+  const parts: string[] = [];
+  lanes.forEach((lane, i) => {
+    const y = PAD.top + i * row;
+    parts.push(
+      `<text x="${left - 8}" y="${y + 17}" text-anchor="end" class="lane">${esc(lane.length > 28 ? `${lane.slice(0, 27)}…` : lane)}</text>`,
+      `<line x1="${left}" y1="${y + row}" x2="${W - PAD.right}" y2="${y + row}" class="grid"/>`,
+    );
+  });
+  for (const e of entries) {
+    const y = PAD.top + lanes.indexOf(laneOf(e)) * row + 5;
+    const x0 = x(e.start);
+    const width = Math.max(4, x(e.end) - x0);
+    const color =
+      e.kind === 'prompt'
+        ? COLORS.prompt
+        : e.kind === 'model'
+          ? COLORS.model
+          : e.ok
+            ? COLORS.toolOk
+            : COLORS.toolFailed;
+    parts.push(
+      `<rect x="${x0.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="16" rx="2" fill="${color}" data-series="${esc(e.kind)}"><title>${esc(`${e.name} at ${clock(e.start)}: ${e.detail}`)}</title></rect>`,
+    );
+  }
+  for (let i = 0; i <= 4; i++)
+    parts.push(
+      `<text x="${left + (plotW * i) / 4}" y="${h - 8}" text-anchor="middle" class="tick">${esc(clock(t0 + (span * i) / 4))}</text>`,
+    );
+  return `<figure><figcaption>Timeline of model and tool calls (hover a bar for details)</figcaption><svg data-chart="timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="timeline">${parts.join('')}</svg></figure>`;
+}
+
+function sessionSection(r: ReportSession): string {
+  const s = r.summary;
+  const times = [...r.series.map((p) => p.time), ...r.timeline.flatMap((e) => [e.start, e.end])];
+  const t0 = s.start ? Date.parse(s.start) : Math.min(...times);
+  const t1 = s.end ? Date.parse(s.end) : Math.max(...times);
+  const card = (label: string, value: string, key: string) =>
+    `<div class="card"><div class="label">${esc(label)}</div><div class="value" data-key="${esc(key)}">${esc(value)}</div></div>`;
+  const tokenRows = (
+    [
+      ['input', 'Input'],
+      ['output', 'Output'],
+      ['cacheRead', 'Cache read'],
+      ['cacheCreation', 'Cache creation'],
+      ['total', 'Total'],
+    ] as const
+  )
+    .map(([k, label]) => `<tr><th>${label}</th><td data-key="tokens.${k}">${fmtInt(s.tokens[k])}</td></tr>`)
+    .join('');
+  const toolRows = Object.entries(s.toolCalls.byTool)
+    .map(
+      ([name, t]) =>
+        `<tr><th>${esc(name)}</th><td>${t.calls}</td><td>${t.succeeded}</td><td>${t.failed}</td><td>${fmtPct(t.successRate)}</td><td>${fmtMs(t.latency.p50Ms)}</td><td>${fmtMs(t.latency.p95Ms)}</td><td>${fmtMs(t.latency.maxMs)}</td></tr>`,
+    )
+    .join('');
+  const modelRows = Object.entries(s.modelCalls.byModel)
+    .map(
+      ([m, x]) =>
+        `<tr><th>${esc(m)}</th><td>${x.calls}</td><td>${fmtInt(x.tokens)}</td><td>${fmtUsd(x.costUsd)}</td></tr>`,
+    )
+    .join('');
+  const w = s.wrapper;
+  return `<section class="session" data-session="${esc(s.sessionId)}">
+<h2>Session <code>${esc(s.sessionId)}</code></h2>
+<p class="meta">${esc(s.start ?? '?')} → ${esc(s.end ?? '?')} · Claude Code ${esc(s.claudeCodeVersion ?? 'unknown')} · ${esc(s.models.join(', ') || 'no model calls')}${w ? ` · ${esc(w.mode)} session, ${esc(w.status)} (exit ${esc(w.exitCode ?? '–')})${w.script ? `, script ${esc(w.script)}` : ''}${w.user ? `, user ${esc(w.user)}` : ''}` : ''}</p>
+<div class="cards">
+${card('Duration', fmtMs(s.durationMs), 'duration')}
+${card('Cost', fmtUsd(s.costUsd), 'cost')}
+${card('Tokens', fmtInt(s.tokens.total), 'tokens')}
+${card('Model calls', String(s.modelCalls.count), 'modelCalls')}
+${card('Tool calls', `${s.toolCalls.calls} (${fmtPct(s.toolCalls.successRate)} ok)`, 'toolCalls')}
+</div>
+${
+  r.series.length
+    ? stepChart(
+        'tokens',
+        'Tokens over time (cumulative, by type)',
+        r.series,
+        [
+          { key: 'input', label: 'input', color: COLORS.input },
+          { key: 'output', label: 'output', color: COLORS.output },
+          { key: 'cacheRead', label: 'cache read', color: COLORS.cacheRead },
+          { key: 'cacheCreation', label: 'cache creation', color: COLORS.cacheCreation },
+        ],
+        t0,
+        t1,
+        fmtInt,
+      ) +
+      stepChart(
+        'cost',
+        'Cost over time (cumulative, USD)',
+        r.series,
+        [{ key: 'costUsd', label: 'cost (USD)', color: COLORS.cost }],
+        t0,
+        t1,
+        (v) => `$${v.toFixed(3)}`,
+      )
+    : '<p class="warn">No model calls in this session’s telemetry: no token or cost chart.</p>'
+}
+${r.timeline.length ? timelineChart(r.timeline, t0, t1) : '<p class="warn">No events: no timeline.</p>'}
+<div class="tables">
+<table><caption>Tokens by type</caption>${tokenRows}</table>
+<table><caption>Model calls</caption>
+<tr><th>Calls</th><td data-key="modelCalls.count">${s.modelCalls.count}</td></tr>
+<tr><th>API errors</th><td>${s.modelCalls.errors}</td></tr>
+<tr><th>Latency p50 / p95 / max</th><td>${fmtMs(s.modelCalls.latency.p50Ms)} / ${fmtMs(s.modelCalls.latency.p95Ms)} / ${fmtMs(s.modelCalls.latency.maxMs)}</td></tr>
+<tr><th>Time to first token p50</th><td>${fmtMs(s.modelCalls.timeToFirstToken.p50Ms)}</td></tr>
+<tr><th>Lines added / removed</th><td>${fmtInt(s.linesOfCode.added)} / ${fmtInt(s.linesOfCode.removed)}</td></tr>
+<tr><th>Prompts</th><td>${s.prompts}</td></tr>
+</table>
+</div>
+<table class="wide"><caption>By model</caption><tr><th>Model</th><th>Calls</th><th>Tokens</th><th>Cost</th></tr>${modelRows}</table>
+<table class="wide"><caption>Tool calls by tool</caption><tr><th>Tool</th><th>Calls</th><th>Succeeded</th><th>Failed</th><th>Success rate</th><th>p50</th><th>p95</th><th>Max</th></tr>${toolRows || '<tr><td colspan="8">No tool calls.</td></tr>'}</table>
+</section>`;
+}
+
+/** Records, once the page has rendered, the size and the number of drawn marks of each chart. */
+const RENDER_CHECK = `addEventListener('load', () => {
+  for (const svg of document.querySelectorAll('svg[data-chart]')) {
+    const box = svg.getBoundingClientRect();
+    const marks = [...svg.querySelectorAll('[data-series]')].filter((m) => {
+      const b = m.getBBox();
+      return b.width > 0 || b.height > 0;
+    });
+    svg.dataset.renderedWidth = String(Math.round(box.width));
+    svg.dataset.renderedHeight = String(Math.round(box.height));
+    svg.dataset.renderedMarks = String(marks.length);
+  }
+  document.body.dataset.rendered = 'true';
+});`;
+
+export function renderReport(input: ReportInput): string {
+  const c = input.content;
+  const contentNote =
+    c.userPrompts || c.assistantResponses || c.toolDetails || c.toolContent || c.apiBodies
+      ? `This archive holds content the telemetry carried un-redacted: ${[
+          c.userPrompts && 'user prompts',
+          c.assistantResponses && 'assistant responses',
+          c.toolDetails && 'tool parameters',
+          c.toolContent && 'tool output',
+          c.apiBodies && 'API request/response bodies',
+        ]
+          .filter(Boolean)
+          .join(', ')}.`
+      : 'Prompts, responses and tool content were redacted by Claude Code (the OTEL_LOG_* switches were off): the archive holds sizes and counts, not content.';
+  const redacted = Object.values(input.redactions).reduce((a, b) => a + b, 0);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(input.title)}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827;margin:24px auto;max-width:820px;padding:0 16px;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 4px;border-top:1px solid #e5e7eb;padding-top:16px}
+code{font:13px ui-monospace,monospace}.meta{color:#4b5563;margin:0 0 12px}
+.cards{display:flex;gap:10px;flex-wrap:wrap;margin:12px 0}.card{border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px;min-width:120px}
+.card .label{color:#6b7280;font-size:12px}.card .value{font-size:20px;font-weight:600}
+figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{display:block;max-width:100%;height:auto}
+.axis{stroke:#374151}.grid{stroke:#e5e7eb}.tick,.legend,.lane{font-size:11px;fill:#374151}
+table{border-collapse:collapse;margin:12px 16px 12px 0;font-size:13px}caption{text-align:left;font-weight:600;padding-bottom:4px}
+th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}td{text-align:right}.tables{display:flex;flex-wrap:wrap}
+table.wide{width:100%}.warn{background:#fef3c7;border:1px solid #f59e0b;border-radius:6px;padding:8px 12px}
+.note{color:#4b5563}
+</style></head>
+<body>
+<h1>${esc(input.title)}</h1>
+<p class="meta">Exported ${esc(input.createdAt)} · ${input.sessions.length} session(s) · Claude Code ${esc(input.versions['claude-code'] ?? 'unknown')}</p>
+${
+  input.missing.length
+    ? `<div class="warn" data-key="missing"><strong>This archive is incomplete:</strong><ul>${input.missing
+        .map((m) => `<li>${esc(m.what)}: ${esc(m.why)}</li>`)
+        .join('')}</ul></div>`
+    : ''
+}
+<p class="note">${esc(contentNote)}${redacted ? ` ${redacted} secret(s) were removed while exporting (see manifest.json).` : ''} Every file is listed with its sha256 in manifest.json; check them with <code>pnpm export verify ARCHIVE</code>.</p>
+${input.sessions.map(sessionSection).join('\n')}
+<script>${RENDER_CHECK}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,105 @@
+// The sessions an export can take: those in the telemetry files (Claude Code's events: start, end, cost, tokens)
+// and those the session wrapper recorded (sessions/<id>/metadata.json), joined by session id.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SessionMetadata } from '../session-wrapper.ts';
+import { exportRequests, signalFiles } from '../sinks.ts';
+import { eventsOf } from './telemetry-records.ts';
+
+export interface KnownSession {
+  id: string;
+  start: number | null;
+  end: number | null;
+  durationMs: number | null;
+  costUsd: number;
+  tokens: number;
+  modelCalls: number;
+  status: SessionMetadata['status'] | null;
+  inTelemetry: boolean;
+  recorded: boolean;
+}
+
+export function readSessionRecord(sessionsDir: string, id: string): SessionMetadata | null {
+  const file = join(sessionsDir, id, 'metadata.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SessionMetadata;
+  } catch {
+    return null;
+  }
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v : Number(v) || 0);
+
+export async function indexSessions(telemetryDir: string, sessionsDir: string): Promise<KnownSession[]> {
+  const byId = new Map<string, KnownSession>();
+  const get = (id: string) => {
+    let s = byId.get(id);
+    if (!s) {
+      s = {
+        id,
+        start: null,
+        end: null,
+        durationMs: null,
+        costUsd: 0,
+        tokens: 0,
+        modelCalls: 0,
+        status: null,
+        inTelemetry: false,
+        recorded: false,
+      };
+      byId.set(id, s);
+    }
+    return s;
+  };
+  for (const file of signalFiles(telemetryDir, 'logs')) {
+    for await (const req of exportRequests(file)) {
+      for (const e of eventsOf(req)) {
+        if (!e.session) continue;
+        const s = get(e.session);
+        s.inTelemetry = true;
+        if (Number.isFinite(e.time)) {
+          s.start = s.start === null ? e.time : Math.min(s.start, e.time);
+          s.end = s.end === null ? e.time : Math.max(s.end, e.time);
+        }
+        if (e.name === 'api_request' && e.service === 'claude-code') {
+          s.modelCalls++;
+          s.costUsd += num(e.attrs.cost_usd);
+          s.tokens +=
+            num(e.attrs.input_tokens) +
+            num(e.attrs.output_tokens) +
+            num(e.attrs.cache_read_tokens) +
+            num(e.attrs.cache_creation_tokens);
+        }
+      }
+    }
+  }
+  if (existsSync(sessionsDir)) {
+    for (const id of readdirSync(sessionsDir)) {
+      const m = readSessionRecord(sessionsDir, id);
+      if (!m) continue;
+      const s = get(id);
+      s.recorded = true;
+      s.status = m.status;
+      const started = Date.parse(m.startedAt);
+      if (Number.isFinite(started)) s.start = s.start === null ? started : Math.min(s.start, started);
+      const ended = Date.parse(m.endedAt ?? '');
+      if (Number.isFinite(ended)) s.end = s.end === null ? ended : Math.max(s.end, ended);
+      if (m.durationMs !== null) s.durationMs = m.durationMs;
+    }
+  }
+  for (const s of byId.values()) {
+    if (s.durationMs === null && s.start !== null && s.end !== null) s.durationMs = s.end - s.start;
+    s.costUsd = Math.round(s.costUsd * 1e6) / 1e6;
+  }
+  return [...byId.values()].sort((a, b) => (a.start ?? 0) - (b.start ?? 0) || a.id.localeCompare(b.id));
+}
+
+/** "90s", "15m", "2h", "7d", "1w" in milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (!m)
+    throw new Error(`--since takes a duration such as 90s, 15m, 2h, 7d or 1w, not ${JSON.stringify(text)}`);
+  const unit = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(m[1]) * unit;
+}
