@@ -90,7 +90,7 @@ export async function describeFiles(dir: string): Promise<ManifestFile[]> {
   const files = walk(dir)
     .map((file) => ({ file, path: posix(relative(dir, file)) }))
     .filter((f) => f.path !== 'manifest.json')
-    .sort((a, b) => a.path.localeCompare(b.path));
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const out: ManifestFile[] = [];
   for (const f of files) out.push(await describeFile(f.file, f.path));
   return out;

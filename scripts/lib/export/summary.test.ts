@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { recordedLine } from './fixture-telemetry.ts';
+import { latency, type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
+import { eventsOf, pointsOf, spansOf } from './telemetry-records.ts';
+
+const ID = 'cccccccc-3333-4333-8333-333333333333';
+
+function recorded(variant: 'rich' | 'default', withSpans = true): SessionTelemetry {
+  return {
+    sessionId: ID,
+    events: eventsOf(JSON.parse(recordedLine('logs', variant, ID))),
+    spans: withSpans ? spansOf(JSON.parse(recordedLine('traces', variant, ID))) : [],
+    points: pointsOf(JSON.parse(recordedLine('metrics', variant, ID))),
+    metadata: null,
+  };
+}
+
+describe('session summary', () => {
+  it('adds up tokens and cost of every model call and names tools from their spans', () => {
+    const s = summarize(recorded('default'));
+    expect(s.modelCalls.count).toBe(5);
+    expect(s.tokens).toEqual({ input: 615, output: 225, cacheRead: 0, cacheCreation: 0, total: 840 });
+    expect(s.costUsd).toBeCloseTo(5 * 0.00174, 6);
+    expect(s.toolCalls).toMatchObject({ calls: 4, succeeded: 4, failed: 0, successRate: 1 });
+    expect(Object.keys(s.toolCalls.byTool)).toEqual(['Bash', 'Edit', 'Write', 'mcp__probe__echo']);
+    expect(s.modelCalls.timeToFirstToken.count).toBe(5);
+    expect(s.linesOfCode).toEqual({ added: 5, removed: 1 }); // the recorded points
+    expect(s.claudeCodeVersion).toBe('2.1.197');
+  });
+
+  it('falls back to the event tool names without a trace, and counts failures', () => {
+    const t = recorded('default', false);
+    const bash = t.events.find((e) => e.name === 'tool_result' && e.attrs.tool_name === 'Bash');
+    if (!bash) throw new Error('no Bash tool_result in the fixture');
+    bash.attrs.success = 'false';
+    const s = summarize(t);
+    expect(Object.keys(s.toolCalls.byTool)).toEqual(['Bash', 'Edit', 'Write', 'mcp_tool']);
+    expect(s.toolCalls.byTool.Bash).toMatchObject({ calls: 1, failed: 1, successRate: 0 });
+    expect(s.toolCalls.successRate).toBe(0.75);
+    expect(timeline(t).filter((e) => e.kind === 'tool' && !e.ok)).toHaveLength(1);
+  });
+
+  it('accumulates tokens and cost over time in call order', () => {
+    const series = tokenSeries(recorded('default'));
+    expect(series.map((p) => p.input)).toEqual([123, 246, 369, 492, 615]);
+    expect(series.every((p, i) => i === 0 || p.time >= (series[i - 1]?.time ?? 0))).toBe(true);
+  });
+
+  it('takes latency quantiles by nearest rank', () => {
+    expect(latency([5, 1, 3, 2, 4])).toEqual({ count: 5, meanMs: 3, p50Ms: 3, p95Ms: 5, maxMs: 5 });
+    expect(latency([])).toMatchObject({ count: 0, p50Ms: null });
+  });
+});
