@@ -155,8 +155,9 @@ async function main(): Promise<void> {
         ? String(argv[flag]).replace(/\/$/, '')
         : `http://127.0.0.1:${port ?? fallback}`;
   const abort = new AbortController();
+  // Every signal aborts (a repeated Ctrl-C too): the export then removes what it staged and exits 130.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-    process.once(sig, () => abort.abort(new Error(`interrupted by ${sig}`)));
+    process.on(sig, () => abort.abort(new Error(`interrupted by ${sig}`)));
   const started = Date.now();
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     name: string;

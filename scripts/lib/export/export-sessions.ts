@@ -202,7 +202,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
       if (o.jaeger) {
         const traceIds = [...new Set(t.spans.map((s) => s.traceId))];
         try {
-          const traces = await fetchJaegerTraces(o.jaeger, id, window, traceIds, o.timeoutMs);
+          const traces = await fetchJaegerTraces(o.jaeger, id, window, traceIds, o.timeoutMs, o.signal);
           writeJson(staging, `jaeger/${id}.json`, traces, scrubber.scrub);
           log(`jaeger: ${traces.data.length} trace(s), ${spanCount(traces.data)} span(s) for ${id}`);
         } catch (err) {
@@ -218,7 +218,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
         missing.push({ what: `Jaeger trace of session ${id}`, why: 'Jaeger was not asked (--no-jaeger)' });
       if (o.prometheus) {
         try {
-          const ranges = await fetchPrometheusRanges(o.prometheus, id, window, o.timeoutMs);
+          const ranges = await fetchPrometheusRanges(o.prometheus, id, window, o.timeoutMs, o.signal);
           writeJson(staging, `prometheus/${id}.json`, ranges, scrubber.scrub);
           log(
             `prometheus: ${Object.keys(ranges.metrics).length} metric(s) over ${ranges.window.start} .. ${ranges.window.end} for ${id}`,

@@ -4,11 +4,13 @@
 // backend, the request and the limit, so the manifest can say what is missing and why.
 import type { JaegerTrace } from '../sinks.ts';
 
-async function getJson<T>(what: string, url: string, timeoutMs: number): Promise<T> {
+async function getJson<T>(what: string, url: string, timeoutMs: number, abort?: AbortSignal): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    res = await fetch(url, { signal: abort ? AbortSignal.any([timeout, abort]) : timeout });
   } catch (err) {
+    abort?.throwIfAborted();
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why =
       e.name === 'TimeoutError'
@@ -35,9 +37,10 @@ export async function fetchJaegerTraces(
   window: { start: number; end: number },
   traceIdsFromFiles: string[],
   timeoutMs = 10_000,
+  abort?: AbortSignal,
 ): Promise<JaegerExport> {
   const services =
-    (await getJson<{ data: string[] | null }>('Jaeger', `${base}/api/services`, timeoutMs)).data ?? [];
+    (await getJson<{ data: string[] | null }>('Jaeger', `${base}/api/services`, timeoutMs, abort)).data ?? [];
   const ids = new Set(traceIdsFromFiles);
   for (const service of services) {
     const params = new URLSearchParams({
@@ -51,6 +54,7 @@ export async function fetchJaegerTraces(
       'Jaeger',
       `${base}/api/traces?${params}`,
       timeoutMs,
+      abort,
     );
     for (const t of found.data ?? []) ids.add(t.traceID);
   }
@@ -62,6 +66,7 @@ export async function fetchJaegerTraces(
         'Jaeger',
         `${base}/api/traces/${id}`,
         timeoutMs,
+        abort,
       );
       data.push(...(t.data ?? []));
     } catch (err) {
@@ -98,6 +103,7 @@ export async function fetchPrometheusRanges(
   sessionId: string,
   window: { start: number; end: number },
   timeoutMs = 10_000,
+  abort?: AbortSignal,
 ): Promise<PrometheusExport> {
   // from before the session to after the last export interval and scrape that can hold its last values
   const start = Math.floor(window.start / 1000) - 30;
@@ -108,6 +114,7 @@ export async function fetchPrometheusRanges(
     'Prometheus',
     `${base}/api/v1/series?${new URLSearchParams({ 'match[]': selector, start: String(start), end: String(end) })}`,
     timeoutMs,
+    abort,
   );
   const names = [...new Set(series.data.map((s) => s.__name__ as string))].filter(Boolean).sort();
   const metrics: PrometheusExport['metrics'] = {};
@@ -121,6 +128,7 @@ export async function fetchPrometheusRanges(
       'Prometheus',
       `${base}/api/v1/query_range?${new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) })}`,
       timeoutMs,
+      abort,
     );
     if (r.status !== 'success') throw new Error(`Prometheus refused ${query}: ${r.error}`);
     metrics[name] = { query, result: r.data.result };
