@@ -13,7 +13,7 @@ export type Variant = keyof typeof RECORDED;
 
 /** One recorded export request of `signal`, as a line for session `id`. */
 export function recordedLine(signal: Signal, variant: Variant, id: string): string {
-  const text = readFileSync(join(repoRoot, 'fixtures', 'otlp', `${variant}-${signal}.json`), 'utf8').trim();
+  const text = readFileSync(join(repoRoot, 'fixtures', 'otlp', `${variant}-${signal}.jsonl`), 'utf8').trim();
   return text.replaceAll(RECORDED[variant], id);
 }
 
