@@ -89,7 +89,7 @@ async function run(dir: string, sessions: Set<string>, chunkBytes?: number) {
     (l) => {
       out.push(l.trimEnd());
     },
-    { chunkBytes },
+    { chunkBytes, tornWaitMs: 0 },
   );
   return { out, stats };
 }
@@ -162,8 +162,21 @@ describe('filterSignal', () => {
       join(dir, 'logs.jsonl'),
       `{"session ${A} broken\n${JSON.stringify({ resourceLogs: [] })}\n{"torn ${A}`,
     );
-    const stats = await filterSignal(dir, 'logs', new Set([A]), () => {});
+    const stats = await filterSignal(dir, 'logs', new Set([A]), () => {}, { tornWaitMs: 0 });
     expect(stats).toMatchObject({ corruptLines: 1, tornLastLines: 1, requestsKept: 0 });
+  });
+
+  it('waits for a half-written last line to be completed by the writer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otlp-'));
+    const line = JSON.stringify(spans(A));
+    writeFileSync(join(dir, 'traces.jsonl'), line.slice(0, 50));
+    setTimeout(() => appendFileSync(join(dir, 'traces.jsonl'), `${line.slice(50)}\n`), 300);
+    const out: string[] = [];
+    const stats = await filterSignal(dir, 'traces', new Set([A]), (l) => {
+      out.push(l);
+    });
+    expect(stats).toMatchObject({ requestsKept: 1, tornLastLines: 0 });
+    expect(out).toHaveLength(1);
   });
 
   it('reads nothing for no session, and nothing from a missing folder', async () => {

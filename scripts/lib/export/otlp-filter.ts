@@ -84,6 +84,8 @@ const SESSION_ATTR = Buffer.from('"session.id","value":{"stringValue":"');
 /** Up to this many sessions, search for each id; beyond, for the attribute (one pass whatever their number). */
 const PER_ID_SEARCH_MAX = 8;
 const CHUNK_BYTES = 8 << 20;
+const TORN_POLL_MS = 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Finds the next line (start, end: its newline) in buf[from, end) that holds a chosen session, or null. */
 type LineFinder = (buf: Buffer, from: number, end: number) => [number, number] | null;
@@ -132,7 +134,7 @@ export async function filterSignal(
   signal: Signal,
   sessions: Set<string>,
   write: (line: string, req: Record<string, unknown>) => void | Promise<void>,
-  opts: { chunkBytes?: number } = {},
+  opts: { chunkBytes?: number; tornWaitMs?: number } = {},
 ): Promise<FilterStats> {
   const stats: FilterStats = {
     files: signalFiles(dir, signal),
@@ -164,10 +166,12 @@ export async function filterSignal(
   };
 
   let buf = Buffer.allocUnsafe(opts.chunkBytes ?? CHUNK_BYTES);
+  const tornWaitMs = opts.tornWaitMs ?? 2000;
   for (const file of stats.files) {
     const fh = await open(file, 'r');
     try {
       let carry = 0; // bytes at the start of buf: the unfinished last line of the previous chunk
+      let waited = 0;
       for (;;) {
         if (carry === buf.length) {
           // one line longer than the buffer: grow it
@@ -179,11 +183,17 @@ export async function filterSignal(
         stats.bytesRead += bytesRead;
         const filled = carry + bytesRead;
         if (bytesRead === 0) {
-          // End of file: what is left is a line without its newline, cut short while being written (or just
-          // before its newline). Kept when it parses; counted as torn when it does not, whether or not the part
-          // written so far names a chosen session (the rest of it may).
+          // End of file. What is left is a line without its newline: usually the collector is writing it (it
+          // flushes every second), so wait a little for the rest; a line that parses is complete but for its
+          // newline. Still cut short after the wait: counted as torn, whether or not the part written so far
+          // names a chosen session (the rest of it may).
           if (carry > 0) {
             const tail = buf.toString('utf8', 0, carry);
+            if (!parses(tail) && waited < tornWaitMs) {
+              await sleep(TORN_POLL_MS);
+              waited += TORN_POLL_MS;
+              continue;
+            }
             if (ids.some((id) => tail.includes(id))) {
               if (!(await take(tail))) stats.tornLastLines++;
             } else if (!parses(tail)) stats.tornLastLines++;
