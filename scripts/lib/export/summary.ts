@@ -145,7 +145,7 @@ export function summarize(t: SessionTelemetry): SessionSummary {
     byModel[model] = m;
   }
   tokens.total = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheCreation;
-  for (const m of Object.values(byModel)) m.costUsd = round6(m.costUsd);
+  for (const m of Object.values(byModel)) m.costUsd = roundNoise(m.costUsd);
 
   const lines = { added: 0, removed: 0 };
   // cumulative sums: the last value of each series (attribute set) is its total
@@ -178,7 +178,7 @@ export function summarize(t: SessionTelemetry): SessionSummary {
     models: Object.keys(byModel).sort(),
     prompts: events.filter((e) => e.name === 'user_prompt').length,
     tokens,
-    costUsd: round6(cost),
+    costUsd: roundNoise(cost),
     modelCalls: {
       count: requests.length,
       errors: events.filter((e) => e.name === 'api_error').length,
@@ -197,7 +197,8 @@ export function summarize(t: SessionTelemetry): SessionSummary {
   };
 }
 
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+/** Rounds away float noise (sums of many small costs), not precision. */
+const roundNoise = (x: number) => Math.round(x * 1e10) / 1e10;
 
 export function tokenSeries(t: SessionTelemetry): SeriesPoint[] {
   const acc: SeriesPoint = { time: 0, input: 0, output: 0, cacheRead: 0, cacheCreation: 0, costUsd: 0 };
@@ -209,7 +210,7 @@ export function tokenSeries(t: SessionTelemetry): SeriesPoint[] {
       acc.output += num(e.attrs.output_tokens);
       acc.cacheRead += num(e.attrs.cache_read_tokens);
       acc.cacheCreation += num(e.attrs.cache_creation_tokens);
-      acc.costUsd = round6(acc.costUsd + num(e.attrs.cost_usd));
+      acc.costUsd = roundNoise(acc.costUsd + num(e.attrs.cost_usd));
       return { ...acc, time: e.time };
     });
 }

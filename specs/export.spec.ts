@@ -1,0 +1,300 @@
+// Recipe: export a real session with `pnpm export` and check the archive against what the sinks hold: the
+// filtered telemetry against the files, the trace against Jaeger, the metric ranges and the summary against
+// Prometheus and the script; then open report.html in headless Chromium, keep a screenshot
+// (test-results/export-report.png) and check that the charts were drawn and the key numbers are on the page.
+// A second session prints its environment's secrets with tool content logging on: none may reach the archive.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { $ } from 'zx';
+import { type Manifest, readArchive } from '../scripts/lib/export/archive.ts';
+import { COLORS, fmtInt, fmtUsd } from '../scripts/lib/export/report-html.ts';
+import type { SessionSummary } from '../scripts/lib/export/summary.ts';
+import { pointsOf, spansOf } from '../scripts/lib/export/telemetry-records.ts';
+import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
+import { type JaegerTrace, jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks.ts';
+import { renderedDom, requireChromium, screenshot } from './support/chromium.ts';
+import { countColor, decodePng } from './support/png.ts';
+import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
+
+const ARTIFACTS = join(repoRoot, 'test-results');
+
+interface Exported {
+  id: string;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  dir: string;
+  files: Map<string, Buffer>;
+  text: (path: string) => string;
+  manifest: Manifest;
+}
+
+/** Runs `pnpm export` (the script itself) for one session of the e2e stack; unpacks the archive in memory. */
+async function exportSession(s: StackInfo, id: string, env: Record<string, string> = {}): Promise<Exported> {
+  const out = mkdtempSync(join(tmpdir(), 'export-spec-'));
+  const r = await $({
+    nothrow: true,
+    quiet: true,
+    env: { ...process.env, ...env },
+  })`node ${join(repoRoot, 'scripts/export.ts')} --session ${id} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir} --prometheus ${s.prometheus} --jaeger ${s.jaeger} --out ${out}`;
+  const archive = readdirSync(out).find((f) => f.endsWith('.tar.gz'));
+  if (r.exitCode !== 0 || !archive)
+    throw new Error(`pnpm export failed (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
+  const files = await readArchive(join(out, archive));
+  const top = archive.slice(0, -'.tar.gz'.length);
+  const text = (path: string) => {
+    const data = files.get(`${top}/${path}`);
+    if (!data) throw new Error(`${path} not in ${archive}`);
+    return data.toString('utf8');
+  };
+  // the archive unpacked with tar, as a user would, for the browser
+  await $`tar -xzf ${join(out, archive)} -C ${out}`;
+  return {
+    id,
+    code: r.exitCode,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    dir: join(out, top),
+    files,
+    text,
+    manifest: JSON.parse(text('manifest.json')) as Manifest,
+  };
+}
+
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('pnpm export of a real session', () => {
+  const expected = expectedFor('demo');
+  let s: StackInfo;
+  let x: Exported;
+
+  beforeAll(async () => {
+    s = stack();
+    const session = await runStackSession(s, { script: 'demo', user: 'export-spec' });
+    expect(session.exitCode, session.output.slice(-2000)).toBe(0);
+    await waitForSessionInSinks(session.plan.sessionId, s, 60_000);
+    x = await exportSession(s, session.plan.sessionId);
+  });
+
+  it('writes a complete archive: nothing missing, every file in the manifest, verify passes', async () => {
+    expect(x.manifest.sessions).toEqual([x.id]);
+    expect(x.manifest.missing).toEqual([]);
+    const paths = x.manifest.files.map((f) => f.path);
+    for (const p of [
+      'README.md',
+      'summary.json',
+      'report.html',
+      'otlp/traces.jsonl',
+      'otlp/metrics.jsonl',
+      'otlp/logs.jsonl',
+      `jaeger/${x.id}.json`,
+      `prometheus/${x.id}.json`,
+      `sessions/${x.id}/metadata.json`,
+      `sessions/${x.id}/session.log`,
+    ])
+      expect(paths).toContain(p);
+    expect(x.manifest.versions).toMatchObject({ 'claude-code': '2.1.197', CLAUDE_CODE_VERSION: '2.1.197' });
+    expect(x.manifest.versions.OTELCOL_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(x.manifest.content).toMatchObject({ userPrompts: false, toolDetails: false, toolContent: false });
+    const archive = readdirSync(join(x.dir, '..')).find((f) => f.endsWith('.tar.gz')) as string;
+    const verify = await $({
+      nothrow: true,
+      quiet: true,
+    })`node ${join(repoRoot, 'scripts/export.ts')} verify ${join(x.dir, '..', archive)}`;
+    expect(verify.exitCode, verify.stderr).toBe(0);
+  });
+
+  it('holds the session’s spans and events exactly as the telemetry files do, and only them', async () => {
+    for (const signal of ['traces', 'logs'] as const) {
+      const inFiles = await sessionRecords(s.telemetryDir, signal, x.id);
+      const archived = x.manifest.telemetry[signal];
+      expect(archived?.records, signal).toBe(inFiles.length);
+      expect(x.text(`otlp/${signal}.jsonl`)).not.toContain(s.warmupSession);
+    }
+    // metric points: Claude Code's stopped with the session (the MCP servers' cumulative points go on)
+    const ccPoints = (lines: Record<string, unknown>[]) =>
+      lines
+        .flatMap((req) =>
+          (
+            (req.resourceMetrics as {
+              resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+            }[]) ?? []
+          )
+            .filter((rm) =>
+              rm.resource.attributes.some(
+                (a) => a.key === 'service.name' && a.value.stringValue === 'claude-code',
+              ),
+            )
+            .flatMap((rm) => pointsOf({ resourceMetrics: [rm] })),
+        )
+        .filter((p) => p.session === x.id);
+    const archivedPoints = ccPoints(jsonLines(x.text('otlp/metrics.jsonl')));
+    expect(archivedPoints.length).toBeGreaterThan(0);
+    expect(new Set(archivedPoints.map((p) => p.metric))).toContain('claude_code.token.usage');
+  });
+
+  it('holds the session’s traces as Jaeger returns them, Claude Code’s and the MCP servers’', async () => {
+    const archived = JSON.parse(x.text(`jaeger/${x.id}.json`)) as { data: JaegerTrace[] };
+    const ids = new Set(archived.data.map((t) => t.traceID));
+    const fromJaeger = [
+      ...(await jaegerTraces(s.jaeger, 'claude-code', x.id)),
+      ...(await jaegerTraces(s.jaeger, 'mcp-file-ops', x.id)),
+      ...(await jaegerTraces(s.jaeger, 'mcp-database', x.id)),
+    ];
+    expect(fromJaeger.length).toBeGreaterThan(1);
+    for (const t of fromJaeger) {
+      expect(ids, `trace ${t.traceID} in Jaeger, not in the archive`).toContain(t.traceID);
+      expect(archived.data.find((a) => a.traceID === t.traceID)?.spans.length).toBe(t.spans.length);
+    }
+    // the loadable form: every span names its process, every process its service
+    for (const t of archived.data)
+      for (const span of t.spans) expect(t.processes[span.processID]?.serviceName).toBeTruthy();
+    // Jaeger's Claude Code spans are the archived OTLP ones
+    const otlpSpans = jsonLines(x.text('otlp/traces.jsonl'))
+      .flatMap(spansOf)
+      .filter((sp) => sp.service === 'claude-code');
+    const jaegerSpans = archived.data.flatMap((t) =>
+      t.spans.filter((sp) => t.processes[sp.processID]?.serviceName === 'claude-code'),
+    );
+    expect(jaegerSpans.length).toBe(otlpSpans.length);
+    expect(jaegerSpans.filter((sp) => sp.operationName === 'claude_code.llm_request')).toHaveLength(
+      expected.modelCalls,
+    );
+  });
+
+  it('holds Prometheus ranges of every Claude Code metric, ending at the totals Prometheus has', async () => {
+    const prom = JSON.parse(x.text(`prometheus/${x.id}.json`)) as {
+      metrics: Record<string, { result: { metric: Record<string, string>; values: [number, string][] }[] }>;
+    };
+    for (const name of [
+      'claude_code_session_count_total',
+      'claude_code_token_usage_tokens_total',
+      'claude_code_cost_usage_USD_total',
+    ])
+      expect(Object.keys(prom.metrics)).toContain(name);
+    const lastByType: Record<string, number> = {};
+    for (const series of prom.metrics.claude_code_token_usage_tokens_total?.result ?? []) {
+      const type = series.metric.type as string;
+      lastByType[type] = (lastByType[type] ?? 0) + Number(series.values.at(-1)?.[1]);
+    }
+    const now = await promQuery(
+      s.prometheus,
+      `sum by (type) (claude_code_token_usage_tokens_total{session_id="${x.id}"})`,
+    );
+    expect(lastByType).toEqual(Object.fromEntries(now.map((r) => [r.metric.type, Number(r.value[1])])));
+    expect(lastByType).toEqual(expected.tokens);
+  });
+
+  it('sums up the session in summary.json as the script and Prometheus say', async () => {
+    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+      .sessions[0] as SessionSummary;
+    const { input, output, cacheRead, cacheCreation } = expected.tokens;
+    expect(summary.tokens).toEqual({ ...expected.tokens, total: input + output + cacheRead + cacheCreation });
+    expect(summary.modelCalls.count).toBe(expected.modelCalls);
+    expect(summary.toolCalls.calls).toBe(expected.toolUses.length);
+    expect(summary.toolCalls.successRate).toBe(1);
+    expect(Object.keys(summary.toolCalls.byTool).sort()).toEqual([...new Set(expected.toolUses)].sort());
+    expect(summary.linesOfCode).toEqual({ added: expected.linesAdded, removed: expected.linesRemoved });
+    const cost = Number(
+      (await promQuery(s.prometheus, `sum(claude_code_cost_usage_USD_total{session_id="${x.id}"})`))[0]
+        ?.value[1],
+    );
+    expect(summary.costUsd).toBeCloseTo(cost, 6);
+    expect(summary.modelCalls.latency.p50Ms).toBeGreaterThan(0);
+    expect(summary.wrapper).toMatchObject({ status: 'completed', exitCode: 0, user: 'export-spec' });
+  });
+
+  it('has a report.html that Chromium renders offline: charts drawn, key numbers shown', async () => {
+    requireChromium();
+    const html = join(x.dir, 'report.html');
+    const report = readFileSync(html, 'utf8');
+    expect(report).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//); // nothing to fetch
+    const dom = await renderedDom(html);
+    expect(dom).toContain('data-rendered="true"'); // its load script ran
+    for (const chart of ['tokens', 'cost', 'timeline']) {
+      const tag = new RegExp(`<svg[^>]*data-chart="${chart}"[^>]*>`).exec(dom)?.[0] ?? '';
+      expect(tag, `chart ${chart}`).toMatch(/data-rendered-width="[1-9]\d*"/);
+      const marks = Number(/data-rendered-marks="(\d+)"/.exec(tag)?.[1]);
+      expect(marks, `marks drawn in chart ${chart}`).toBeGreaterThanOrEqual(chart === 'tokens' ? 4 : 1);
+    }
+    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+      .sessions[0] as SessionSummary;
+    const shown = (key: string) => new RegExp(`data-key="${key}">([^<]*)<`).exec(dom)?.[1];
+    expect(shown('tokens')).toBe(fmtInt(summary.tokens.total));
+    expect(shown('cost')).toBe(fmtUsd(summary.costUsd));
+    expect(shown('modelCalls')).toBe(String(expected.modelCalls));
+    expect(shown('toolCalls')).toBe(`${expected.toolUses.length} (100.0% ok)`);
+    expect(shown('tokens.cacheRead')).toBe(fmtInt(expected.tokens.cacheRead));
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const png = join(ARTIFACTS, 'export-report.png');
+    const img = decodePng(await screenshot(html, png));
+    console.log(`export spec: report screenshot ${png} (${img.width}x${img.height})`);
+    expect(img.width).toBe(820);
+    // the charts' own colours are on screen: lines of each token type, the cost line, the tool bars
+    for (const [what, color] of Object.entries({
+      input: COLORS.input,
+      cacheRead: COLORS.cacheRead,
+      cacheCreation: COLORS.cacheCreation,
+      cost: COLORS.cost,
+      tools: COLORS.toolOk,
+    }))
+      expect(countColor(img, color, 10), `${what} pixels (${color}) in the screenshot`).toBeGreaterThan(200);
+  });
+});
+
+describe('pnpm export keeps secrets out', () => {
+  it('removes a planted API key and bearer token that reached the telemetry', async () => {
+    const s = stack();
+    const apiKey = `sk-ant-api03-${randomBytes(24).toString('base64url')}`;
+    const bearer = randomBytes(20).toString('hex');
+    const session = await runStackSession(
+      s,
+      { script: 'secret-prompt', user: 'secrets-spec' },
+      {
+        // the secrets in the session's environment (the scripted API ignores the key)...
+        ANTHROPIC_API_KEY: apiKey,
+        DEPLOY_BEARER_TOKEN: bearer,
+        // ...and pasted into the prompt, with prompt and tool logging on: the telemetry carries them
+        SESSION_PROMPT: `Deploy with the key ${apiKey} and "Authorization: Bearer ${bearer}" once the workspace is there.`,
+        OTEL_LOG_USER_PROMPTS: '1',
+        OTEL_LOG_TOOL_DETAILS: '1',
+        OTEL_LOG_TOOL_CONTENT: '1',
+      },
+    );
+    expect(session.exitCode, session.output.slice(-2000)).toBe(0);
+    const id = session.plan.sessionId;
+    await waitForSessionInSinks(id, s, 60_000);
+
+    // the leak is real: the raw telemetry holds both secrets
+    const raw = [
+      ...(await sessionRecords(s.telemetryDir, 'logs', id)),
+      ...(await sessionRecords(s.telemetryDir, 'traces', id)),
+    ]
+      .map((r) => JSON.stringify(r.item))
+      .join('\n');
+    expect(raw).toContain(apiKey);
+    expect(raw).toContain(bearer);
+
+    const x = await exportSession(s, id, { MCP_AUTH_TOKEN: s.composeEnv.MCP_AUTH_TOKEN as string });
+    expect(x.manifest.content).toMatchObject({ userPrompts: true, toolDetails: true });
+    for (const [name, data] of x.files) {
+      const text = data.toString('utf8');
+      expect(text.includes(apiKey), `API key in ${name}`).toBe(false);
+      expect(text.includes(bearer), `bearer token in ${name}`).toBe(false);
+      expect(text.includes(s.composeEnv.MCP_AUTH_TOKEN as string), `MCP token in ${name}`).toBe(false);
+    }
+    expect(x.text('otlp/logs.jsonl')).toContain('[REDACTED:');
+    expect(Object.values(x.manifest.redactions).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(join(ARTIFACTS, 'export-secrets-manifest.json'), JSON.stringify(x.manifest, null, 2));
+  });
+});
