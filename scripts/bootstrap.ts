@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv, sleep } from 'zx';
-import { describeStep, type HostFacts, type Plan, planDocker, type Step } from './lib/docker-plan.ts';
+import { describeStep, type HostFacts, type Plan, planHost, type Step } from './lib/docker-plan.ts';
 import { firstLine, readDockerFacts, readHostFacts } from './lib/host-facts.ts';
 import { repoRoot } from './lib/repo-root.ts';
 
@@ -163,7 +163,7 @@ async function main(): Promise<number> {
   const facts: HostFacts = argv.facts
     ? (JSON.parse(readFileSync(String(argv.facts), 'utf8')) as HostFacts)
     : await readHostFacts();
-  const plan = planDocker(facts);
+  const plan = planHost(facts);
   printPlan(plan, dryRun);
   if (!plan.ok) {
     console.error(`bootstrap: error: ${plan.problem}\nbootstrap: fix: ${plan.fix}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStep, type HostFacts, planDocker } from './docker-plan.ts';
+import { describeStep, type HostFacts, planDocker, planHost } from './docker-plan.ts';
 import { bareBookworm } from './test-hosts.ts';
 
 const working: Partial<HostFacts> = {
@@ -106,5 +106,24 @@ describe('planDocker', () => {
   it('asks for Docker Desktop on macOS', () => {
     const plan = planDocker({ ...bareBookworm, platform: 'darwin', osId: null, hasApt: false });
     expect(plan.ok || plan.fix).toContain('Docker Desktop');
+  });
+});
+
+describe('planHost', () => {
+  it("adds Debian's chromium to the packages where the bootstrap installs, and nothing where it is there", () => {
+    const ready = { ...bareBookworm, ...working };
+    expect(planHost({ ...ready, chromium: true })).toEqual(planDocker(ready));
+    const plan = planHost({ ...ready, chromium: false });
+    expect(plan.ok && plan.steps.map(describeStep)).toEqual(['apt-get update', 'apt-get install chromium']);
+    const bare = planHost({ ...bareBookworm, chromium: false });
+    expect(bare.ok && bare.steps.map(describeStep)).toContain(
+      'apt-get install docker.io docker-compose/trixie docker-buildx/trixie chromium',
+    );
+  });
+
+  it('only says what to install where it may not install', () => {
+    const plan = planHost({ ...bareBookworm, ...working, isRoot: false, chromium: false });
+    expect(plan.ok && plan.steps).toEqual([]);
+    expect(plan.notes.at(-1)).toMatch(/no chromium: .*apt-get install chromium/);
   });
 });

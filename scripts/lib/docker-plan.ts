@@ -14,6 +14,8 @@ export interface HostFacts {
   engineError: string | null; // why it does not answer (first line of the client's error)
   compose: string | null; // `docker compose version --short`
   dockerdInstalled: boolean; // a `dockerd` binary is on PATH
+  /** A `chromium` binary is on PATH (the export spec renders report.html in it); absent from older facts files. */
+  chromium?: boolean;
 }
 
 export type Step =
@@ -126,6 +128,26 @@ export function planDocker(facts: HostFacts): Plan {
     );
   }
   return { ok: true, steps, notes };
+}
+
+/**
+ * The Docker plan plus the test tools the specs need from the system: Debian's `chromium` (headless, for the export
+ * report). Installed where the bootstrap may install packages; elsewhere a note says what to install.
+ */
+export function planHost(facts: HostFacts): Plan {
+  const plan = planDocker(facts);
+  if (!plan.ok || facts.chromium !== false) return plan;
+  if (facts.platform !== 'linux' || facts.osId !== 'debian' || !facts.hasApt || !facts.isRoot) {
+    plan.notes.push(
+      'no chromium: the export spec renders report.html in it; install Chromium (Debian: apt-get install chromium) or set CHROMIUM_BIN',
+    );
+    return plan;
+  }
+  plan.notes.push("no chromium (the export spec renders report.html in it): installing Debian's package");
+  const install = plan.steps.find((s) => s.kind === 'apt-install');
+  if (install && install.kind === 'apt-install') install.packages.push('chromium');
+  else plan.steps.unshift({ kind: 'apt-update' }, { kind: 'apt-install', packages: ['chromium'] });
+  return plan;
 }
 
 export function describeStep(step: Step): string {

@@ -58,10 +58,11 @@ export async function readDockerFacts(): Promise<DockerFacts> {
 
 export async function readHostFacts(): Promise<HostFacts> {
   const os = await readOsRelease();
-  const [docker, apt, dockerd, pid1] = await Promise.all([
+  const [docker, apt, dockerd, chromium, pid1] = await Promise.all([
     readDockerFacts(),
     which('apt-get', { nothrow: true }),
     which('dockerd', { nothrow: true }),
+    which('chromium', { nothrow: true }),
     readFile('/proc/1/comm', 'utf8').catch(() => ''),
   ]);
   return {
@@ -73,5 +74,6 @@ export async function readHostFacts(): Promise<HostFacts> {
     hasSystemd: pid1.trim() === 'systemd',
     ...docker,
     dockerdInstalled: Boolean(dockerd),
+    chromium: Boolean(chromium),
   };
 }
