@@ -2,14 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, type ProcessPromise } from 'zx';
-import { repoRoot } from './repo-root.ts';
+import { envFiles, stackDir } from './stack-files.ts';
 
-export const stackDir = join(repoRoot, 'stack');
-export const envFiles = {
-  versions: join(stackDir, 'versions.env'),
-  images: join(stackDir, '.images.env'),
-  local: join(stackDir, '.env.local'),
-};
+export { envFiles, stackDir };
 
 /** `docker compose` arguments for the stack: file (+ overrides), env files (later ones win), project name. */
 export function composeArgs(project?: string, overrides: string[] = []): string[] {

@@ -165,33 +165,41 @@ export async function filterSignal(
     return true;
   };
 
-  let buf = Buffer.allocUnsafe(opts.chunkBytes ?? CHUNK_BYTES);
+  /** Takes every line in buf[from, end) (end just after a newline) that names a chosen session. */
+  const scan = async (buf: Buffer, from: number, end: number) => {
+    for (let at = from; ; ) {
+      const line = find(buf, at, end);
+      if (!line) return;
+      if (!(await take(buf.toString('utf8', line[0], line[1])))) stats.corruptLines++;
+      at = line[1] + 1;
+    }
+  };
+
+  // Two buffers: the next chunk is read (in libuv's thread pool) while this one is searched.
+  const size = opts.chunkBytes ?? CHUNK_BYTES;
   const tornWaitMs = opts.tornWaitMs ?? 2000;
   for (const file of stats.files) {
     const fh = await open(file, 'r');
+    let front = Buffer.allocUnsafe(size);
+    let back = Buffer.allocUnsafe(size);
+    let inflight = fh.read(front, 0, size, null);
     try {
-      let carry = 0; // bytes at the start of buf: the unfinished last line of the previous chunk
+      let pending: Buffer[] = []; // the line that runs over chunk ends, so far
       let waited = 0;
       for (;;) {
-        if (carry === buf.length) {
-          // one line longer than the buffer: grow it
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, carry);
-          buf = bigger;
-        }
-        const { bytesRead } = await fh.read(buf, carry, buf.length - carry, null);
-        stats.bytesRead += bytesRead;
-        const filled = carry + bytesRead;
+        const { bytesRead } = await inflight;
+        const buffer = front;
         if (bytesRead === 0) {
           // End of file. What is left is a line without its newline: usually the collector is writing it (it
           // flushes every second), so wait a little for the rest; a line that parses is complete but for its
           // newline. Still cut short after the wait: counted as torn, whether or not the part written so far
           // names a chosen session (the rest of it may).
-          if (carry > 0) {
-            const tail = buf.toString('utf8', 0, carry);
+          if (pending.length) {
+            const tail = Buffer.concat(pending).toString('utf8');
             if (!parses(tail) && waited < tornWaitMs) {
               await sleep(TORN_POLL_MS);
               waited += TORN_POLL_MS;
+              inflight = fh.read(front, 0, size, null);
               continue;
             }
             if (ids.some((id) => tail.includes(id))) {
@@ -200,18 +208,27 @@ export async function filterSignal(
           }
           break;
         }
-        const complete = buf.lastIndexOf(NEWLINE, filled - 1) + 1; // end of the last complete line
-        let from = 0;
-        for (;;) {
-          const line = find(buf, from, complete);
-          if (!line) break;
-          if (!(await take(buf.toString('utf8', line[0], line[1])))) stats.corruptLines++;
-          from = line[1] + 1;
+        stats.bytesRead += bytesRead;
+        [front, back] = [back, front];
+        inflight = fh.read(front, 0, size, null);
+        const chunk = buffer.subarray(0, bytesRead);
+        const first = chunk.indexOf(NEWLINE);
+        if (first < 0) {
+          pending.push(Buffer.from(chunk)); // a line longer than a chunk
+          continue;
         }
-        carry = filled - complete;
-        buf.copy(buf, 0, complete, filled);
+        // the line begun in earlier chunks (or the file's first line) ends here
+        const head = pending.length
+          ? Buffer.concat([...pending, chunk.subarray(0, first + 1)])
+          : chunk.subarray(0, first + 1);
+        pending = [];
+        await scan(head, 0, head.length);
+        const last = chunk.lastIndexOf(NEWLINE);
+        await scan(chunk, first + 1, last + 1);
+        if (last + 1 < bytesRead) pending.push(Buffer.from(chunk.subarray(last + 1)));
       }
     } finally {
+      await inflight.catch(() => undefined);
       await fh.close();
     }
   }
