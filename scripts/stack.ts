@@ -74,7 +74,8 @@ function printWhere(grafana: boolean) {
   OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
   Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)
   Session records       ${local.SESSIONS_DIR}/<session id>/{session.log,metadata.json}
-  More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]`);
+  More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]
+  Export a session      pnpm export [--session ID]   (an archive with report.html; pnpm export list)`);
 }
 
 async function main(): Promise<number> {
