@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { JaegerTrace, Signal } from '../sinks.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest, packArchive, verifyArchive } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
-import { filterSignal } from './otlp-filter.ts';
+import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
 import { createScrubber, type SecretHashes } from './redact.ts';
 import { renderReport } from './report-html.ts';
 import { readSessionRecord } from './session-index.ts';
@@ -48,6 +48,8 @@ export interface ExportOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** Chunk size and torn-line wait of the file filter (tests). */
+  filter?: Omit<FilterOptions, 'buffers'>;
   /** The time the archive is named after (tests). */
   now?: Date;
 }
@@ -104,18 +106,28 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
     mkdirSync(join(staging, 'otlp'));
     const records = { events: [] as EventRecord[], spans: [] as SpanRecord[], points: [] as PointRecord[] };
     const telemetry: Manifest['telemetry'] = {};
-    for (const signal of SIGNALS) {
-      abortCheck();
-      const out = createWriteStream(join(staging, 'otlp', `${signal}.jsonl`));
-      const stats = await filterSignal(o.telemetryDir, signal, chosen, async (line, req) => {
+    const outs = Object.fromEntries(
+      SIGNALS.map((signal) => [signal, createWriteStream(join(staging, 'otlp', `${signal}.jsonl`))]),
+    ) as Record<Signal, ReturnType<typeof createWriteStream>>;
+    const allStats = await filterSignals(
+      o.telemetryDir,
+      SIGNALS,
+      chosen,
+      async (signal, line, req) => {
         if (signal === 'logs') records.events.push(...eventsOf(req));
         else if (signal === 'traces') records.spans.push(...spansOf(req));
         else records.points.push(...pointsOf(req));
-        if (!out.write(scrubber.scrub(line))) await once(out, 'drain');
+        if (!outs[signal].write(scrubber.scrub(line))) await once(outs[signal], 'drain');
         o.signal?.throwIfAborted();
-      });
+      },
+      { abort: o.signal, ...o.filter },
+    );
+    for (const out of Object.values(outs)) {
       out.end();
       await once(out, 'close');
+    }
+    for (const signal of SIGNALS) {
+      const stats = allStats[signal] ?? emptyStats();
       telemetry[signal] = {
         filesRead: stats.files.length,
         bytesRead: stats.bytesRead,
