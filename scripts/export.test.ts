@@ -87,6 +87,23 @@ describe('pnpm export', () => {
     expect(lines.find((l) => l.startsWith(B))).toMatch(/telemetry$/);
   });
 
+  it('chooses sessions: the latest by default, --all, --since', async () => {
+    const d = dirs();
+    const latest = await cli(['--dry-run', ...d.args]);
+    expect(latest.code).toBe(0);
+    expect(latest.stdout).toContain(`no --session given: the latest one, ${B}`); // B's events are the later ones
+    const all = await cli(['--all', '--dry-run', ...d.args]);
+    expect(all.stdout).toContain(`would export ${A}, ${B} to ${d.out}`);
+    const week = await cli(['--since', '1000w', '--dry-run', ...d.args]);
+    expect(week.stdout).toContain(`would export ${A}, ${B}`);
+    const none = await cli(['--since', '1s', '--dry-run', ...d.args]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no session active in the last 1s');
+    const bad = await cli(['--since', 'yesterday', ...d.args]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since takes a duration such as 90s, 15m, 2h, 7d or 1w');
+  });
+
   it('refuses an unknown session with exit 2 and says how to find ids', async () => {
     const d = dirs();
     const r = await cli([

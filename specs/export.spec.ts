@@ -154,6 +154,9 @@ describe('pnpm export of a real session', () => {
       expect(ids, `trace ${t.traceID} in Jaeger, not in the archive`).toContain(t.traceID);
       expect(archived.data.find((a) => a.traceID === t.traceID)?.spans.length).toBe(t.spans.length);
     }
+    expect(x.manifest.files.find((f) => f.path === `jaeger/${x.id}.json`)?.records).toBe(
+      archived.data.reduce((n, t) => n + t.spans.length, 0),
+    );
     // the loadable form: every span names its process, every process its service
     for (const t of archived.data)
       for (const span of t.spans) expect(t.processes[span.processID]?.serviceName).toBeTruthy();

@@ -21,7 +21,10 @@ export interface ManifestFile {
   path: string;
   bytes: number;
   sha256: string;
-  /** Lines of a .jsonl file (one OTLP export request each), or null for other files. */
+  /**
+   * Records in the file: lines of a .jsonl file (one OTLP export request each), spans of a Jaeger file, series of
+   * a Prometheus file, sessions of summary.json; null for text (README, report, logs, metadata).
+   */
   records: number | null;
 }
 

@@ -194,6 +194,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
     }
 
     // 3. Per session: the summary, its window, then what the backends hold for it.
+    const recordCounts = new Map<string, number>([['summary.json', sessions.length]]);
     const perSession = sessions.map((id) => {
       const t: SessionTelemetry = {
         sessionId: id,
@@ -216,10 +217,14 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
         try {
           const traces = await fetchJaegerTraces(o.jaeger, id, window, traceIds, o.timeoutMs, o.signal);
           writeJson(staging, `jaeger/${id}.json`, traces, scrubber.scrub);
+          recordCounts.set(`jaeger/${id}.json`, spanCount(traces.data));
           log(`jaeger: ${traces.data.length} trace(s), ${spanCount(traces.data)} span(s) for ${id}`);
         } catch (err) {
           const partial = (err as { partial?: { data: JaegerTrace[] } }).partial;
-          if (partial) writeJson(staging, `jaeger/${id}.json`, partial, scrubber.scrub);
+          if (partial) {
+            writeJson(staging, `jaeger/${id}.json`, partial, scrubber.scrub);
+            recordCounts.set(`jaeger/${id}.json`, spanCount(partial.data));
+          }
           missing.push({
             what: `Jaeger trace${partial ? 's (some)' : ''} of session ${id}`,
             why: (err as Error).message,
@@ -232,6 +237,10 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
         try {
           const ranges = await fetchPrometheusRanges(o.prometheus, id, window, o.timeoutMs, o.signal);
           writeJson(staging, `prometheus/${id}.json`, ranges, scrubber.scrub);
+          recordCounts.set(
+            `prometheus/${id}.json`,
+            Object.values(ranges.metrics).reduce((n, m) => n + m.result.length, 0),
+          );
           log(
             `prometheus: ${Object.keys(ranges.metrics).length} metric(s) over ${ranges.window.start} .. ${ranges.window.end} for ${id}`,
           );
@@ -305,7 +314,11 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
       content,
       redactions: { ...scrubber.counts },
       telemetry,
-      files: await describeFiles(staging),
+      // records: lines of .jsonl files; spans of a Jaeger file, series of a Prometheus file, sessions of the summary
+      files: (await describeFiles(staging)).map((f) => ({
+        ...f,
+        records: recordCounts.get(f.path) ?? f.records,
+      })),
     };
     writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     abortCheck();
