@@ -44,6 +44,8 @@ const fmtMs = (n: number | null) =>
   n === null ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${fmtInt(n)} ms`;
 const fmtPct = (n: number | null) => (n === null ? '–' : `${(n * 100).toFixed(1)}%`);
 const clock = (t: number) => new Date(t).toISOString().slice(11, 19);
+/** An axis tick: tenths of a second when the whole axis spans less than a minute (UTC). */
+const tick = (t: number, span: number) => new Date(t).toISOString().slice(11, span < 60_000 ? 21 : 19);
 
 const W = 760;
 const PAD = { left: 64, right: 36, top: 16, bottom: 28 };
@@ -65,7 +67,7 @@ function axes(t0: number, t1: number, yMax: number, yLabel: (v: number) => strin
   for (let i = 0; i <= 4; i++) {
     const x = PAD.left + (plotW * i) / 4;
     parts.push(
-      `<text x="${x}" y="${h - 8}" text-anchor="middle" class="tick">${esc(clock(t0 + ((t1 - t0) * i) / 4))}</text>`,
+      `<text x="${x}" y="${h - 8}" text-anchor="middle" class="tick">${esc(tick(t0 + ((t1 - t0) * i) / 4, t1 - t0))}</text>`,
     );
   }
   return parts.join('');
@@ -150,9 +152,9 @@ function timelineChart(entries: TimelineEntry[], t0: number, t1: number): string
   }
   for (let i = 0; i <= 4; i++)
     parts.push(
-      `<text x="${left + (plotW * i) / 4}" y="${h - 8}" text-anchor="middle" class="tick">${esc(clock(t0 + (span * i) / 4))}</text>`,
+      `<text x="${left + (plotW * i) / 4}" y="${h - 8}" text-anchor="middle" class="tick">${esc(tick(t0 + (span * i) / 4, span))}</text>`,
     );
-  return `<figure><figcaption>Timeline of model and tool calls (hover a bar for details)</figcaption><svg data-chart="timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="timeline">${parts.join('')}</svg></figure>`;
+  return `<figure><figcaption>Timeline of model and tool calls (UTC; hover a bar for details)</figcaption><svg data-chart="timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="timeline">${parts.join('')}</svg></figure>`;
 }
 
 function sessionSection(r: ReportSession): string {
