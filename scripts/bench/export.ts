@@ -64,9 +64,9 @@ async function generate(): Promise<Record<string, number>> {
       let lines = 0;
       while (written < size) {
         // a block of 200 requests of distinct other sessions, then now and then one of the target's
-        const block = Array.from({ length: 200 }, () => template.replace('@@ID@@', uuid(++sessionNo))).join(
-          '\n',
-        );
+        const block = Array.from({ length: 200 }, () =>
+          template.replaceAll('@@ID@@', uuid(++sessionNo)),
+        ).join('\n');
         const text = lines % 2000 === 1000 ? `${block}\n${target}` : `${block}\n`;
         if (lines % 2000 === 1000) placed[signal]++;
         lines += 200;
