@@ -16,6 +16,7 @@ import { pointsOf, spansOf } from '../scripts/lib/export/telemetry-records.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
 import { type JaegerTrace, jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks.ts';
+import { waitFor } from '../scripts/lib/wait-for.ts';
 import { renderedDom, requireChromium, screenshot } from './support/chromium.ts';
 import { countColor, decodePng } from './support/png.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
@@ -251,6 +252,48 @@ describe('pnpm export of a real session', () => {
       tools: COLORS.toolOk,
     }))
       expect(countColor(img, color, 10), `${what} pixels (${color}) in the screenshot`).toBeGreaterThan(200);
+  });
+});
+
+describe('pnpm export of a failed session', () => {
+  it('archives a session whose only model call failed (529): the error in summary, trace and report', async () => {
+    requireChromium();
+    const s = stack();
+    const failed = await runStackSession(s, { script: 'api-error-529', user: 'export-spec' });
+    expect(failed.exitCode).not.toBe(0);
+    const id = failed.plan.sessionId;
+    await waitFor(
+      `no api_error event and error span of session ${id} in the files and Jaeger after 20000 ms`,
+      async () =>
+        (await sessionRecords(s.telemetryDir, 'logs', id)).some((l) => l.name === 'claude_code.api_error') &&
+        (await jaegerTraces(s.jaeger, 'claude-code', id)).some((t) =>
+          t.spans.some((sp) => sp.operationName === 'claude_code.llm_request'),
+        )
+          ? true
+          : undefined,
+      { timeoutMs: 20_000 },
+    );
+    const x = await exportSession(s, id);
+    expect(x.manifest.missing).toEqual([]);
+    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+      .sessions[0] as SessionSummary;
+    expect(summary).toMatchObject({
+      modelCalls: { count: 0, errors: 1 },
+      tokens: { total: 0 },
+      wrapper: { status: 'failed' },
+    });
+    const trace = JSON.parse(x.text(`jaeger/${id}.json`)) as { data: JaegerTrace[] };
+    const llm = trace.data
+      .flatMap((t) => t.spans)
+      .find((sp) => sp.operationName === 'claude_code.llm_request');
+    const tags = Object.fromEntries((llm?.tags ?? []).map((t) => [t.key, t.value]));
+    expect(tags.success).toBe(false);
+    expect(String(tags.status_code)).toBe('529');
+    const dom = await renderedDom(join(x.dir, 'report.html'));
+    expect(dom).toContain('data-rendered="true"');
+    expect(dom).toContain('No model calls in this session');
+    expect(/<svg[^>]*data-chart="timeline"[^>]*data-rendered-marks="([1-9]\d*)"/.test(dom)).toBe(true);
+    expect(dom).toContain('API errors');
   });
 });
 
