@@ -95,8 +95,8 @@ else
 fi
 
 # --- workspace dependencies -----------------------------------------------------------------------
-# shellcheck source=scripts/lib/node-env.sh
-. "$ROOT/scripts/lib/node-env.sh"
+# shellcheck source=scripts/lib/host/node-env.sh
+. "$ROOT/scripts/lib/host/node-env.sh"
 if [ "$DRY_RUN" = 1 ]; then
   log "would run: pnpm install --frozen-lockfile (a no-op when node_modules matches the lockfile)"
 else

@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostFacts } from './lib/docker-plan.ts';
+import type { HostFacts } from './lib/host/docker-plan.ts';
 import { repoRoot } from './lib/repo-root.ts';
-import { bareBookworm } from './lib/test-hosts.ts';
+import { bareBookworm } from './lib/testing/test-hosts.ts';
 
 function planFor(facts: HostFacts, extra: string[] = ['--dry-run']) {
   const file = join(mkdtempSync(join(tmpdir(), 'facts-')), 'facts.json');

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv, sleep } from 'zx';
-import { describeStep, type HostFacts, type Plan, planHost, type Step } from './lib/docker-plan.ts';
-import { firstLine, readDockerFacts, readHostFacts } from './lib/host-facts.ts';
+import { describeStep, type HostFacts, type Plan, planHost, type Step } from './lib/host/docker-plan.ts';
+import { firstLine, readDockerFacts, readHostFacts } from './lib/host/host-facts.ts';
 import { repoRoot } from './lib/repo-root.ts';
 
 const HELP = `Usage: node scripts/bootstrap.ts [--dry-run] [--facts FILE]
@@ -16,7 +16,7 @@ Makes sure a Docker engine with Compose v2 answers. Run through \`bash scripts/b
 which installs Node 24, pnpm and the dependencies first.
 
   --dry-run      print the plan, change nothing
-  --facts FILE   with --dry-run: plan for the host described in FILE (JSON, see scripts/lib/docker-plan.ts)
+  --facts FILE   with --dry-run: plan for the host described in FILE (JSON, see scripts/lib/host/docker-plan.ts)
                  instead of this one
 Log: .logs/bootstrap.log (commands' output); the engine's own log: /var/log/dockerd.log`;
 

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv } from 'zx';
-import { doctorChecks, type Observed } from './lib/doctor-checks.ts';
-import { readEnvFile } from './lib/env-file.ts';
-import { firstLine, readDockerFacts } from './lib/host-facts.ts';
-import { probeImageTar } from './lib/probe-image.ts';
+import { doctorChecks, type Observed } from './lib/host/doctor-checks.ts';
+import { firstLine, readDockerFacts } from './lib/host/host-facts.ts';
+import { probeImageTar } from './lib/host/probe-image.ts';
 import { repoRoot } from './lib/repo-root.ts';
+import { readEnvFile } from './lib/stack/env-file.ts';
 
 const PROBE_IMAGE = 'claude-code-telemetry/doctor-probe:1';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSessionRecord, writeTelemetry } from './lib/export/fixture-telemetry.ts';
 import { repoRoot } from './lib/repo-root.ts';
+import { writeSessionRecord, writeTelemetry } from './lib/testing/fixture-telemetry.ts';
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const B = 'bbbbbbbb-2222-4222-8222-222222222222';

@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv, which } from 'zx';
-import { formatEnvFile, readEnvFile } from './lib/env-file.ts';
 import {
   buildOrder,
   type ContextPart,
   HEALTHCHECK_PROBE,
   type ImageSpec,
   imageCatalog,
-} from './lib/image-catalog.ts';
+} from './lib/images/image-catalog.ts';
 import { repoRoot } from './lib/repo-root.ts';
+import { formatEnvFile, readEnvFile } from './lib/stack/env-file.ts';
 
 const HELP = `Usage: pnpm stack:images [--list] [--only NAME[,NAME]] [--offline | --online] [--rebuild] [--dry-run]
 

@@ -2,7 +2,7 @@
 // `pnpm session`: one Claude Code session in the running stack. Scripted (fixtures/sessions) by default; with a
 // real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
 import { argv } from 'zx';
-import { runSession } from './lib/session-run.ts';
+import { runSession } from './lib/session/session-run.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
 

@@ -3,8 +3,8 @@
 // stack/.env.local (0600, not committed), the telemetry and session directories, and who owns them.
 // Idempotent: existing secrets are kept.
 import { argv } from 'zx';
-import { envFiles } from './lib/compose.ts';
-import { planLocalEnv, readLocalEnv, setupLocalEnv } from './lib/local-env.ts';
+import { envFiles } from './lib/stack/compose.ts';
+import { planLocalEnv, readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
 if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:setup [--dry-run]

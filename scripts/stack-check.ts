@@ -2,11 +2,10 @@
 // `pnpm stack:check [--session ID]`: did a session's telemetry reach every sink? Waits (bounded) until
 // Prometheus, Jaeger and the telemetry files hold the session's data, prints what each holds, and exits 1
 // naming the sink that does not. Default session: the latest record in the sessions folder.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { argv } from 'zx';
-import { readLocalEnv } from './lib/local-env.ts';
-import { describeSessionInSinks, waitForSessionInSinks } from './lib/session-sinks.ts';
+import { latestSessionRecord } from './lib/session/session-record.ts';
+import { describeSessionInSinks, waitForSessionInSinks } from './lib/sinks/session-sinks.ts';
+import { readLocalEnv } from './lib/stack/local-env.ts';
 
 if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:check [--session ID] [--timeout MS]
@@ -18,20 +17,8 @@ telemetry files. Default: the latest session in SESSIONS_DIR; timeout 30000 ms.`
 const local = readLocalEnv();
 const sessionsDir = local.SESSIONS_DIR ?? 'sessions';
 
-function latestSession(): string {
-  const ids = existsSync(sessionsDir)
-    ? readdirSync(sessionsDir).filter((d) => existsSync(join(sessionsDir, d, 'metadata.json')))
-    : [];
-  const started = (id: string) =>
-    (JSON.parse(readFileSync(join(sessionsDir, id, 'metadata.json'), 'utf8')) as { startedAt: string })
-      .startedAt;
-  const latest = ids.sort((a, b) => started(a).localeCompare(started(b))).at(-1);
-  if (!latest) throw new Error(`no session records in ${sessionsDir}: run \`pnpm session\` first`);
-  return latest;
-}
-
 try {
-  const session = argv.session ? String(argv.session) : latestSession();
+  const session = argv.session ? String(argv.session) : latestSessionRecord(sessionsDir).sessionId;
   console.log(`check: session ${session}`);
   const found = await waitForSessionInSinks(
     session,

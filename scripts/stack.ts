@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, argv } from 'zx';
-import { compose, envFiles } from './lib/compose.ts';
-import { readEnvFile } from './lib/env-file.ts';
-import { readLocalEnv, setupLocalEnv } from './lib/local-env.ts';
 import { repoRoot } from './lib/repo-root.ts';
-import { runSession } from './lib/session-run.ts';
+import { runSession } from './lib/session/session-run.ts';
+import { compose, envFiles } from './lib/stack/compose.ts';
+import { readEnvFile } from './lib/stack/env-file.ts';
+import { readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
 const HELP = `Usage: pnpm stack:up [--no-demo] [--grafana] [--build]
        pnpm stack:down [--volumes]

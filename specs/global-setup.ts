@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { $ } from 'zx';
-import { runSessionIn, startEphemeralStack } from '../scripts/lib/ephemeral-stack.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
+import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { runSessionIn, startEphemeralStack } from '../scripts/lib/testing/ephemeral-stack.ts';
 import type { StackInfo } from './support/stack.ts';
 
 async function buildImages(): Promise<void> {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { $ } from 'zx';
-import { readManifest } from '../scripts/lib/collector-manifest.ts';
-import { readEnvFile } from '../scripts/lib/env-file.ts';
+import { readManifest } from '../scripts/lib/images/collector-manifest.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runOnce, type StartedContainer, startContainer } from './support/docker-container.ts';
 

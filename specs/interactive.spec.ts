@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeArgs } from '../scripts/lib/compose.ts';
-import { planSession } from '../scripts/lib/session-plan.ts';
-import { composeRunArgs, loadScriptInfo } from '../scripts/lib/session-run.ts';
-import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
-import { shellQuote } from '../scripts/lib/session-wrapper.ts';
-import { promQuery } from '../scripts/lib/sinks.ts';
+import { planSession } from '../scripts/lib/session/session-plan.ts';
+import { composeRunArgs, loadScriptInfo } from '../scripts/lib/session/session-run.ts';
+import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { promQuery } from '../scripts/lib/sinks/sinks.ts';
+import { composeArgs } from '../scripts/lib/stack/compose.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { shellQuote } from '../stack/claude-code/session-wrapper.ts';
 import { expectedFor, stack } from './support/stack.ts';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what we strip

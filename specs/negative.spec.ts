@@ -4,8 +4,8 @@
 //   - a scripted API failure (529) produces api_error events and error spans;
 //   - a misconfigured telemetry environment is refused by the entrypoint before Claude Code starts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { waitForSessionInSinks } from '../scripts/lib/session-sinks.ts';
-import { jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks.ts';
+import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks/sinks.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
 

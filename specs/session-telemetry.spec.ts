@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import type { SessionOutcome } from '../scripts/lib/session-run.ts';
-import { countBy, type JaegerTrace, jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks.ts';
+import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
+import {
+  countBy,
+  type JaegerTrace,
+  jaegerTraces,
+  promQuery,
+  sessionRecords,
+} from '../scripts/lib/sinks/sinks.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
 

@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { readEnvFile } from '../scripts/lib/env-file.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 
 const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
 const image = (key: string) => versions[key] as string;

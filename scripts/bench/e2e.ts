@@ -4,9 +4,9 @@
 //      (bounded: SESSIONS sessions, each sink polled every 100 ms for at most 30000 ms);
 //   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
 import { $, argv } from 'zx';
-import { runSessionIn, startEphemeralStack } from '../lib/ephemeral-stack.ts';
 import { repoRoot } from '../lib/repo-root.ts';
-import { jaegerTraces, promQuery, sessionRecords } from '../lib/sinks.ts';
+import { jaegerTraces, promQuery, sessionRecords } from '../lib/sinks/sinks.ts';
+import { runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../lib/wait-for.ts';
 
 const SESSIONS = Number(argv.sessions ?? 20);

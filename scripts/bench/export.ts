@@ -22,8 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $, argv } from 'zx';
 import { readArchive } from '../lib/export/archive.ts';
-import { recordedLine } from '../lib/export/fixture-telemetry.ts';
 import { repoRoot } from '../lib/repo-root.ts';
+import { recordedLine } from '../lib/testing/fixture-telemetry.ts';
 
 const GB = Number(argv.gb ?? 1);
 const ROUNDS = Number(argv.rounds ?? 3);

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { type EphemeralStack, runSessionIn } from '../../scripts/lib/ephemeral-stack.ts';
 import { repoRoot } from '../../scripts/lib/repo-root.ts';
-import type { SessionOptions } from '../../scripts/lib/session-plan.ts';
-import type { SessionOutcome } from '../../scripts/lib/session-run.ts';
+import type { SessionOptions } from '../../scripts/lib/session/session-plan.ts';
+import type { SessionOutcome } from '../../scripts/lib/session/session-run.ts';
+import { type EphemeralStack, runSessionIn } from '../../scripts/lib/testing/ephemeral-stack.ts';
 import { type Expected, expectedTelemetry } from '../../stack/anthropic-replay/src/expectations.ts';
 import { parseSessionScript } from '../../stack/anthropic-replay/src/session-script.ts';
 

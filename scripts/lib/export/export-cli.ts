@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readEnvFile } from '../env-file.ts';
-import { readLocalEnv } from '../local-env.ts';
 import { repoRoot } from '../repo-root.ts';
-import { envFiles } from '../stack-files.ts';
+import { latestOf, secretValues } from '../session/session-record.ts';
+import { readEnvFile } from '../stack/env-file.ts';
+import { readLocalEnv } from '../stack/local-env.ts';
+import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
 import { exportSessions, UnknownSessionError } from './export-sessions.ts';
-import { secretValues } from './redact.ts';
 import { indexSessions, type KnownSession, parseDuration } from './session-index.ts';
 
 const HELP = `Usage:
@@ -120,7 +120,7 @@ async function chooseSessions(): Promise<string[]> {
       fail(`no session active in the last ${argv.since}: \`pnpm export list\` shows them all`, 2);
     return chosen;
   }
-  const latest = known.at(-1);
+  const latest = latestOf(known);
   if (!latest)
     fail(
       `no sessions known (telemetry: ${telemetryDir}, records: ${sessionsDir}): run \`pnpm session\` first`,

@@ -3,10 +3,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hashSecrets } from '../session/session-record.ts';
+import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { type Manifest, readArchive, verifyArchive } from './archive.ts';
 import { exportSessions, UnknownSessionError } from './export-sessions.ts';
-import { writeSessionRecord, writeTelemetry } from './fixture-telemetry.ts';
-import { hashSecrets } from './redact.ts';
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const B = 'bbbbbbbb-2222-4222-8222-222222222222';

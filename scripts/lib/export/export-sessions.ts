@@ -14,15 +14,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { JaegerTrace, Signal } from '../sinks.ts';
-import { describeFiles, MANIFEST_FORMAT, type Manifest, packArchive, verifyArchive } from './archive.ts';
-import { archiveReadme } from './archive-readme.ts';
-import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
-import { createScrubber, type SecretHashes } from './redact.ts';
-import { renderReport } from './report-html.ts';
-import { readSessionRecord } from './session-index.ts';
-import { fetchJaegerTraces, fetchPrometheusRanges } from './sink-fetch.ts';
-import { type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
+import {
+  readSecretHashes,
+  readSessionRecord,
+  recordPaths,
+  type SecretHashes,
+  SHAREABLE_FILES,
+} from '../session/session-record.ts';
 import {
   type EventRecord,
   eventsOf,
@@ -30,7 +28,15 @@ import {
   pointsOf,
   type SpanRecord,
   spansOf,
-} from './telemetry-records.ts';
+} from '../sinks/otlp-records.ts';
+import type { JaegerTrace, Signal } from '../sinks/sinks.ts';
+import { describeFiles, MANIFEST_FORMAT, type Manifest, packArchive, verifyArchive } from './archive.ts';
+import { archiveReadme } from './archive-readme.ts';
+import { fetchJaegerTraces, fetchPrometheusRanges } from './backend-fetch.ts';
+import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
+import { createScrubber } from './redact.ts';
+import { renderReport } from './report-html.ts';
+import { type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
 
 export interface ExportOptions {
   sessions: string[];
@@ -63,7 +69,6 @@ export interface ExportResult {
 export class UnknownSessionError extends Error {}
 
 const SIGNALS: Signal[] = ['traces', 'metrics', 'logs'];
-const SESSION_FILES = ['metadata.json', 'session.log', 'terminal.log', 'terminal.timing'];
 
 export function archiveName(sessions: string[], now: Date): string {
   const stamp = now
@@ -89,14 +94,13 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
     // Secrets of each session's environment, known by salted hash (see redact.ts).
     const hashes: SecretHashes[] = [];
     for (const id of sessions) {
-      const file = join(o.sessionsDir, id, 'secrets.json');
-      if (!existsSync(file)) continue;
       try {
-        hashes.push(JSON.parse(readFileSync(file, 'utf8')) as SecretHashes);
+        const h = readSecretHashes(o.sessionsDir, id);
+        if (h) hashes.push(h);
       } catch (err) {
         missing.push({
           what: `secret hashes of session ${id}`,
-          why: `${file} unreadable (${(err as Error).message}): secrets of the session's environment were removed only by their shape`,
+          why: `${(err as Error).message}: secrets of the session's environment were removed only by their shape`,
         });
       }
     }
@@ -171,7 +175,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
       if (!m)
         missing.push({
           what: `session record of ${id}`,
-          why: `no ${join(o.sessionsDir, id, 'metadata.json')}: the session was not run through \`pnpm session\` (no session log)`,
+          why: `no ${recordPaths(o.sessionsDir, id).metadata}: the session was not run through \`pnpm session\` (no session log)`,
         });
       else if (!m.telemetry.enabled)
         missing.push({ what: `telemetry of session ${id}`, why: 'the session ran with telemetry off' });
@@ -185,8 +189,8 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
           what: `the end of session ${id}`,
           why: 'the session was still running when it was exported',
         });
-      for (const name of SESSION_FILES) {
-        const file = join(o.sessionsDir, id, name);
+      for (const name of SHAREABLE_FILES) {
+        const file = join(recordPaths(o.sessionsDir, id).dir, name);
         if (!existsSync(file)) continue;
         mkdirSync(join(staging, 'sessions', id), { recursive: true });
         writeFileSync(join(staging, 'sessions', id, name), scrubber.scrub(readFileSync(file, 'utf8')));

@@ -10,7 +10,7 @@
 // Faults: a half-written last line (the collector mid-write) is counted as torn, not fatal; an unparsable line
 // elsewhere that mentions a chosen session is counted as corrupt, so the manifest can say so.
 import { open } from 'node:fs/promises';
-import { type Signal, signalFiles } from '../sinks.ts';
+import { type Signal, signalFiles } from '../sinks/sinks.ts';
 
 export interface FilterStats {
   files: string[];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createScrubber, hashSecrets, secretValues } from './redact.ts';
+import { hashSecrets, secretValues } from '../session/session-record.ts';
+import { createScrubber } from './redact.ts';
 
 const KEY = 'sk-ant-api03-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm';
 const TOKEN = 'f3a9c1d27b8e4f60a5d3c2b1e0f9a8b7';

@@ -2,39 +2,10 @@
 //   - Anthropic API keys (sk-ant-...), bearer/basic credentials after "Bearer "/"Basic ";
 //   - values of secret-named variables written as NAME=value (what `env` or `printenv` prints);
 //   - known secret values: the stack's own (stack/.env.local) and secret-named variables of the exporting shell;
-//   - the secrets of the session's own environment, known only by salted hash: the session wrapper records the
-//     hashes (sessions/<id>/secrets.json, never archived), and every token of the text is hashed and compared.
+//   - the secrets of the session's own environment, known only by salted hash: the session record holds the
+//     hashes (session-record.ts: secrets.json, never archived), and every token of the text is hashed and compared.
 // Replacements contain no quote or backslash, so scrubbed JSON stays JSON. Counts by rule go to the manifest.
-import { createHash, randomBytes } from 'node:crypto';
-
-/** Names of variables whose values are secrets. */
-export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
-/** Values shorter than this are not treated as secrets (they would match ordinary words). */
-export const MIN_SECRET_LENGTH = 8;
-
-export interface SecretHashes {
-  salt: string;
-  sha256: string[];
-}
-
-const hashOf = (salt: string, value: string) =>
-  createHash('sha256').update(`${salt}\0${value}`).digest('hex');
-
-/** The secret-looking values of an environment: by variable name, at least MIN_SECRET_LENGTH long. */
-export function secretValues(env: Record<string, string | undefined>): string[] {
-  return [
-    ...new Set(
-      Object.entries(env)
-        .filter(([name, value]) => SECRET_NAME.test(name) && (value?.length ?? 0) >= MIN_SECRET_LENGTH)
-        .map(([, value]) => value as string),
-    ),
-  ];
-}
-
-/** Salted hashes of an environment's secrets, for a record that must not hold the secrets themselves. */
-export function hashSecrets(env: Record<string, string | undefined>, salt = randomBytes(16).toString('hex')) {
-  return { salt, sha256: secretValues(env).map((v) => hashOf(salt, v)) } satisfies SecretHashes;
-}
+import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
 
 interface Rule {
   name: string;
@@ -79,7 +50,7 @@ export function createScrubber(known: { values?: string[]; hashes?: SecretHashes
     .filter((v) => v.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
   const hashes = (known.hashes ?? []).map((h) => ({ salt: h.salt, set: new Set(h.sha256) }));
-  const hashed = (candidate: string) => hashes.some((h) => h.set.has(hashOf(h.salt, candidate)));
+  const hashed = (candidate: string) => hashes.some((h) => h.set.has(hashSecret(h.salt, candidate)));
 
   return {
     counts,

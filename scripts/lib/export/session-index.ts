@@ -1,10 +1,8 @@
 // The sessions an export can take: those in the telemetry files (Claude Code's events: start, end, cost, tokens)
-// and those the session wrapper recorded (sessions/<id>/metadata.json), joined by session id.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { SessionMetadata } from '../session-wrapper.ts';
-import { exportRequests, signalFiles } from '../sinks.ts';
-import { eventsOf } from './telemetry-records.ts';
+// and those the session wrapper recorded (the session records, session-record.ts), joined by session id.
+import { byStart, listSessionRecords, type SessionMetadata } from '../session/session-record.ts';
+import { eventsOf } from '../sinks/otlp-records.ts';
+import { exportRequests, signalFiles } from '../sinks/sinks.ts';
 
 export interface KnownSession {
   id: string;
@@ -17,16 +15,6 @@ export interface KnownSession {
   status: SessionMetadata['status'] | null;
   inTelemetry: boolean;
   recorded: boolean;
-}
-
-export function readSessionRecord(sessionsDir: string, id: string): SessionMetadata | null {
-  const file = join(sessionsDir, id, 'metadata.json');
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SessionMetadata;
-  } catch {
-    return null;
-  }
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v) || 0);
@@ -74,25 +62,21 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
       }
     }
   }
-  if (existsSync(sessionsDir)) {
-    for (const id of readdirSync(sessionsDir)) {
-      const m = readSessionRecord(sessionsDir, id);
-      if (!m) continue;
-      const s = get(id);
-      s.recorded = true;
-      s.status = m.status;
-      const started = Date.parse(m.startedAt);
-      if (Number.isFinite(started)) s.start = s.start === null ? started : Math.min(s.start, started);
-      const ended = Date.parse(m.endedAt ?? '');
-      if (Number.isFinite(ended)) s.end = s.end === null ? ended : Math.max(s.end, ended);
-      if (m.durationMs !== null) s.durationMs = m.durationMs;
-    }
+  for (const m of listSessionRecords(sessionsDir)) {
+    const s = get(m.sessionId);
+    s.recorded = true;
+    s.status = m.status;
+    const started = Date.parse(m.startedAt);
+    if (Number.isFinite(started)) s.start = s.start === null ? started : Math.min(s.start, started);
+    const ended = Date.parse(m.endedAt ?? '');
+    if (Number.isFinite(ended)) s.end = s.end === null ? ended : Math.max(s.end, ended);
+    if (m.durationMs !== null) s.durationMs = m.durationMs;
   }
   for (const s of byId.values()) {
     if (s.durationMs === null && s.start !== null && s.end !== null) s.durationMs = s.end - s.start;
     s.costUsd = Math.round(s.costUsd * 1e6) / 1e6;
   }
-  return [...byId.values()].sort((a, b) => (a.start ?? 0) - (b.start ?? 0) || a.id.localeCompare(b.id));
+  return [...byId.values()].sort(byStart);
 }
 
 /** "90s", "15m", "2h", "7d", "1w" in milliseconds. */

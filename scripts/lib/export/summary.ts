@@ -2,8 +2,8 @@
 // tool with success rate, duration; and the series and timeline the report draws. Built from the session's
 // events (Claude Code's OTel log records, the complete account), with tool names and time-to-first-token taken
 // from its spans when the trace is there, and lines of code from its metric points.
-import type { SessionMetadata } from '../session-wrapper.ts';
-import type { EventRecord, PointRecord, SpanRecord, Value } from './telemetry-records.ts';
+import type { SessionMetadata } from '../session/session-record.ts';
+import type { EventRecord, PointRecord, SpanRecord, Value } from '../sinks/otlp-records.ts';
 
 export interface Latency {
   count: number;

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { repoRoot } from '../repo-root.ts';
 import { formatEnvFile, parseEnvFile } from './env-file.ts';
-import { repoRoot } from './repo-root.ts';
 import { envFiles } from './stack-files.ts';
 
 /** The uid the collector image runs as by default, and the uid of `node` in the project's Node images. */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../repo-root.ts';
+import { readEnvFile } from '../stack/env-file.ts';
 import { configComponents, missingComponents, parseManifest, readManifest } from './collector-manifest.ts';
-import { readEnvFile } from './env-file.ts';
-import { repoRoot } from './repo-root.ts';
 
 const manifestFile = join(repoRoot, 'stack/otel-collector/builder-config.yaml');
 const configFile = join(repoRoot, 'stack/otel-collector/config.yaml');

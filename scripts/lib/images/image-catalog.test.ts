@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEnvFile } from './env-file.ts';
+import { repoRoot } from '../repo-root.ts';
+import { readEnvFile } from '../stack/env-file.ts';
 import { buildOrder, imageCatalog } from './image-catalog.ts';
-import { repoRoot } from './repo-root.ts';
 
-const versions = { ...readEnvFile(join(repoRoot, 'stack/versions.env')), ZX_VERSION: '8.8.5' };
+const versions = { ...readEnvFile(join(repoRoot, 'stack/versions.env')) };
 const catalog = imageCatalog(versions);
 
 describe('stack/versions.env', () => {

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runWrapped, type SessionMetadata, sessionFiles, shellQuote } from './session-wrapper.ts';
+import { recordPaths } from '../../scripts/lib/session/session-record.ts';
+import { runWrapped, type SessionMetadata, shellQuote } from './session-wrapper.ts';
 
 const base = (sessionId: string): Parameters<typeof runWrapped>[0]['metadata'] => ({
   sessionId,
@@ -27,7 +28,7 @@ describe('runWrapped', () => {
     });
     expect(meta).toMatchObject({ status: 'failed', exitCode: 3, signal: null });
     expect(meta.durationMs).toBeGreaterThan(0);
-    const files = sessionFiles(dir, 's-1');
+    const files = recordPaths(dir, 's-1');
     const log = readFileSync(files.log, 'utf8');
     expect(log).toMatch(/^# claude-code-telemetry session s-1\n/);
     expect(log).toContain('# user       alice');
@@ -49,7 +50,7 @@ describe('runWrapped', () => {
       ],
       metadata: base('s-2'),
     });
-    const files = sessionFiles(dir, 's-2');
+    const files = recordPaths(dir, 's-2');
     const deadline = Date.now() + 10_000;
     while (
       !(existsSync(files.log) && readFileSync(files.log, 'utf8').includes('ready')) &&

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planSession, type ScriptInfo, UUID } from './session-plan.ts';
+import { planSession, type ScriptInfo } from './session-plan.ts';
+import { SESSION_ID } from './session-record.ts';
 
 const scripts = (name: string): ScriptInfo => {
   if (name !== 'demo' && name !== 'errors') throw new Error(`no session script ${name}`);
@@ -10,7 +11,7 @@ const id = '7c0e8d5e-6a0b-4a43-9d0e-2f8b6c1d9a11';
 describe('planSession', () => {
   it('plays the demo script against the scripted API by default, with a fresh UUID session id', () => {
     const p = planSession({}, {}, scripts);
-    expect(p.sessionId).toMatch(UUID);
+    expect(p.sessionId).toMatch(SESSION_ID);
     expect(p).toMatchObject({ mode: 'headless', api: 'scripted', script: 'demo', passThrough: [] });
     expect(p.env).toMatchObject({
       CLAUDE_CODE_SESSION_ID: p.sessionId,

@@ -3,11 +3,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { $ } from 'zx';
-import { composeArgs } from './compose.ts';
-import { readLocalEnv } from './local-env.ts';
-import { repoRoot } from './repo-root.ts';
+import { repoRoot } from '../repo-root.ts';
+import { composeArgs } from '../stack/compose.ts';
+import { readLocalEnv } from '../stack/local-env.ts';
 import { planSession, type ScriptInfo, type SessionOptions, type SessionPlan } from './session-plan.ts';
-import type { SessionMetadata } from './session-wrapper.ts';
+import { readSessionRecord, recordPaths, type SessionMetadata } from './session-record.ts';
 
 export const sessionsFixtures = join(repoRoot, 'fixtures', 'sessions');
 
@@ -74,10 +74,7 @@ export async function runSession(
     env: { ...process.env, ...opts.composeEnv },
     stdio: plan.mode === 'interactive' ? 'inherit' : opts.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
   })`docker ${composeArgs(opts.project, opts.overrides)} ${composeRunArgs(plan, opts.extraEnv)}`;
-  const dir = join(sessionsDir, plan.sessionId);
-  const metaFile = join(dir, 'metadata.json');
-  const metadata = existsSync(metaFile)
-    ? (JSON.parse(readFileSync(metaFile, 'utf8')) as SessionMetadata)
-    : null;
+  const metadata = readSessionRecord(sessionsDir, plan.sessionId);
+  const { dir } = recordPaths(sessionsDir, plan.sessionId);
   return { plan, exitCode: r.exitCode ?? 1, metadata, dir, output: r.stdout + r.stderr };
 }

@@ -1,6 +1,6 @@
 // Every image of the stack: what it holds, where its version comes from, and how it is built here with no
 // container registry. Pure: derived from stack/versions.env, so `--list`, the builds and the tests agree.
-import { required } from './env-file.ts';
+import { required } from '../stack/env-file.ts';
 
 export type ContextPart =
   /** `npm pack SPEC` into the build context (npm checks the registry's integrity hash). */
@@ -156,10 +156,10 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         args: {
           NODE_IMAGE: r('NODE_LOCAL_IMAGE'),
           CLAUDE_CODE_VERSION: r('CLAUDE_CODE_VERSION'),
-          ZX_VERSION: r('ZX_VERSION'),
         },
+        // Only what runs in the container: its own folder and the session record module it shares with the host.
         context: [
-          { kind: 'copy', from: 'scripts' },
+          { kind: 'copy', from: 'scripts/lib/session/session-record.ts' },
           { kind: 'copy', from: 'stack/claude-code' },
         ],
       },

@@ -1,6 +1,7 @@
 // Runs one Claude Code session and keeps its record: a session log (header, then everything the CLI printed,
 // tee'd to the terminal too), the exit code, the duration, forwarded signals, and a metadata JSON. Interactive
 // sessions run under util-linux `script`, which records the terminal with timing (replayable with scriptreplay).
+// The record's layout is session-record.ts's (the one module of host code this image carries).
 import { spawn } from 'node:child_process';
 import {
   appendFileSync,
@@ -10,26 +11,16 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
-import { hashSecrets } from './export/redact.ts';
+import {
+  RECORD_FILES,
+  type RecordPaths,
+  recordPaths,
+  type SessionMetadata,
+  writeMetadata,
+  writeSecretHashes,
+} from '../../scripts/lib/session/session-record.ts';
 
-export interface SessionMetadata {
-  sessionId: string;
-  status: 'running' | 'completed' | 'failed' | 'interrupted';
-  mode: 'headless' | 'interactive';
-  api: string;
-  script: string | null;
-  model: string | null;
-  user: string | null;
-  claudeVersion: string;
-  telemetry: { enabled: boolean; protocol: string | null; endpoint: string | null };
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  exitCode: number | null;
-  signal: string | null;
-  files: { log: string; metadata: string; terminal?: string; timing?: string; secrets?: string };
-}
+export type { SessionMetadata };
 
 export interface WrapOptions {
   dir: string;
@@ -63,23 +54,11 @@ export function headerLines(m: WrapOptions['metadata']): string[] {
   ];
 }
 
-export function sessionFiles(dir: string, sessionId: string) {
-  const base = join(dir, sessionId);
-  return {
-    base,
-    log: join(base, 'session.log'),
-    metadata: join(base, 'metadata.json'),
-    terminal: join(base, 'terminal.log'),
-    timing: join(base, 'terminal.timing'),
-    secrets: join(base, 'secrets.json'),
-  };
-}
-
 export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
-  const files = sessionFiles(o.dir, o.metadata.sessionId);
-  mkdirSync(files.base, { recursive: true });
+  const files: RecordPaths = recordPaths(o.dir, o.metadata.sessionId);
+  mkdirSync(files.dir, { recursive: true });
   if (existsSync(files.metadata))
-    throw new Error(`session ${o.metadata.sessionId} already has a record in ${files.base}`);
+    throw new Error(`session ${o.metadata.sessionId} already has a record in ${files.dir}`);
   const started = Date.now();
   const meta: SessionMetadata = {
     ...o.metadata,
@@ -89,15 +68,16 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
     exitCode: null,
     signal: null,
     files: {
-      log: 'session.log',
-      metadata: 'metadata.json',
-      ...(o.metadata.mode === 'interactive' ? { terminal: 'terminal.log', timing: 'terminal.timing' } : {}),
-      ...(o.secretEnv ? { secrets: 'secrets.json' } : {}),
+      log: RECORD_FILES.log,
+      metadata: RECORD_FILES.metadata,
+      ...(o.metadata.mode === 'interactive'
+        ? { terminal: RECORD_FILES.terminal, timing: RECORD_FILES.timing }
+        : {}),
+      ...(o.secretEnv ? { secrets: RECORD_FILES.secrets } : {}),
     },
   };
-  if (o.secretEnv)
-    writeFileSync(files.secrets, `${JSON.stringify(hashSecrets(o.secretEnv))}\n`, { mode: 0o600 });
-  const save = () => writeFileSync(files.metadata, `${JSON.stringify(meta, null, 2)}\n`);
+  if (o.secretEnv) writeSecretHashes(files, o.secretEnv);
+  const save = () => writeMetadata(files, meta);
   writeFileSync(files.log, `${headerLines(o.metadata).join('\n')}\n`);
   save();
 
@@ -121,6 +101,7 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
         },
       )
     : spawn(o.command, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logFlushed: Promise<void> = Promise.resolve();
   if (!interactive) {
     const log = createWriteStream(files.log, { flags: 'a' });
     child.stdout?.on('data', (d: Buffer) => {
@@ -131,7 +112,18 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       log.write(d);
       process.stderr.write(d);
     });
-    child.once('close', () => log.end());
+    // The record's closing lines are appended after this stream has flushed everything the CLI printed.
+    // 'close' may never come when the command cannot be started ('error' then), so either ends the log, once.
+    logFlushed = new Promise((resolve) => {
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        log.end(resolve);
+      };
+      child.once('close', end);
+      child.once('error', end);
+    });
   }
   let forwarded: string | null = null;
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
@@ -153,6 +145,7 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
     },
   );
   for (const [sig, handler] of handlers) process.off(sig, handler);
+  await logFlushed;
 
   if (interactive && existsSync(files.terminal)) {
     appendFileSync(

@@ -6,12 +6,12 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { envFiles } from './compose.ts';
-import { readEnvFile } from './env-file.ts';
-import { COLLECTOR_UID, NODE_UID } from './local-env.ts';
-import { repoRoot } from './repo-root.ts';
-import type { SessionOptions } from './session-plan.ts';
-import { runSession, type SessionOutcome } from './session-run.ts';
+import { repoRoot } from '../repo-root.ts';
+import type { SessionOptions } from '../session/session-plan.ts';
+import { runSession, type SessionOutcome } from '../session/session-run.ts';
+import { envFiles } from '../stack/compose.ts';
+import { readEnvFile } from '../stack/env-file.ts';
+import { COLLECTOR_UID, NODE_UID } from '../stack/local-env.ts';
 
 export const STACK_SERVICES = [
   'otel-collector',

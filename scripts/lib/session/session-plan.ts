@@ -1,6 +1,7 @@
 // What `pnpm session` runs, decided from its options and the host's environment. Pure, so the choice between
 // the scripted API and Anthropic's, and every variable handed to the container, is unit-tested.
 import { randomUUID } from 'node:crypto';
+import { SESSION_ID } from './session-record.ts';
 
 export interface SessionOptions {
   script?: string;
@@ -30,7 +31,6 @@ export interface SessionPlan {
   passThrough: string[];
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const USER = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export function planSession(
@@ -39,7 +39,7 @@ export function planSession(
   loadScript: (name: string) => ScriptInfo,
 ): SessionPlan {
   const sessionId = o.sessionId ?? randomUUID();
-  if (!UUID.test(sessionId)) throw new Error(`--session-id must be a UUID, not ${sessionId}`);
+  if (!SESSION_ID.test(sessionId)) throw new Error(`--session-id must be a UUID, not ${sessionId}`);
   if (o.user !== undefined && !USER.test(o.user)) {
     throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(o.user)}`);
   }

@@ -2,7 +2,7 @@
 // of Jaeger's /api/traces, which the Jaeger UI loads back with "Search > Upload JSON"), and Prometheus
 // `query_range` results for every Claude Code metric series of the session over its window. Errors name the
 // backend, the request and the limit, so the manifest can say what is missing and why.
-import type { JaegerTrace } from '../sinks.ts';
+import type { JaegerTrace } from '../sinks/sinks.ts';
 
 async function getJson<T>(what: string, url: string, timeoutMs: number, abort?: AbortSignal): Promise<T> {
   let res: Response;

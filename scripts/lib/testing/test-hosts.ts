@@ -1,6 +1,6 @@
 // Host facts for the bootstrap's tests: a bare Debian bookworm machine as root (Docker client only, no engine,
 // no Compose), the machine this project starts on.
-import type { HostFacts } from './docker-plan.ts';
+import type { HostFacts } from '../host/docker-plan.ts';
 
 export const bareBookworm: HostFacts = {
   platform: 'linux',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { bareBookworm } from '../testing/test-hosts.ts';
 import { describeStep, type HostFacts, planDocker, planHost } from './docker-plan.ts';
-import { bareBookworm } from './test-hosts.ts';
 
 const working: Partial<HostFacts> = {
   engine: '20.10.24',

@@ -1,7 +1,8 @@
 // Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
 // that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up.
+
+import { waitFor } from '../wait-for.ts';
 import { countBy, type JaegerTrace, jaegerTraces, promQuery, type Signal, sessionRecords } from './sinks.ts';
-import { waitFor } from './wait-for.ts';
 
 export interface SinkEndpoints {
   prometheus: string;

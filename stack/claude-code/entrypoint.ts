@@ -4,13 +4,13 @@
 //   entrypoint.ts [session]      run the session described by SESSION_* (set by `pnpm session`)
 //   entrypoint.ts check          only check the telemetry environment
 //   entrypoint.ts claude ARGS    run the CLI as is (e.g. `claude --version`)
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { $ } from 'zx';
-import { UUID } from './lib/session-plan.ts';
-import { runWrapped } from './lib/session-wrapper.ts';
-import { checkTelemetryEnv } from './lib/telemetry-env.ts';
+import { recordPaths, SESSION_ID } from '../../scripts/lib/session/session-record.ts';
+import { runWrapped } from './session-wrapper.ts';
+import { checkTelemetryEnv } from './telemetry-env.ts';
 
 const SETTINGS = '/opt/claude-code-telemetry/stack/claude-code/settings.json';
 const MCP_CONFIG = '/opt/claude-code-telemetry/stack/claude-code/mcp-config.json';
@@ -41,8 +41,8 @@ function prepareInteractiveHome(env: NodeJS.ProcessEnv): void {
 async function main(): Promise<number> {
   const [verb = 'session', ...rest] = process.argv.slice(2);
   if (verb === 'claude') {
-    const r = await $({ stdio: 'inherit', nothrow: true })`claude ${rest}`;
-    return r.exitCode ?? 1;
+    const r = spawnSync('claude', rest, { stdio: 'inherit' });
+    return r.status ?? 1;
   }
   const check = checkTelemetryEnv(process.env);
   for (const w of check.warnings) say(`warning: ${w}`);
@@ -62,7 +62,7 @@ async function main(): Promise<number> {
   }
 
   const sessionId = process.env.CLAUDE_CODE_SESSION_ID || randomUUID();
-  if (!UUID.test(sessionId)) {
+  if (!SESSION_ID.test(sessionId)) {
     say(`CLAUDE_CODE_SESSION_ID=${sessionId} is not a UUID`);
     return 64;
   }
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const args =
     mode === 'headless' ? ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...common] : common;
   if (mode === 'interactive') prepareInteractiveHome(process.env);
-  const version = (await $({ quiet: true, nothrow: true })`claude --version`).stdout.trim();
+  const version = spawnSync('claude', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const meta = await runWrapped({
     dir: SESSIONS_DIR,
     command: 'claude',
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
     secretEnv: process.env,
   });
   say(
-    `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${SESSIONS_DIR}/${sessionId}`,
+    `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${recordPaths(SESSIONS_DIR, sessionId).dir}`,
   );
   return meta.exitCode ?? 1;
 }

@@ -1,0 +1,157 @@
+// The session record: `<SESSIONS_DIR>/<session id>/`, written by the session wrapper inside the Claude Code
+// container and read on the host (`pnpm session`, `stack:check`, `pnpm export`). This module is its only owner:
+// the folder's layout, the metadata type, the id format, listing and "the latest", and the salted hashes of the
+// session's secrets. It stands alone (Node built-ins only) because the container image copies it beside its
+// entrypoint: nothing else of the host's code goes into that image.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A session id: a UUID, as `claude --session-id` takes it. */
+export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export interface SessionMetadata {
+  sessionId: string;
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
+  mode: 'headless' | 'interactive';
+  api: string;
+  script: string | null;
+  model: string | null;
+  user: string | null;
+  claudeVersion: string;
+  telemetry: { enabled: boolean; protocol: string | null; endpoint: string | null };
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  files: { log: string; metadata: string; terminal?: string; timing?: string; secrets?: string };
+}
+
+/** The files of a record, by role. */
+export const RECORD_FILES = {
+  log: 'session.log',
+  metadata: 'metadata.json',
+  terminal: 'terminal.log',
+  timing: 'terminal.timing',
+  secrets: 'secrets.json',
+} as const;
+
+/** What may leave the machine in an archive: everything but the secret hashes. */
+export const SHAREABLE_FILES: readonly string[] = [
+  RECORD_FILES.metadata,
+  RECORD_FILES.log,
+  RECORD_FILES.terminal,
+  RECORD_FILES.timing,
+];
+
+export type RecordPaths = { dir: string } & Record<keyof typeof RECORD_FILES, string>;
+
+export function recordPaths(sessionsDir: string, sessionId: string): RecordPaths {
+  const dir = join(sessionsDir, sessionId);
+  const f = RECORD_FILES;
+  return {
+    dir,
+    log: join(dir, f.log),
+    metadata: join(dir, f.metadata),
+    terminal: join(dir, f.terminal),
+    timing: join(dir, f.timing),
+    secrets: join(dir, f.secrets),
+  };
+}
+
+export function writeMetadata(paths: RecordPaths, meta: SessionMetadata): void {
+  writeFileSync(paths.metadata, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** The record's metadata, or null when there is none or it cannot be read. */
+export function readSessionRecord(sessionsDir: string, sessionId: string): SessionMetadata | null {
+  const file = recordPaths(sessionsDir, sessionId).metadata;
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SessionMetadata;
+  } catch {
+    return null;
+  }
+}
+
+/** Every readable record in the folder, oldest first. */
+export function listSessionRecords(sessionsDir: string): SessionMetadata[] {
+  if (!existsSync(sessionsDir)) return [];
+  return readdirSync(sessionsDir)
+    .map((id) => readSessionRecord(sessionsDir, id))
+    .filter((m): m is SessionMetadata => m !== null)
+    .map((m) => ({ m, start: Date.parse(m.startedAt) }))
+    .sort((a, b) => byStart({ id: a.m.sessionId, start: a.start }, { id: b.m.sessionId, start: b.start }))
+    .map(({ m }) => m);
+}
+
+/** The one order of sessions everywhere: by start time (unknown first), then by id. */
+export function byStart(
+  a: { id: string; start: number | null },
+  b: { id: string; start: number | null },
+): number {
+  return (a.start || 0) - (b.start || 0) || a.id.localeCompare(b.id);
+}
+
+/** "The latest session" of a list, in the order of byStart. */
+export function latestOf<T extends { id: string; start: number | null }>(sessions: T[]): T | undefined {
+  return [...sessions].sort(byStart).at(-1);
+}
+
+/** The latest recorded session, or an error saying how to make one. */
+export function latestSessionRecord(sessionsDir: string): SessionMetadata {
+  const latest = listSessionRecords(sessionsDir).at(-1);
+  if (!latest) throw new Error(`no session records in ${sessionsDir}: run \`pnpm session\` first`);
+  return latest;
+}
+
+// ---- the session's secrets, known by salted hash only
+
+/** Names of variables whose values are secrets. */
+export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
+/** Values shorter than this are not treated as secrets (they would match ordinary words). */
+export const MIN_SECRET_LENGTH = 8;
+
+export interface SecretHashes {
+  salt: string;
+  sha256: string[];
+}
+
+export const hashSecret = (salt: string, value: string): string =>
+  createHash('sha256').update(`${salt}\0${value}`).digest('hex');
+
+/** The secret-looking values of an environment: by variable name, at least MIN_SECRET_LENGTH long. */
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return [
+    ...new Set(
+      Object.entries(env)
+        .filter(([name, value]) => SECRET_NAME.test(name) && (value?.length ?? 0) >= MIN_SECRET_LENGTH)
+        .map(([, value]) => value as string),
+    ),
+  ];
+}
+
+/** Salted hashes of an environment's secrets, for a record that must not hold the secrets themselves. */
+export function hashSecrets(
+  env: Record<string, string | undefined>,
+  salt = randomBytes(16).toString('hex'),
+): SecretHashes {
+  return { salt, sha256: secretValues(env).map((v) => hashSecret(salt, v)) };
+}
+
+/** Writes secrets.json (mode 0600): the hashes `pnpm export` removes those secrets by. */
+export function writeSecretHashes(paths: RecordPaths, env: Record<string, string | undefined>): void {
+  writeFileSync(paths.secrets, `${JSON.stringify(hashSecrets(env))}\n`, { mode: 0o600 });
+}
+
+/** The session's secret hashes; null when it has none; throws naming the file when it cannot be read. */
+export function readSecretHashes(sessionsDir: string, sessionId: string): SecretHashes | null {
+  const file = recordPaths(sessionsDir, sessionId).secrets;
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SecretHashes;
+  } catch (err) {
+    throw new Error(`${file} unreadable (${(err as Error).message})`);
+  }
+}
