@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { promQuery } from '../scripts/lib/sinks/sinks.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { stack } from './support/stack.ts';
 

@@ -4,8 +4,10 @@
 //   - a scripted API failure (529) produces api_error events and error spans;
 //   - a misconfigured telemetry environment is refused by the entrypoint before Claude Code starts.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
-import { jaegerTraces, promQuery, sessionRecords } from '../scripts/lib/sinks/sinks.ts';
+import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { exportRequests, signalFiles } from '../scripts/lib/sinks/sinks.ts';
+import { exportRequests, signalFiles } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { stack } from './support/stack.ts';
 

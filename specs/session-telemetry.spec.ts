@@ -6,13 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
-import {
-  countBy,
-  type JaegerTrace,
-  jaegerTraces,
-  promQuery,
-  sessionRecords,
-} from '../scripts/lib/sinks/sinks.ts';
+import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
+import { countBy } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
 

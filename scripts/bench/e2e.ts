@@ -5,7 +5,9 @@
 //   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
 import { $, argv } from 'zx';
 import { repoRoot } from '../lib/repo-root.ts';
-import { jaegerTraces, promQuery, sessionRecords } from '../lib/sinks/sinks.ts';
+import { jaegerTraces } from '../lib/sinks/jaeger.ts';
+import { promQuery } from '../lib/sinks/prometheus.ts';
+import { sessionRecords } from '../lib/sinks/telemetry-files.ts';
 import { runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../lib/wait-for.ts';
 

@@ -1,27 +1,10 @@
 // What the export takes from the running backends: a session's traces from Jaeger (in the `{"data": [...]}` form
 // of Jaeger's /api/traces, which the Jaeger UI loads back with "Search > Upload JSON"), and Prometheus
 // `query_range` results for every Claude Code metric series of the session over its window. Errors name the
-// backend, the request and the limit, so the manifest can say what is missing and why.
-import type { JaegerTrace } from '../sinks/sinks.ts';
-
-async function getJson<T>(what: string, url: string, timeoutMs: number, abort?: AbortSignal): Promise<T> {
-  let res: Response;
-  try {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    res = await fetch(url, { signal: abort ? AbortSignal.any([timeout, abort]) : timeout });
-  } catch (err) {
-    abort?.throwIfAborted();
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new Error(`${what} unreachable at ${new URL(url).origin} (${why})`);
-  }
-  if (!res.ok)
-    throw new Error(`${what} answered ${res.status} ${res.statusText} to ${new URL(url).pathname}`);
-  return (await res.json()) as T;
-}
+// backend, the request and the limit (sinks/http-json.ts), so the manifest can say what is missing and why. The
+// requests themselves are the sink clients' (sinks/jaeger.ts, sinks/prometheus.ts).
+import { type JaegerTrace, jaegerFindTraces, jaegerServices, jaegerTrace } from '../sinks/jaeger.ts';
+import { promQueryRange, promSeries, type RangeSeries } from '../sinks/prometheus.ts';
 
 export interface JaegerExport {
   data: JaegerTrace[];
@@ -39,36 +22,27 @@ export async function fetchJaegerTraces(
   timeoutMs = 10_000,
   abort?: AbortSignal,
 ): Promise<JaegerExport> {
-  const services =
-    (await getJson<{ data: string[] | null }>('Jaeger', `${base}/api/services`, timeoutMs, abort)).data ?? [];
+  const o = { timeoutMs, signal: abort };
   const ids = new Set(traceIdsFromFiles);
-  for (const service of services) {
-    const params = new URLSearchParams({
-      service,
-      tags: JSON.stringify({ 'session.id': sessionId }),
-      start: String((window.start - 3_600_000) * 1000),
-      end: String((window.end + 3_600_000) * 1000),
-      limit: '1000',
-    });
-    const found = await getJson<{ data: JaegerTrace[] | null }>(
-      'Jaeger',
-      `${base}/api/traces?${params}`,
-      timeoutMs,
-      abort,
+  for (const service of await jaegerServices(base, o)) {
+    const found = await jaegerFindTraces(
+      base,
+      {
+        service,
+        tags: { 'session.id': sessionId },
+        start: window.start - 3_600_000,
+        end: window.end + 3_600_000,
+        limit: 1000,
+      },
+      o,
     );
-    for (const t of found.data ?? []) ids.add(t.traceID);
+    for (const t of found) ids.add(t.traceID);
   }
   const data: JaegerTrace[] = [];
   const absent: string[] = [];
   for (const id of [...ids].sort()) {
     try {
-      const t = await getJson<{ data: JaegerTrace[] | null }>(
-        'Jaeger',
-        `${base}/api/traces/${id}`,
-        timeoutMs,
-        abort,
-      );
-      data.push(...(t.data ?? []));
+      data.push(...(await jaegerTrace(base, id, o)));
     } catch (err) {
       if (/answered 404/.test((err as Error).message)) absent.push(id);
       else throw err;
@@ -87,10 +61,7 @@ export async function fetchJaegerTraces(
 export interface PrometheusExport {
   window: { start: string; end: string; stepSeconds: number };
   /** query_range result per metric name, for the series with session_id = the session. */
-  metrics: Record<
-    string,
-    { query: string; result: { metric: Record<string, string>; values: [number, string][] }[] }
-  >;
+  metrics: Record<string, { query: string; result: RangeSeries[] }>;
 }
 
 /** Prometheus allows 11,000 points per series; the step keeps every range well below. */
@@ -110,28 +81,13 @@ export async function fetchPrometheusRanges(
   const end = Math.ceil(window.end / 1000) + 60;
   const step = rangeStep(start * 1000, end * 1000);
   const selector = `{session_id=${JSON.stringify(sessionId)}}`;
-  const series = await getJson<{ status: string; data: Record<string, string>[] }>(
-    'Prometheus',
-    `${base}/api/v1/series?${new URLSearchParams({ 'match[]': selector, start: String(start), end: String(end) })}`,
-    timeoutMs,
-    abort,
-  );
-  const names = [...new Set(series.data.map((s) => s.__name__ as string))].filter(Boolean).sort();
+  const o = { timeoutMs, signal: abort };
+  const series = await promSeries(base, selector, start, end, o);
+  const names = [...new Set(series.map((s) => s.__name__ as string))].filter(Boolean).sort();
   const metrics: PrometheusExport['metrics'] = {};
   for (const name of names) {
     const query = `{__name__=${JSON.stringify(name)},session_id=${JSON.stringify(sessionId)}}`;
-    const r = await getJson<{
-      status: string;
-      error?: string;
-      data: { result: PrometheusExport['metrics'][string]['result'] };
-    }>(
-      'Prometheus',
-      `${base}/api/v1/query_range?${new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) })}`,
-      timeoutMs,
-      abort,
-    );
-    if (r.status !== 'success') throw new Error(`Prometheus refused ${query}: ${r.error}`);
-    metrics[name] = { query, result: r.data.result };
+    metrics[name] = { query, result: await promQueryRange(base, query, { start, end, step }, o) };
   }
   return {
     window: {

@@ -21,6 +21,7 @@ import {
   type SecretHashes,
   SHAREABLE_FILES,
 } from '../session/session-record.ts';
+import type { JaegerTrace } from '../sinks/jaeger.ts';
 import {
   type EventRecord,
   eventsOf,
@@ -29,7 +30,7 @@ import {
   type SpanRecord,
   spansOf,
 } from '../sinks/otlp-records.ts';
-import type { JaegerTrace, Signal } from '../sinks/sinks.ts';
+import type { Signal } from '../sinks/telemetry-files.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest, packArchive, verifyArchive } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
 import { fetchJaegerTraces, fetchPrometheusRanges } from './backend-fetch.ts';

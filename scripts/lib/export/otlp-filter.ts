@@ -10,7 +10,8 @@
 // Faults: a half-written last line (the collector mid-write) is counted as torn, not fatal; an unparsable line
 // elsewhere that mentions a chosen session is counted as corrupt, so the manifest can say so.
 import { open } from 'node:fs/promises';
-import { type Signal, signalFiles } from '../sinks/sinks.ts';
+import { pruneRequest, type Signal, stringAttr } from '../sinks/otlp.ts';
+import { signalFiles } from '../sinks/telemetry-files.ts';
 
 export interface FilterStats {
   files: string[];
@@ -21,60 +22,16 @@ export interface FilterStats {
   corruptLines: number;
 }
 
-type Attr = { key: string; value: { stringValue?: string } };
-type Item = { attributes?: Attr[] };
 type Req = Record<string, unknown>;
 
-const sessionOf = (item: Item) => item.attributes?.find((a) => a.key === 'session.id')?.value.stringValue;
-
-/** Keeps the items of `sessions` in one export request; null when none is left. */
+/** Keeps the items of `sessions` in one export request (with their resource and scope); null when none is left. */
 export function filterRequest(
   signal: Signal,
   req: Req,
   sessions: Set<string>,
 ): { req: Req; records: number } | null {
-  let records = 0;
-  const keep = (items: Item[] | undefined) => {
-    const kept = (items ?? []).filter((i) => sessions.has(sessionOf(i) ?? ''));
-    records += kept.length;
-    return kept;
-  };
-  const [resKey, scopeKey] =
-    signal === 'traces'
-      ? ['resourceSpans', 'scopeSpans']
-      : signal === 'logs'
-        ? ['resourceLogs', 'scopeLogs']
-        : ['resourceMetrics', 'scopeMetrics'];
-  const resources = ((req[resKey] as Record<string, unknown>[] | undefined) ?? [])
-    .map((res) => {
-      const scopes = ((res[scopeKey] as Record<string, unknown>[] | undefined) ?? [])
-        .map((scope) => {
-          if (signal === 'traces') {
-            const spans = keep(scope.spans as Item[]);
-            return spans.length ? { ...scope, spans } : null;
-          }
-          if (signal === 'logs') {
-            const logRecords = keep(scope.logRecords as Item[]);
-            return logRecords.length ? { ...scope, logRecords } : null;
-          }
-          const metrics = ((scope.metrics as Record<string, unknown>[] | undefined) ?? [])
-            .map((metric) => {
-              for (const kind of ['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary']) {
-                const data = metric[kind] as { dataPoints?: Item[] } | undefined;
-                if (!data) continue;
-                const dataPoints = keep(data.dataPoints);
-                return dataPoints.length ? { ...metric, [kind]: { ...data, dataPoints } } : null;
-              }
-              return null;
-            })
-            .filter(Boolean);
-          return metrics.length ? { ...scope, metrics } : null;
-        })
-        .filter(Boolean);
-      return scopes.length ? { ...res, [scopeKey]: scopes } : null;
-    })
-    .filter(Boolean);
-  return resources.length ? { req: { [resKey]: resources }, records } : null;
+  const kept = pruneRequest(signal, req, (item) => sessions.has(stringAttr(item, 'session.id') ?? ''));
+  return kept && { req: kept.req as Req, records: kept.records };
 }
 
 const NEWLINE = 0x0a;

@@ -2,7 +2,7 @@
 // and those the session wrapper recorded (the session records, session-record.ts), joined by session id.
 import { byStart, listSessionRecords, type SessionMetadata } from '../session/session-record.ts';
 import { eventsOf } from '../sinks/otlp-records.ts';
-import { exportRequests, signalFiles } from '../sinks/sinks.ts';
+import { exportRequests, signalFiles } from '../sinks/telemetry-files.ts';
 
 export interface KnownSession {
   id: string;

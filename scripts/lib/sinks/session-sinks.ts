@@ -1,8 +1,11 @@
 // Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
-// that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up.
+// that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up. Reads each sink through
+// its one client: prometheus.ts, jaeger.ts, telemetry-files.ts.
 
 import { waitFor } from '../wait-for.ts';
-import { countBy, type JaegerTrace, jaegerTraces, promQuery, type Signal, sessionRecords } from './sinks.ts';
+import { type JaegerTrace, jaegerTraces } from './jaeger.ts';
+import { promQuery } from './prometheus.ts';
+import { type Signal, sessionRecords } from './telemetry-files.ts';
 
 export interface SinkEndpoints {
   prometheus: string;
@@ -86,4 +89,10 @@ export function describeSessionInSinks(s: SessionInSinks): Record<'prometheus' |
       .map(([k, v]) => `${k} x${v}`)
       .join(', ')})`,
   };
+}
+
+export function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
 }

@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
-import type { Signal } from '../sinks/sinks.ts';
+import type { Signal } from '../sinks/telemetry-files.ts';
 
 const RECORDED = {
   rich: '24d8f026-2266-49e1-a446-b14cab385b74',

@@ -1,0 +1,37 @@
+// The one HTTP GET of the sink clients (Prometheus, Jaeger): bounded in time, abortable, and failing with an error
+// that names the backend, where it was asked, and why: "Jaeger unreachable at http://127.0.0.1:16686 (no answer
+// within 5000 ms)", "Prometheus answered 400 Bad Request to /api/v1/query: parse error ...".
+
+export interface RequestOptions {
+  /** Per request (default 5000 ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function getJson<T>(backend: string, url: string, o: RequestOptions = {}): Promise<T> {
+  const timeoutMs = o.timeoutMs ?? 5000;
+  let res: Response;
+  try {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    res = await fetch(url, { signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout });
+  } catch (err) {
+    o.signal?.throwIfAborted();
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why =
+      e.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (e.cause?.code ?? e.cause?.message ?? e.message);
+    throw new Error(`${backend} unreachable at ${new URL(url).origin} (${why})`);
+  }
+  if (!res.ok) {
+    // Prometheus explains a refusal in its JSON body ({"status":"error","error":"..."}): keep that.
+    const detail = await res
+      .json()
+      .then((b) => ((b as { error?: string })?.error ? `: ${(b as { error: string }).error}` : ''))
+      .catch(() => '');
+    throw new Error(
+      `${backend} answered ${res.status} ${res.statusText} to ${new URL(url).pathname}${detail}`,
+    );
+  }
+  return (await res.json()) as T;
+}

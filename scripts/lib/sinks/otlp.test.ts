@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { recordedLine } from '../testing/fixture-telemetry.ts';
+import { attributes, dataPoints, metricData, pruneRequest, SIGNALS, stringAttr, walk } from './otlp.ts';
+
+const ID = '0aaaaaaa-0000-4000-8000-000000000001';
+const req = (signal: (typeof SIGNALS)[number]) => JSON.parse(recordedLine(signal, 'rich', ID));
+
+describe('the OTLP walker', () => {
+  it('visits every item of each signal with its resource and scope', () => {
+    for (const signal of SIGNALS) {
+      const visits = [...walk(signal, req(signal))];
+      expect(visits.length, signal).toBeGreaterThan(0);
+      for (const v of visits) {
+        expect(attributes(v.resource.attributes)['service.name'], signal).toBe('claude-code');
+        expect(stringAttr(v.item, 'session.id'), signal).toBe(ID);
+        expect(v.scope.name, signal).toBeTruthy();
+      }
+    }
+  });
+
+  it('gives each data point its metric and kind', () => {
+    for (const v of dataPoints(req('metrics'))) {
+      expect(v.metric.name).toMatch(/^claude_code\./);
+      expect(metricData(v.metric)?.kind).toBe(v.kind);
+    }
+  });
+
+  it('ignores what is not OTLP: missing arrays, other signals, junk', () => {
+    expect([...walk('traces', {})]).toEqual([]);
+    expect([...walk('traces', req('logs'))]).toEqual([]);
+    expect([...walk('logs', { resourceLogs: 'nope' })]).toEqual([]);
+    expect([
+      ...walk('metrics', { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'x' }] }] }] }),
+    ]).toEqual([]);
+  });
+});
+
+describe('pruneRequest', () => {
+  it('keeps the chosen items with their resource, scope and metric; drops empty branches', () => {
+    for (const signal of SIGNALS) {
+      const all = [...walk(signal, req(signal))].length;
+      const first = [...walk(signal, req(signal))][0]?.item;
+      const kept = pruneRequest(
+        signal,
+        req(signal),
+        (i) => i === first || JSON.stringify(i) === JSON.stringify(first),
+      );
+      expect(kept?.records, signal).toBe(1);
+      const again = [...walk(signal, kept?.req ?? {})];
+      expect(again.length, signal).toBe(1);
+      expect(again[0]?.item, signal).toEqual(first);
+      expect(attributes(again[0]?.resource.attributes)['service.name']).toBe('claude-code');
+      expect(pruneRequest(signal, req(signal), () => true)?.records, signal).toBe(all);
+      expect(
+        pruneRequest(signal, req(signal), () => false),
+        signal,
+      ).toBeNull();
+    }
+  });
+});
