@@ -3,9 +3,8 @@
 //   up: setup (secrets, directories), images (built here if missing), every service healthy, then a demo
 //       session; prints where to look.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { $, argv } from 'zx';
-import { repoRoot } from './lib/repo-root.ts';
+import { buildImages, parseMode } from './lib/images/build-images.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { compose, envFiles } from './lib/stack/compose.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
@@ -27,9 +26,9 @@ const say = (line: string) => console.log(`stack: ${line}`);
 async function up(): Promise<number> {
   for (const line of setupLocalEnv()) say(line);
   if (argv.build || !existsSync(envFiles.images)) {
-    say('images: pnpm stack:images');
-    const r = await $({ stdio: 'inherit', nothrow: true })`node ${join(repoRoot, 'scripts/images.ts')}`;
-    if (r.exitCode !== 0) return r.exitCode ?? 1;
+    say('images: building what is missing (pnpm stack:images)');
+    const r = await buildImages({ mode: parseMode(process.env.STACK_IMAGES ?? 'auto') });
+    say(`images: ${r.mode} mode, ready in ${r.totalSeconds.toFixed(1)} s`);
   }
   const images = readEnvFile(envFiles.images);
   const profiles: string[] = [];

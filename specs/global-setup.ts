@@ -5,31 +5,24 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { $ } from 'zx';
+import { buildImages, parseMode } from '../scripts/lib/images/build-images.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { runSessionIn, startEphemeralStack } from '../scripts/lib/testing/ephemeral-stack.ts';
 import type { StackInfo } from './support/stack.ts';
 
-async function buildImages(): Promise<void> {
+async function imagesReady(): Promise<void> {
   // Offline unless STACK_IMAGES says otherwise: tests never try to pull from a registry on their own.
-  const mode = process.env.STACK_IMAGES ?? 'offline';
   const started = Date.now();
-  const r = await $({
-    nothrow: true,
-    quiet: true,
-    env: { ...process.env, STACK_IMAGES: mode },
-  })`node ${join(repoRoot, 'scripts/images.ts')}`;
-  if (r.exitCode !== 0) {
-    throw new Error(
-      `pnpm stack:images failed (exit ${r.exitCode}):\n${(r.stdout + r.stderr).trim().split('\n').slice(-20).join('\n')}`,
-    );
-  }
-  console.log(`e2e setup: images ready (${mode}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const r = await buildImages({
+    mode: parseMode(process.env.STACK_IMAGES ?? 'offline'),
+    log: (line) => console.log(`e2e setup: images: ${line}`),
+  });
+  console.log(`e2e setup: images ready (${r.mode}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 export default async function setup(project: TestProject) {
-  await buildImages();
+  await imagesReady();
   const s = await startEphemeralStack();
   console.log(`e2e setup: stack ${s.project} healthy in ${(s.startMs / 1000).toFixed(1)} s`);
   const teardown = async () => {
