@@ -4,7 +4,7 @@
 // Idempotent: existing secrets are kept.
 import { argv } from 'zx';
 import { envFiles } from './lib/stack/compose.ts';
-import { planLocalEnv, readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
+import { hostIds, planLocalEnv, readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
 if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:setup [--dry-run]
@@ -14,11 +14,7 @@ Environment: TELEMETRY_DIR (default ./telemetry), SESSIONS_DIR (default ./sessio
   process.exit(0);
 }
 if (argv['dry-run']) {
-  const { values, generated } = planLocalEnv(
-    readLocalEnv(),
-    { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
-    process.env,
-  );
+  const { values, generated } = planLocalEnv(readLocalEnv(), hostIds(), process.env);
   console.log(`setup: would write ${envFiles.local} with ${Object.keys(values).join(', ')}`);
   console.log(`setup: would generate ${generated.join(', ') || 'nothing (secrets exist)'}`);
   console.log(`setup: would create ${values.TELEMETRY_DIR} and ${values.SESSIONS_DIR}`);

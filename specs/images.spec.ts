@@ -8,7 +8,7 @@ import { readManifest } from '../scripts/lib/images/collector-manifest.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
-import { runOnce, type StartedContainer, startContainer } from './support/docker-container.ts';
+import { runOnce, type Started, startContainer } from './support/containers.ts';
 
 const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
 const image = (key: string) => versions[key] as string;
@@ -34,13 +34,19 @@ beforeAll(async () => {
 });
 
 describe('otel-collector image', () => {
-  let collector: StartedContainer;
+  let collector: Started;
   beforeAll(async () => {
     collector = await startContainer({
       image: image('OTELCOL_LOCAL_IMAGE'),
       ports: [13133],
-      volumes: [`${join(repoRoot, 'stack/otel-collector/config.yaml')}:/etc/otelcol/config.yaml:ro`],
-      tmpfs: ['/telemetry:rw,uid=10001,gid=10001'],
+      bindMounts: [
+        {
+          source: join(repoRoot, 'stack/otel-collector/config.yaml'),
+          target: '/etc/otelcol/config.yaml',
+          mode: 'ro',
+        },
+      ],
+      tmpFs: { '/telemetry': 'rw,uid=10001,gid=10001' },
       env: { JAEGER_OTLP_ENDPOINT: '127.0.0.1:4317' },
     });
   });
@@ -48,15 +54,14 @@ describe('otel-collector image', () => {
 
   it('runs the stack config and answers its health endpoint, with no deprecation warnings', async () => {
     await waitFor('collector health_check not answering 200', () => httpOk(collector.url(13133)));
-    const logs = await collector.logs();
+    const logs = collector.logs();
     expect(logs).toContain('Everything is ready');
     expect(logs).not.toMatch(/deprecat/i);
   });
 
   it('lists exactly the builder manifest components, at the pinned version', async () => {
     const out = await runOnce(image('OTELCOL_LOCAL_IMAGE'), ['components']);
-    expect(out.exitCode).toBe(0);
-    const components = parse(out.stdout) as Record<string, { module: string }[]> & {
+    const components = parse(out.output) as Record<string, { module: string }[]> & {
       buildinfo: { version: string };
     };
     expect(components.buildinfo.version).toBe(versions.OTELCOL_VERSION);
@@ -88,7 +93,7 @@ describe('otel-collector image', () => {
 });
 
 describe('jaeger image', () => {
-  let jaeger: StartedContainer;
+  let jaeger: Started;
   beforeAll(async () => {
     jaeger = await startContainer({ image: image('JAEGER_LOCAL_IMAGE'), ports: [16686, 13133] });
   });
@@ -104,10 +109,7 @@ describe('jaeger image', () => {
 
   it('reports the pinned version and runs as non-root', async () => {
     const out = await runOnce(image('JAEGER_LOCAL_IMAGE'), ['version']);
-    const info = JSON.parse(/\{.*"gitVersion".*\}/.exec(out.stdout + out.stderr)?.[0] ?? '{}') as Record<
-      string,
-      string
-    >;
+    const info = JSON.parse(/\{.*"gitVersion".*\}/.exec(out.output)?.[0] ?? '{}') as Record<string, string>;
     expect(info.gitVersion).toBe(`v${versions.JAEGER_VERSION}`);
     const user = (
       await $({ quiet: true })`docker image inspect --format {{.Config.User}} ${image('JAEGER_LOCAL_IMAGE')}`
@@ -117,7 +119,7 @@ describe('jaeger image', () => {
 });
 
 describe('prometheus image', () => {
-  let prometheus: StartedContainer;
+  let prometheus: Started;
   beforeAll(async () => {
     prometheus = await startContainer({ image: image('PROMETHEUS_LOCAL_IMAGE'), ports: [9090] });
   });
@@ -132,32 +134,51 @@ describe('prometheus image', () => {
 
   it('is the Debian package version pinned in versions.env, run as nobody', async () => {
     const out = await runOnce(image('PROMETHEUS_LOCAL_IMAGE'), ['--version']);
-    expect(out.stdout + out.stderr).toContain(`revision: ${versions.PROMETHEUS_DEBIAN_VERSION}`);
+    expect(out.output).toContain(`revision: ${versions.PROMETHEUS_DEBIAN_VERSION}`);
     const id = await runOnce(image('PROMETHEUS_LOCAL_IMAGE'), ['-u'], 'id');
-    expect(id.stdout.trim()).toBe('65534');
+    expect(id.output.trim()).toBe('65534');
   });
 });
 
 describe('claude-code image', () => {
-  it('prints its pinned version with `claude --version`', async () => {
+  it('prints its pinned version with `claude --version`, through its entrypoint', async () => {
     const out = await runOnce(image('CLAUDE_CODE_IMAGE'), ['claude', '--version']);
-    expect(out.exitCode).toBe(0);
-    expect(out.stdout.trim()).toBe(`${versions.CLAUDE_CODE_VERSION} (Claude Code)`);
+    expect(out.output.trim()).toBe(`${versions.CLAUDE_CODE_VERSION} (Claude Code)`);
   });
 
-  it('runs as the non-root user node, on the pinned Node, with zx beside the scripts', async () => {
+  it('runs as the non-root user node, on the pinned Node', async () => {
     const id = await runOnce(image('CLAUDE_CODE_IMAGE'), ['-un'], 'id');
-    expect(id.stdout.trim()).toBe('node');
+    expect(id.output.trim()).toBe('node');
     const node = await runOnce(image('CLAUDE_CODE_IMAGE'), ['--version'], 'node');
-    expect(node.stdout.trim()).toBe(`v${versions.NODE_VERSION}`);
-    // A zx script of the repository, run inside the image: it imports zx and its helpers.
-    const zx = await runOnce(
+    expect(node.output.trim()).toBe(`v${versions.NODE_VERSION}`);
+  });
+
+  it('carries only the code that runs in it: its entrypoint, wrapper, telemetry check and the session record', async () => {
+    const files = await runOnce(
       image('CLAUDE_CODE_IMAGE'),
-      ['/opt/claude-code-telemetry/scripts/doctor.ts', '--help'],
-      'node',
+      ['/opt/claude-code-telemetry', '-type', 'f', '-not', '-path', '*/node_modules/*'],
+      'find',
     );
-    expect(zx.stderr).toBe('');
-    expect(zx.stdout).toContain('Usage: pnpm run doctor');
+    expect(files.output.trim().split('\n').sort()).toEqual(
+      [
+        'package.json',
+        'scripts/lib/session/session-record.ts',
+        'stack/claude-code/entrypoint.ts',
+        'stack/claude-code/mcp-config.json',
+        'stack/claude-code/session-wrapper.ts',
+        'stack/claude-code/settings.json',
+        'stack/claude-code/telemetry-env.ts',
+      ].map((f) => `/opt/claude-code-telemetry/${f}`),
+    );
+  });
+
+  it('refuses (exit 78) a session whose telemetry would be lost, naming the variable', async () => {
+    const r = await $({
+      quiet: true,
+      nothrow: true,
+    })`docker run --rm --network none -e CLAUDE_CODE_ENABLE_TELEMETRY=1 ${image('CLAUDE_CODE_IMAGE')} check`;
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(/refusing to start[\s\S]*OTEL_EXPORTER_OTLP_PROTOCOL/);
   });
 });
 
@@ -165,7 +186,7 @@ describe.each([
   ['mcp-file-ops', 'MCP_FILE_OPS_IMAGE', 'read_file'],
   ['mcp-database', 'MCP_DATABASE_IMAGE', 'query'],
 ])('%s image', (name, key, tool) => {
-  let server: StartedContainer;
+  let server: Started;
   const token = `image-spec-${'t'.repeat(40)}`;
   beforeAll(async () => {
     server = await startContainer({ image: image(key), ports: [8080], env: { MCP_AUTH_TOKEN: token } });
@@ -175,7 +196,7 @@ describe.each([
   it('answers its health check, as the non-root user node', async () => {
     const res = await waitFor(`${name} /health not answering 200`, () => httpOk(server.url(8080, '/health')));
     expect(await res.json()).toMatchObject({ status: 'ok', name: name.replace('mcp-', '') });
-    expect((await server.exec(['id', '-un'])).stdout.trim()).toBe('node');
+    expect((await server.exec(['id', '-un'])).output.trim()).toBe('node');
   });
 
   it('serves MCP over Streamable HTTP with the bearer token, and refuses without it', async () => {
@@ -193,17 +214,17 @@ describe.each([
       (t) => t.name,
     );
     expect(tools).toContain(tool);
-    expect(await server.logs()).not.toContain(token);
+    expect(server.logs()).not.toContain(token);
   });
 });
 
 describe('anthropic-replay image', () => {
-  let replay: StartedContainer;
+  let replay: Started;
   beforeAll(async () => {
     replay = await startContainer({
       image: image('ANTHROPIC_REPLAY_IMAGE'),
       ports: [8080],
-      volumes: [`${join(repoRoot, 'fixtures/sessions')}:/scripts:ro`],
+      bindMounts: [{ source: join(repoRoot, 'fixtures/sessions'), target: '/scripts', mode: 'ro' }],
     });
   });
   afterAll(() => replay?.remove());
@@ -215,7 +236,7 @@ describe('anthropic-replay image', () => {
     const body = (await res.json()) as { status: string; scripts: string[]; invalid: Record<string, string> };
     expect(body).toMatchObject({ status: 'ok', invalid: {} });
     expect(body.scripts).toContain('demo');
-    expect((await replay.exec(['id', '-un'])).stdout.trim()).toBe('node');
+    expect((await replay.exec(['id', '-un'])).output.trim()).toBe('node');
   });
 });
 
@@ -228,6 +249,6 @@ describe('grafana image', () => {
       ctx.skip(why);
     }
     const out = await runOnce(ref, ['--version'], 'grafana');
-    expect(out.stdout).toContain(versions.GRAFANA_VERSION);
+    expect(out.output).toContain(versions.GRAFANA_VERSION);
   });
 });

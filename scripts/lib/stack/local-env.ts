@@ -49,25 +49,18 @@ export function readLocalEnv(file = envFiles.local): Record<string, string> {
   return existsSync(file) ? parseEnvFile(readFileSync(file, 'utf8'), file) : {};
 }
 
-/** Writes .env.local and prepares the directories; returns what it did, line by line. */
-export function setupLocalEnv(
-  env: Record<string, string | undefined> = process.env,
-  file = envFiles.local,
-): string[] {
-  const ids = { uid: process.getuid?.() ?? NODE_UID, gid: process.getgid?.() ?? NODE_UID };
-  const { values, generated } = planLocalEnv(readLocalEnv(file), ids, env);
+/** The ids of the user running this (root: 0). */
+export function hostIds(): HostIds {
+  return { uid: process.getuid?.() ?? NODE_UID, gid: process.getgid?.() ?? NODE_UID };
+}
+
+/**
+ * Creates the telemetry and session folders of `values` and gives them to the containers that write them: as root,
+ * to the collector's and the Claude Code container's uids; otherwise the session folder is opened to uid 1000.
+ * Returns what it did, line by line. Used by `stack:setup` and by the e2e specs' ephemeral stack alike.
+ */
+export function prepareStackDirs(values: Record<string, string>, ids: HostIds = hostIds()): string[] {
   const said: string[] = [];
-  writeFileSync(
-    file,
-    formatEnvFile(values, [
-      'Written by `pnpm stack:setup`: secrets and local paths. Never commit this file.',
-    ]),
-    {
-      mode: 0o600,
-    },
-  );
-  chmodSync(file, 0o600);
-  said.push(generated.length ? `generated ${generated.join(', ')} in ${file}` : `${file}: secrets kept`);
   const telemetryDir = values.TELEMETRY_DIR as string;
   const sessionsDir = values.SESSIONS_DIR as string;
   for (const dir of [telemetryDir, sessionsDir]) mkdirSync(dir, { recursive: true });
@@ -82,6 +75,27 @@ export function setupLocalEnv(
     chmodSync(sessionsDir, 0o777);
     said.push(`${sessionsDir} made writable for the container's uid ${NODE_UID} (yours is ${ids.uid})`);
   }
-  said.push(`telemetry files: ${telemetryDir}; session records: ${sessionsDir}`);
+  return said;
+}
+
+/** Writes .env.local and prepares the directories; returns what it did, line by line. */
+export function setupLocalEnv(
+  env: Record<string, string | undefined> = process.env,
+  file = envFiles.local,
+): string[] {
+  const ids = hostIds();
+  const { values, generated } = planLocalEnv(readLocalEnv(file), ids, env);
+  const said: string[] = [];
+  writeFileSync(
+    file,
+    formatEnvFile(values, [
+      'Written by `pnpm stack:setup`: secrets and local paths. Never commit this file.',
+    ]),
+    { mode: 0o600 },
+  );
+  chmodSync(file, 0o600);
+  said.push(generated.length ? `generated ${generated.join(', ')} in ${file}` : `${file}: secrets kept`);
+  said.push(...prepareStackDirs(values, ids));
+  said.push(`telemetry files: ${values.TELEMETRY_DIR}; session records: ${values.SESSIONS_DIR}`);
   return said;
 }

@@ -2,16 +2,16 @@
 // SAME stack/compose.yaml users run plus the specs' override (short intervals, small rotation), a project name of
 // its own, random host ports on 127.0.0.1, temporary telemetry and session folders. `down()` removes it all.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { repoRoot } from '../repo-root.ts';
 import type { SessionOptions } from '../session/session-plan.ts';
 import { runSession, type SessionOutcome } from '../session/session-run.ts';
-import { envFiles } from '../stack/compose.ts';
 import { readEnvFile } from '../stack/env-file.ts';
-import { COLLECTOR_UID, NODE_UID } from '../stack/local-env.ts';
+import { hostIds, planLocalEnv, prepareStackDirs } from '../stack/local-env.ts';
+import { envFiles } from '../stack/stack-files.ts';
 
 export const STACK_SERVICES = [
   'otel-collector',
@@ -45,27 +45,20 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // no Ryuk image without a registry: down() cleans up
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   const base = mkdtempSync(join(tmpdir(), 'cct-stack-'));
-  const telemetryDir = join(base, 'telemetry');
-  const sessionsDir = join(base, 'sessions');
-  for (const d of [telemetryDir, sessionsDir]) mkdirSync(d);
-  const root = process.getuid?.() === 0;
-  if (root) {
-    await $`chown ${COLLECTOR_UID}:${COLLECTOR_UID} ${telemetryDir}`;
-    await $`chown ${NODE_UID}:${NODE_UID} ${sessionsDir}`;
-  } else {
-    await $`chmod 0777 ${sessionsDir}`;
-  }
+  // The same local-env planning and folder preparation as `pnpm stack:setup`, in folders of its own.
+  const { values } = planLocalEnv({}, hostIds(), {
+    TELEMETRY_DIR: join(base, 'telemetry'),
+    SESSIONS_DIR: join(base, 'sessions'),
+  });
+  prepareStackDirs(values);
+  const telemetryDir = values.TELEMETRY_DIR as string;
+  const sessionsDir = values.SESSIONS_DIR as string;
   const project = `cct-test-${randomBytes(4).toString('hex')}`;
   const composeEnv: Record<string, string> = {
     ...readEnvFile(envFiles.versions),
     ...readEnvFile(envFiles.images),
+    ...values,
     STACK_PROJECT: project,
-    MCP_AUTH_TOKEN: randomBytes(24).toString('hex'),
-    GRAFANA_ADMIN_PASSWORD: randomBytes(16).toString('hex'),
-    TELEMETRY_DIR: telemetryDir,
-    SESSIONS_DIR: sessionsDir,
-    TELEMETRY_UID: String(root ? COLLECTOR_UID : (process.getuid?.() ?? NODE_UID)),
-    TELEMETRY_GID: String(root ? COLLECTOR_UID : (process.getgid?.() ?? NODE_UID)),
     // 0: Docker picks a free port, still on 127.0.0.1 (stack/compose.yaml binds every port there)
     OTLP_GRPC_PORT: '0',
     OTLP_HTTP_PORT: '0',
