@@ -7,11 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
-import { latestOf, secretValues } from '../session/session-record.ts';
+import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
+import { chooseSessions } from './choose-sessions.ts';
 import { exportSessions, UnknownSessionError } from './export-sessions.ts';
 import { indexSessions, type KnownSession, parseDuration } from './session-index.ts';
 
@@ -99,35 +100,28 @@ function fmtSession(s: KnownSession): string {
   return `${s.id}  ${start}  ${duration.padStart(9)}  ${`$${s.costUsd.toFixed(4)}`.padStart(9)}  ${String(s.tokens).padStart(9)}  ${where}`;
 }
 
-async function chooseSessions(): Promise<string[]> {
+async function chosenSessions(): Promise<string[]> {
   const explicit = list(argv.session);
-  if (explicit.length) return explicit;
-  const known = await indexSessions(telemetryDir, sessionsDir);
-  if (argv.all) {
-    if (!known.length) fail(`no sessions known (telemetry: ${telemetryDir}, records: ${sessionsDir})`, 2);
-    return known.map((s) => s.id);
-  }
+  let sinceMs: number | undefined;
   if (argv.since !== undefined) {
-    let ms = 0;
     try {
-      ms = parseDuration(String(argv.since));
+      sinceMs = parseDuration(String(argv.since));
     } catch (err) {
       fail((err as Error).message, 2);
     }
-    const from = Date.now() - ms;
-    const chosen = known.filter((s) => (s.end ?? s.start ?? 0) >= from).map((s) => s.id);
-    if (!chosen.length)
-      fail(`no session active in the last ${argv.since}: \`pnpm export list\` shows them all`, 2);
-    return chosen;
   }
-  const latest = latestOf(known);
-  if (!latest)
-    fail(
-      `no sessions known (telemetry: ${telemetryDir}, records: ${sessionsDir}): run \`pnpm session\` first`,
-      2,
+  const known = explicit.length ? [] : await indexSessions(telemetryDir, sessionsDir);
+  try {
+    const { ids, note } = chooseSessions(
+      known,
+      { sessions: explicit, all: Boolean(argv.all), sinceMs, sinceText: String(argv.since) },
+      `telemetry: ${telemetryDir}, records: ${sessionsDir}`,
     );
-  say(`no --session given: the latest one, ${latest?.id}`);
-  return [latest?.id as string];
+    if (note) say(note);
+    return ids;
+  } catch (err) {
+    return fail((err as Error).message, 2);
+  }
 }
 
 function versions(): Record<string, string> {
@@ -171,7 +165,7 @@ async function main(): Promise<void> {
   if (verb !== undefined)
     fail(`unknown command ${verb}: use list, verify ARCHIVE, or no command (see --help)`, 2);
 
-  const sessions = await chooseSessions();
+  const sessions = await chosenSessions();
   const outDir = resolve(argv.out ? String(argv.out) : join(repoRoot, 'exports'));
   if (argv['dry-run']) {
     say(

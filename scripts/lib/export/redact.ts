@@ -5,7 +5,14 @@
 //   - the secrets of the session's own environment, known only by salted hash: the session record holds the
 //     hashes (session-record.ts: secrets.json, never archived), and every token of the text is hashed and compared.
 // Replacements contain no quote or backslash, so scrubbed JSON stays JSON. Counts by rule go to the manifest.
-import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
+import {
+  hashSecret,
+  MIN_SECRET_LENGTH,
+  readSecretHashes,
+  SECRET_NAME,
+  type SecretHashes,
+} from '../session/session-record.ts';
+import type { Manifest } from './archive.ts';
 
 interface Rule {
   name: string;
@@ -82,4 +89,29 @@ export function createScrubber(known: { values?: string[]; hashes?: SecretHashes
       return out;
     },
   };
+}
+
+/**
+ * The export's scrubber for these sessions: the known secret values, plus each session's secret hashes from its
+ * record. A record whose hashes cannot be read is named in `missing` (its secrets are then removed by shape only).
+ */
+export function sessionScrubber(
+  sessionsDir: string,
+  sessions: string[],
+  knownSecrets: string[],
+  missing: Manifest['missing'],
+): Scrubber {
+  const hashes: SecretHashes[] = [];
+  for (const id of sessions) {
+    try {
+      const h = readSecretHashes(sessionsDir, id);
+      if (h) hashes.push(h);
+    } catch (err) {
+      missing.push({
+        what: `secret hashes of session ${id}`,
+        why: `${(err as Error).message}: secrets of the session's environment were removed only by their shape`,
+      });
+    }
+  }
+  return createScrubber({ values: knownSecrets, hashes });
 }

@@ -1,0 +1,83 @@
+// Export phase "filter files": the chosen sessions' spans, metric points and events, filtered out of the current
+// and rotated telemetry files into otlp/<signal>.jsonl (scrubbed), with the flat records the summary is built from.
+// Torn and corrupt lines, and absent files, go to `missing`.
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SIGNALS, type Signal } from '../sinks/otlp.ts';
+import {
+  type EventRecord,
+  eventsOf,
+  type PointRecord,
+  pointsOf,
+  type SpanRecord,
+  spansOf,
+} from '../sinks/otlp-records.ts';
+import type { Manifest } from './archive.ts';
+import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
+import type { Staging } from './staging.ts';
+
+export interface TelemetryRecords {
+  events: EventRecord[];
+  spans: SpanRecord[];
+  points: PointRecord[];
+}
+
+export async function stageTelemetry(
+  st: Staging,
+  telemetryDir: string,
+  sessions: Set<string>,
+  filter?: Omit<FilterOptions, 'buffers'>,
+): Promise<{ records: TelemetryRecords; telemetry: Manifest['telemetry'] }> {
+  mkdirSync(join(st.dir, 'otlp'));
+  const records: TelemetryRecords = { events: [], spans: [], points: [] };
+  const telemetry: Manifest['telemetry'] = {};
+  const outs = Object.fromEntries(
+    SIGNALS.map((signal) => [signal, createWriteStream(join(st.dir, 'otlp', `${signal}.jsonl`))]),
+  ) as Record<Signal, ReturnType<typeof createWriteStream>>;
+  const allStats = await filterSignals(
+    telemetryDir,
+    [...SIGNALS],
+    sessions,
+    async (signal, line, req) => {
+      if (signal === 'logs') records.events.push(...eventsOf(req));
+      else if (signal === 'traces') records.spans.push(...spansOf(req));
+      else records.points.push(...pointsOf(req));
+      if (!outs[signal].write(st.scrub(line))) await once(outs[signal], 'drain');
+      st.signal?.throwIfAborted();
+    },
+    { abort: st.signal, ...filter },
+  );
+  for (const out of Object.values(outs)) {
+    out.end();
+    await once(out, 'close');
+  }
+  for (const signal of SIGNALS) {
+    const stats = allStats[signal] ?? emptyStats();
+    telemetry[signal] = {
+      filesRead: stats.files.length,
+      bytesRead: stats.bytesRead,
+      requests: stats.requestsKept,
+      records: stats.recordsKept,
+    };
+    st.log(
+      `${signal}: ${stats.recordsKept} record(s) in ${stats.requestsKept} request(s), from ${stats.files.length} file(s), ${(stats.bytesRead / 1e6).toFixed(1)} MB read`,
+    );
+    if (!stats.files.length)
+      st.missing.push({
+        what: `${signal} telemetry files`,
+        why: `none in ${telemetryDir} (${signal}.jsonl and its rotated backups)`,
+      });
+    if (stats.tornLastLines)
+      st.missing.push({
+        what: `${stats.tornLastLines} ${signal} line(s) being written`,
+        why: 'a file ended in a half-written line (the collector was writing it): export again once the session has ended to include it',
+      });
+    if (stats.corruptLines)
+      st.missing.push({
+        what: `${stats.corruptLines} ${signal} line(s) naming the session(s)`,
+        why: 'not valid JSON in the telemetry files (corrupt on disk): left out',
+      });
+  }
+  return { records, telemetry };
+}
