@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { $, argv } from 'zx';
 import { buildImages, parseMode } from './lib/images/build-images.ts';
+import { RECORD_FILES } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { compose, envFiles } from './lib/stack/compose.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
@@ -72,7 +73,7 @@ function printWhere(grafana: boolean) {
   Grafana (dashboards)  ${grafana ? `http://127.0.0.1:${port('GRAFANA_PORT', '3000')}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
   OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
   Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)
-  Session records       ${local.SESSIONS_DIR}/<session id>/{session.log,metadata.json}
+  Session records       ${local.SESSIONS_DIR}/<session id>/{${RECORD_FILES.log},${RECORD_FILES.metadata}}
   More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]
   Export a session      pnpm export [--session ID]   (an archive with report.html; pnpm export list)`);
 }
