@@ -3,6 +3,7 @@
 // Prometheus and the script; then open report.html in headless Chromium, keep a screenshot
 // (test-results/export-report.png) and check that the charts were drawn and the key numbers are on the page.
 // A second session prints its environment's secrets with tool content logging on: none may reach the archive.
+// Over 300 lines on purpose: it is one recipe a user follows top to bottom, each check against one sink.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

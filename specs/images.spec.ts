@@ -54,7 +54,7 @@ describe('otel-collector image', () => {
 
   it('runs the stack config and answers its health endpoint, with no deprecation warnings', async () => {
     await waitFor('collector health_check not answering 200', () => httpOk(collector.url(13133)));
-    const logs = collector.logs();
+    const logs = await collector.logs();
     expect(logs).toContain('Everything is ready');
     expect(logs).not.toMatch(/deprecat/i);
   });
@@ -110,7 +110,7 @@ describe('jaeger image', () => {
   it('reports the pinned version and runs as non-root', async () => {
     const out = await runOnce(image('JAEGER_LOCAL_IMAGE'), ['version']);
     const info = JSON.parse(/\{.*"gitVersion".*\}/.exec(out.output)?.[0] ?? '{}') as Record<string, string>;
-    expect(info.gitVersion).toBe(`v${versions.JAEGER_VERSION}`);
+    expect(info.gitVersion, out.output).toBe(`v${versions.JAEGER_VERSION}`);
     const user = (
       await $({ quiet: true })`docker image inspect --format {{.Config.User}} ${image('JAEGER_LOCAL_IMAGE')}`
     ).stdout.trim();
@@ -214,7 +214,7 @@ describe.each([
       (t) => t.name,
     );
     expect(tools).toContain(tool);
-    expect(server.logs()).not.toContain(token);
+    expect(await server.logs()).not.toContain(token);
   });
 });
 

@@ -1,8 +1,7 @@
 // One image at a time, for the specs that check a single image: testcontainers' GenericContainer, with every
 // published port bound to 127.0.0.1 (testcontainers binds all interfaces by default; the stack's rule is
 // loopback only) on a random host port. `runOnce` runs a command to completion and returns its output.
-import type { Readable } from 'node:stream';
-import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
 
 // No Ryuk image without a registry: each spec removes what it starts.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
@@ -20,20 +19,6 @@ export class LoopbackContainer extends GenericContainer {
   }
 }
 
-/** Everything a container prints (stdout and stderr, in order), from its start. */
-function logBuffer() {
-  let text = '';
-  let ended: Promise<void> = Promise.resolve();
-  const consumer = (stream: Readable) => {
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      text += d;
-    });
-    ended = new Promise((resolve) => stream.once('end', () => resolve()));
-  };
-  return { consumer, text: () => text, ended: () => ended };
-}
-
 export interface ContainerOptions {
   image: string;
   ports?: number[];
@@ -45,30 +30,40 @@ export interface ContainerOptions {
 export interface Started {
   container: StartedTestContainer;
   url(port: number, path?: string): string;
-  logs(): string;
+  /** Everything it printed so far, stderr then stdout. */
+  logs(): Promise<string>;
   exec(cmd: string[]): Promise<{ exitCode: number; output: string }>;
   remove(): Promise<void>;
 }
 
 export async function startContainer(o: ContainerOptions): Promise<Started> {
-  const logs = logBuffer();
   const c = new LoopbackContainer(o.image)
     .withExposedPorts(...(o.ports ?? []))
     .withEnvironment(o.env ?? {})
     .withBindMounts(o.bindMounts ?? [])
     .withTmpFs(o.tmpFs ?? {})
-    .withLogConsumer(logs.consumer)
     .withStartupTimeout(60_000)
     // Readiness is each spec's own probe (waitFor on its health endpoint): testcontainers' port check runs a shell
     // inside the container, and the collector and Jaeger images have none (FROM scratch).
     .withWaitStrategy(Wait.forAll([]));
   const container = await c.start();
+  // The rule this class exists for, checked on what Docker did: every published port on 127.0.0.1.
+  const client = await getContainerRuntimeClient();
+  const info = await client.container.inspect(client.container.getById(container.getId()));
+  const bindings = Object.values(info.NetworkSettings.Ports ?? {}).flatMap((b) => b ?? []);
+  const open = bindings.filter((b) => b.HostIp !== '127.0.0.1');
+  if (open.length || bindings.length < (o.ports?.length ?? 0)) {
+    await container.stop({ remove: true });
+    throw new Error(`${o.image}: ports not published on 127.0.0.1 only: ${JSON.stringify(bindings)}`);
+  }
   return {
     container,
     url(port, path = '/') {
       return `http://127.0.0.1:${container.getMappedPort(port)}${path}`;
     },
-    logs: logs.text,
+    async logs() {
+      return (await dockerLogs(container.getId())).output;
+    },
     async exec(cmd) {
       const r = await container.exec(cmd);
       return { exitCode: r.exitCode, output: r.output };
@@ -79,28 +74,53 @@ export async function startContainer(o: ContainerOptions): Promise<Started> {
   };
 }
 
-/** Runs IMAGE [ARGS] (with ENTRYPOINT, when given) with no network, to completion; fails unless it exits 0. */
+/** Docker's multiplexed log format: frames of [stream, 0, 0, 0, size (u32 BE)] + payload; stdout and stderr. */
+export function demuxDockerLog(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[][] = [[], [], []];
+  for (let at = 0; at + 8 <= buf.length; ) {
+    const kind = buf[at] ?? 1;
+    const size = buf.readUInt32BE(at + 4);
+    out[kind === 2 ? 2 : 1]?.push(buf.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return {
+    stdout: Buffer.concat(out[1] ?? []).toString('utf8'),
+    stderr: Buffer.concat(out[2] ?? []).toString('utf8'),
+  };
+}
+
+/** A container's output so far, read from Docker (not followed: a followed stream can lose a last line). */
+async function dockerLogs(id: string): Promise<{ stdout: string; stderr: string; output: string }> {
+  const client = await getContainerRuntimeClient();
+  const raw = (await client.container
+    .getById(id)
+    .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  const { stdout, stderr } = demuxDockerLog(raw);
+  return { stdout, stderr, output: stderr + stdout };
+}
+
+/**
+ * Runs IMAGE [ARGS] (with ENTRYPOINT, when given) with no network, to completion; fails unless it exits 0. Its
+ * output is read from Docker once it has exited.
+ */
 export async function runOnce(
   image: string,
   args: string[],
   entrypoint?: string,
-): Promise<{ output: string }> {
-  const logs = logBuffer();
+): Promise<{ stdout: string; stderr: string; output: string }> {
   let c = new GenericContainer(image)
     .withNetworkMode('none')
     .withCommand(args)
-    .withLogConsumer(logs.consumer)
     .withWaitStrategy(Wait.forOneShotStartup())
     .withStartupTimeout(60_000);
   if (entrypoint) c = c.withEntrypoint([entrypoint]);
   let container: StartedTestContainer | undefined;
   try {
     container = await c.start();
-    await Promise.race([logs.ended(), new Promise((r) => setTimeout(r, 5_000))]);
-    return { output: logs.text() };
+    return await dockerLogs(container.getId());
   } catch (err) {
     throw new Error(
-      `${image} ${[entrypoint, ...args].filter(Boolean).join(' ')} did not exit 0: ${(err as Error).message}\n${logs.text()}`,
+      `${image} ${[entrypoint, ...args].filter(Boolean).join(' ')} did not exit 0: ${(err as Error).message}`,
     );
   } finally {
     await container?.stop({ remove: true, timeout: 1_000 }).catch(() => {});

@@ -1,6 +1,7 @@
 // report.html: what a person opens first. One self-contained file: inline CSS, charts as inline SVG drawn here,
 // a few lines of inline script that only record what the browser rendered (for the e2e check). No network, no CDN,
 // no external font: it opens the same from a laptop, a ticket attachment or an air-gapped machine.
+// Over 300 lines on purpose: the page's template, styles and chart drawing read best as one file, like the page.
 import type { Manifest } from './archive.ts';
 import type { SeriesPoint, SessionSummary, TimelineEntry } from './summary.ts';
 
