@@ -9,6 +9,7 @@ import { firstLine, readDockerFacts } from './lib/host/host-facts.ts';
 import { probeImageTar } from './lib/host/probe-image.ts';
 import { repoRoot } from './lib/repo-root.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
+import { envFiles } from './lib/stack/stack-files.ts';
 
 const PROBE_IMAGE = 'claude-code-telemetry/doctor-probe:1';
 
@@ -43,10 +44,7 @@ const arch = docker.engine
   : null;
 const observed: Observed = {
   node: process.versions.node,
-  nodeMajorWanted: Number.parseInt(
-    readEnvFile(join(repoRoot, 'stack/versions.env')).NODE_VERSION ?? '24',
-    10,
-  ),
+  nodeMajorWanted: Number.parseInt(readEnvFile(envFiles.versions).NODE_VERSION ?? '24', 10),
   pnpm: pnpm.exitCode === 0 ? pnpm.stdout.trim() : null,
   pnpmWanted: pkg.packageManager.replace(/^pnpm@/, '').replace(/\+.*$/, ''),
   engine: docker.engine,

@@ -7,10 +7,11 @@ import { $ } from 'zx';
 import { readManifest } from '../scripts/lib/images/collector-manifest.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
+import { envFiles } from '../scripts/lib/stack/stack-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runOnce, type Started, startContainer } from './support/containers.ts';
 
-const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
+const versions = readEnvFile(envFiles.versions);
 const image = (key: string) => versions[key] as string;
 
 async function httpOk(url: string): Promise<Response | undefined> {

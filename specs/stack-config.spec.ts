@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
+import { envFiles, stackDir } from '../scripts/lib/stack/stack-files.ts';
 
-const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
+const versions = readEnvFile(envFiles.versions);
 const image = (key: string) => versions[key] as string;
 const mount = (rel: string, at: string) => ['-v', `${join(repoRoot, rel)}:${at}:ro`];
 const run = (args: string[]) => $({ quiet: true, nothrow: true })`docker run --rm --network none ${args}`;
@@ -74,7 +75,7 @@ describe('config files, checked by the real tools', () => {
       quiet: true,
       nothrow: true,
       env,
-    })`docker compose -f ${join(repoRoot, 'stack/compose.yaml')} --env-file ${join(repoRoot, 'stack/versions.env')} --profile grafana --profile session config --format json`;
+    })`docker compose -f ${join(stackDir, 'compose.yaml')} --env-file ${envFiles.versions} --profile grafana --profile session config --format json`;
     expect(cfg.exitCode, cfg.stderr).toBe(0);
     const services = (
       JSON.parse(cfg.stdout) as {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../repo-root.ts';
 import { readEnvFile } from '../stack/env-file.ts';
+import { envFiles } from '../stack/stack-files.ts';
 import { configComponents, missingComponents, parseManifest, readManifest } from './collector-manifest.ts';
 
 const manifestFile = join(repoRoot, 'stack/otel-collector/builder-config.yaml');
@@ -18,7 +19,7 @@ describe('the collector builder manifest', () => {
   });
 
   it('builds the collector release pinned in stack/versions.env, every module at that release', () => {
-    const version = readEnvFile(join(repoRoot, 'stack/versions.env')).OTELCOL_VERSION;
+    const version = readEnvFile(envFiles.versions).OTELCOL_VERSION;
     expect(manifest.version).toBe(version);
     const text = readFileSync(manifestFile, 'utf8');
     const versions = [...text.matchAll(/gomod: \S+ (v\S+)/g)].map((m) => m[1]);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../repo-root.ts';
 import { readEnvFile } from '../stack/env-file.ts';
+import { envFiles } from '../stack/stack-files.ts';
 import { buildOrder, imageCatalog } from './image-catalog.ts';
 
-const versions = { ...readEnvFile(join(repoRoot, 'stack/versions.env')) };
+const versions = { ...readEnvFile(envFiles.versions) };
 const catalog = imageCatalog(versions);
 
 describe('stack/versions.env', () => {

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../repo-root.ts';
 import { readEnvFile } from '../stack/env-file.ts';
+import { envFiles } from '../stack/stack-files.ts';
 import { imageCatalog } from './image-catalog.ts';
 import { IMAGE_VARIABLES, imagesEnvValues } from './images-env.ts';
 
-const versions = readEnvFile(join(repoRoot, 'stack/versions.env'));
+const versions = readEnvFile(envFiles.versions);
 const catalog = imageCatalog(versions);
 
 describe('stack/.images.env', () => {
