@@ -10,8 +10,8 @@ import { readLocalEnv } from './lib/stack/local-env.ts';
 if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:check [--session ID] [--timeout MS]
 
-Checks that the session's metrics are in Prometheus, its trace in Jaeger and its spans, points and events in the
-telemetry files. Default: the latest session in SESSIONS_DIR; timeout 30000 ms.`);
+Checks that the session's metrics are in Prometheus, its trace in Jaeger, its events in VictoriaLogs and its spans,
+points and events in the telemetry files. Default: the latest session in SESSIONS_DIR; timeout 30000 ms.`);
   process.exit(0);
 }
 const local = readLocalEnv();
@@ -25,12 +25,13 @@ try {
     {
       prometheus: `http://127.0.0.1:${process.env.PROMETHEUS_PORT ?? '9090'}`,
       jaeger: `http://127.0.0.1:${process.env.JAEGER_UI_PORT ?? '16686'}`,
+      victorialogs: `http://127.0.0.1:${process.env.VICTORIALOGS_PORT ?? '9428'}`,
       telemetryDir: local.TELEMETRY_DIR ?? 'telemetry',
     },
     Number(argv.timeout ?? 30_000),
   );
   for (const [sink, what] of Object.entries(describeSessionInSinks(found)))
-    console.log(`check: ${sink.padEnd(11)} ok    ${what}`);
+    console.log(`check: ${sink.padEnd(12)} ok    ${what}`);
 } catch (err) {
   console.error(`check: FAIL  ${(err as Error).message}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 // e2e global setup: the stack's images (built here when missing), then the whole stack brought up ONCE with
 // testcontainers from the same stack/compose.yaml users run plus specs/compose.e2e.yaml (scripts/lib/
-// ephemeral-stack.ts). A warm-up session must reach all three sinks before any spec starts. Teardown always
+// ephemeral-stack.ts). A warm-up session must reach every sink before any spec starts. Teardown always
 // removes the containers and volumes, and prints the containers' logs when a spec failed.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -92,6 +92,7 @@ describe('an interactive session through a pseudo-terminal', () => {
     const found = await waitForSessionInSinks(plan.sessionId, {
       prometheus: s.prometheus,
       jaeger: s.jaeger,
+      victorialogs: s.victorialogs,
       telemetryDir: s.telemetryDir,
     });
     // Cumulative sums keep arriving until the last export: poll until they match the script, bounded.

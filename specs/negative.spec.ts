@@ -8,6 +8,7 @@ import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
 
@@ -17,7 +18,7 @@ beforeAll(() => {
 });
 
 describe('a session with telemetry disabled', () => {
-  it('leaves nothing in Prometheus, Jaeger or the files', async () => {
+  it('leaves nothing in Prometheus, Jaeger, VictoriaLogs or the files', async () => {
     const off = await runStackSession(s, { script: 'demo', noTelemetry: true });
     expect(off.exitCode, off.output.slice(-1500)).toBe(0);
     expect(off.metadata?.telemetry.enabled).toBe(false);
@@ -27,11 +28,13 @@ describe('a session with telemetry disabled', () => {
     await waitForSessionInSinks(control.plan.sessionId, {
       prometheus: s.prometheus,
       jaeger: s.jaeger,
+      victorialogs: s.victorialogs,
       telemetryDir: s.telemetryDir,
     });
     const id = off.plan.sessionId;
     expect(await promQuery(s.prometheus, `{session_id="${id}"}`)).toEqual([]);
     expect(await jaegerTraces(s.jaeger, 'claude-code', id)).toEqual([]);
+    expect(await vlQuery(s.victorialogs, sessionFilter(id))).toEqual([]);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
       expect(await sessionRecords(s.telemetryDir, signal, id), signal).toEqual([]);
     }

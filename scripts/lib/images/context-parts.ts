@@ -80,6 +80,24 @@ export async function preparePart(
       );
       return `${part.output} (Collector Builder v${part.builderVersion}, ${go}): ${result}`;
     }
+    case 'go-install': {
+      const go = await goVersion(run);
+      const result = await cached(ctx, part.output, [go, part.pkg, part.version, part.ldflags], () =>
+        withProgress(
+          `go install ${part.pkg}@${part.version} (cold: about a minute)`,
+          async () => {
+            const gobin = join(repoRoot, '.cache', 'go', 'bin', name);
+            await $({
+              quiet: true,
+              env: { ...goEnv, GOBIN: gobin },
+            })`go install -trimpath -ldflags ${part.ldflags} ${`${part.pkg}@${part.version}`}`;
+            cpSync(join(gobin, part.pkg.split('/').at(-1) as string), join(ctx, part.output));
+          },
+          run.log,
+        ),
+      );
+      return `${part.output} (${part.pkg}@${part.version}, ${go}): ${result}`;
+    }
     case 'go-build': {
       const go = await goVersion(run);
       const dir = join(repoRoot, part.dir);

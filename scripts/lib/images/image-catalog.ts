@@ -7,6 +7,8 @@ export type ContextPart =
   | { kind: 'npm-pack'; spec: string }
   /** Build an OpenTelemetry Collector with the Collector Builder from a manifest, into OUTPUT. */
   | { kind: 'otelcol-builder'; builderVersion: string; manifest: string; output: string }
+  /** `go install PKG@VERSION` of a published Go module (static, trimmed) into OUTPUT. */
+  | { kind: 'go-install'; pkg: string; version: string; output: string; ldflags: string }
   /** `go build` a package of the Go module in DIR into OUTPUT (static, trimmed). */
   | { kind: 'go-build'; dir: string; pkg: string; output: string; ldflags: string }
   /** Copy a folder of the repository into the build context. */
@@ -122,6 +124,30 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
           PROMETHEUS_DEBIAN_VERSION: r('PROMETHEUS_DEBIAN_VERSION'),
         },
         context: [],
+      },
+    },
+    {
+      name: 'victorialogs',
+      ref: r('VICTORIALOGS_LOCAL_IMAGE'),
+      component: 'VictoriaLogs',
+      version: r('VICTORIALOGS_VERSION'),
+      official: { ref: r('VICTORIALOGS_OFFICIAL_IMAGE'), version: r('VICTORIALOGS_VERSION') },
+      differs:
+        'the same program from its Go module (web UI embedded), static, on the Debian base as uid 10001 (the official image is Alpine)',
+      dependsOn: ['debian'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/victorialogs/Dockerfile',
+        args: { DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'), VICTORIALOGS_VERSION: r('VICTORIALOGS_VERSION') },
+        context: [
+          {
+            kind: 'go-install',
+            pkg: 'github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs',
+            version: `v${r('VICTORIALOGS_VERSION')}`,
+            output: 'victoria-logs',
+            ldflags: `-s -w -X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-logs-v${r('VICTORIALOGS_VERSION')}`,
+          },
+        ],
       },
     },
     {

@@ -12,6 +12,7 @@ export const IMAGE_VARIABLES: Record<string, string> = {
   'otel-collector': 'OTELCOL_IMAGE',
   jaeger: 'JAEGER_IMAGE',
   prometheus: 'PROMETHEUS_IMAGE',
+  victorialogs: 'VICTORIALOGS_IMAGE',
   node: 'NODE_IMAGE',
   'claude-code': 'CLAUDE_CODE_IMAGE',
   'mcp-file-ops': 'MCP_FILE_OPS_IMAGE',

@@ -9,6 +9,15 @@ export interface RequestOptions {
 }
 
 export async function getJson<T>(backend: string, url: string, o: RequestOptions = {}): Promise<T> {
+  return (await get(backend, url, o)).json() as Promise<T>;
+}
+
+/** The body as text (VictoriaLogs answers queries with JSON lines). */
+export async function getText(backend: string, url: string, o: RequestOptions = {}): Promise<string> {
+  return (await get(backend, url, o)).text();
+}
+
+async function get(backend: string, url: string, o: RequestOptions): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 5000;
   let res: Response;
   try {
@@ -24,14 +33,19 @@ export async function getJson<T>(backend: string, url: string, o: RequestOptions
     throw new Error(`${backend} unreachable at ${new URL(url).origin} (${why})`);
   }
   if (!res.ok) {
-    // Prometheus explains a refusal in its JSON body ({"status":"error","error":"..."}): keep that.
-    const detail = await res
-      .json()
-      .then((b) => ((b as { error?: string })?.error ? `: ${(b as { error: string }).error}` : ''))
-      .catch(() => '');
+    // Prometheus explains a refusal in its JSON body ({"status":"error","error":"..."}), VictoriaLogs in plain
+    // text: keep that.
+    const body = await res.text().catch(() => '');
+    let detail = '';
+    try {
+      const error = (JSON.parse(body) as { error?: string }).error;
+      if (error) detail = `: ${error}`;
+    } catch {
+      if (body.trim()) detail = `: ${body.trim().slice(0, 300)}`;
+    }
     throw new Error(
       `${backend} answered ${res.status} ${res.statusText} to ${new URL(url).pathname}${detail}`,
     );
   }
-  return (await res.json()) as T;
+  return res;
 }

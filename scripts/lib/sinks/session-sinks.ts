@@ -1,15 +1,17 @@
 // Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
 // that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up. Reads each sink through
-// its one client: prometheus.ts, jaeger.ts, telemetry-files.ts.
+// its one client: prometheus.ts, jaeger.ts, victorialogs.ts, telemetry-files.ts.
 
 import { waitFor } from '../wait-for.ts';
 import { type JaegerTrace, jaegerTraces } from './jaeger.ts';
 import { promQuery } from './prometheus.ts';
 import { type Signal, sessionRecords } from './telemetry-files.ts';
+import { type LogEntry, sessionFilter, vlQuery } from './victorialogs.ts';
 
 export interface SinkEndpoints {
   prometheus: string;
   jaeger: string;
+  victorialogs: string;
   telemetryDir: string;
 }
 
@@ -19,6 +21,8 @@ export interface SessionInSinks {
   traces: JaegerTrace[];
   mcpSpans: number;
   files: Record<Signal, { name: string }[]>;
+  /** The session's events in VictoriaLogs (as many as in the files once it has them all). */
+  events: LogEntry[];
 }
 
 export async function waitForSessionInSinks(
@@ -60,6 +64,15 @@ export async function waitForSessionInSinks(
       opts,
     ),
   ]);
+  // Every event the files hold must be in VictoriaLogs too (it gets them from the same collector pipeline).
+  const events = await waitFor(
+    `not all ${files.logs.length} events of session ${session} in VictoriaLogs`,
+    async () => {
+      const got = await vlQuery(e.victorialogs, sessionFilter(session));
+      return got.length >= files.logs.length ? got : undefined;
+    },
+    opts,
+  );
   const cost = Number(
     (await promQuery(e.prometheus, `sum(claude_code_cost_usage_USD_total${sel})`))[0]?.value[1] ?? 0,
   );
@@ -67,10 +80,12 @@ export async function waitForSessionInSinks(
     ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
     ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
   ];
-  return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files };
+  return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files, events };
 }
 
-export function describeSessionInSinks(s: SessionInSinks): Record<'prometheus' | 'jaeger' | 'files', string> {
+export function describeSessionInSinks(
+  s: SessionInSinks,
+): Record<'prometheus' | 'jaeger' | 'files' | 'victorialogs', string> {
   const ops = countBy(
     s.traces.flatMap((t) => t.spans),
     (x) => x.operationName,
@@ -83,6 +98,11 @@ export function describeSessionInSinks(s: SessionInSinks): Record<'prometheus' |
     jaeger: `${s.traces.length} trace(s): ${Object.entries(ops)
       .map(([k, v]) => `${k} x${v}`)
       .join(', ')}; MCP server spans: ${s.mcpSpans}`,
+    victorialogs: `${s.events.length} events (${Object.entries(
+      countBy(s.events, (e) => (e._msg ?? '').replace(/^claude_code\./, '')),
+    )
+      .map(([k, v]) => `${k} x${v}`)
+      .join(', ')})`,
     files: `${s.files.traces.length} spans, ${s.files.metrics.length} metric points, ${s.files.logs.length} events (${Object.entries(
       events,
     )

@@ -17,6 +17,7 @@ export const STACK_SERVICES = [
   'otel-collector',
   'jaeger',
   'prometheus',
+  'victorialogs',
   'anthropic-replay',
   'mcp-file-ops',
   'mcp-database',
@@ -28,6 +29,7 @@ export interface EphemeralStack {
   override: string;
   prometheus: string;
   jaeger: string;
+  victorialogs: string;
   otlpHttp: string;
   telemetryDir: string;
   sessionsDir: string;
@@ -64,6 +66,7 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
     OTLP_HTTP_PORT: '0',
     JAEGER_UI_PORT: '0',
     PROMETHEUS_PORT: '0',
+    VICTORIALOGS_PORT: '0',
     GRAFANA_PORT: '0',
   };
   const started = Date.now();
@@ -79,6 +82,7 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
     project,
     override: TEST_OVERRIDE,
     prometheus: url('prometheus', 9090),
+    victorialogs: url('victorialogs', 9428),
     jaeger: url('jaeger', 16686),
     otlpHttp: url('otel-collector', 4318),
     telemetryDir,
