@@ -3,6 +3,7 @@
 // real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
 import { argv } from 'zx';
 import { runSession } from './lib/session/session-run.ts';
+import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
 
@@ -32,6 +33,8 @@ try {
     `session: ${out.plan.sessionId} ${m ? `${m.status} in ${m.durationMs} ms, exit ${m.exitCode}` : `exit ${out.exitCode} (no record: see above)`}`,
   );
   console.log(`session: log and metadata in ${out.dir}`);
+  if (m?.telemetry.enabled)
+    console.log(`session: its events in VictoriaLogs: ${sessionEventsUrl(out.plan.sessionId)}`);
   process.exit(out.exitCode);
 } catch (err) {
   console.error(`session: error: ${err instanceof Error ? err.message : String(err)}`);

@@ -7,6 +7,8 @@ import { $, argv } from 'zx';
 import { buildImages, parseMode } from './lib/images/build-images.ts';
 import { RECORD_FILES } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
+import { sessionEventsUrl, victoriaLogsBase } from './lib/sinks/session-links.ts';
+import { vlUiUrl } from './lib/sinks/victorialogs.ts';
 import { compose, envFiles } from './lib/stack/compose.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
 import { readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
@@ -59,6 +61,7 @@ async function up(): Promise<number> {
     say(
       `demo session ${out.plan.sessionId}: ${out.metadata?.status ?? 'no record'} (exit ${out.exitCode}), record in ${out.dir}`,
     );
+    say(`its events, live: ${sessionEventsUrl(out.plan.sessionId)}`);
   }
   printWhere(profiles.length > 0);
   return demo;
@@ -70,6 +73,7 @@ function printWhere(grafana: boolean) {
   console.log(`
   Jaeger (traces)       http://127.0.0.1:${port('JAEGER_UI_PORT', '16686')}   API: /api/services, /api/traces?service=claude-code
   Prometheus (metrics)  http://127.0.0.1:${port('PROMETHEUS_PORT', '9090')}    try: sum by (type) (claude_code_token_usage_tokens_total)
+  VictoriaLogs (events) ${vlUiUrl(victoriaLogsBase(), '* | stats by (event.name) count()')}
   Grafana (dashboards)  ${grafana ? `http://127.0.0.1:${port('GRAFANA_PORT', '3000')}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
   OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
   Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)

@@ -25,6 +25,7 @@ beforeAll(async () => {
     'OTELCOL_LOCAL_IMAGE',
     'JAEGER_LOCAL_IMAGE',
     'PROMETHEUS_LOCAL_IMAGE',
+    'VICTORIALOGS_LOCAL_IMAGE',
     'CLAUDE_CODE_IMAGE',
   ]) {
     if ((await $({ nothrow: true, quiet: true })`docker image inspect ${image(key)}`).exitCode !== 0) {
@@ -138,6 +139,26 @@ describe('prometheus image', () => {
     expect(out.output).toContain(`revision: ${versions.PROMETHEUS_DEBIAN_VERSION}`);
     const id = await runOnce(image('PROMETHEUS_LOCAL_IMAGE'), ['-u'], 'id');
     expect(id.output.trim()).toBe('65534');
+  });
+});
+
+describe('victorialogs image', () => {
+  let vl: Started;
+  beforeAll(async () => {
+    vl = await startContainer({ image: image('VICTORIALOGS_LOCAL_IMAGE'), ports: [9428] });
+  });
+  afterAll(() => vl?.remove());
+
+  it('answers /health and serves its web UI from the binary', async () => {
+    await waitFor('victorialogs /health not answering 200', () => httpOk(vl.url(9428, '/health')));
+    const ui = await waitFor('victorialogs UI not answering 200', () => httpOk(vl.url(9428, '/select/vmui/')));
+    expect(await ui.text()).toMatch(/<div id="root">/);
+  });
+
+  it('reports the pinned version and runs as uid 10001', async () => {
+    const out = await runOnce(image('VICTORIALOGS_LOCAL_IMAGE'), ['-version']);
+    expect(out.stdout.trim()).toBe(`victoria-logs-v${versions.VICTORIALOGS_VERSION}`);
+    expect((await vl.exec(['id', '-u'])).output.trim()).toBe('10001');
   });
 });
 

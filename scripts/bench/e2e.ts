@@ -8,6 +8,7 @@ import { repoRoot } from '../lib/repo-root.ts';
 import { jaegerTraces } from '../lib/sinks/jaeger.ts';
 import { promQuery } from '../lib/sinks/prometheus.ts';
 import { sessionRecords } from '../lib/sinks/telemetry-files.ts';
+import { sessionFilter, vlQuery } from '../lib/sinks/victorialogs.ts';
 import { runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../lib/wait-for.ts';
 
@@ -30,14 +31,19 @@ async function latencyFrom(ended: number, what: string, probe: () => Promise<boo
 
 const s = await startEphemeralStack();
 console.log(`bench: stack start (warm images, every service healthy): ${(s.startMs / 1000).toFixed(1)} s`);
-const lat: Record<'prometheus' | 'jaeger' | 'files', number[]> = { prometheus: [], jaeger: [], files: [] };
+const lat: Record<'prometheus' | 'jaeger' | 'victorialogs' | 'files', number[]> = {
+  prometheus: [],
+  jaeger: [],
+  victorialogs: [],
+  files: [],
+};
 try {
   for (let i = 0; i < SESSIONS; i++) {
     const out = await runSessionIn(s, { script: 'demo', user: 'bench' });
     const ended = Date.now();
     if (out.exitCode !== 0) throw new Error(`session ${i + 1} failed (exit ${out.exitCode})`);
     const id = out.plan.sessionId;
-    const [p, j, f] = await Promise.all([
+    const [p, j, v, f] = await Promise.all([
       latencyFrom(
         ended,
         `session ${id} not in Prometheus`,
@@ -50,6 +56,11 @@ try {
           t.spans.some((x) => x.operationName === 'claude_code.interaction'),
         ),
       ),
+      // Its last event (the last api_request's) is what a user watching the UI waits for: all of them there.
+      latencyFrom(ended, `session ${id} not in VictoriaLogs`, async () => {
+        const inFiles = (await sessionRecords(s.telemetryDir, 'logs', id)).length;
+        return inFiles > 0 && (await vlQuery(s.victorialogs, sessionFilter(id))).length >= inFiles;
+      }),
       latencyFrom(ended, `session ${id} not in every file`, async () => {
         const r = await Promise.all(
           (['traces', 'metrics', 'logs'] as const).map((sig) => sessionRecords(s.telemetryDir, sig, id)),
@@ -59,9 +70,10 @@ try {
     ]);
     lat.prometheus.push(p);
     lat.jaeger.push(j);
+    lat.victorialogs.push(v);
     lat.files.push(f);
     process.stdout.write(
-      `bench: session ${i + 1}/${SESSIONS}: prometheus ${p} ms, jaeger ${j} ms, files ${f} ms\n`,
+      `bench: session ${i + 1}/${SESSIONS}: prometheus ${p} ms, jaeger ${j} ms, victorialogs ${v} ms, files ${f} ms\n`,
     );
   }
 } finally {
@@ -70,7 +82,7 @@ try {
 console.log(`bench: latency from session end to data visible, over ${SESSIONS} sessions (ms):`);
 for (const [sink, values] of Object.entries(lat)) {
   console.log(
-    `  ${sink.padEnd(11)} p50 ${String(percentile(values, 50)).padStart(6)}   p95 ${String(percentile(values, 95)).padStart(6)}   max ${String(Math.max(...values)).padStart(6)}`,
+    `  ${sink.padEnd(12)} p50 ${String(percentile(values, 50)).padStart(6)}   p95 ${String(percentile(values, 95)).padStart(6)}   max ${String(Math.max(...values)).padStart(6)}`,
   );
 }
 if (argv.suite !== false) {

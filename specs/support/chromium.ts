@@ -1,6 +1,6 @@
 // Headless Chromium (Debian's `chromium` package, installed by scripts/bootstrap.sh) for the specs: a page's DOM
-// after its load event, and a screenshot. Nothing is fetched: the flags turn off every background request, and
-// the pages opened are local files.
+// after its load event, and a screenshot. Nothing else is fetched: the flags turn off every background request,
+// and the pages opened are local files or the stack's own UIs on 127.0.0.1.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,25 @@ async function chromium(args: string[], timeoutMs = 60_000) {
   }
 }
 
-/** The DOM of a local HTML file after it has loaded (its scripts run). */
-export async function renderedDom(file: string): Promise<string> {
-  return (await chromium(['--dump-dom', `file://${file}`])).stdout;
+/** A local file's URL; a URL is taken as it is (only http://127.0.0.1 ones: the stack's ports). */
+function target(fileOrUrl: string): string {
+  if (!/^https?:/.test(fileOrUrl)) return `file://${fileOrUrl}`;
+  if (!fileOrUrl.startsWith('http://127.0.0.1:')) throw new Error(`not a loopback URL: ${fileOrUrl}`);
+  return fileOrUrl;
 }
 
-/** A PNG screenshot of a local HTML file, `width` x `height` CSS pixels. */
-export async function screenshot(file: string, png: string, width = 820, height = 2400): Promise<Buffer> {
-  await chromium([`--window-size=${width},${height}`, `--screenshot=${png}`, `file://${file}`]);
+/** The DOM of a local HTML file, or a page of the stack, after it has loaded (its scripts run). */
+export async function renderedDom(fileOrUrl: string): Promise<string> {
+  return (await chromium(['--dump-dom', target(fileOrUrl)])).stdout;
+}
+
+/** A PNG screenshot of a local HTML file, or a page of the stack, `width` x `height` CSS pixels. */
+export async function screenshot(
+  fileOrUrl: string,
+  png: string,
+  width = 820,
+  height = 2400,
+): Promise<Buffer> {
+  await chromium([`--window-size=${width},${height}`, `--screenshot=${png}`, target(fileOrUrl)]);
   return readFileSync(png);
 }

@@ -25,7 +25,8 @@ export const quoted = (value: string): string => JSON.stringify(value);
 /** The LogsQL filter for one session's events. */
 export const sessionFilter = (sessionId: string): string => `session.id:=${quoted(sessionId)}`;
 
-/** The web UI, opened on a query (the UI reads it from the URL's hash route). */
+/** The web UI, opened on a query over the last 24 hours (the UI reads both from its hash route). */
 export function vlUiUrl(base: string, query: string): string {
-  return `${base}/select/vmui/#/?${new URLSearchParams({ query, 'g0.range_input': '24h' })}`;
+  const params = new URLSearchParams({ query, 'g0.range_input': '24h', 'g0.relative_time': 'last_24_hours' });
+  return `${base}/select/vmui/#/?${params}`;
 }
