@@ -120,6 +120,7 @@ describe('architecture rules', () => {
     expect(spelled(/\bfetch\(/)).toEqual(['scripts/lib/sinks/http-json.ts']);
     expect(spelled(/['"`]\/api\/traces|\/api\/services['"`]/)).toEqual(['scripts/lib/sinks/jaeger.ts']);
     expect(spelled(/\/api\/v1\//)).toEqual(['scripts/lib/sinks/prometheus.ts']);
+    expect(spelled(/\/select\/logsql\//)).toEqual(['scripts/lib/sinks/victorialogs.ts']);
     expect(spelled(/['"]metadata\.json['"]|['"]secrets\.json['"]/)).toEqual([
       'scripts/lib/session/session-record.ts',
     ]);
