@@ -66,6 +66,7 @@ describe('config files, checked by the real tools', () => {
       OTELCOL_IMAGE: 'a:1',
       JAEGER_IMAGE: 'b:1',
       PROMETHEUS_IMAGE: 'c:1',
+      VICTORIALOGS_IMAGE: 'g:1',
       ANTHROPIC_REPLAY_IMAGE: 'd:1',
       MCP_FILE_OPS_IMAGE: 'e:1',
       MCP_DATABASE_IMAGE: 'f:1',
@@ -94,6 +95,7 @@ describe('config files, checked by the real tools', () => {
       'mcp-file-ops',
       'otel-collector',
       'prometheus',
+      'victorialogs',
     ]);
     for (const [name, svc] of Object.entries(services)) {
       for (const p of svc.ports ?? [])

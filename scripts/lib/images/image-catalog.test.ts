@@ -64,7 +64,7 @@ describe('buildOrder', () => {
 
   it('names an unknown image and the known ones', () => {
     expect(() => buildOrder(catalog, ['grafna'])).toThrow(
-      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, node, claude-code, mcp-file-ops, mcp-database, anthropic-replay)',
+      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, victorialogs, node, claude-code, mcp-file-ops, mcp-database, anthropic-replay)',
     );
   });
 
