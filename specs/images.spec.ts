@@ -151,7 +151,9 @@ describe('victorialogs image', () => {
 
   it('answers /health and serves its web UI from the binary', async () => {
     await waitFor('victorialogs /health not answering 200', () => httpOk(vl.url(9428, '/health')));
-    const ui = await waitFor('victorialogs UI not answering 200', () => httpOk(vl.url(9428, '/select/vmui/')));
+    const ui = await waitFor('victorialogs UI not answering 200', () =>
+      httpOk(vl.url(9428, '/select/vmui/')),
+    );
     expect(await ui.text()).toMatch(/<div id="root">/);
   });
 
