@@ -33,7 +33,7 @@ describe('checkTelemetryEnv', () => {
       OTEL_METRICS_EXPORTER: 'console',
       OTEL_LOGS_EXPORTER: undefined,
       CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: undefined,
-      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes',
       OTEL_RESOURCE_ATTRIBUTES: Array.from({ length: 11 }, (_, i) => `k${i}=v`).join(','),
     });
     expect(r.problems.map((p) => p.split(/[ =:]/)[0])).toEqual([
@@ -64,5 +64,13 @@ describe('checkTelemetryEnv', () => {
       'user.name': 'alice',
       team: 'x',
     });
+  });
+
+  it("takes delta temporality (Claude Code's default) as well as cumulative: the collector makes it cumulative", () => {
+    for (const t of ['delta', 'DELTA', 'cumulative', 'lowmemory', undefined])
+      expect(
+        checkTelemetryEnv({ ...good, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: t }).problems,
+        String(t),
+      ).toEqual([]);
   });
 });

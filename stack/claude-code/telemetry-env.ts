@@ -3,6 +3,8 @@
 // entrypoint refuses to start a session whose telemetry would be lost, and says which variable to fix.
 
 export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+/** The OpenTelemetry SDK's temporality preferences (unset means delta in Claude Code). */
+export const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
 /** Claude Code has dropped exports when OTEL_RESOURCE_ATTRIBUTES grew past about a dozen entries. */
 export const MAX_RESOURCE_ATTRIBUTES = 10;
 
@@ -85,10 +87,11 @@ export function checkTelemetryEnv(env: Record<string, string | undefined>): Tele
       `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER ?? '(unset)'}: spans would not be exported (set otlp)`,
     );
   }
+  // Delta (Claude Code's default) and cumulative both work: the collector turns deltas cumulative for Prometheus.
   const temporality = env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE;
-  if ((temporality ?? '').toLowerCase() !== 'cumulative') {
+  if (temporality && !TEMPORALITIES.includes(temporality.toLowerCase() as (typeof TEMPORALITIES)[number])) {
     problems.push(
-      `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${temporality ?? '(unset, so delta)'}: Prometheus needs cumulative sums`,
+      `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${temporality}: not a temporality (${TEMPORALITIES.join(', ')})`,
     );
   }
   const attrs = Object.keys(parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES));

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DASHBOARD_FILE, dashboardJson } from './dashboard.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const dashboard = JSON.parse(readFileSync(here('./dashboards/claude-code.json'), 'utf8')) as {
@@ -34,6 +35,12 @@ function metricNames(expr: string): string[] {
 }
 
 describe('the Claude Code dashboard', () => {
+  it('is the JSON that dashboard.ts builds with the Grafana Foundation SDK (never edited by hand)', () => {
+    expect(readFileSync(DASHBOARD_FILE, 'utf8'), 'run: node stack/grafana/dashboard.ts').toBe(
+      dashboardJson(),
+    );
+  });
+
   it('is a bare dashboard model with a fixed uid, unique panel ids', () => {
     expect(dashboard).not.toHaveProperty('dashboard');
     expect(dashboard.uid).toBe('claude-code-telemetry');

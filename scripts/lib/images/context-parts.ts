@@ -10,6 +10,7 @@ import { withProgress } from '../progress.ts';
 import { repoRoot } from '../repo-root.ts';
 import type { ContextPart } from './image-catalog.ts';
 import { cached, goSources } from './input-stamp.ts';
+import { buildPrometheusModule } from './prometheus-module.ts';
 
 const q = $({ quiet: true });
 const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
@@ -80,6 +81,8 @@ export async function preparePart(
       );
       return `${part.output} (Collector Builder v${part.builderVersion}, ${go}): ${result}`;
     }
+    case 'prometheus-module':
+      return buildPrometheusModule(run, part, ctx, await goVersion(run), goEnv);
     case 'go-install': {
       const go = await goVersion(run);
       const result = await cached(ctx, part.output, [go, part.pkg, part.version, part.ldflags], () =>

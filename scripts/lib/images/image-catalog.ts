@@ -1,12 +1,15 @@
 // Every image of the stack: what it holds, where its version comes from, and how it is built here with no
 // container registry. Pure: derived from stack/versions.env, so `--list`, the builds and the tests agree.
 import { required } from '../stack/env-file.ts';
+import type { PrometheusModulePart } from './prometheus-module.ts';
 
 export type ContextPart =
   /** `npm pack SPEC` into the build context (npm checks the registry's integrity hash). */
   | { kind: 'npm-pack'; spec: string }
   /** Build an OpenTelemetry Collector with the Collector Builder from a manifest, into OUTPUT. */
   | { kind: 'otelcol-builder'; builderVersion: string; manifest: string; output: string }
+  /** Prometheus from its Go module with its web UI built and embedded (prometheus-module.ts). */
+  | PrometheusModulePart
   /** `go install PKG@VERSION` of a published Go module (static, trimmed) into OUTPUT. */
   | { kind: 'go-install'; pkg: string; version: string; output: string; ldflags: string }
   /** `go build` a package of the Go module in DIR into OUTPUT (static, trimmed). */
@@ -112,18 +115,30 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
       name: 'prometheus',
       ref: r('PROMETHEUS_LOCAL_IMAGE'),
       component: 'Prometheus',
-      version: r('PROMETHEUS_DEBIAN_VERSION').replace(/\+.*$/, ''),
+      version: r('PROMETHEUS_VERSION'),
       official: { ref: r('PROMETHEUS_OFFICIAL_IMAGE'), version: r('PROMETHEUS_VERSION') },
-      differs: `Debian ${r('DEBIAN_SUITE')} package ${r('PROMETHEUS_DEBIAN_VERSION')}: an older major than the official v${r('PROMETHEUS_VERSION')} (classic UI; same scrape config)`,
+      differs:
+        'the same release from its Go module, web UI built from its sources and embedded; on the Debian base (the official image is busybox-based)',
       dependsOn: ['debian'],
       recipe: {
         kind: 'dockerfile',
         dockerfile: 'stack/prometheus/Dockerfile',
-        args: {
-          DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'),
-          PROMETHEUS_DEBIAN_VERSION: r('PROMETHEUS_DEBIAN_VERSION'),
-        },
-        context: [],
+        args: { DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'), PROMETHEUS_VERSION: r('PROMETHEUS_VERSION') },
+        context: [
+          {
+            kind: 'prometheus-module',
+            module: 'github.com/prometheus/prometheus',
+            version: `v${r('PROMETHEUS_MODULE_VERSION')}`,
+            release: r('PROMETHEUS_VERSION'),
+            // The module's UI lockfile names a @mantine release the npm registry here does not serve.
+            uiPins: Object.fromEntries(
+              ['code-highlight', 'core', 'dates', 'hooks', 'notifications'].map((p) => [
+                `@mantine/${p}`,
+                r('PROMETHEUS_UI_MANTINE_VERSION'),
+              ]),
+            ),
+          },
+        ],
       },
     },
     {

@@ -1,0 +1,311 @@
+#!/usr/bin/env node
+// The Claude Code dashboard as code: built with @grafana/grafana-foundation-sdk's builders, typed against Grafana's
+// dashboard schema, and written to dashboards/claude-code.json (committed: Grafana provisions that file).
+//   node stack/grafana/dashboard.ts          rewrite the JSON
+//   node stack/grafana/dashboard.ts --check  exit 1 when the committed JSON differs from what this builds
+// A unit test (dashboard.test.ts) fails when they differ, so the JSON is never edited by hand.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import {
+  BarGaugeDisplayMode,
+  BigValueColorMode,
+  BigValueGraphMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  StackingConfigBuilder,
+  StackingMode,
+  VizLegendOptionsBuilder,
+  VizOrientation,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  QueryVariableBuilder,
+  VariableRefresh,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+
+export const DASHBOARD_FILE = fileURLToPath(new URL('./dashboards/claude-code.json', import.meta.url));
+
+const prometheus = { type: 'prometheus', uid: 'prometheus' };
+/** Every Claude Code query is scoped to the selected users and sessions. */
+const scope = 'session_id=~"$session", user_name=~"$user"';
+const last = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false);
+
+const query = (
+  expr: string,
+  o: { legend?: string; instant?: boolean; ref?: string; table?: boolean } = {},
+) => {
+  const q = new DataqueryBuilder()
+    .refId(o.ref ?? 'A')
+    .datasource(prometheus)
+    .expr(expr);
+  if (o.legend) q.legendFormat(o.legend);
+  if (o.instant) q.instant();
+  if (o.table) q.format(PromQueryFormat.Table);
+  return q;
+};
+
+const grid = (x: number, y: number, w: number, h: number) => ({ x, y, w, h });
+
+function statPanel(title: string, expr: string, unit: string, x: number, description = '') {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .gridPos(grid(x, 0, 4, 4))
+    .unit(unit)
+    .reduceOptions(last())
+    .colorMode(BigValueColorMode.Value)
+    .graphMode(BigValueGraphMode.None)
+    .withTarget(query(expr, { instant: true }));
+}
+
+function barsPanel(title: string, expr: string, legend: string, unit: string, pos: ReturnType<typeof grid>) {
+  return new bargauge.PanelBuilder()
+    .title(title)
+    .datasource(prometheus)
+    .gridPos(pos)
+    .unit(unit)
+    .orientation(VizOrientation.Horizontal)
+    .displayMode(BarGaugeDisplayMode.Basic)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .withTarget(query(expr, { legend, instant: true }));
+}
+
+function seriesPanel(title: string, expr: string, legend: string, unit: string, x: number, stacked: boolean) {
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(prometheus)
+    .gridPos(grid(x, 4, 12, 8))
+    .unit(unit)
+    .stacking(new StackingConfigBuilder().mode(stacked ? StackingMode.Normal : StackingMode.None))
+    .legend(
+      new VizLegendOptionsBuilder()
+        .displayMode(LegendDisplayMode.Table)
+        .placement(LegendPlacement.Right)
+        .calcs(['lastNotNull'])
+        .showLegend(true),
+    )
+    .withTarget(query(expr, { legend }));
+}
+
+const variable = (name: string, label: string, q: string) =>
+  new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(prometheus)
+    .query({ query: q, refId: name } as unknown as string)
+    .includeAll(true)
+    .allValue('.*')
+    .multi(true)
+    .current({ text: 'All', value: '$__all' })
+    .refresh(VariableRefresh.OnTimeRangeChanged);
+
+export function claudeCodeDashboard() {
+  const sum = (metric: string, extra = '') => `sum(${metric}{${scope}${extra}})`;
+  const by = (labels: string, metric: string) => `sum by (${labels}) (${metric}{${scope}})`;
+  return new DashboardBuilder('Claude Code')
+    .uid('claude-code-telemetry')
+    .description(
+      "Claude Code sessions, tokens, cost, code changes, active time, edit decisions and MCP tool calls, by user and session. Metric names as Prometheus's OTLP receiver writes them (UnderscoreEscapingWithSuffixes, verified live).",
+    )
+    .tags(['claude-code', 'telemetry'])
+    .timezone('browser')
+    .readonly()
+    .refresh('10s')
+    .time({ from: 'now-6h', to: 'now' })
+    .withVariable(variable('user', 'User', 'label_values(claude_code_session_count_total, user_name)'))
+    .withVariable(
+      variable(
+        'session',
+        'Session',
+        'label_values(claude_code_session_count_total{user_name=~"$user"}, session_id)',
+      ),
+    )
+    .link(
+      new DashboardLinkBuilder('Traces in Jaeger')
+        .type(DashboardLinkType.Link)
+        .url('http://127.0.0.1:16686/search?service=claude-code')
+        .targetBlank(true),
+    )
+    .withPanel(
+      statPanel(
+        'Sessions',
+        sum('claude_code_session_count_total'),
+        'short',
+        0,
+        'Claude Code sessions started',
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Cost',
+        sum('claude_code_cost_usage_USD_total'),
+        'currencyUSD',
+        4,
+        'Estimated cost reported by Claude Code',
+      ),
+    )
+    .withPanel(statPanel('Tokens', sum('claude_code_token_usage_tokens_total'), 'short', 8))
+    .withPanel(
+      statPanel('Lines added', sum('claude_code_lines_of_code_count_total', ', type="added"'), 'short', 12),
+    )
+    .withPanel(
+      statPanel(
+        'Lines removed',
+        sum('claude_code_lines_of_code_count_total', ', type="removed"'),
+        'short',
+        16,
+      ),
+    )
+    .withPanel(statPanel('Active time', sum('claude_code_active_time_seconds_total'), 's', 20))
+    .withPanel(
+      seriesPanel(
+        'Tokens by type',
+        by('type', 'claude_code_token_usage_tokens_total'),
+        '{{type}}',
+        'short',
+        0,
+        true,
+      ),
+    )
+    .withPanel(
+      seriesPanel(
+        'Cost over time',
+        by('model', 'claude_code_cost_usage_USD_total'),
+        '{{model}}',
+        'currencyUSD',
+        12,
+        false,
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Lines of code',
+        by('type', 'claude_code_lines_of_code_count_total'),
+        '{{type}}',
+        'short',
+        grid(0, 12, 8, 8),
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Active time by type',
+        by('type', 'claude_code_active_time_seconds_total'),
+        '{{type}}',
+        's',
+        grid(8, 12, 8, 8),
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Edit decisions',
+        by('tool_name, decision', 'claude_code_code_edit_tool_decision_total'),
+        '{{tool_name}} {{decision}}',
+        'short',
+        grid(16, 12, 8, 8),
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Tokens by user',
+        by('user_name', 'claude_code_token_usage_tokens_total'),
+        '{{user_name}}',
+        'short',
+        grid(0, 20, 12, 8),
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Cost by user',
+        by('user_name', 'claude_code_cost_usage_USD_total'),
+        '{{user_name}}',
+        'currencyUSD',
+        grid(12, 20, 12, 8),
+      ),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Sessions (drill-down: pick one in the session variable above)')
+        .datasource(prometheus)
+        .gridPos(grid(0, 28, 24, 8))
+        .showHeader(true)
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({
+          id: 'organize',
+          options: {
+            excludeByName: { Time: true },
+            renameByName: { 'Value #A': 'cost (USD)', 'Value #B': 'tokens', 'Value #C': 'active s' },
+          },
+        })
+        .withTarget(
+          query(by('session_id, user_name', 'claude_code_cost_usage_USD_total'), {
+            instant: true,
+            table: true,
+          }),
+        )
+        .withTarget(
+          query(by('session_id, user_name', 'claude_code_token_usage_tokens_total'), {
+            ref: 'B',
+            instant: true,
+            table: true,
+          }),
+        )
+        .withTarget(
+          query(by('session_id, user_name', 'claude_code_active_time_seconds_total'), {
+            ref: 'C',
+            instant: true,
+            table: true,
+          }),
+        ),
+    )
+    .withPanel(
+      barsPanel(
+        'MCP tool calls by outcome',
+        'sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total{session_id=~"$session"})',
+        '{{gen_ai_tool_name}} {{mcp_tool_outcome}}',
+        'short',
+        grid(0, 36, 12, 8),
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'MCP tool call duration, p95 (over the selected sessions)',
+        'histogram_quantile(0.95, sum by (le, gen_ai_tool_name) (mcp_server_operation_duration_seconds_bucket{session_id=~"$session"}))',
+        '{{gen_ai_tool_name}}',
+        's',
+        grid(12, 36, 12, 8),
+      ),
+    )
+    .build();
+}
+
+/** The dashboard as the committed file holds it: panel ids in order, two-space JSON, newline at the end. */
+export function dashboardJson(): string {
+  const d = claudeCodeDashboard() as unknown as { panels?: { id?: number }[] };
+  d.panels?.forEach((p, i) => {
+    p.id = i + 1;
+  });
+  return `${JSON.stringify(d, null, 2)}\n`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const built = dashboardJson();
+  if (process.argv.includes('--check')) {
+    const same = readFileSync(DASHBOARD_FILE, 'utf8') === built;
+    console.log(
+      same
+        ? 'dashboard: up to date'
+        : `dashboard: ${DASHBOARD_FILE} differs; run node stack/grafana/dashboard.ts`,
+    );
+    process.exit(same ? 0 : 1);
+  }
+  writeFileSync(DASHBOARD_FILE, built);
+  console.log(`dashboard: wrote ${DASHBOARD_FILE}`);
+}
