@@ -13,13 +13,13 @@ import { compose, envFiles } from './lib/stack/compose.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
 import { readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
-const HELP = `Usage: pnpm stack:up [--no-demo] [--grafana] [--build]
+const HELP = `Usage: pnpm stack:up [--no-demo] [--no-grafana] [--build]
        pnpm stack:down [--volumes]
        pnpm stack:status
        pnpm stack:logs [SERVICE] [--follow]
 
   up       setup, images (built when missing; --build rebuilds what changed), all services healthy, a demo session
-           (--no-demo skips it); --grafana also starts Grafana (official image: needs a registry or a local copy)
+           (--no-demo skips it); Grafana too where its official image can be had (--no-grafana leaves it out)
   down     stop and remove the containers (--volumes also deletes Prometheus data, workspace and database volumes)
   status   the services and their health
   logs     the services' logs`;
@@ -34,12 +34,16 @@ async function up(): Promise<number> {
     say(`images: ${r.mode} mode, ready in ${r.totalSeconds.toFixed(1)} s`);
   }
   const images = readEnvFile(envFiles.images);
+  // Grafana is part of the stack wherever its official image can be had (it cannot be built here).
   const profiles: string[] = [];
-  if (argv.grafana) {
+  if (argv.grafana !== false) {
     const grafana = images.GRAFANA_IMAGE ?? '';
     const have = (await $({ nothrow: true, quiet: true })`docker image inspect ${grafana}`).exitCode === 0;
     if (have || images.STACK_IMAGES_MODE === 'online') profiles.push('--profile', 'grafana');
-    else say(`Grafana unavailable: ${grafana} is not here and cannot be built offline (starting without it)`);
+    else
+      say(
+        `Grafana left out: ${grafana} is not here and cannot be built offline; look at metrics in Prometheus's UI (below) and at a session's report.html (pnpm export)`,
+      );
   }
   const started = Date.now();
   say('starting services and waiting until every one is healthy ...');
@@ -72,7 +76,7 @@ function printWhere(grafana: boolean) {
   const port = (key: string, fallback: string) => process.env[key] ?? fallback;
   console.log(`
   Jaeger (traces)       http://127.0.0.1:${port('JAEGER_UI_PORT', '16686')}   API: /api/services, /api/traces?service=claude-code
-  Prometheus (metrics)  http://127.0.0.1:${port('PROMETHEUS_PORT', '9090')}    try: sum by (type) (claude_code_token_usage_tokens_total)
+  Prometheus (metrics)  http://127.0.0.1:${port('PROMETHEUS_PORT', '9090')}/query?g0.expr=${encodeURIComponent('sum by (type) (claude_code_token_usage_tokens_total)')}&g0.tab=table
   VictoriaLogs (events) ${vlUiUrl(victoriaLogsBase(), '* | stats by (event.name) count()')}
   Grafana (dashboards)  ${grafana ? `http://127.0.0.1:${port('GRAFANA_PORT', '3000')}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
   OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
