@@ -134,11 +134,14 @@ describe('prometheus image', () => {
     expect(await res.text()).toMatch(/ready/i);
   });
 
-  it('is the Debian package version pinned in versions.env, run as nobody', async () => {
+  it('is the pinned release, built with its web UI, run as nobody', async () => {
     const out = await runOnce(image('PROMETHEUS_LOCAL_IMAGE'), ['--version']);
-    expect(out.output).toContain(`revision: ${versions.PROMETHEUS_DEBIAN_VERSION}`);
+    expect(out.output).toContain(`prometheus, version ${versions.PROMETHEUS_VERSION} `);
+    expect(out.output).toMatch(/tags:\s+netgo,builtinassets/);
     const id = await runOnce(image('PROMETHEUS_LOCAL_IMAGE'), ['-u'], 'id');
     expect(id.output.trim()).toBe('65534');
+    const ui = await waitFor('prometheus UI not answering 200', () => httpOk(prometheus.url(9090, '/query')));
+    expect(await ui.text()).toMatch(/<title>Prometheus/);
   });
 });
 

@@ -3,13 +3,14 @@
 //   2. the latency from a session's end to its data being visible in each sink, p50/p95 over SESSIONS sessions
 //      (bounded: SESSIONS sessions, each sink polled every 100 ms for at most 30000 ms);
 //   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
+// --defaults: the stack's production intervals (export every 5 s, batches of 1 s) instead of the specs' short ones.
 import { $, argv } from 'zx';
 import { repoRoot } from '../lib/repo-root.ts';
 import { jaegerTraces } from '../lib/sinks/jaeger.ts';
 import { promQuery } from '../lib/sinks/prometheus.ts';
 import { sessionRecords } from '../lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../lib/sinks/victorialogs.ts';
-import { runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
+import { NO_OVERRIDE, runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../lib/wait-for.ts';
 
 const SESSIONS = Number(argv.sessions ?? 20);
@@ -29,7 +30,10 @@ async function latencyFrom(ended: number, what: string, probe: () => Promise<boo
   return Date.now() - ended;
 }
 
-const s = await startEphemeralStack();
+const s = await startEphemeralStack(argv.defaults ? { override: NO_OVERRIDE } : {});
+console.log(
+  `bench: intervals: ${argv.defaults ? 'production defaults (stack/compose.yaml)' : "the specs' (specs/compose.e2e.yaml)"}`,
+);
 console.log(`bench: stack start (warm images, every service healthy): ${(s.startMs / 1000).toFixed(1)} s`);
 const lat: Record<'prometheus' | 'jaeger' | 'victorialogs' | 'files', number[]> = {
   prometheus: [],

@@ -15,7 +15,7 @@ describe('the collector builder manifest', () => {
   it('has every component the stack config uses', () => {
     const config = configComponents(readFileSync(configFile, 'utf8'));
     expect(config.exporters).toEqual(['otlp_grpc', 'otlp_http', 'file']);
-    expect(config.processors).toContain('deltatocumulative');
+    expect(config.processors).toContain('delta_to_cumulative');
     expect(config.processors).toContain('transform');
     expect(missingComponents(config, manifest)).toEqual([]);
   });

@@ -18,6 +18,8 @@ const RENAMED: Record<string, string> = {
   otlp_grpc: 'otlp',
   otlp_http: 'otlphttp',
   health_check: 'healthcheck',
+  // deltatocumulativeprocessor registers `delta_to_cumulative` (`deltatocumulative` is a deprecated alias).
+  delta_to_cumulative: 'deltatocumulative',
 };
 
 export function parseManifest(text: string): Manifest {

@@ -138,6 +138,8 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
               ]),
             ),
           },
+          // A default config, as the official image has one (compose mounts the stack's over it).
+          { kind: 'copy', from: 'stack/prometheus/prometheus.yml' },
         ],
       },
     },

@@ -26,6 +26,7 @@ export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
 
 export interface EphemeralStack {
   project: string;
+  /** The compose file over stack/compose.yaml: the specs' short intervals, or an empty one (production defaults). */
   override: string;
   prometheus: string;
   jaeger: string;
@@ -42,7 +43,11 @@ export interface EphemeralStack {
   down(): Promise<void>;
 }
 
-export async function startEphemeralStack(): Promise<EphemeralStack> {
+/** An override that changes nothing: the stack with its production defaults (intervals, rotation). */
+export const NO_OVERRIDE = join(repoRoot, 'specs/compose.defaults.yaml');
+
+export async function startEphemeralStack(o: { override?: string } = {}): Promise<EphemeralStack> {
+  const override = o.override ?? TEST_OVERRIDE;
   if (!existsSync(envFiles.images)) throw new Error('no stack/.images.env: run `pnpm stack:images` first');
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // no Ryuk image without a registry: down() cleans up
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
@@ -70,7 +75,7 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
     GRAFANA_PORT: '0',
   };
   const started = Date.now();
-  let env = new DockerComposeEnvironment(join(repoRoot, 'stack'), ['compose.yaml', TEST_OVERRIDE])
+  let env = new DockerComposeEnvironment(join(repoRoot, 'stack'), ['compose.yaml', override])
     .withProjectName(project)
     .withEnvironment(composeEnv)
     .withStartupTimeout(180_000);
@@ -80,7 +85,7 @@ export async function startEphemeralStack(): Promise<EphemeralStack> {
     `http://127.0.0.1:${running.getContainer(`${service}-1`).getMappedPort(port)}`;
   return {
     project,
-    override: TEST_OVERRIDE,
+    override,
     prometheus: url('prometheus', 9090),
     victorialogs: url('victorialogs', 9428),
     jaeger: url('jaeger', 16686),
