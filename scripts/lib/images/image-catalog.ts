@@ -95,11 +95,11 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
       official: { ref: r('JAEGER_OFFICIAL_IMAGE'), version: r('JAEGER_VERSION') },
       differs:
         'no UI assets (a git submodule, not in the Go module): / is a placeholder, the HTTP API is complete',
-      dependsOn: [],
+      dependsOn: ['debian'],
       recipe: {
         kind: 'dockerfile',
         dockerfile: 'stack/jaeger/Dockerfile',
-        args: { JAEGER_VERSION: r('JAEGER_VERSION') },
+        args: { JAEGER_VERSION: r('JAEGER_VERSION'), DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE') },
         context: [
           {
             kind: 'go-build',

@@ -30,11 +30,18 @@ export function loadScriptInfo(nameOrFile: string): ScriptInfo {
   return { name, prompt: json.prompt ?? '', model: json.model ?? 'claude-sonnet-4-5-20250929' };
 }
 
-export function composeRunArgs(plan: SessionPlan, extraEnv: Record<string, string> = {}): string[] {
+export function composeRunArgs(
+  plan: SessionPlan,
+  extraEnv: Record<string, string> = {},
+  o: { noDeps?: boolean } = {},
+): string[] {
   const env = { ...plan.env, ...extraEnv };
   return [
     'run',
     '--rm',
+    // compose run starts the services a session depends on when they are not running; a fault spec that stopped
+    // one on purpose must keep it stopped.
+    ...(o.noDeps ? ['--no-deps'] : []),
     ...(plan.mode === 'headless' ? ['-T'] : []),
     ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     ...plan.passThrough.flatMap((k) => ['-e', k]),
@@ -61,6 +68,8 @@ export async function runSession(
     extraEnv?: Record<string, string>;
     /** The environment of the `docker compose` process itself (interpolation: the specs' stack values). */
     composeEnv?: Record<string, string>;
+    /** Leave stopped services stopped (compose run --no-deps). */
+    noDeps?: boolean;
     /** Where the session records are (default: SESSIONS_DIR of stack/.env.local). */
     sessionsDir?: string;
     quiet?: boolean;
@@ -73,7 +82,7 @@ export async function runSession(
     quiet: opts.quiet ?? false,
     env: { ...process.env, ...opts.composeEnv },
     stdio: plan.mode === 'interactive' ? 'inherit' : opts.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
-  })`docker ${composeArgs(opts.project, opts.overrides)} ${composeRunArgs(plan, opts.extraEnv)}`;
+  })`docker ${composeArgs(opts.project, opts.overrides)} ${composeRunArgs(plan, opts.extraEnv, { noDeps: opts.noDeps })}`;
   const metadata = readSessionRecord(sessionsDir, plan.sessionId);
   const { dir } = recordPaths(sessionsDir, plan.sessionId);
   return { plan, exitCode: r.exitCode ?? 1, metadata, dir, output: r.stdout + r.stderr };

@@ -114,6 +114,7 @@ export function runSessionIn(
   s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
   o: SessionOptions,
   extraEnv?: Record<string, string>,
+  run: { noDeps?: boolean } = {},
 ): Promise<SessionOutcome> {
   return runSession(o, {
     project: s.project,
@@ -122,5 +123,6 @@ export function runSessionIn(
     sessionsDir: s.sessionsDir,
     extraEnv,
     quiet: true,
+    noDeps: run.noDeps,
   });
 }
