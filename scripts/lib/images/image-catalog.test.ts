@@ -61,7 +61,8 @@ describe('buildOrder', () => {
       'node',
       'claude-code',
     ]);
-    expect(buildOrder(catalog, ['jaeger']).map((s) => s.name)).toEqual(['jaeger']);
+    expect(buildOrder(catalog, ['jaeger']).map((s) => s.name)).toEqual(['debian', 'jaeger']);
+    expect(buildOrder(catalog, ['otel-collector']).map((s) => s.name)).toEqual(['otel-collector']);
   });
 
   it('names an unknown image and the known ones', () => {
