@@ -2,11 +2,13 @@
 // a stack of their own (the same compose files, started here and removed after), not the shared one.
 //   - Jaeger restarted: its earlier traces are still there (Badger on a volume, not memory).
 //   - Jaeger down while a session runs: the collector keeps the spans and delivers every one once Jaeger is back.
+//   - Prometheus restarted: a session's totals from before are intact, and a session after it adds up right.
 //   - The collector killed (SIGKILL) while it holds undelivered spans, then started again: its persistent queue
 //     (file_storage) delivers them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import {
@@ -15,6 +17,7 @@ import {
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { expectedFor } from './support/stack.ts';
 
 let s: EphemeralStack;
 
@@ -28,12 +31,31 @@ afterAll(async () => {
 const docker = (args: string[]) => $({ quiet: true })`docker ${args}`;
 const container = (service: string) => `${s.project}-${service}-1`;
 
-/** Jaeger's query URL now: a restarted container gets a new random host port (still on 127.0.0.1). */
-async function jaegerUrl(): Promise<string> {
-  const out = (await docker(['port', container('jaeger'), '16686/tcp'])).stdout.trim().split('\n')[0] ?? '';
-  const port = /^127\.0\.0\.1:(\d+)$/.exec(out)?.[1];
-  if (!port) throw new Error(`jaeger's query port is not published on 127.0.0.1: ${out}`);
-  return `http://127.0.0.1:${port}`;
+/** A service's URL now: a restarted container gets a new random host port (still on 127.0.0.1). */
+async function url(service: string, port: number): Promise<string> {
+  const out = (await docker(['port', container(service), `${port}/tcp`])).stdout.trim().split('\n')[0] ?? '';
+  const host = /^127\.0\.0\.1:(\d+)$/.exec(out)?.[1];
+  if (!host) throw new Error(`${service}'s port ${port} is not published on 127.0.0.1: ${out}`);
+  return `http://127.0.0.1:${host}`;
+}
+const jaegerUrl = () => url('jaeger', 16686);
+
+/** A session's token totals in Prometheus, once they equal the script's. */
+async function scriptTotalsInPrometheus(id: string): Promise<Record<string, number>> {
+  const want = JSON.stringify(expectedFor('demo').tokens);
+  return waitFor(
+    `Prometheus's token totals of session ${id} never matched the script`,
+    async () => {
+      const base = await url('prometheus', 9090);
+      const r = await promQuery(
+        base,
+        `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`,
+      );
+      const got = Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]));
+      return JSON.stringify(got) === want ? got : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 1000 },
+  );
 }
 
 async function healthy(service: string): Promise<void> {
@@ -112,6 +134,16 @@ describe('faults: nothing is lost', () => {
     } finally {
       await docker(['start', container('jaeger')]);
     }
+  });
+
+  it('keeps session totals right when Prometheus restarts: before it and after it', async () => {
+    const before = await session('before-prometheus-restart');
+    await scriptTotalsInPrometheus(before);
+    await docker(['restart', container('prometheus')]);
+    await healthy('prometheus');
+    await scriptTotalsInPrometheus(before);
+    const after = await session('after-prometheus-restart');
+    await scriptTotalsInPrometheus(after);
   });
 
   it('delivers what the collector held when it was killed (SIGKILL), from its persistent queue', async () => {
