@@ -5,6 +5,7 @@
 import { argv } from 'zx';
 import { latestSessionRecord } from './lib/session/session-record.ts';
 import { describeSessionInSinks, waitForSessionInSinks } from './lib/sinks/session-sinks.ts';
+import { hostUrls } from './lib/stack/host-urls.ts';
 import { readLocalEnv } from './lib/stack/local-env.ts';
 
 if (argv.help || argv.h) {
@@ -23,9 +24,7 @@ try {
   const found = await waitForSessionInSinks(
     session,
     {
-      prometheus: `http://127.0.0.1:${process.env.PROMETHEUS_PORT ?? '9090'}`,
-      jaeger: `http://127.0.0.1:${process.env.JAEGER_UI_PORT ?? '16686'}`,
-      victorialogs: `http://127.0.0.1:${process.env.VICTORIALOGS_PORT ?? '9428'}`,
+      ...hostUrls(),
       telemetryDir: local.TELEMETRY_DIR ?? 'telemetry',
     },
     Number(argv.timeout ?? 30_000),

@@ -7,10 +7,11 @@ import { $, argv } from 'zx';
 import { buildImages, parseMode } from './lib/images/build-images.ts';
 import { RECORD_FILES } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
-import { sessionEventsUrl, victoriaLogsBase } from './lib/sinks/session-links.ts';
+import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 import { vlUiUrl } from './lib/sinks/victorialogs.ts';
 import { compose, envFiles } from './lib/stack/compose.ts';
 import { readEnvFile } from './lib/stack/env-file.ts';
+import { hostUrls } from './lib/stack/host-urls.ts';
 import { readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
 const HELP = `Usage: pnpm stack:up [--no-demo] [--no-grafana] [--build]
@@ -73,13 +74,13 @@ async function up(): Promise<number> {
 
 function printWhere(grafana: boolean) {
   const local = readLocalEnv();
-  const port = (key: string, fallback: string) => process.env[key] ?? fallback;
+  const u = hostUrls();
   console.log(`
-  Jaeger (traces)       http://127.0.0.1:${port('JAEGER_UI_PORT', '16686')}   API: /api/services, /api/traces?service=claude-code
-  Prometheus (metrics)  http://127.0.0.1:${port('PROMETHEUS_PORT', '9090')}/query?g0.expr=${encodeURIComponent('sum by (type) (claude_code_token_usage_tokens_total)')}&g0.tab=table
-  VictoriaLogs (events) ${vlUiUrl(victoriaLogsBase(), '* | stats by (event.name) count()')}
-  Grafana (dashboards)  ${grafana ? `http://127.0.0.1:${port('GRAFANA_PORT', '3000')}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
-  OTLP in               grpc 127.0.0.1:${port('OTLP_GRPC_PORT', '4317')}, http 127.0.0.1:${port('OTLP_HTTP_PORT', '4318')}
+  Jaeger (traces)       ${u.jaeger}   API: /api/services, /api/traces?service=claude-code
+  Prometheus (metrics)  ${u.prometheus}/query?g0.expr=${encodeURIComponent('sum by (type) (claude_code_token_usage_tokens_total)')}&g0.tab=table
+  VictoriaLogs (events) ${vlUiUrl(u.victorialogs, '* | stats by (event.name) count()')}
+  Grafana (dashboards)  ${grafana ? `${u.grafana}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
+  OTLP in               grpc ${u.otlpGrpc}, http ${u.otlpHttp.replace('http://', '')}
   Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)
   Session records       ${local.SESSIONS_DIR}/<session id>/{${RECORD_FILES.log},${RECORD_FILES.metadata}}
   More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]

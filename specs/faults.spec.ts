@@ -116,6 +116,16 @@ async function session(user: string): Promise<string> {
   return run.plan.sessionId;
 }
 
+/** A session run with Jaeger stopped: Jaeger is still stopped after it, and the files already hold its spans. */
+async function sessionWhileJaegerIsDown(user: string): Promise<string> {
+  const id = await session(user);
+  expect(await running('jaeger'), 'jaeger still stopped after the session').toBe(false);
+  await waitFor('the session is not in the files', async () =>
+    (await spanIdsInFiles(id)).size > 10 ? true : undefined,
+  );
+  return id;
+}
+
 describe('faults: nothing is lost', () => {
   it('keeps earlier traces when Jaeger restarts', async () => {
     const id = await session('before-restart');
@@ -129,12 +139,7 @@ describe('faults: nothing is lost', () => {
   it('delivers every span of a session that ran while Jaeger was down', async () => {
     await docker(['stop', container('jaeger')]);
     try {
-      const id = await session('jaeger-down');
-      expect(await running('jaeger'), 'jaeger still stopped after the session').toBe(false);
-      // The files have it all at once; Jaeger cannot yet.
-      await waitFor('the session is not in the files', async () =>
-        (await spanIdsInFiles(id)).size > 10 ? true : undefined,
-      );
+      const id = await sessionWhileJaegerIsDown('jaeger-down');
       await docker(['start', container('jaeger')]);
       await healthy('jaeger');
       // The collector retries with backoff (at most 30 s apart).
@@ -157,11 +162,7 @@ describe('faults: nothing is lost', () => {
   it('delivers what the collector held when it was killed (SIGKILL), from its persistent queue', async () => {
     await docker(['stop', container('jaeger')]);
     try {
-      const id = await session('collector-killed');
-      expect(await running('jaeger'), 'jaeger still stopped after the session').toBe(false);
-      await waitFor('the session is not in the files', async () =>
-        (await spanIdsInFiles(id)).size > 10 ? true : undefined,
-      );
+      const id = await sessionWhileJaegerIsDown('collector-killed');
       // The spans wait in the collector's queue for Jaeger; the collector dies without a chance to flush anything.
       await docker(['kill', '--signal', 'KILL', container('otel-collector')]);
       await docker(['start', container('jaeger')]);

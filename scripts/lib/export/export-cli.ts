@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
 import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
+import { hostUrls } from '../stack/host-urls.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
@@ -173,12 +174,9 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const url = (flag: string, port: string | undefined, fallback: string) =>
-    argv[flag] === false
-      ? null
-      : argv[flag]
-        ? String(argv[flag]).replace(/\/$/, '')
-        : `http://127.0.0.1:${port ?? fallback}`;
+  const urls = hostUrls();
+  const url = (flag: 'prometheus' | 'jaeger') =>
+    argv[flag] === false ? null : argv[flag] ? String(argv[flag]).replace(/\/$/, '') : urls[flag];
   const abort = new AbortController();
   // Every signal aborts (a repeated Ctrl-C too): the export then removes what it staged and exits 130.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
@@ -193,8 +191,8 @@ async function main(): Promise<void> {
       sessions,
       telemetryDir,
       sessionsDir,
-      prometheus: url('prometheus', process.env.PROMETHEUS_PORT, '9090'),
-      jaeger: url('jaeger', process.env.JAEGER_UI_PORT, '16686'),
+      prometheus: url('prometheus'),
+      jaeger: url('jaeger'),
       outDir,
       versions: versions(),
       tool: { name: `${pkg.name} export`, version: pkg.version },
