@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { countBy } from '../scripts/lib/sinks/session-sinks.ts';
+import { countBy, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { type LogEntry, quoted, sessionFilter, vlQuery, vlUiUrl } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -17,9 +17,13 @@ import { runStackSession, stack } from './support/stack.ts';
 /** Claude Code's default content limit (CLAUDE_CODE_OTEL_CONTENT_MAX_LENGTH): 60 KiB of characters. */
 const CONTENT_LIMIT = 61_440;
 
-/** The session's events in VictoriaLogs once it holds as many as the files. */
+/**
+ * The session's events in VictoriaLogs once it holds as many as the files. A session that just ended may not be in
+ * the files yet (the collector batches and flushes each second): first wait until every sink has it.
+ */
 async function eventsOf(id: string): Promise<{ rows: LogEntry[]; files: Record<string, number> }> {
   const s = stack();
+  await waitForSessionInSinks(id, s, 60_000);
   const files = countBy(await sessionRecords(s.telemetryDir, 'logs', id), (r) => r.name);
   const total = Object.values(files).reduce((a, b) => a + b, 0);
   expect(total, 'events of the session in the files').toBeGreaterThan(0);
