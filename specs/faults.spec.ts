@@ -5,23 +5,15 @@
 //   - Prometheus restarted: a session's totals from before are intact, and a session after it adds up right.
 //   - The collector killed (SIGKILL) while it holds undelivered spans, then started again: its persistent queue
 //     (file_storage) delivers them.
-//   - The whole stack down and up (volumes kept): every sink still has the earlier session; its export is complete.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { exportSessions } from '../scripts/lib/export/export-sessions.ts';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
-import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
-import { composeArgs } from '../scripts/lib/stack/compose.ts';
 import {
   type EphemeralStack,
   runSessionIn,
-  STACK_SERVICES,
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -174,44 +166,5 @@ describe('faults: nothing is lost', () => {
       await docker(['start', container('jaeger')]);
       await docker(['start', container('otel-collector')]);
     }
-  });
-
-  it('keeps every sink, and a complete export, across the whole stack down and up (volumes kept)', async () => {
-    const id = await session('before-down-up');
-    await waitForSessionInSinks(
-      id,
-      { ...s, jaeger: await jaegerUrl(), prometheus: await url('prometheus', 9090) },
-      60_000,
-    );
-    const spans = await allSpansInJaeger(id, 30_000);
-    const events = (await sessionRecords(s.telemetryDir, 'logs', id)).length;
-    const compose = (args: string[]) =>
-      $({
-        quiet: true,
-        env: { ...process.env, ...s.composeEnv },
-      })`docker ${composeArgs(s.project, [s.override])} ${args}`;
-    await compose(['down']); // containers and network gone; volumes kept
-    await compose(['up', '--detach', '--wait', '--wait-timeout', '120', ...STACK_SERVICES]);
-    expect(await allSpansInJaeger(id, 30_000)).toBe(spans);
-    await scriptTotalsInPrometheus(id);
-    const vl = await url('victorialogs', 9428);
-    expect((await vlQuery(vl, sessionFilter(id))).length).toBe(events);
-    const out = mkdtempSync(join(tmpdir(), 'faults-export-'));
-    const r = await exportSessions({
-      sessions: [id],
-      telemetryDir: s.telemetryDir,
-      sessionsDir: s.sessionsDir,
-      prometheus: await url('prometheus', 9090),
-      jaeger: await jaegerUrl(),
-      outDir: out,
-      versions: {},
-      tool: { name: 'faults spec', version: '0' },
-      knownSecrets: [],
-    });
-    expect(r.manifest.missing, 'nothing missing from the export').toEqual([]);
-    expect(r.manifest.files.find((f) => f.path === `jaeger/${id}.json`)?.records).toBe(spans);
-    expect(r.summary[0]?.tokens.total).toBe(
-      Object.values(expectedFor('demo').tokens).reduce((a, b) => a + b, 0),
-    );
   });
 });
