@@ -1,21 +1,36 @@
 // Recipe: nothing is lost when parts of the stack fail. These specs stop, restart and kill services, so they run on
 // a stack of their own (the same compose files, started here and removed after), not the shared one.
 //   - Jaeger restarted: its earlier traces are still there (Badger on a volume, not memory).
-//   - Jaeger down while a session runs: the collector keeps the spans and delivers every one once Jaeger is back.
+//   - Jaeger stopped for 30 s while a session and a stream of spans run: the collector keeps the spans and delivers
+//     every one once Jaeger is back.
 //   - Prometheus restarted: a session's totals from before are intact, and a session after it adds up right.
 //   - The collector killed (SIGKILL) while it holds undelivered spans, then started again: its persistent queue
 //     (file_storage) delivers them.
+//   - The collector killed mid-stream: every span it acknowledged, before and after, is in the files and in Jaeger;
+//     the only duplicates are spans of requests the sender had to resend, and `pnpm export` keeps them once.
+//   - The whole stack down and up (volumes kept): every sink still has the earlier session, and its export is
+//     complete.
+// The delivery guarantee these check is the README's "Delivery".
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
+import { type Manifest, readArchive } from '../scripts/lib/export/archive.ts';
+import { filterSignal } from '../scripts/lib/export/otlp-filter.ts';
+import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { jaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import {
   type EphemeralStack,
   runSessionIn,
+  STACK_SERVICES,
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
+import { type StreamResult, sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor } from './support/stack.ts';
 
@@ -39,6 +54,66 @@ async function url(service: string, port: number): Promise<string> {
   return `http://127.0.0.1:${host}`;
 }
 const jaegerUrl = () => url('jaeger', 16686);
+const otlpUrl = () => url('otel-collector', 4318);
+
+/** How often each span id occurs. */
+function occurrences(ids: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
+  return m;
+}
+
+/**
+ * Checks a span stream in the files and in Jaeger: every span is there, and spans occur more than once only as
+ * often as the sender resent them. Returns the duplicates found in each sink.
+ */
+async function streamDelivered(
+  st: StreamResult,
+  timeoutMs: number,
+): Promise<{ files: number; jaeger: number }> {
+  const want = st.spanIds.length;
+  const dups = (m: Map<string, number>) => [...m.values()].reduce((a, n) => a + n - 1, 0);
+  const inFiles = await waitFor(
+    `the files do not hold all ${want} spans of stream ${st.session}`,
+    async () => {
+      const m = occurrences(
+        (await sessionRecords(s.telemetryDir, 'traces', st.session)).map((r) =>
+          String((r.item as { spanId?: string }).spanId),
+        ),
+      );
+      return st.spanIds.every((id) => m.has(id)) ? m : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 1000 },
+  );
+  const inJaeger = await waitFor(
+    `Jaeger does not hold all ${want} spans of stream ${st.session}`,
+    async () => {
+      const m = occurrences(
+        (await jaegerTrace(await jaegerUrl(), st.traceId).catch(() => [])).flatMap((t) =>
+          t.spans.map((x) => x.spanID),
+        ),
+      );
+      return st.spanIds.every((id) => m.has(id)) ? m : undefined;
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  expect(inFiles.size, 'distinct spans in the files').toBe(want);
+  expect(inJaeger.size, 'distinct spans in Jaeger').toBe(want);
+  const found = { files: dups(inFiles), jaeger: dups(inJaeger) };
+  expect(found.files, 'duplicates in the files: at most the resent spans').toBeLessThanOrEqual(
+    st.retriedSpans,
+  );
+  expect(found.jaeger, 'duplicates in Jaeger: at most the resent spans').toBeLessThanOrEqual(st.retriedSpans);
+  // The export's view: a resend is a byte-identical line, kept once.
+  const view = await filterSignal(s.telemetryDir, 'traces', new Set([st.session]), () => undefined);
+  expect(view.recordsKept, 'spans `pnpm export` keeps').toBe(want);
+  console.log(
+    `faults: stream ${st.session}: ${want} spans sent in ${(st.ms / 1000).toFixed(1)} s; ` +
+      `${st.retriedRequests} request(s) resent (${st.retriedSpans} spans; failed attempts ${JSON.stringify(st.failures)}); ` +
+      `duplicates: files ${found.files}, Jaeger ${found.jaeger}, export ${view.duplicateRequests} request(s) dropped`,
+  );
+  return found;
+}
 
 /** A session's token totals in Prometheus, once they equal the script's. */
 async function scriptTotalsInPrometheus(id: string): Promise<Record<string, number>> {
@@ -128,14 +203,28 @@ describe('faults: nothing is lost', () => {
     expect(await allSpansInJaeger(id, 30_000)).toBe(before);
   });
 
-  it('delivers every span of a session that ran while Jaeger was down', async () => {
+  it('delivers every span of a session and a span stream that ran while Jaeger was stopped for 30 s', async () => {
+    const down = Date.now();
     await docker(['stop', container('jaeger')]);
     try {
-      const id = await sessionWhileJaegerIsDown('jaeger-down');
+      const [id, st] = await Promise.all([
+        sessionWhileJaegerIsDown('jaeger-down'),
+        sendSpanStream({
+          otlpHttp: otlpUrl,
+          session: `stream-${randomUUID()}`,
+          requests: 60,
+          spansPerRequest: 50,
+          pauseMs: 250,
+        }),
+      ]);
+      // Jaeger stays down for 30 s in all, whatever the session's pace (the scenario, not a wait for data).
+      await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - down))));
+      expect(await running('jaeger'), 'jaeger still stopped').toBe(false);
       await docker(['start', container('jaeger')]);
       await healthy('jaeger');
       // The collector retries with backoff (at most 30 s apart).
       await allSpansInJaeger(id, 90_000);
+      await streamDelivered(st, 90_000);
     } finally {
       await docker(['start', container('jaeger')]);
     }
@@ -166,5 +255,75 @@ describe('faults: nothing is lost', () => {
       await docker(['start', container('jaeger')]);
       await docker(['start', container('otel-collector')]);
     }
+  });
+
+  it('keeps every acknowledged span when the collector is killed mid-stream; only resent spans can repeat', async () => {
+    const outage: Promise<void>[] = [];
+    const st = await sendSpanStream({
+      otlpHttp: otlpUrl,
+      session: `stream-${randomUUID()}`,
+      requests: 150,
+      spansPerRequest: 20,
+      concurrency: 3,
+      onAck: (n) => {
+        if (n !== 50) return;
+        outage.push(
+          (async () => {
+            await docker(['kill', '--signal', 'KILL', container('otel-collector')]);
+            await docker(['start', container('otel-collector')]);
+            await healthy('otel-collector');
+          })(),
+        );
+      },
+    });
+    await Promise.all(outage);
+    expect(outage, 'the collector was killed mid-stream').toHaveLength(1);
+    expect(Object.keys(st.failures).length, 'the sender saw the outage').toBeGreaterThan(0);
+    await streamDelivered(st, 90_000);
+  });
+
+  it('keeps every sink across the whole stack going down and up (volumes kept), and the export is complete', async () => {
+    const id = await session('before-down-up');
+    await waitForSessionInSinks(id, s, 60_000);
+    const spans = await allSpansInJaeger(id, 30_000);
+    const compose = (args: string[]) =>
+      $({
+        quiet: true,
+        nothrow: true,
+        env: { ...process.env, ...s.composeEnv },
+      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} -f ${s.override} ${args}`;
+    const down = await compose(['stop', '--timeout', '30']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const down2 = await compose(['down', '--timeout', '30']);
+    expect(down2.exitCode, down2.stderr).toBe(0);
+    const up = await compose(['up', '--detach', '--wait', '--wait-timeout', '120', ...STACK_SERVICES]);
+    if (up.exitCode !== 0) {
+      const logs = await compose(['logs', '--no-color', '--tail', '80']);
+      throw new Error(
+        `stack not up again (exit ${up.exitCode}): ${up.stderr.slice(-2000)}\n${logs.stdout.slice(-6000)}`,
+      );
+    }
+    expect(await allSpansInJaeger(id, 60_000)).toBe(spans);
+    await scriptTotalsInPrometheus(id);
+    const urls = {
+      ...s,
+      jaeger: await jaegerUrl(),
+      prometheus: await url('prometheus', 9090),
+      victorialogs: await url('victorialogs', 9428),
+    };
+    await waitForSessionInSinks(id, urls, 60_000);
+    // `pnpm export` itself, as a user runs it after the restart.
+    const out = mkdtempSync(join(tmpdir(), 'faults-export-'));
+    const r = await $({
+      nothrow: true,
+      quiet: true,
+    })`node ${join(repoRoot, 'scripts/export.ts')} --session ${id} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir} --prometheus ${urls.prometheus} --jaeger ${urls.jaeger} --out ${out}`;
+    const archive = readdirSync(out).find((f) => f.endsWith('.tar.gz'));
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const files = await readArchive(join(out, archive as string));
+    const manifest = JSON.parse(
+      files.get(`${(archive as string).slice(0, -'.tar.gz'.length)}/manifest.json`)?.toString('utf8') ?? '{}',
+    ) as Manifest;
+    expect(manifest.missing, JSON.stringify(manifest.missing)).toEqual([]);
   });
 });

@@ -53,7 +53,17 @@ export interface Manifest {
   /** Secrets removed while exporting, by rule (never the values). */
   redactions: Record<string, number>;
   /** Per signal: files read, records kept, torn and corrupt lines met. */
-  telemetry: Record<string, { filesRead: number; bytesRead: number; requests: number; records: number }>;
+  telemetry: Record<
+    string,
+    {
+      filesRead: number;
+      bytesRead: number;
+      requests: number;
+      records: number;
+      /** Requests found twice in the files (a sender's resend, see README "Delivery"), kept once. */
+      duplicateRequests: number;
+    }
+  >;
   files: ManifestFile[];
 }
 

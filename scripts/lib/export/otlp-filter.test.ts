@@ -73,9 +73,13 @@ const ids = (n: number) =>
   Array.from({ length: n }, (_, i) => `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`);
 
 /** The reference: parse every line of every file, keep the chosen sessions' spans. */
+/** A full parse of every line; a line identical to one kept before is a resend, kept once. */
 function referenceFilter(lines: string[], sessions: Set<string>): string[] {
+  const seen = new Set<string>();
   return lines.flatMap((l) => {
     const kept = filterRequest('traces', JSON.parse(l), sessions);
+    if (kept && seen.has(l)) return [];
+    if (kept) seen.add(l);
     return kept ? [JSON.stringify(kept.req)] : [];
   });
 }
@@ -114,6 +118,16 @@ describe('filterSignal', () => {
         (JSON.parse(l) as ReturnType<typeof spans>).resourceSpans[0]?.scopeSpans[0]?.spans.map((s) => s.name),
       ),
     ).toEqual([[`span-${A}-0`], [`span-${A}-1`]]);
+  });
+
+  it('keeps a resent request once, also across a rotation, and counts it; a different request stays', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otlp-'));
+    const resent = JSON.stringify(spans(A, B));
+    writeFileSync(join(dir, 'traces-2026-11-23T10-00-00.000.jsonl'), `${resent}\n${resent}\n`);
+    writeFileSync(join(dir, 'traces.jsonl'), `${resent}\n${JSON.stringify(spans(A))}\n`);
+    const { out, stats } = await run(dir, new Set([A]));
+    expect(stats).toMatchObject({ requestsKept: 2, recordsKept: 2, duplicateRequests: 2 });
+    expect(out).toHaveLength(2);
   });
 
   it('keeps a last line that is complete but for its newline', async () => {

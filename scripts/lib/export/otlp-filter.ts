@@ -9,6 +9,11 @@
 //
 // Faults: a half-written last line (the collector mid-write) is counted as torn, not fatal; an unparsable line
 // elsewhere that mentions a chosen session is counted as corrupt, so the manifest can say so.
+//
+// Duplicates: delivery is at-least-once (README, "Delivery"): a sender that got no answer sends the same request
+// again, and the collector may have written the first one before it died. Each line is one request as received, so
+// a resend is a byte-identical line: it is kept once and counted in `duplicateRequests`.
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { pruneRequest, type Signal, stringAttr } from '../sinks/otlp.ts';
 import { signalFiles } from '../sinks/telemetry-files.ts';
@@ -20,6 +25,8 @@ export interface FilterStats {
   recordsKept: number;
   tornLastLines: number;
   corruptLines: number;
+  /** Lines identical to one already kept (a sender's resend): left out. */
+  duplicateRequests: number;
 }
 
 type Req = Record<string, unknown>;
@@ -93,6 +100,7 @@ export const emptyStats = (files: string[] = []): FilterStats => ({
   recordsKept: 0,
   tornLastLines: 0,
   corruptLines: 0,
+  duplicateRequests: 0,
 });
 
 export interface FilterOptions {
@@ -124,7 +132,8 @@ export async function filterSignal(
 ): Promise<FilterStats> {
   const stats = emptyStats(signalFiles(dir, signal));
   const buffers = opts.buffers ?? readBuffers(opts.chunkBytes);
-  for (const file of stats.files) await filterFile(file, signal, sessions, write, opts, stats, buffers);
+  const seen = new Set<string>();
+  for (const file of stats.files) await filterFile(file, signal, sessions, write, opts, stats, buffers, seen);
   return stats;
 }
 
@@ -160,6 +169,8 @@ export async function filterFile(
   opts: FilterOptions,
   stats: FilterStats,
   buffers: [Buffer, Buffer] = readBuffers(opts.chunkBytes),
+  /** Hashes of the lines kept so far (across a signal's files): a line seen before is a resend. */
+  seen: Set<string> = new Set(),
 ): Promise<void> {
   if (!sessions.size) return;
   const ids = [...sessions];
@@ -175,6 +186,12 @@ export async function filterFile(
     }
     const kept = filterRequest(signal, req, sessions);
     if (kept) {
+      const hash = createHash('sha256').update(line).digest('base64');
+      if (seen.has(hash)) {
+        stats.duplicateRequests++;
+        return true;
+      }
+      seen.add(hash);
       stats.requestsKept++;
       stats.recordsKept += kept.records;
       await write(`${JSON.stringify(kept.req)}\n`, kept.req);

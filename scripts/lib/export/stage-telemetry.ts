@@ -59,9 +59,10 @@ export async function stageTelemetry(
       bytesRead: stats.bytesRead,
       requests: stats.requestsKept,
       records: stats.recordsKept,
+      duplicateRequests: stats.duplicateRequests,
     };
     st.log(
-      `${signal}: ${stats.recordsKept} record(s) in ${stats.requestsKept} request(s), from ${stats.files.length} file(s), ${(stats.bytesRead / 1e6).toFixed(1)} MB read`,
+      `${signal}: ${stats.recordsKept} record(s) in ${stats.requestsKept} request(s), from ${stats.files.length} file(s), ${(stats.bytesRead / 1e6).toFixed(1)} MB read${stats.duplicateRequests ? `; ${stats.duplicateRequests} resent request(s) found twice, kept once` : ''}`,
     );
     if (!stats.files.length)
       st.missing.push({

@@ -13,7 +13,8 @@ import { cached, goSources } from './input-stamp.ts';
 import { buildPrometheusModule } from './prometheus-module.ts';
 
 const q = $({ quiet: true });
-const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+/** The environment of every Go build here (also `pnpm bench load`'s telemetrygen): static binaries, go.mod as is. */
+export const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
 
 /** What one build run learns once (the Go toolchain's version) and where it reports. */
 export interface BuildRun {

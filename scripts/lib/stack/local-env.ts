@@ -38,6 +38,8 @@ export function planLocalEnv(
       GRAFANA_ADMIN_PASSWORD: keep('GRAFANA_ADMIN_PASSWORD', () => secret(16)),
       TELEMETRY_DIR: resolve(env.TELEMETRY_DIR ?? existing.TELEMETRY_DIR ?? join(repoRoot, 'telemetry')),
       SESSIONS_DIR: resolve(env.SESSIONS_DIR ?? existing.SESSIONS_DIR ?? join(repoRoot, 'sessions')),
+      // The collector's persistent sending queues: a folder of their own, so a full telemetry disk spares them.
+      QUEUE_DIR: resolve(env.QUEUE_DIR ?? existing.QUEUE_DIR ?? join(repoRoot, 'queue')),
       TELEMETRY_UID: String(owner.uid),
       TELEMETRY_GID: String(owner.gid),
     },
@@ -63,12 +65,14 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   const said: string[] = [];
   const telemetryDir = values.TELEMETRY_DIR as string;
   const sessionsDir = values.SESSIONS_DIR as string;
-  for (const dir of [telemetryDir, sessionsDir]) mkdirSync(dir, { recursive: true });
+  const queueDir = values.QUEUE_DIR as string;
+  for (const dir of [telemetryDir, sessionsDir, queueDir]) mkdirSync(dir, { recursive: true });
   if (ids.uid === 0) {
     chownSync(telemetryDir, COLLECTOR_UID, COLLECTOR_UID);
+    chownSync(queueDir, COLLECTOR_UID, COLLECTOR_UID);
     chownSync(sessionsDir, NODE_UID, NODE_UID);
     said.push(
-      `${telemetryDir} owned by uid ${COLLECTOR_UID} (collector), ${sessionsDir} by uid ${NODE_UID} (claude-code)`,
+      `${telemetryDir} and ${queueDir} owned by uid ${COLLECTOR_UID} (collector), ${sessionsDir} by uid ${NODE_UID} (claude-code)`,
     );
   } else if (ids.uid !== NODE_UID && statSync(sessionsDir).uid === ids.uid) {
     // The Claude Code container runs as uid 1000: let it write session records here.

@@ -46,7 +46,15 @@ export interface EphemeralStack {
 /** An override that changes nothing: the stack with its production defaults (intervals, rotation). */
 export const NO_OVERRIDE = join(repoRoot, 'specs/compose.defaults.yaml');
 
-export async function startEphemeralStack(o: { override?: string } = {}): Promise<EphemeralStack> {
+export interface EphemeralStackOptions {
+  override?: string;
+  /** The telemetry folder (default: a new temporary one), e.g. a small tmpfs the caller mounted. */
+  telemetryDir?: string;
+  /** Extra interpolation values for compose (e.g. OTELCOL_MEMORY_LIMIT). */
+  env?: Record<string, string>;
+}
+
+export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promise<EphemeralStack> {
   const override = o.override ?? TEST_OVERRIDE;
   if (!existsSync(envFiles.images)) throw new Error('no stack/.images.env: run `pnpm stack:images` first');
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // no Ryuk image without a registry: down() cleans up
@@ -54,8 +62,9 @@ export async function startEphemeralStack(o: { override?: string } = {}): Promis
   const base = mkdtempSync(join(tmpdir(), 'cct-stack-'));
   // The same local-env planning and folder preparation as `pnpm stack:setup`, in folders of its own.
   const { values } = planLocalEnv({}, hostIds(), {
-    TELEMETRY_DIR: join(base, 'telemetry'),
+    TELEMETRY_DIR: o.telemetryDir ?? join(base, 'telemetry'),
     SESSIONS_DIR: join(base, 'sessions'),
+    QUEUE_DIR: join(base, 'queue'),
   });
   prepareStackDirs(values);
   const telemetryDir = values.TELEMETRY_DIR as string;
@@ -65,6 +74,7 @@ export async function startEphemeralStack(o: { override?: string } = {}): Promis
     ...readEnvFile(envFiles.versions),
     ...readEnvFile(envFiles.images),
     ...values,
+    ...o.env,
     STACK_PROJECT: project,
     // 0: Docker picks a free port, still on 127.0.0.1 (stack/compose.yaml binds every port there)
     OTLP_GRPC_PORT: '0',
