@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm bench NAME`: runs scripts/bench/NAME.ts, which prints its figures.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argv } from 'zx';
 import { repoRoot } from './lib/repo-root.ts';
@@ -10,8 +10,20 @@ const names = readdirSync(dir)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => f.slice(0, -3));
 const name = String(argv._[0] ?? '');
-if (!name || argv.help || !existsSync(join(dir, `${name}.ts`))) {
+if (!name || !existsSync(join(dir, `${name}.ts`))) {
   console.error(`Usage: pnpm bench NAME [options]   (benchmarks: ${names.join(', ')})`);
   process.exit(name && !argv.help ? 64 : 0);
+}
+if (argv.help) {
+  // A benchmark's usage is the comment at its top.
+  const lines = readFileSync(join(dir, `${name}.ts`), 'utf8').split('\n');
+  const end = lines.findIndex((l) => !l.startsWith('//'));
+  console.log(
+    lines
+      .slice(0, end === -1 ? lines.length : end)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
+  process.exit(0);
 }
 await import(join(dir, `${name}.ts`));

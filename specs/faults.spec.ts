@@ -11,7 +11,7 @@
 //   - The whole stack down and up (volumes kept): every sink still has the earlier session, and its export is
 //     complete.
 // The delivery guarantee these check is the README's "Delivery".
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,31 +30,37 @@ import {
   STACK_SERVICES,
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
+import { encodeTraces } from '../scripts/lib/testing/otlp-proto.ts';
 import { type StreamResult, sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { type ServiceControl, serviceControl } from './support/service-control.ts';
 import { expectedFor } from './support/stack.ts';
 
 let s: EphemeralStack;
+let c: ServiceControl;
 
 beforeAll(async () => {
   s = await startEphemeralStack();
+  c = serviceControl(s);
 }, 300_000);
 afterAll(async () => {
   await s?.down();
 }, 120_000);
 
-const docker = (args: string[]) => $({ quiet: true })`docker ${args}`;
-const container = (service: string) => `${s.project}-${service}-1`;
-
-/** A service's URL now: a restarted container gets a new random host port (still on 127.0.0.1). */
-async function url(service: string, port: number): Promise<string> {
-  const out = (await docker(['port', container(service), `${port}/tcp`])).stdout.trim().split('\n')[0] ?? '';
-  const host = /^127\.0\.0\.1:(\d+)$/.exec(out)?.[1];
-  if (!host) throw new Error(`${service}'s port ${port} is not published on 127.0.0.1: ${out}`);
-  return `http://127.0.0.1:${host}`;
-}
+const docker = (args: string[]) => c.docker(args);
+const container = (service: string) => c.container(service);
+const url = (service: string, port: number) => c.url(service, port);
+const healthy = (service: string) => c.healthy(service);
+const running = (service: string) => c.running(service);
 const jaegerUrl = () => url('jaeger', 16686);
 const otlpUrl = () => url('otel-collector', 4318);
+/** The sinks where they are now (after restarts, with new ports). */
+const sinks = async () => ({
+  ...s,
+  jaeger: await jaegerUrl(),
+  prometheus: await url('prometheus', 9090),
+  victorialogs: await url('victorialogs', 9428),
+});
 
 /** How often each span id occurs. */
 function occurrences(ids: string[]): Map<string, number> {
@@ -133,25 +139,6 @@ async function scriptTotalsInPrometheus(id: string): Promise<Record<string, numb
   );
 }
 
-async function healthy(service: string): Promise<void> {
-  await waitFor(
-    `${service} not healthy`,
-    async () =>
-      (
-        await docker(['inspect', '--format', '{{.State.Health.Status}}', container(service)])
-      ).stdout.trim() === 'healthy'
-        ? true
-        : undefined,
-    { timeoutMs: 60_000, intervalMs: 500 },
-  );
-}
-
-async function running(service: string): Promise<boolean> {
-  return (
-    (await docker(['inspect', '--format', '{{.State.Running}}', container(service)])).stdout.trim() === 'true'
-  );
-}
-
 /** The session's spans in the files, by span id: what Jaeger must end up holding. */
 async function spanIdsInFiles(id: string): Promise<Set<string>> {
   const spans = await sessionRecords(s.telemetryDir, 'traces', id);
@@ -196,7 +183,7 @@ async function sessionWhileJaegerIsDown(user: string): Promise<string> {
 describe('faults: nothing is lost', () => {
   it('keeps earlier traces when Jaeger restarts', async () => {
     const id = await session('before-restart');
-    await waitForSessionInSinks(id, s, 60_000);
+    await waitForSessionInSinks(id, await sinks(), 60_000);
     const before = await allSpansInJaeger(id, 30_000);
     await docker(['restart', container('jaeger')]);
     await healthy('jaeger');
@@ -284,14 +271,9 @@ describe('faults: nothing is lost', () => {
 
   it('keeps every sink across the whole stack going down and up (volumes kept), and the export is complete', async () => {
     const id = await session('before-down-up');
-    await waitForSessionInSinks(id, s, 60_000);
+    await waitForSessionInSinks(id, await sinks(), 60_000);
     const spans = await allSpansInJaeger(id, 30_000);
-    const compose = (args: string[]) =>
-      $({
-        quiet: true,
-        nothrow: true,
-        env: { ...process.env, ...s.composeEnv },
-      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} -f ${s.override} ${args}`;
+    const compose = c.compose;
     const down = await compose(['stop', '--timeout', '30']);
     expect(down.exitCode, down.stderr).toBe(0);
     const down2 = await compose(['down', '--timeout', '30']);
@@ -305,12 +287,7 @@ describe('faults: nothing is lost', () => {
     }
     expect(await allSpansInJaeger(id, 60_000)).toBe(spans);
     await scriptTotalsInPrometheus(id);
-    const urls = {
-      ...s,
-      jaeger: await jaegerUrl(),
-      prometheus: await url('prometheus', 9090),
-      victorialogs: await url('victorialogs', 9428),
-    };
+    const urls = await sinks();
     await waitForSessionInSinks(id, urls, 60_000);
     // `pnpm export` itself, as a user runs it after the restart.
     const out = mkdtempSync(join(tmpdir(), 'faults-export-'));
@@ -325,5 +302,44 @@ describe('faults: nothing is lost', () => {
       files.get(`${(archive as string).slice(0, -'.tar.gz'.length)}/manifest.json`)?.toString('utf8') ?? '{}',
     ) as Manifest;
     expect(manifest.missing, JSON.stringify(manifest.missing)).toEqual([]);
+  });
+
+  it('a resent request: twice in the files, once in Jaeger, once in the export', async () => {
+    const session = `resent-${randomUUID()}`;
+    const traceId = randomBytes(16).toString('hex');
+    const spanIds = Array.from({ length: 5 }, () => randomBytes(8).toString('hex'));
+    const body = encodeTraces(
+      'resent',
+      spanIds.map((spanId) => ({ traceId, spanId, name: 'resent', attributes: { 'session.id': session } })),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${await otlpUrl()}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
+      expect(r.status, await r.text()).toBe(200);
+    }
+    const inFiles = await waitFor(
+      'the resent request is not twice in the files',
+      async () => {
+        const r = await sessionRecords(s.telemetryDir, 'traces', session);
+        return r.length === 2 * spanIds.length ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(new Set(inFiles.map((r) => (r.item as { spanId: string }).spanId)).size).toBe(spanIds.length);
+    await waitFor(
+      'Jaeger does not show each span of the resent request exactly once',
+      async () => {
+        const got = (await jaegerTrace(await jaegerUrl(), traceId).catch(() => [])).flatMap((t) =>
+          t.spans.map((x) => x.spanID),
+        );
+        return got.length === spanIds.length && new Set(got).size === spanIds.length ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    const view = await filterSignal(s.telemetryDir, 'traces', new Set([session]), () => undefined);
+    expect(view).toMatchObject({ recordsKept: spanIds.length, duplicateRequests: 1 });
   });
 });

@@ -14,17 +14,34 @@ describe('checkHostAndOrigin (DNS rebinding)', () => {
     expect(checkHostAndOrigin('evil.example:8080', undefined, hosts, [])).toEqual({
       ok: false,
       status: 403,
-      error: 'Host evil.example is not allowed (allowed: localhost, 127.0.0.1, ::1, mcp-file-ops)',
+      error: "Host evil.example is not allowed: add it to the server's MCP_ALLOWED_HOSTS",
     });
-    expect(checkHostAndOrigin('localhost:8080', 'http://evil.example', hosts, [])).toMatchObject({
+    expect(checkHostAndOrigin('localhost:8080', 'http://evil.example', hosts, [])).toEqual({
       ok: false,
       status: 403,
+      error: "Origin http://evil.example is not allowed: add it to the server's MCP_ALLOWED_ORIGINS",
     });
     expect(checkHostAndOrigin(undefined, undefined, hosts, [])).toMatchObject({
       ok: false,
       error: 'missing Host header',
     });
     expect(checkHostAndOrigin('localhost.evil.example', undefined, hosts, [])).toMatchObject({ ok: false });
+  });
+
+  it('never lists the allowed hosts or origins, and shows a hostile value cut and printable', () => {
+    const allowedOrigins = ['http://localhost:6274'];
+    for (const r of [
+      checkHostAndOrigin('evil.example', undefined, hosts, allowedOrigins),
+      checkHostAndOrigin('localhost', 'http://evil.example', hosts, allowedOrigins),
+    ]) {
+      expect(r.ok).toBe(false);
+      const error = (r as { error: string }).error;
+      for (const allowed of [...hosts, ...allowedOrigins]) expect(error).not.toContain(allowed);
+    }
+    const long = checkHostAndOrigin('localhost', `http://${'a'.repeat(500)}\u0000x`, hosts, []);
+    expect((long as { error: string }).error).toBe(
+      `Origin http://${'a'.repeat(93)}... is not allowed: add it to the server's MCP_ALLOWED_ORIGINS`,
+    );
   });
 
   it('accepts an allowed Origin', () => {

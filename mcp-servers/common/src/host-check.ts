@@ -1,6 +1,7 @@
 // DNS-rebinding protection for the HTTP transport: the Host header must name an allowed host (a page on another
 // origin that rebinds its name to our address still sends its own name), and an Origin header, when a browser
-// sends one, must be allowed too. Non-browser clients (Claude Code) send no Origin.
+// sends one, must be allowed too. Non-browser clients (Claude Code) send no Origin. A refusal names what was
+// refused and the setting to change, never the hosts or origins that are allowed.
 
 export type HostCheck = { ok: true } | { ok: false; status: 403; error: string };
 
@@ -10,6 +11,12 @@ export function hostName(hostHeader: string): string {
   if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
   const colon = h.lastIndexOf(':');
   return colon > 0 && /^\d+$/.test(h.slice(colon + 1)) ? h.slice(0, colon) : h;
+}
+
+/** A header value as shown in an error: at most 100 characters, nothing but printable ASCII. */
+function shown(value: string): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 100 ? `${printable.slice(0, 100)}...` : printable;
 }
 
 export function checkHostAndOrigin(
@@ -24,11 +31,15 @@ export function checkHostAndOrigin(
     return {
       ok: false,
       status: 403,
-      error: `Host ${name} is not allowed (allowed: ${allowedHosts.join(', ')})`,
+      error: `Host ${shown(name)} is not allowed: add it to the server's MCP_ALLOWED_HOSTS`,
     };
   }
   if (origin !== undefined && !allowedOrigins.includes(origin.toLowerCase().replace(/\/$/, ''))) {
-    return { ok: false, status: 403, error: `Origin ${origin} is not allowed` };
+    return {
+      ok: false,
+      status: 403,
+      error: `Origin ${shown(origin)} is not allowed: add it to the server's MCP_ALLOWED_ORIGINS`,
+    };
   }
   return { ok: true };
 }

@@ -2,7 +2,8 @@
 // Claude Code session it belongs to from its headers). Routes:
 //   GET  /health  liveness for compose healthchecks (no auth, no data)
 //   POST /mcp     MCP over Streamable HTTP: Host/Origin check (DNS rebinding), then bearer token
-// Logs go to stderr only.
+// Logs go to stderr only; refused requests are logged in summary (repeat-log.ts), so a flood of bad tokens cannot
+// flood the log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -10,6 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { checkBearer } from './auth.ts';
 import { checkHostAndOrigin } from './host-check.ts';
 import type { CallContext } from './instrument.ts';
+import { repeatLog } from './repeat-log.ts';
 
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
   allowedOrigins: string[];
   createMcpServer: (ctx: CallContext) => McpServer;
   log: (line: string) => void;
+  /** Refused requests: the first of each kind (auth, host) is logged, the rest counted per interval (default 60 s). */
+  refusalLogIntervalMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -67,6 +71,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttpServer> {
+  const refusals = repeatLog(o.log, o.refusalLogIntervalMs);
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' && req.method === 'GET') {
@@ -80,14 +85,15 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       return;
     }
     const host = checkHostAndOrigin(req.headers.host, req.headers.origin, o.allowedHosts, o.allowedOrigins);
+    const from = req.socket.remoteAddress ?? 'unknown address';
     if (!host.ok) {
-      o.log(`refused ${req.method} /mcp: ${host.error}`);
+      refusals.note('host', `refused ${req.method} /mcp from ${from}: ${host.error}`);
       jsonRpcError(res, host.status, host.error);
       return;
     }
     const auth = checkBearer(req.headers.authorization, o.token);
     if (!auth.ok) {
-      o.log(`refused ${req.method} /mcp: ${auth.error}`);
+      refusals.note('auth', `refused ${req.method} /mcp from ${from}: ${auth.error}`);
       jsonRpcError(res, auth.status, auth.error, { 'www-authenticate': 'Bearer' });
       return;
     }
@@ -135,6 +141,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   return {
     url: `http://${shownHost}:${addr.port}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        refusals.close();
+        server.close(() => resolve());
+      }),
   };
 }

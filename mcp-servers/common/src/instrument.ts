@@ -3,11 +3,13 @@
 // mcp.method.name, gen_ai.tool.name, gen_ai.operation.name, jsonrpc.request.id, network.transport, error.type;
 // plus Claude Code's `session.id`, so a session's MCP spans join its Claude Code telemetry.
 // Expected failures (rule errors) become isError results naming the rule; anything else an isError result
-// that says an internal error happened, without a stack trace.
+// that says an internal error happened, without a stack trace. Every call runs within a time budget
+// (time-budget.ts), and error messages pass through the server's `redact` (e.g. absolute paths made relative).
 
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Telemetry } from './telemetry.ts';
+import { DEFAULT_TOOL_TIMEOUT_MS, withTimeBudget } from './time-budget.ts';
 import { refused, ruleOf } from './tool-result.ts';
 
 export interface CallContext {
@@ -24,6 +26,15 @@ export interface CallContext {
 interface Extra {
   requestId?: string | number;
   sessionId?: string;
+  /** Aborted by the SDK when the client cancels the request. */
+  signal?: AbortSignal;
+}
+
+export interface ToolOptions {
+  /** The call's time budget (default DEFAULT_TOOL_TIMEOUT_MS): past it the handler's signal aborts. */
+  timeoutMs?: number;
+  /** Rewrites error messages before they reach the client (e.g. absolute server paths to relative ones). */
+  redact?: (message: string) => string;
 }
 
 export interface ToolMetrics {
@@ -49,9 +60,10 @@ export function toolMetrics(telemetry: Telemetry): ToolMetrics {
 function asResult(
   tool: string,
   err: unknown,
+  redact: (message: string) => string = (m) => m,
 ): { outcome: 'refused' | 'error'; errorType: string; result: CallToolResult } {
   const rule = ruleOf(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redact(err instanceof Error ? err.message : String(err));
   if (rule) return { outcome: 'refused', errorType: rule, result: refused(rule, message) };
   return {
     outcome: 'error',
@@ -65,10 +77,15 @@ export function instrumentTool<A>(
   metrics: ToolMetrics,
   ctx: CallContext,
   tool: string,
-  handler: (args: A) => Promise<CallToolResult>,
+  handler: (args: A, signal: AbortSignal) => Promise<CallToolResult>,
+  options: ToolOptions = {},
 ): (args: A, extra: Extra) => Promise<CallToolResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+  const run = (args: A, extra: Extra | undefined) =>
+    withTimeBudget(tool, timeoutMs, (signal) => handler(args, signal), extra?.signal);
   return (args, extra) => {
-    if (ctx.telemetry === false) return handler(args).catch((err: unknown) => asResult(tool, err).result);
+    if (ctx.telemetry === false)
+      return run(args, extra).catch((err: unknown) => asResult(tool, err, options.redact).result);
     const base: Attributes = {
       'mcp.method.name': 'tools/call',
       'gen_ai.tool.name': tool,
@@ -93,13 +110,13 @@ export function instrumentTool<A>(
         let errorType: string | undefined;
         let result: CallToolResult;
         try {
-          result = await handler(args);
+          result = await run(args, extra);
           if (result.isError) {
             outcome = 'refused';
             errorType = 'tool_error';
           }
         } catch (err) {
-          ({ outcome, errorType, result } = asResult(tool, err));
+          ({ outcome, errorType, result } = asResult(tool, err, options.redact));
           if (outcome === 'error') span.recordException(err instanceof Error ? err : new Error(String(err)));
         }
         span.setAttribute('mcp.tool.outcome', outcome);

@@ -1,5 +1,6 @@
 // What both servers' index.ts share: argv and environment into options, logging to stderr, the transport
-// chosen, the process kept alive until a signal, telemetry flushed on the way out.
+// chosen, the process kept alive until a signal, telemetry flushed on the way out. Over stdio, a transport that
+// fails (a message over the SDK's 10 MiB line limit, stdout gone) is logged and ends the process with status 1.
 import { parseArgs } from 'node:util';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -7,6 +8,7 @@ import { validateToken } from './auth.ts';
 import { startHttpServer } from './http-server.ts';
 import { type CallContext, type ToolMetrics, toolMetrics } from './instrument.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
+import { DEFAULT_TOOL_TIMEOUT_MS, TOOL_TIMEOUT_ENV } from './time-budget.ts';
 
 export interface CommonArgs {
   transport: 'stdio' | 'http';
@@ -22,6 +24,7 @@ Environment:
   MCP_AUTH_TOKEN           HTTP: bearer token clients must send (required, 32+ characters)
   MCP_ALLOWED_HOSTS        HTTP: Host names accepted (comma-separated; default localhost,127.0.0.1,::1)
   MCP_ALLOWED_ORIGINS      HTTP: browser Origins accepted (comma-separated; default none)
+  ${TOOL_TIMEOUT_ENV}      time budget of one tool call (default ${DEFAULT_TOOL_TIMEOUT_MS})
   CLAUDE_CODE_SESSION_ID   stdio: the Claude Code session id put on spans (HTTP takes it from a header)
   CLAUDE_CODE_ENABLE_TELEMETRY  stdio: 0 turns spans and metrics off for this session (HTTP: a header)
   OTEL_EXPORTER_OTLP_ENDPOINT  where spans and metrics go (OTLP/HTTP), e.g. http://otel-collector:4318`;
@@ -98,10 +101,14 @@ export async function serve(o: {
   const metrics = toolMetrics(telemetry);
   const create = (ctx: CallContext) => o.createMcpServer(ctx, telemetry, metrics);
   const say = log(o.name);
+  const exit = async (status: number) => {
+    // An unreachable collector must not keep a failing server alive: the flush gets 5 s.
+    await Promise.race([telemetry.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+    process.exit(status);
+  };
   const stop = async (signal: string) => {
     say(`${signal}: flushing telemetry and exiting`);
-    await telemetry.shutdown().catch(() => {});
-    process.exit(0);
+    await exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -111,6 +118,21 @@ export async function serve(o: {
       transport: 'stdio',
       sessionId: env.CLAUDE_CODE_SESSION_ID || undefined,
       telemetry: env.CLAUDE_CODE_ENABLE_TELEMETRY === undefined || env.CLAUDE_CODE_ENABLE_TELEMETRY === '1',
+    });
+    // The SDK reports a bad message through onerror and keeps going; an error it cannot go on from (a line over
+    // its buffer limit) it reports, then closes the transport. We close it only by exiting, so a close is a failure.
+    let lastError: string | undefined;
+    server.server.onerror = (err) => {
+      lastError = err.message;
+      say(`stdio transport error: ${err.message}`);
+    };
+    server.server.onclose = () => {
+      say(`stdio transport closed${lastError ? ` after: ${lastError}` : ''}; exiting with status 1`);
+      void exit(1);
+    };
+    process.stdout.on('error', (err) => {
+      say(`stdout failed (${err.message}): the client is gone; exiting with status 1`);
+      void exit(1);
     });
     await server.connect(new StdioServerTransport());
     say(`serving MCP over stdio; telemetry: ${telemetry.destination}`);

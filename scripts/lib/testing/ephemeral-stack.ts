@@ -32,6 +32,8 @@ export interface EphemeralStack {
   jaeger: string;
   victorialogs: string;
   otlpHttp: string;
+  /** The OTLP gRPC port, as http://127.0.0.1:PORT (gRPC over cleartext HTTP/2). */
+  otlpGrpc: string;
   telemetryDir: string;
   sessionsDir: string;
   /** Interpolation values for `docker compose` (secrets included: never print them). */
@@ -100,6 +102,7 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     victorialogs: url('victorialogs', 9428),
     jaeger: url('jaeger', 16686),
     otlpHttp: url('otel-collector', 4318),
+    otlpGrpc: url('otel-collector', 4317),
     telemetryDir,
     sessionsDir,
     composeEnv,

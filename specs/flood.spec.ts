@@ -1,0 +1,138 @@
+// Recipe: one client floods the collector (16 senders, as fast as it answers, for 15 s at most) while another sends
+// its usual small requests. On a stack of its own, so the flood slows no other spec, with the production rotation
+// (100 MB files, 20 kept): the specs' 1 MB x 8 would rotate the polite client's spans out of the files, as any
+// rotation drops the oldest files beyond its bound.
+//   - the polite client's every request is acknowledged (retried as an SDK does when refused) and all its spans are
+//     in the files and in Jaeger;
+//   - the collector's memory stays under its memory limiter's bound (80 % of OTELCOL_MEMORY_LIMIT), it is not
+//     killed or restarted, and it still serves afterwards.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
+import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
+import { envFiles } from '../scripts/lib/stack/stack-files.ts';
+import {
+  type EphemeralStack,
+  NO_OVERRIDE,
+  startEphemeralStack,
+} from '../scripts/lib/testing/ephemeral-stack.ts';
+import { encodeTraces } from '../scripts/lib/testing/otlp-proto.ts';
+import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
+import { waitFor } from '../scripts/lib/wait-for.ts';
+import { type ServiceControl, serviceControl } from './support/service-control.ts';
+
+const FLOOD_SENDERS = 16;
+const FLOOD_MS = 15_000;
+const FLOOD_MAX_REQUESTS = 4000;
+const SPANS_PER_FLOOD_REQUEST = 500;
+
+/** `512m` -> bytes. */
+function bytesOf(limit: string): number {
+  const m = /^(\d+)([kmg])?$/i.exec(limit.trim());
+  if (!m) throw new Error(`OTELCOL_MEMORY_LIMIT=${limit}: not a size like 512m`);
+  return Number(m[1]) * 1024 ** ({ k: 1, m: 2, g: 3 }[(m[2] ?? '').toLowerCase() as 'k'] ?? 0);
+}
+
+describe('a client flooding the collector', () => {
+  let s: EphemeralStack;
+  let c: ServiceControl;
+  beforeAll(async () => {
+    s = await startEphemeralStack({ override: NO_OVERRIDE });
+    c = serviceControl(s);
+  }, 300_000);
+  afterAll(async () => {
+    await s?.down();
+  }, 120_000);
+
+  it('does not keep others out, and the collector stays under its memory bound', async () => {
+    const limit = bytesOf(readEnvFile(envFiles.versions).OTELCOL_MEMORY_LIMIT ?? '');
+    const bound = 0.8 * limit;
+    const pid = Number(
+      (await c.docker(['inspect', '--format', '{{.State.Pid}}', c.container('otel-collector')])).stdout,
+    );
+    const statuses: Record<string, number> = {};
+    const flood = randomUUID();
+    const body = encodeTraces(
+      'flood',
+      Array.from({ length: SPANS_PER_FLOOD_REQUEST }, (_, i) => ({
+        traceId: randomBytes(16).toString('hex'),
+        spanId: randomBytes(8).toString('hex'),
+        name: `flood-${i}`,
+        attributes: { 'session.id': flood, payload: 'f'.repeat(400) },
+      })),
+    );
+    const until = Date.now() + FLOOD_MS;
+    let sent = 0;
+    const flooder = async () => {
+      while (Date.now() < until && sent < FLOOD_MAX_REQUESTS) {
+        sent++;
+        const r = await fetch(`${s.otlpHttp}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        }).catch((e: Error) => ({ status: e.name, arrayBuffer: async () => undefined }));
+        await r.arrayBuffer();
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      }
+    };
+    const [polite] = await Promise.all([
+      sendSpanStream({
+        otlpHttp: () => s.otlpHttp,
+        session: `polite-${randomUUID()}`,
+        requests: 20,
+        spansPerRequest: 5,
+        concurrency: 1,
+        pauseMs: 500,
+        retryForMs: 60_000,
+      }),
+      ...Array.from({ length: FLOOD_SENDERS }, flooder),
+    ]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+    console.log(
+      `flood: ${sent} requests of ${(body.length / 1024).toFixed(0)} KiB in ${FLOOD_MS / 1000} s at most, answers ${JSON.stringify(statuses)}; ` +
+        `polite client: ${polite.spanIds.length} spans, ${polite.retriedRequests} request(s) retried ${JSON.stringify(polite.failures)}; ` +
+        `collector peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (memory limiter bound ${(bound / 2 ** 20).toFixed(0)} MiB, container limit ${(limit / 2 ** 20).toFixed(0)} MiB)`,
+    );
+    expect(sent, 'the flood ran').toBeGreaterThan(FLOOD_SENDERS);
+    expect(peak, 'the collector peak RSS').toBeLessThan(bound);
+    expect(
+      await c
+        .docker([
+          'inspect',
+          '--format',
+          '{{.State.OOMKilled}} {{.RestartCount}}',
+          c.container('otel-collector'),
+        ])
+        .then((r) => r.stdout.trim()),
+    ).toBe('false 0');
+    // Every span of the polite client, in the files and in Jaeger.
+    await waitFor(
+      `the files do not hold all ${polite.spanIds.length} spans of the polite client`,
+      async () => {
+        const got = new Set(
+          (await sessionRecords(s.telemetryDir, 'traces', polite.session)).map(
+            (r) => (r.item as { spanId: string }).spanId,
+          ),
+        );
+        return polite.spanIds.every((id) => got.has(id)) ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    await waitFor(
+      `Jaeger does not hold all ${polite.spanIds.length} spans of the polite client`,
+      async () => {
+        const got = new Set(
+          (await jaegerTrace(s.jaeger, polite.traceId).catch(() => [])).flatMap((t) =>
+            t.spans.map((x) => x.spanID),
+          ),
+        );
+        return polite.spanIds.every((id) => got.has(id)) ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 2000 },
+    );
+  });
+});

@@ -1,0 +1,50 @@
+// Stopping, starting and inspecting the services of an ephemeral stack (the fault specs'), by compose service name.
+// A restarted container gets a new random host port, still on 127.0.0.1: `url()` reads it again each time.
+import { join } from 'node:path';
+import { $ } from 'zx';
+import { repoRoot } from '../../scripts/lib/repo-root.ts';
+import type { EphemeralStack } from '../../scripts/lib/testing/ephemeral-stack.ts';
+import { waitFor } from '../../scripts/lib/wait-for.ts';
+
+export type ServiceControl = ReturnType<typeof serviceControl>;
+
+export function serviceControl(s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>) {
+  const docker = (args: string[]) => $({ quiet: true })`docker ${args}`;
+  const container = (service: string) => `${s.project}-${service}-1`;
+  const inspect = async (service: string, format: string) =>
+    (await docker(['inspect', '--format', format, container(service)])).stdout.trim();
+  return {
+    docker,
+    container,
+    /** `docker compose` on the stack's files and project (never throws: check exitCode). */
+    compose: (args: string[]) =>
+      $({
+        quiet: true,
+        nothrow: true,
+        env: { ...process.env, ...s.composeEnv },
+      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} -f ${s.override} ${args}`,
+    /** A service's URL now (its port published on 127.0.0.1). */
+    async url(service: string, port: number): Promise<string> {
+      const out =
+        (await docker(['port', container(service), `${port}/tcp`])).stdout.trim().split('\n')[0] ?? '';
+      const host = /^127\.0\.0\.1:(\d+)$/.exec(out)?.[1];
+      if (!host) throw new Error(`${service}'s port ${port} is not published on 127.0.0.1: ${out}`);
+      return `http://127.0.0.1:${host}`;
+    },
+    async healthy(service: string, timeoutMs = 60_000): Promise<void> {
+      await waitFor(
+        `${service} not healthy after ${timeoutMs} ms`,
+        async () => ((await inspect(service, '{{.State.Health.Status}}')) === 'healthy' ? true : undefined),
+        { timeoutMs, intervalMs: 500 },
+      );
+    },
+    async running(service: string): Promise<boolean> {
+      return (await inspect(service, '{{.State.Running}}')) === 'true';
+    },
+    /** The service's container logs (stdout and stderr). */
+    async logs(service: string): Promise<string> {
+      const r = await $({ quiet: true, nothrow: true })`docker logs ${container(service)}`;
+      return r.stdout + r.stderr;
+    },
+  };
+}
