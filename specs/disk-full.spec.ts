@@ -53,6 +53,8 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     return run.plan.sessionId;
   }
+  /** Counts as a stable string (the same whatever the order they were counted in). */
+  const sorted = (counts: Record<string, number>) => JSON.stringify(Object.entries(counts).sort());
   /** The span names of a session in Jaeger, counted (Claude Code's and the MCP servers'). */
   async function spanNamesInJaeger(id: string): Promise<Record<string, number>> {
     const spans = [];
@@ -95,10 +97,14 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
     try {
       const during = await session('while-full');
       // Jaeger and Prometheus: all of it.
+      let seen: Record<string, number> = {};
       await waitFor(
-        `Jaeger never held the same spans for session ${during} as for ${before} (${JSON.stringify(want)})`,
-        async () =>
-          JSON.stringify(await spanNamesInJaeger(during)) === JSON.stringify(want) ? true : undefined,
+        () =>
+          `Jaeger never held the same spans for session ${during} as for ${before} (${JSON.stringify(want)}; last seen ${JSON.stringify(seen)})`,
+        async () => {
+          seen = await spanNamesInJaeger(during);
+          return sorted(seen) === sorted(want) ? true : undefined;
+        },
         { timeoutMs: 60_000, intervalMs: 1000 },
       );
       await waitFor(

@@ -1,7 +1,8 @@
 // Polls until `probe` returns a value (not undefined), or fails naming what was awaited and for how long.
 // No sleeps in specs: every wait is bounded and says what it waited for.
 export async function waitFor<T>(
-  what: string,
+  /** What is awaited; a function to say what was last seen. */
+  what: string | (() => string),
   probe: () => Promise<T | undefined>,
   { timeoutMs = 30_000, intervalMs = 250 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
@@ -17,5 +18,5 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  throw new Error(`${what} after ${timeoutMs} ms${cause}`);
+  throw new Error(`${typeof what === 'function' ? what() : what} after ${timeoutMs} ms${cause}`);
 }

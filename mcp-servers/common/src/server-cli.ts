@@ -103,7 +103,10 @@ export async function serve(o: {
   const say = log(o.name);
   const exit = async (status: number) => {
     // An unreachable collector must not keep a failing server alive: the flush gets 5 s.
-    await Promise.race([telemetry.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.race([
+      telemetry.shutdown().catch(() => {}),
+      new Promise((r) => setTimeout(r, 5000).unref()),
+    ]);
     process.exit(status);
   };
   const stop = async (signal: string) => {

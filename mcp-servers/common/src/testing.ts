@@ -69,6 +69,47 @@ export async function spawnHttpServer(
   } satisfies SpawnedServer;
 }
 
+/**
+ * Starts a server's index.ts over stdio, sends one line of `bytes` bytes (over the SDK's 10 MiB limit when
+ * large), and resolves with how the process ended.
+ */
+export function sendOversizedLine(
+  entry: string,
+  args: string[],
+  bytes: number,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [entry, ...args], {
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout?.resume();
+  child.stdin?.on('error', () => {}); // the server may exit before it has read everything
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} still running ${timeoutMs} ms after an oversized line:\n${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+    // Once it is serving, so the line reaches the MCP transport, not a process still starting.
+    const send = () => {
+      if (!/serving MCP over stdio/.test(stderr)) return;
+      child.stderr?.off('data', send);
+      const chunk = Buffer.alloc(1024 * 1024, 'x');
+      for (let sent = 0; sent < bytes; sent += chunk.length) child.stdin?.write(chunk);
+      child.stdin?.write('\n');
+    };
+    child.stderr?.on('data', send);
+  });
+}
+
 /** An OTLP/HTTP JSON receiver on 127.0.0.1 that keeps what it is sent, to check spans leave the process. */
 export async function otlpSink() {
   const { createServer } = await import('node:http');

@@ -1,6 +1,8 @@
 // The database file: created with demo tables and rows when new; schema introspection through SQLite's pragma
-// table functions with bound names (never string-built SQL); the opt-in write path.
+// table functions with bound names (never string-built SQL); the opt-in write path (run in the write worker, see
+// query-runner.ts).
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
 import { asParameterError, bindable, checkWriteStatement, type SqlParam } from './sql-rules.ts';
@@ -29,6 +31,15 @@ const SEED = [
      (2, 'Nanosecond wire', 10, 150, '2026-02-13 16:45:00'),
      (3, 'Semaphore kit', 3, 1250, '2026-03-21 09:30:00')`,
 ];
+
+/**
+ * Error messages never name the database's place on the server: its absolute path (as given and as resolved)
+ * becomes its file name.
+ */
+export function hideDatabasePath(file: string, realFile: string = file): (message: string) => string {
+  const name = basename(file);
+  return (message) => message.replaceAll(realFile, name).replaceAll(file, name);
+}
 
 /** Opens (and on first use creates and seeds) the database file read-write. */
 export function openDatabase(file: string): { db: Database.Database; created: boolean } {
@@ -109,9 +120,27 @@ export function describeTable(db: Database.Database, table: string) {
   };
 }
 
-export function executeWrite(db: Database.Database, sql: string, params: SqlParam[] | undefined) {
+/** The write tool's rules: those of every write (sql-rules.ts), and no rows returned. */
+export function checkWrite(db: Database.Database, sql: string, params: SqlParam[] | undefined) {
   const stmt = checkWriteStatement(db, sql, params);
   if (stmt.reader) throw new RuleError('not-a-write', 'this statement returns rows: use the query tool');
+  return stmt;
+}
+
+export interface WriteResult {
+  changes: number;
+  lastInsertRowid: number;
+}
+
+/** Checks and runs a write; `onStart` is called when it is compiled and about to run (the time limit's start). */
+export function executeWrite(
+  db: Database.Database,
+  sql: string,
+  params: SqlParam[] | undefined,
+  onStart?: () => void,
+): WriteResult {
+  const stmt = checkWrite(db, sql, params);
+  onStart?.();
   try {
     const info = stmt.run(...bindable(params));
     return { changes: info.changes, lastInsertRowid: Number(info.lastInsertRowid) };

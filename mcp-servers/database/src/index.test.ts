@@ -1,5 +1,6 @@
 // The database server as shipped (index.ts in a child process): stdio and Streamable HTTP with the SDK client
-// and the official MCP Inspector CLI, the write tool's opt-in through the environment, and OTLP spans.
+// and the official MCP Inspector CLI, the write tool's opt-in through the environment, OTLP spans, and a stdio
+// transport failure ending the process. Processes start slowly on a busy machine: the time-outs are generous.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   inspector,
   otlpSink,
   rawRequest,
+  sendOversizedLine,
   spawnHttpServer,
 } from '@claude-code-telemetry/mcp-common/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -21,7 +23,7 @@ const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const token = 'z'.repeat(40);
 const dbFile = () => join(mkdtempSync(join(tmpdir(), 'mcp-db-cli-')), 'demo.sqlite');
 
-describe('database server over stdio', () => {
+describe('database server over stdio', { timeout: 300_000 }, () => {
   it('creates the demo database and answers the SDK client', async () => {
     const client = new Client({ name: 'test', version: '1' });
     await client.connect(
@@ -79,14 +81,15 @@ describe('database server over stdio', () => {
   });
 });
 
-describe('database server over Streamable HTTP', () => {
+describe('database server over Streamable HTTP', { timeout: 300_000 }, () => {
   it('needs the token, serves the SDK client and the Inspector, and exports spans with the session id', async () => {
     const sink = await otlpSink();
-    const server = await spawnHttpServer(entry, ['--db', dbFile()], {
-      MCP_AUTH_TOKEN: token,
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
+    const server = await spawnHttpServer(
+      entry,
+      ['--db', dbFile()],
+      { MCP_AUTH_TOKEN: token, OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+      60_000,
+    );
     try {
       const noToken = await rawRequest(`${server.url}/mcp`, {
         method: 'POST',
@@ -118,7 +121,7 @@ describe('database server over Streamable HTTP', () => {
         'tools/list',
       ]);
       expect(list.status, list.err).toBe(0);
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 60_000;
       while (
         !sink.spans().some((s) => s.attributes['session.id'] === 'sess-db-http') &&
         Date.now() < deadline
@@ -133,5 +136,15 @@ describe('database server over Streamable HTTP', () => {
       await server.stop();
       await sink.close();
     }
+  });
+});
+
+describe('database server: a stdio transport failure', { timeout: 120_000 }, () => {
+  it('a line over the 10 MiB message limit is logged and ends the server with status 1, workers included', async () => {
+    const r = await sendOversizedLine(entry, ['--db', dbFile()], 11 * 1024 * 1024);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdio transport error: ReadBuffer exceeded maximum size of 10485760 bytes');
+    expect(r.stderr).toContain('stdio transport closed after: ReadBuffer exceeded maximum size');
+    expect(r.stderr).toContain('exiting with status 1');
   });
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mcp-database: argv and environment, then the transport. Tools: server.ts; rules: sql-rules.ts.
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   COMMON_HELP,
@@ -9,7 +10,8 @@ import {
   runMain,
   serve,
 } from '@claude-code-telemetry/mcp-common/server-cli';
-import { openDatabase } from './db.ts';
+import { DEFAULT_TOOL_TIMEOUT_MS, TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
+import { hideDatabasePath, openDatabase } from './db.ts';
 import { QueryRunner } from './query-runner.ts';
 import { createDatabaseServer, NAME, VERSION } from './server.ts';
 
@@ -20,7 +22,9 @@ SQLite over MCP: list_tables, describe_table, query (read-only, enforced by SQLi
 Environment:
   DATABASE_ALLOW_WRITES=1    register the write tool (off by default)
   DATABASE_MAX_ROWS          row limit of a query (default 500)
-  DATABASE_QUERY_TIMEOUT_MS  time limit of a query (default 5000)
+  DATABASE_MAX_RESULT_BYTES  byte limit of a query's rows as JSON (default 1048576; the response carries them twice)
+  DATABASE_QUERY_TIMEOUT_MS  time limit of a statement, from the start of its execution (default 5000)
+  DATABASE_QUERY_WORKERS     worker processes running queries, one query each at a time (default 4)
 ${COMMON_HELP}`;
 
 async function main() {
@@ -37,17 +41,32 @@ async function main() {
   }
   const path = resolve(file);
   const { db, created } = openDatabase(path);
+  const say = log(NAME);
+  const timeoutMs = positiveIntEnv('DATABASE_QUERY_TIMEOUT_MS', 5000);
+  const allowWrites = process.env.DATABASE_ALLOW_WRITES === '1';
   const svc = {
     db,
-    runner: new QueryRunner(path, positiveIntEnv('DATABASE_QUERY_TIMEOUT_MS', 5000)),
-    allowWrites: process.env.DATABASE_ALLOW_WRITES === '1',
+    runner: new QueryRunner({
+      file: path,
+      timeoutMs,
+      workers: positiveIntEnv('DATABASE_QUERY_WORKERS', 4),
+      log: say,
+    }),
+    writer: allowWrites
+      ? new QueryRunner({ file: path, mode: 'write', timeoutMs, workers: 1, log: say })
+      : undefined,
     maxRows: positiveIntEnv('DATABASE_MAX_ROWS', 500),
+    maxResultBytes: positiveIntEnv('DATABASE_MAX_RESULT_BYTES', 1024 * 1024),
+    toolTimeoutMs: positiveIntEnv(TOOL_TIMEOUT_ENV, DEFAULT_TOOL_TIMEOUT_MS),
+    redact: hideDatabasePath(path, realpathSync(path)),
   };
-  const say = log(NAME);
   say(
-    `database ${path}${created ? ' (created with demo tables)' : ''}; writes ${svc.allowWrites ? 'ENABLED' : 'disabled'}`,
+    `database ${path}${created ? ' (created with demo tables)' : ''}; writes ${allowWrites ? 'ENABLED' : 'disabled'}`,
   );
-  process.once('exit', () => svc.runner.close());
+  process.once('exit', () => {
+    svc.runner.close();
+    svc.writer?.close();
+  });
   await serve({
     name: NAME,
     version: VERSION,

@@ -1,82 +1,239 @@
-// Sends read-only queries to a query-worker child process and enforces the time limit by killing it.
-// One query at a time (SQLite work is synchronous anyway); the child is started on first use and again after
-// a kill.
+// Runs statements in a pool of warm worker processes (query-worker.ts), one statement per worker at a time, so a
+// slow query holds up only its own worker, never the server or the other clients' queries.
+// - The rules (sql-rules.ts) run here first, on a read-only connection of this process: a refused statement never
+//   waits for a worker.
+// - Workers are started ahead of time and load the schema before they take work; the time limit starts when the
+//   worker says it is executing the statement, so neither a worker's start-up nor a wait for a free worker counts.
+// - A statement over its time limit (or past the tool call's budget) is stopped for certain: its worker is killed
+//   and a new one started in its place. SQLite cannot be interrupted from JavaScript, hence processes, not threads.
+// The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
+import Database from 'better-sqlite3';
+import { checkWrite, type WriteResult } from './db.ts';
 import type { QueryResult } from './query.ts';
-import type { SqlParam } from './sql-rules.ts';
+import type { WorkerJob, WorkerRequest } from './query-worker.ts';
+import type { ResultLimits } from './result-limits.ts';
+import { checkReadQuery, type SqlParam } from './sql-rules.ts';
 
 const WORKER = fileURLToPath(new URL('./query-worker.ts', import.meta.url));
 
+export interface QueryRunnerOptions {
+  /** The database file (it must exist). */
+  file: string;
+  /** `read`: read-only connections for the query tool; `write`: read-write, for the execute tool. */
+  mode?: 'read' | 'write';
+  /** Time limit of one statement, from the moment its worker starts executing it (DATABASE_QUERY_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Worker processes (DATABASE_QUERY_WORKERS). */
+  workers: number;
+  /** How long a statement may wait for a free worker before it is refused (default 30 s). */
+  maxWaitMs?: number;
+  log?: (line: string) => void;
+}
+
+interface Worker {
+  child: ChildProcess;
+  ready: boolean;
+  busy: boolean;
+  dead: boolean;
+}
+
+interface Waiter {
+  take(worker: Worker): void;
+  fail(err: Error): void;
+}
+
+type Reply = { id: number; started?: true; result?: unknown; error?: { rule?: string; message: string } };
+
 export class QueryRunner {
-  private child: ChildProcess | undefined;
+  private readonly o: Required<Omit<QueryRunnerOptions, 'log'>> & Pick<QueryRunnerOptions, 'log'>;
+  private readonly checker: Database.Database;
+  private readonly workers = new Set<Worker>();
+  private readonly waiting: Waiter[] = [];
   private nextId = 1;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly file: string;
-  private readonly timeoutMs: number;
+  private closed = false;
+  private failedStarts = 0;
 
-  constructor(file: string, timeoutMs: number) {
-    this.file = file;
-    this.timeoutMs = timeoutMs;
+  constructor(options: QueryRunnerOptions) {
+    this.o = { mode: 'read', maxWaitMs: 30_000, ...options };
+    this.checker = new Database(this.o.file, { readonly: true, fileMustExist: true });
+    for (let i = 0; i < this.o.workers; i++) this.spawn();
   }
 
-  private ensureChild(): ChildProcess {
-    if (this.child && this.child.exitCode === null && this.child.connected) return this.child;
-    this.child = fork(WORKER, [this.file], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    return this.child;
+  /** A read-only query (the runner must be a `read` one). */
+  async query(
+    sql: string,
+    params: SqlParam[] | undefined,
+    limits: ResultLimits,
+    signal?: AbortSignal,
+  ): Promise<QueryResult> {
+    if (this.o.mode !== 'read') throw new Error('query() needs a read runner');
+    checkReadQuery(this.checker, sql, params);
+    return this.submit({ kind: 'read', sql, params, limits }, signal) as Promise<QueryResult>;
   }
 
-  run(sql: string, params: SqlParam[] | undefined, maxRows: number): Promise<QueryResult> {
-    const job = this.queue.then(() => this.runNow(sql, params, maxRows));
-    this.queue = job.catch(() => undefined);
-    return job;
+  /** A write statement (the runner must be a `write` one). */
+  async execute(sql: string, params: SqlParam[] | undefined, signal?: AbortSignal): Promise<WriteResult> {
+    if (this.o.mode !== 'write') throw new Error('execute() needs a write runner');
+    checkWrite(this.checker, sql, params);
+    return this.submit({ kind: 'write', sql, params }, signal) as Promise<WriteResult>;
   }
 
-  private runNow(sql: string, params: SqlParam[] | undefined, maxRows: number): Promise<QueryResult> {
-    const child = this.ensureChild();
-    const id = this.nextId++;
-    return new Promise<QueryResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        child.kill('SIGKILL');
-        this.child = undefined;
-        reject(
-          new RuleError(
-            'query-timeout',
-            `the query ran over the time limit of ${this.timeoutMs} ms and was stopped`,
-          ),
-        );
-      }, this.timeoutMs);
-      const onMessage = (msg: {
-        id: number;
-        result?: QueryResult;
-        error?: { rule?: string; message: string };
-      }) => {
-        if (msg.id !== id) return;
-        cleanup();
-        if (msg.result) resolve(msg.result);
-        else if (msg.error?.rule) reject(new RuleError(msg.error.rule, msg.error.message));
-        else reject(new Error(msg.error?.message ?? 'query worker failed'));
-      };
-      const onExit = (code: number | null) => {
-        cleanup();
-        this.child = undefined;
-        reject(new Error(`query worker exited (${code}) before answering`));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-      child.send({ id, sql, params, maxRows });
-    });
+  /** Process ids of the live workers (tests: a killed worker is replaced). */
+  pids(): number[] {
+    return [...this.workers].filter((w) => !w.dead).map((w) => w.child.pid as number);
   }
 
   close(): void {
-    this.child?.kill();
-    this.child = undefined;
+    this.closed = true;
+    for (const w of this.workers) {
+      w.dead = true;
+      w.child.kill('SIGKILL');
+    }
+    this.workers.clear();
+    for (const w of this.waiting.splice(0)) w.fail(new Error('the query runner was closed'));
+    this.checker.close();
+  }
+
+  private spawn(): void {
+    const child = fork(WORKER, [this.o.file, this.o.mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const worker: Worker = { child, ready: false, busy: false, dead: false };
+    this.workers.add(worker);
+    child.on('message', (m: { ready?: true }) => {
+      if (!m.ready) return;
+      worker.ready = true;
+      this.failedStarts = 0;
+      this.dispatch();
+    });
+    child.once('exit', (code, signal) => {
+      worker.dead = true;
+      this.workers.delete(worker);
+      if (this.closed) return;
+      if (worker.ready) {
+        this.spawn();
+        return;
+      }
+      // It could not start (database gone, no memory): try again, less and less often.
+      const delay = Math.min(30_000, 1000 * 2 ** this.failedStarts++);
+      this.o.log?.(
+        `query worker exited (${code ?? signal}) before it was ready; starting another in ${delay} ms`,
+      );
+      setTimeout(() => !this.closed && this.spawn(), delay).unref();
+    });
+  }
+
+  /** Hands idle workers to waiting statements, first come first served. */
+  private dispatch(): void {
+    for (const w of this.workers) {
+      if (!this.waiting.length) return;
+      if (w.ready && !w.busy && !w.dead) {
+        w.busy = true;
+        this.waiting.shift()?.take(w);
+      }
+    }
+  }
+
+  private acquire(signal?: AbortSignal): Promise<Worker> {
+    return new Promise<Worker>((resolve, reject) => {
+      const waiter: Waiter = {
+        take: (w) => {
+          done();
+          resolve(w);
+        },
+        fail: (err) => {
+          done();
+          reject(err);
+        },
+      };
+      const leave = (err: unknown) => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        done();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () =>
+          leave(
+            new RuleError(
+              'query-busy',
+              `all ${this.o.workers} query workers (DATABASE_QUERY_WORKERS) stayed busy for ${this.o.maxWaitMs} ms: try again`,
+            ),
+          ),
+        this.o.maxWaitMs,
+      );
+      const onAbort = () => leave(signal?.reason ?? new Error('cancelled'));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+      this.dispatch();
+    });
+  }
+
+  private async submit(job: WorkerRequest, signal?: AbortSignal): Promise<unknown> {
+    if (this.closed) throw new Error('the query runner is closed');
+    signal?.throwIfAborted();
+    const worker = await this.acquire(signal);
+    try {
+      return await this.runOn(worker, { ...job, id: this.nextId++ }, signal);
+    } finally {
+      worker.busy = false;
+      if (!worker.dead) this.dispatch();
+    }
+  }
+
+  private runOn(worker: Worker, job: WorkerJob, signal?: AbortSignal): Promise<unknown> {
+    const what = job.kind === 'read' ? 'the query' : 'the statement';
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        worker.child.off('message', onMessage);
+        worker.child.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      const kill = (err: unknown) => {
+        worker.dead = true;
+        worker.child.kill('SIGKILL'); // its exit starts a replacement
+        finish(() => reject(err));
+      };
+      const onMessage = (m: Reply) => {
+        if (m.id !== job.id) return;
+        if (m.started) {
+          timer = setTimeout(
+            () =>
+              kill(
+                new RuleError(
+                  'query-timeout',
+                  `${what} ran over the time limit of ${this.o.timeoutMs} ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped`,
+                ),
+              ),
+            this.o.timeoutMs,
+          );
+          return;
+        }
+        finish(() => {
+          if (m.error?.rule) reject(new RuleError(m.error.rule, m.error.message));
+          else if (m.error) reject(new Error(m.error.message));
+          else resolve(m.result);
+        });
+      };
+      const onExit = (code: number | null, sig: string | null) => {
+        worker.dead = true;
+        finish(() => reject(new Error(`the query worker exited (${code ?? sig}) while running ${what}`)));
+      };
+      const onAbort = () => kill(signal?.reason ?? new Error('cancelled'));
+      worker.child.on('message', onMessage);
+      worker.child.once('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.child.send(job, (err) => {
+        if (err) kill(new Error(`could not hand ${what} to a query worker: ${err.message}`));
+      });
+    });
   }
 }

@@ -1,24 +1,45 @@
-// A child process that runs read-only queries for the server, so a query over its time limit can be stopped
-// for certain: the server kills this process (SQLite cannot be interrupted from JavaScript mid-statement).
-// Protocol over the IPC channel: { id, sql, params, maxRows } -> { id, result } | { id, error: { rule?, message } }.
+// A worker process of the query runner (query-runner.ts): it holds one connection, read-only (`read`) or
+// read-write (`write`), and runs one statement at a time, so the runner can stop a statement over its time limit
+// for certain by killing this process (SQLite cannot be interrupted from JavaScript mid-statement).
+// Protocol over the IPC channel:
+//   worker -> runner  { ready: true }  once the connection is open and the schema loaded
+//   runner -> worker  { id, kind: 'read', sql, params, limits } | { id, kind: 'write', sql, params }
+//   worker -> runner  { id, started: true }  when the statement is compiled and about to run (the clock starts)
+//                     { id, result } | { id, error: { rule?, message } }
 import Database from 'better-sqlite3';
+import { executeWrite } from './db.ts';
 import { runReadQuery } from './query.ts';
+import type { ResultLimits } from './result-limits.ts';
 import type { SqlParam } from './sql-rules.ts';
 
-const file = process.argv[2];
-if (!file || !process.send) {
-  process.stderr.write('query-worker: needs a database file argument and an IPC channel\n');
+export type WorkerRequest =
+  | { kind: 'read'; sql: string; params?: SqlParam[]; limits: ResultLimits }
+  | { kind: 'write'; sql: string; params?: SqlParam[] };
+export type WorkerJob = WorkerRequest & { id: number };
+
+const [file, mode] = process.argv.slice(2);
+const send = process.send?.bind(process);
+if (!file || (mode !== 'read' && mode !== 'write') || !send) {
+  process.stderr.write('query-worker: needs a database file, read or write, and an IPC channel\n');
   process.exit(2);
 }
-const db = new Database(file, { readonly: true, fileMustExist: true });
+const db = new Database(file, { readonly: mode === 'read', fileMustExist: true });
+if (mode === 'write') db.pragma('foreign_keys = ON');
+// Warm: the schema is read now, not in the first query's time.
+db.prepare('SELECT count(*) FROM sqlite_schema').get();
 
-process.on('message', (msg: { id: number; sql: string; params?: SqlParam[]; maxRows: number }) => {
+process.on('message', (job: WorkerJob) => {
+  const started = () => send({ id: job.id, started: true });
   try {
-    const result = runReadQuery(db, msg.sql, msg.params, msg.maxRows);
-    process.send?.({ id: msg.id, result });
+    const result =
+      job.kind === 'read'
+        ? runReadQuery(db, job.sql, job.params, job.limits, started)
+        : executeWrite(db, job.sql, job.params, started);
+    send({ id: job.id, result });
   } catch (err) {
     const e = err as { rule?: string; message?: string };
-    process.send?.({ id: msg.id, error: { rule: e.rule, message: e.message ?? String(err) } });
+    send({ id: job.id, error: { rule: e.rule, message: e.message ?? String(err) } });
   }
 });
 process.on('disconnect', () => process.exit(0));
+send({ ready: true });

@@ -1,5 +1,9 @@
 // Every database tool through a real MCP client (in-process transport), the SQL attacks through the query
-// tool, the time limit, and the write tool's opt-in.
+// tool, the time and byte limits, the time budget of a call, and the write tool's opt-in and its limits.
+// Timing: limits are checked by outcome (a query that never ends), never by how fast a machine answers.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
 import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,6 +11,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hideDatabasePath } from './db.ts';
 import { QueryRunner } from './query-runner.ts';
 import { createDatabaseServer } from './server.ts';
 import { fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
@@ -20,11 +25,26 @@ const telemetry = createTelemetry({
 });
 const text = (r: CallToolResult) => (r.content[0] as { text: string }).text;
 
-async function connect(allowWrites: boolean, timeoutMs = 5000) {
+const ENDLESS = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n';
+
+async function connect(
+  allowWrites: boolean,
+  o: { timeoutMs?: number; toolTimeoutMs?: number; maxResultBytes?: number } = {},
+) {
   const { file, db } = freshDatabase();
-  const runner = new QueryRunner(file, timeoutMs);
+  const timeoutMs = o.timeoutMs ?? 5000;
+  const runner = new QueryRunner({ file, timeoutMs, workers: 2 });
+  const writer = allowWrites ? new QueryRunner({ file, mode: 'write', timeoutMs, workers: 1 }) : undefined;
   const server = createDatabaseServer(
-    { db, runner, allowWrites, maxRows: 50 },
+    {
+      db,
+      runner,
+      writer,
+      maxRows: 50,
+      maxResultBytes: o.maxResultBytes ?? 1024 * 1024,
+      toolTimeoutMs: o.toolTimeoutMs ?? 120_000,
+      redact: hideDatabasePath(file),
+    },
     telemetry,
     toolMetrics(telemetry),
     {
@@ -38,18 +58,20 @@ async function connect(allowWrites: boolean, timeoutMs = 5000) {
   await client.connect(a);
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as CallToolResult;
-  return { db, runner, client, call };
+  const close = async () => {
+    runner.close();
+    writer?.close();
+    await client.close();
+  };
+  return { file, db, runner, writer, client, call, close };
 }
 
-describe('database tools, writes disabled (the default)', () => {
+describe('database tools, writes disabled (the default)', { timeout: 60_000 }, () => {
   let t: Awaited<ReturnType<typeof connect>>;
   beforeAll(async () => {
-    t = await connect(false, 400);
+    t = await connect(false, { timeoutMs: 400 });
   });
-  afterAll(async () => {
-    t.runner.close();
-    await t.client.close();
-  });
+  afterAll(() => t.close());
 
   it('lists the read tools only, each field described, read-only annotated', async () => {
     const { tools } = await t.client.listTools();
@@ -114,15 +136,18 @@ describe('database tools, writes disabled (the default)', () => {
   });
 
   it('stops a query over the time limit, says so, and answers the next one', async () => {
-    const slow = await t.call('query', {
-      sql: 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n',
-    });
+    const slow = await t.call('query', { sql: ENDLESS });
     expect(slow.isError).toBe(true);
     expect(text(slow)).toBe(
-      'refused (query-timeout): the query ran over the time limit of 400 ms and was stopped',
+      'refused (query-timeout): the query ran over the time limit of 400 ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped',
     );
     const next = await t.call('query', { sql: 'SELECT count(*) AS n FROM orders' });
     expect(next.structuredContent).toMatchObject({ rows: [{ n: 4 }] });
+  });
+
+  it('names the database by its file name only, never its place on the server', async () => {
+    const r = await t.call('query', { sql: `SELECT * FROM "${t.file}"` });
+    expect(text(r)).toBe('refused (sql-error): no such table: test.sqlite');
   });
 
   it.each(SQL_ATTACKS)('query %j %j -> isError naming %s', async (sql, params, rule) => {
@@ -143,15 +168,64 @@ describe('database tools, writes disabled (the default)', () => {
   });
 });
 
-describe('database tools, writes enabled', () => {
+describe('the byte limit of a query, through the tool', { timeout: 60_000 }, () => {
+  let t: Awaited<ReturnType<typeof connect>>;
+  beforeAll(async () => {
+    t = await connect(true, { maxResultBytes: 64 * 1024 });
+    t.db.exec(
+      "CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB); INSERT INTO files (data) VALUES (zeroblob(30000000)), (x'01')",
+    );
+  });
+  afterAll(() => t.close());
+
+  it('a row holding a 30 MB blob: the value is summarized, the response stays small', async () => {
+    const r = await t.call('query', { sql: 'SELECT id, data FROM files ORDER BY id' });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      rows: [
+        { id: 1, data: { omitted: 'blob', bytes: 30_000_000 } },
+        { id: 2, data: { base64: 'AQ==' } },
+      ],
+      truncated: false,
+      omittedValues: 1,
+    });
+    expect(JSON.stringify(r).length).toBeLessThan(4 * 1024);
+  });
+
+  it('many rows: reading stops before 64 KiB, the text says which limit and how to narrow the query', async () => {
+    const r = await t.call('query', {
+      sql: "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x, printf('%.*c', 10000, 'y') AS pad FROM n",
+    });
+    expect(r.structuredContent).toMatchObject({ truncated: true, limit: 'maxResultBytes', rowCount: 6 });
+    expect(text(r)).toMatch(/^6 row\(s\) \(truncated\): stopped after 6 rows: .* size limit of 65536 bytes/);
+    // The rows twice (text and structured content) and little else.
+    expect(JSON.stringify(r).length).toBeLessThan(2 * 64 * 1024 + 4096);
+  });
+});
+
+describe('the time budget of a tool call', { timeout: 60_000 }, () => {
+  it('stops a call past its budget even when the query limit is longer, and kills the worker', async () => {
+    const t = await connect(false, { timeoutMs: 600_000, toolTimeoutMs: 500 });
+    try {
+      const before = t.runner.pids();
+      const r = await t.call('query', { sql: ENDLESS });
+      expect(text(r)).toBe(
+        'refused (time-limit): query ran over the time budget of 500 ms per tool call (MCP_TOOL_TIMEOUT_MS) and was stopped',
+      );
+      const killed = before.filter((pid) => !t.runner.pids().includes(pid));
+      expect(killed).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('database tools, writes enabled', { timeout: 60_000 }, () => {
   let t: Awaited<ReturnType<typeof connect>>;
   beforeAll(async () => {
     t = await connect(true);
   });
-  afterAll(async () => {
-    t.runner.close();
-    await t.client.close();
-  });
+  afterAll(() => t.close());
 
   it('execute changes rows with bound parameters; queries see it', async () => {
     const r = await t.call('execute', {
@@ -161,6 +235,51 @@ describe('database tools, writes enabled', () => {
     expect(r.structuredContent).toEqual({ changes: 1, lastInsertRowid: 5 });
     const q = await t.call('query', { sql: 'SELECT product FROM orders WHERE id = ?', params: [5] });
     expect(q.structuredContent).toMatchObject({ rows: [{ product: 'Shortest path' }] });
+  });
+
+  it('writes only the database file: VACUUM INTO, ATTACH, file PRAGMAs are refused and no other file appears', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mcp-db-elsewhere-'));
+    const copy = join(elsewhere, 'copy.db');
+    const attached = join(elsewhere, 'attached.db');
+    const before = fingerprint(t.db);
+    const temp = t.db.pragma('temp_store_directory', { simple: true });
+    for (const [sql, params, rule] of [
+      [`VACUUM INTO '${copy}'`, undefined, 'vacuum-into-refused'],
+      [`/* x */ vacuum\n  main   into '${copy}'`, undefined, 'vacuum-into-refused'],
+      ['VACUUM INTO ?', [copy], 'vacuum-into-refused'],
+      [`ATTACH DATABASE '${attached}' AS y`, undefined, 'attach-refused'],
+      ['-- hi\nattach ? as y', [attached], 'attach-refused'],
+      ['CREATE TABLE y.t (x)', undefined, 'sql-error'],
+      [`PRAGMA temp_store_directory = '${elsewhere}'`, undefined, 'pragma-refused'],
+    ] as const) {
+      const r = await t.call('execute', { sql, ...(params ? { params } : {}) });
+      expect(r.isError, sql).toBe(true);
+      expect(text(r), sql).toMatch(new RegExp(`^refused \\(${rule}\\)`));
+    }
+    expect(existsSync(copy)).toBe(false);
+    expect(existsSync(attached)).toBe(false);
+    expect(fingerprint(t.db)).toBe(before);
+    expect(t.db.pragma('temp_store_directory', { simple: true })).toBe(temp);
+    // A plain VACUUM rewrites the database itself, and is allowed.
+    expect((await t.call('execute', { sql: 'VACUUM' })).isError).toBeFalsy();
+  });
+
+  it('stops a write over the time limit, and the next write works', async () => {
+    const w = await connect(true, { timeoutMs: 400 });
+    try {
+      w.db.exec('CREATE TABLE n (x)');
+      const slow = await w.call('execute', {
+        sql: `INSERT INTO n ${ENDLESS}`,
+      });
+      expect(text(slow)).toBe(
+        'refused (query-timeout): the statement ran over the time limit of 400 ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped',
+      );
+      expect(w.db.prepare('SELECT count(*) AS c FROM n').get()).toEqual({ c: 0 });
+      const next = await w.call('execute', { sql: 'INSERT INTO n VALUES (1)' });
+      expect(next.structuredContent).toMatchObject({ changes: 1 });
+    } finally {
+      await w.close();
+    }
   });
 
   it('still refuses ATTACH, extensions, row-returning statements and constraint violations, clearly', async () => {

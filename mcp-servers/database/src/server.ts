@@ -1,5 +1,6 @@
-// The database tools: registration only. Reads go through the query runner (read-only connection in a child
-// process with a time limit); the write tool exists only when writes are enabled.
+// The database tools: registration only. Reads go through the query runner (read-only connections in a pool of
+// worker processes, with a time limit and a byte limit); the write tool exists only when writes are enabled and
+// runs in a write worker. Each call has a time budget; errors never name the database's place on the server.
 import {
   type CallContext,
   instrumentTool,
@@ -11,7 +12,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { describeTable, executeWrite, listTables } from './db.ts';
+import { describeTable, listTables } from './db.ts';
 import type { QueryRunner } from './query-runner.ts';
 import type { SqlParam } from './sql-rules.ts';
 
@@ -19,11 +20,20 @@ export const NAME = 'database';
 export const VERSION = '0.1.0';
 
 export interface DatabaseService {
-  /** Read-write connection: schema introspection and, when enabled, writes. */
+  /** Connection for schema introspection. */
   db: Database.Database;
+  /** Read-only queries. */
   runner: QueryRunner;
-  allowWrites: boolean;
+  /** Writes: registered as the execute tool when given (DATABASE_ALLOW_WRITES=1). */
+  writer?: QueryRunner;
+  /** Row cap of a query (DATABASE_MAX_ROWS). */
   maxRows: number;
+  /** Byte cap of a query's rows as JSON (DATABASE_MAX_RESULT_BYTES). */
+  maxResultBytes: number;
+  /** Time budget of one tool call (MCP_TOOL_TIMEOUT_MS). */
+  toolTimeoutMs: number;
+  /** Error messages as the client sees them (hideDatabasePath). */
+  redact: (message: string) => string;
 }
 
 const params = z
@@ -38,8 +48,14 @@ export function createDatabaseServer(
   ctx: CallContext,
 ) {
   const server = new McpServer({ name: NAME, version: VERSION });
-  const wrap = <A>(tool: string, fn: (args: A) => Promise<CallToolResult> | CallToolResult) =>
-    instrumentTool<A>(telemetry, metrics, ctx, tool, async (args) => fn(args));
+  const wrap = <A>(
+    tool: string,
+    fn: (args: A, signal: AbortSignal) => Promise<CallToolResult> | CallToolResult,
+  ) =>
+    instrumentTool<A>(telemetry, metrics, ctx, tool, async (args, signal) => fn(args, signal), {
+      timeoutMs: svc.toolTimeoutMs,
+      redact: svc.redact,
+    });
 
   server.registerTool(
     'list_tables',
@@ -101,7 +117,7 @@ export function createDatabaseServer(
     'query',
     {
       title: 'Read-only query',
-      description: `Run one read-only SQL statement that returns rows (SELECT, WITH, read-only PRAGMA) with bound parameters. At most ${svc.maxRows} rows (truncated is set when there were more); a time limit applies.`,
+      description: `Run one read-only SQL statement that returns rows (SELECT, WITH, read-only PRAGMA) with bound parameters. At most ${svc.maxRows} rows and ${svc.maxResultBytes} bytes of rows as JSON: reading stops at either limit (truncated, limit and note say which and how to narrow the query); values too large to return come back as {omitted, bytes}. A time limit applies.`,
       inputSchema: {
         sql: z.string().describe('One SQL statement; use ? placeholders for values'),
         params,
@@ -113,29 +129,47 @@ export function createDatabaseServer(
           .describe(`Return at most this many rows (cap ${svc.maxRows})`),
       },
       outputSchema: {
-        columns: z.array(z.string()),
-        rows: z.array(z.record(z.string(), z.unknown())),
-        rowCount: z.number(),
-        truncated: z.boolean(),
+        columns: z.array(z.string()).describe('Column names, in order'),
+        rows: z.array(z.record(z.string(), z.unknown())).describe('Rows as objects; blobs as {base64}'),
+        rowCount: z.number().describe('Rows returned'),
+        truncated: z.boolean().describe('Reading stopped at a limit: there may be more rows'),
+        limit: z
+          .enum(['maxRows', 'maxResultBytes'])
+          .optional()
+          .describe('The limit that stopped the reading'),
+        omittedValues: z
+          .number()
+          .optional()
+          .describe('Values too large to return, given as {omitted, bytes}'),
+        note: z.string().optional().describe('What was cut, and how to narrow the query'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    wrap('query', async (a: { sql: string; params?: SqlParam[]; maxRows?: number }) => {
-      const r = await svc.runner.run(a.sql, a.params, Math.min(a.maxRows ?? svc.maxRows, svc.maxRows));
-      const text = `${r.rowCount} row(s)${r.truncated ? ' (truncated)' : ''}\n${JSON.stringify(r.rows, null, 1)}`;
-      return ok({ ...r }, text);
+    wrap('query', async (a: { sql: string; params?: SqlParam[]; maxRows?: number }, signal) => {
+      const limits = {
+        maxRows: Math.min(a.maxRows ?? svc.maxRows, svc.maxRows),
+        maxResultBytes: svc.maxResultBytes,
+      };
+      const r = await svc.runner.query(a.sql, a.params, limits, signal);
+      // One row per line: as compact as the structured rows, so the response is about twice the byte limit.
+      const head = `${r.rowCount} row(s)${r.truncated ? ' (truncated)' : ''}${r.note ? `: ${r.note}` : ''}`;
+      return ok({ ...r }, [head, ...r.rows.map((row) => JSON.stringify(row))].join('\n'));
     }),
   );
 
-  if (svc.allowWrites) {
+  const writer = svc.writer;
+  if (writer) {
     server.registerTool(
       'execute',
       {
         title: 'Write statement',
         description:
-          'Run one SQL statement that changes the database (INSERT, UPDATE, DELETE, CREATE ...) with bound parameters. ATTACH and extensions are refused.',
+          'Run one SQL statement that changes the database (INSERT, UPDATE, DELETE, CREATE ...) with bound parameters. Only the database file is written: ATTACH, DETACH, VACUUM INTO, PRAGMAs that move files and extensions are refused. A time limit applies.',
         inputSchema: { sql: z.string().describe('One SQL statement; use ? placeholders for values'), params },
-        outputSchema: { changes: z.number(), lastInsertRowid: z.number() },
+        outputSchema: {
+          changes: z.number().describe('Rows inserted, updated or deleted'),
+          lastInsertRowid: z.number().describe('Rowid of the last row inserted'),
+        },
         annotations: {
           readOnlyHint: false,
           destructiveHint: true,
@@ -143,9 +177,9 @@ export function createDatabaseServer(
           openWorldHint: false,
         },
       },
-      wrap('execute', (a: { sql: string; params?: SqlParam[] }) => {
-        const r = executeWrite(svc.db, a.sql, a.params);
-        return ok(r, `${r.changes} row(s) changed`);
+      wrap('execute', async (a: { sql: string; params?: SqlParam[] }, signal) => {
+        const r = await writer.execute(a.sql, a.params, signal);
+        return ok({ ...r }, `${r.changes} row(s) changed`);
       }),
     );
   }

@@ -1,14 +1,17 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runReadQuery } from './query.ts';
-import { checkWriteStatement, SqlRuleError } from './sql-rules.ts';
+import { checkWriteStatement, MAX_SQL_LENGTH, refuseOtherFiles, SqlRuleError } from './sql-rules.ts';
 import { fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
 
 const { file, db: rw } = freshDatabase();
 const ro = new Database(file, { readonly: true, fileMustExist: true });
+const limits = (maxRows: number) => ({ maxRows, maxResultBytes: 1024 * 1024 });
+const tempDirectory = () => rw.pragma('temp_store_directory', { simple: true });
 
 describe('read-only queries: SQL attacks are refused by SQLite, naming the rule', () => {
   const before = fingerprint(rw);
+  const tempBefore = tempDirectory();
 
   it('has at least 15 attacks', () => {
     expect(SQL_ATTACKS.length).toBeGreaterThanOrEqual(15);
@@ -17,7 +20,7 @@ describe('read-only queries: SQL attacks are refused by SQLite, naming the rule'
   it.each(SQL_ATTACKS)('%j %j -> %s', (sql, params, rule) => {
     const err = (() => {
       try {
-        return new Error(`accepted: ${JSON.stringify(runReadQuery(ro, sql, params, 10))}`);
+        return new Error(`accepted: ${JSON.stringify(runReadQuery(ro, sql, params, limits(10)))}`);
       } catch (e) {
         return e;
       }
@@ -26,29 +29,33 @@ describe('read-only queries: SQL attacks are refused by SQLite, naming the rule'
     expect((err as SqlRuleError).rule).toBe(rule);
   });
 
-  it('left the database unchanged', () => {
+  it('left the database unchanged, and SQLite still puts its temporary files where it did', () => {
     expect(fingerprint(rw)).toBe(before);
+    expect(tempDirectory()).toBe(tempBefore);
   });
 });
 
 describe('read-only queries that are allowed', () => {
   it('binds parameters: an injection attempt is a value, not SQL', () => {
-    expect(runReadQuery(ro, 'SELECT * FROM customers WHERE name = ?', ["x' OR '1'='1"], 10).rowCount).toBe(0);
-    expect(runReadQuery(ro, 'SELECT name FROM customers WHERE id = ?', [2], 10).rows).toEqual([
+    expect(
+      runReadQuery(ro, 'SELECT * FROM customers WHERE name = ?', ["x' OR '1'='1"], limits(10)).rowCount,
+    ).toBe(0);
+    expect(runReadQuery(ro, 'SELECT name FROM customers WHERE id = ?', [2], limits(10)).rows).toEqual([
       { name: 'Grace Hopper' },
     ]);
   });
 
   it('stops reading at the row limit and says so, even for an endless query', () => {
     const endless = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n';
-    const r = runReadQuery(ro, endless, undefined, 3);
-    expect(r).toMatchObject({ rowCount: 3, truncated: true, columns: ['x'] });
-    expect(runReadQuery(ro, 'SELECT id FROM customers', undefined, 3).truncated).toBe(false);
+    const r = runReadQuery(ro, endless, undefined, limits(3));
+    expect(r).toMatchObject({ rowCount: 3, truncated: true, limit: 'maxRows', columns: ['x'] });
+    expect(r.note).toContain('row limit of 3 rows');
+    expect(runReadQuery(ro, 'SELECT id FROM customers', undefined, limits(3)).truncated).toBe(false);
   });
 
   it('allows read-only PRAGMA functions and a trailing semicolon or comment', () => {
-    expect(runReadQuery(ro, 'PRAGMA table_info(customers)', undefined, 10).rowCount).toBe(4);
-    expect(runReadQuery(ro, 'SELECT 1 AS one; -- done', undefined, 10).rows).toEqual([{ one: 1 }]);
+    expect(runReadQuery(ro, 'PRAGMA table_info(customers)', undefined, limits(10)).rowCount).toBe(4);
+    expect(runReadQuery(ro, 'SELECT 1 AS one; -- done', undefined, limits(10)).rows).toEqual([{ one: 1 }]);
   });
 
   it('a read-only connection refuses a write even without the statement check', () => {
@@ -57,13 +64,54 @@ describe('read-only queries that are allowed', () => {
 });
 
 describe('the write path', () => {
-  it('refuses ATTACH and extensions, and several statements', () => {
+  it('refuses ATTACH, VACUUM INTO, file PRAGMAs and extensions, and several statements', () => {
+    const tempBefore = tempDirectory();
     for (const [sql, rule] of [
       ["ATTACH ':memory:' AS m", 'attach-refused'],
+      ["VACUUM INTO '/tmp/copy.sqlite'", 'vacuum-into-refused'],
+      ["PRAGMA temp_store_directory = '/tmp'", 'pragma-refused'],
       ["SELECT load_extension('x')", 'extension-refused'],
       ['DELETE FROM orders; DELETE FROM customers', 'multiple-statements'],
+      ["DELETE FROM orders; PRAGMA temp_store_directory = '/tmp'", 'pragma-refused'],
     ]) {
       expect(() => checkWriteStatement(rw, sql as string), sql).toThrow(expect.objectContaining({ rule }));
     }
+    expect(tempDirectory()).toBe(tempBefore);
+    expect(checkWriteStatement(rw, 'VACUUM').readonly).toBe(false); // a plain VACUUM rewrites only the database
+  });
+
+  it('refuses SQL over the length limit before compiling it, naming the limit', () => {
+    const sql = `SELECT '${'x'.repeat(MAX_SQL_LENGTH)}'`;
+    expect(() => checkWriteStatement(rw, sql)).toThrow(
+      `the SQL is ${sql.length} characters, over the limit of ${MAX_SQL_LENGTH}: use bound parameters for long values`,
+    );
+  });
+});
+
+describe('refuseOtherFiles: from the tokens, before SQLite compiles anything', () => {
+  it.each([
+    ["ATTACH 'x.db' AS x", 'attach-refused'],
+    ["  attach/* hidden */'x.db' as x", 'attach-refused'],
+    ['DeTaCh x', 'attach-refused'],
+    ["EXPLAIN QUERY PLAN VACUUM INTO 'x'", 'vacuum-into-refused'],
+    ["VACUUM -- comment\n INTO 'x'", 'vacuum-into-refused'],
+    ['VACUUM "main" INTO \'x\'', 'vacuum-into-refused'],
+    ["PRAGMA [temp_store_directory] = '/tmp'", 'pragma-refused'],
+    ["PRAGMA `data_store_directory` = '/tmp'", 'pragma-refused'],
+    ["pragma main . temp_store_directory='/tmp'", 'pragma-refused'],
+    ["SELECT 1; ATTACH 'x.db' AS x", 'attach-refused'],
+  ])('%j -> %s', (sql, rule) => {
+    expect(() => refuseOtherFiles(sql)).toThrow(expect.objectContaining({ rule }));
+  });
+
+  it.each([
+    'VACUUM',
+    "SELECT 'ATTACH' AS attach, 'VACUUM INTO' AS \"into\"",
+    "SELECT * FROM customers WHERE name = 'x; ATTACH y AS z'",
+    '-- ATTACH x AS y\nSELECT 1',
+    'PRAGMA table_info(customers)',
+    'PRAGMA temp_store',
+  ])('leaves %j alone', (sql) => {
+    expect(() => refuseOtherFiles(sql)).not.toThrow();
   });
 });

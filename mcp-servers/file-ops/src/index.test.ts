@@ -1,5 +1,7 @@
 // The server as shipped (index.ts in a child process) over both transports: the SDK client over stdio and
-// Streamable HTTP, auth and Host/Origin refusals, spans leaving over OTLP, and the official MCP Inspector CLI.
+// Streamable HTTP, auth and Host/Origin refusals (and their summarized log), spans leaving over OTLP, the official
+// MCP Inspector CLI, and a stdio transport failure ending the process. Processes start slowly on a busy machine:
+// the time-outs are generous.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import {
   otlpSink,
   rawRequest,
   type SpawnedServer,
+  sendOversizedLine,
   spawnHttpServer,
 } from '@claude-code-telemetry/mcp-common/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -25,7 +28,7 @@ writeFileSync(join(root, 'hello.txt'), 'hello over the wire\n');
 const token = 'x'.repeat(48);
 const accept = 'application/json, text/event-stream';
 
-describe('stdio transport', () => {
+describe('stdio transport', { timeout: 300_000 }, () => {
   it('serves the SDK client, with the session id from the environment', async () => {
     const client = new Client({ name: 'test', version: '1' });
     await client.connect(
@@ -67,18 +70,23 @@ describe('stdio transport', () => {
   });
 });
 
-describe('Streamable HTTP transport', () => {
+describe('Streamable HTTP transport', { timeout: 300_000 }, () => {
   let server: SpawnedServer;
   let sink: Awaited<ReturnType<typeof otlpSink>>;
   beforeAll(async () => {
     sink = await otlpSink();
-    server = await spawnHttpServer(entry, ['--root', root], {
-      MCP_AUTH_TOKEN: token,
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-    });
-  });
+    server = await spawnHttpServer(
+      entry,
+      ['--root', root],
+      {
+        MCP_AUTH_TOKEN: token,
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_METRIC_EXPORT_INTERVAL: '200',
+      },
+      60_000,
+    );
+  }, 90_000);
   afterAll(async () => {
     await server?.stop();
     await sink?.close();
@@ -106,6 +114,22 @@ describe('Streamable HTTP transport', () => {
     expect(server.stderr()).not.toContain('y'.repeat(48)); // tokens never logged
   });
 
+  it('logs a flood of failed logins in summary: one line, not one per request', async () => {
+    const headers = { 'content-type': 'application/json', accept, authorization: `Bearer ${'w'.repeat(48)}` };
+    const before = server.stderr().split('\n').length;
+    for (let i = 0; i < 50; i++) {
+      const r = await rawRequest(`${server.url}/mcp`, { method: 'POST', headers, body: INITIALIZE });
+      expect(r.status).toBe(401);
+    }
+    // At most the first of an interval and a summary (if an interval ended meanwhile), however many came.
+    const lines = server
+      .stderr()
+      .split('\n')
+      .slice(before - 1);
+    expect(lines.filter((l) => l.includes('wrong bearer token')).length).toBeLessThanOrEqual(2);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   it('refuses a Host or Origin it does not serve (DNS rebinding) with 403, even with the token', async () => {
     const headers = { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` };
     const host = await rawRequest(`${server.url}/mcp`, {
@@ -115,6 +139,7 @@ describe('Streamable HTTP transport', () => {
     });
     expect(host.status).toBe(403);
     expect(host.body).toContain('Host attacker.example is not allowed');
+    expect(host.body).not.toMatch(/localhost|127\.0\.0\.1/); // the allowed hosts are not listed
     const origin = await rawRequest(`${server.url}/mcp`, {
       method: 'POST',
       headers: { ...headers, origin: 'http://attacker.example' },
@@ -147,7 +172,7 @@ describe('Streamable HTTP transport', () => {
     })) as CallToolResult;
     expect(r.structuredContent).toMatchObject({ content: 'hello over the wire\n' });
     await client.close();
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     let span: { name: string; attributes: Record<string, unknown> } | undefined;
     while (!span && Date.now() < deadline) {
       span = sink
@@ -157,10 +182,10 @@ describe('Streamable HTTP transport', () => {
     }
     expect(
       span,
-      'no tools/call read_file span for sess-http-1 reached the OTLP sink after 10000 ms',
+      'no tools/call read_file span for sess-http-1 reached the OTLP sink after 60000 ms',
     ).toBeDefined();
     expect(span?.attributes).toMatchObject({ 'network.transport': 'tcp', 'mcp.tool.outcome': 'success' });
-    const metricDeadline = Date.now() + 10_000;
+    const metricDeadline = Date.now() + 60_000;
     while (!sink.metricNames().includes('mcp.server.tool.calls') && Date.now() < metricDeadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -190,7 +215,16 @@ describe('Streamable HTTP transport', () => {
   });
 });
 
-describe('startup errors', () => {
+describe('a stdio transport failure', { timeout: 120_000 }, () => {
+  it('a line over the 10 MiB message limit is logged and ends the server with status 1', async () => {
+    const r = await sendOversizedLine(entry, ['--root', root], 11 * 1024 * 1024);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stdio transport error: ReadBuffer exceeded maximum size of 10485760 bytes');
+    expect(r.stderr).toContain('exiting with status 1');
+  });
+});
+
+describe('startup errors', { timeout: 120_000 }, () => {
   it('refuses to serve HTTP without a token, and a root that does not exist, saying why', () => {
     const noToken = spawnSync(
       process.execPath,

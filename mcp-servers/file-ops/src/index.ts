@@ -8,6 +8,7 @@ import {
   runMain,
   serve,
 } from '@claude-code-telemetry/mcp-common/server-cli';
+import { TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
 import { DEFAULT_LIMITS } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
 import { createFileOpsServer, NAME, VERSION } from './server.ts';
@@ -39,6 +40,7 @@ async function main() {
       ...DEFAULT_LIMITS,
       maxReadBytes: positiveIntEnv('FILE_OPS_MAX_READ_BYTES', DEFAULT_LIMITS.maxReadBytes),
       maxWriteBytes: positiveIntEnv('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
+      toolTimeoutMs: positiveIntEnv(TOOL_TIMEOUT_ENV, DEFAULT_LIMITS.toolTimeoutMs),
     },
   };
   log(NAME)(`roots: ${ops.sandbox.roots.join(', ')}`);

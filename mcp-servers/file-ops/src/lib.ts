@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { DEFAULT_TOOL_TIMEOUT_MS } from '@claude-code-telemetry/mcp-common/time-budget';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
+import { compileGlob } from './glob.ts';
 import { resolveInSandbox, type Sandbox } from './path-rules.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
@@ -24,12 +26,15 @@ export interface Limits {
   maxReadBytes: number;
   maxWriteBytes: number;
   maxSearchResults: number;
+  /** Time budget of one tool call (MCP_TOOL_TIMEOUT_MS). */
+  toolTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxReadBytes: 1024 * 1024,
   maxWriteBytes: 1024 * 1024,
   maxSearchResults: 200,
+  toolTimeoutMs: DEFAULT_TOOL_TIMEOUT_MS,
 };
 
 export interface FileOps {
@@ -162,28 +167,31 @@ export async function createDirectory(ops: FileOps, path: string) {
   return { path: real, created: !existing };
 }
 
-/** `*` any run of characters, `?` one character; case-insensitive; matched against the entry's name. */
-export function globToRegExp(pattern: string): RegExp {
-  const body = [...pattern]
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 'i');
-}
-
-export async function searchFiles(ops: FileOps, path: string, pattern: string, maxResults?: number) {
+/**
+ * Names below a folder matching a pattern (glob.ts), depth first, symlinks listed but never followed. Stops at
+ * `maxResults` (truncated) or when `signal` aborts (the call's time budget), between two directory entries.
+ */
+export async function searchFiles(
+  ops: FileOps,
+  path: string,
+  pattern: string,
+  maxResults?: number,
+  signal?: AbortSignal,
+) {
   const limit = Math.min(maxResults ?? ops.limits.maxSearchResults, ops.limits.maxSearchResults);
+  const matchesName = compileGlob(pattern);
   const start = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
   if (!(await stat(start)).isDirectory())
     throw new FileOpError('not-a-directory', `${path} is not a directory`);
-  const re = globToRegExp(pattern);
   const matches: string[] = [];
   let truncated = false;
   const walk = async (dir: string): Promise<void> => {
     const handle = await opendir(dir).catch(() => null);
     if (!handle) return;
     for await (const entry of handle) {
+      signal?.throwIfAborted();
       const full = join(dir, entry.name);
-      if (re.test(entry.name)) {
+      if (matchesName(entry.name)) {
         if (matches.length >= limit) {
           truncated = true;
           return;

@@ -1,6 +1,8 @@
 // The sandbox: every path a tool touches is resolved here against the configured roots, and refused with the
 // rule it breaks. Checks the lexical path (.., absolute paths, sibling prefixes, null bytes) AND the real path on
 // disk (symlinks), including for paths that do not exist yet, through their nearest existing ancestor.
+// Errors never show where the roots are on the server: `redactRoots` rewrites any path inside a root as a path
+// relative to it.
 import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
@@ -61,7 +63,7 @@ export function lexicalResolve(sandbox: Sandbox, input: string): string {
   if (!rootOf(sandbox, abs)) {
     throw new PathRuleError(
       'outside-roots',
-      `${input} is outside the allowed roots (${sandbox.roots.join(', ')})`,
+      `${input} is outside the allowed roots (give a path relative to the root, without ..)`,
     );
   }
   return abs;
@@ -112,4 +114,24 @@ export async function resolveInSandbox(
   // Only now, with the existing part known to be inside, may we say that the rest does not exist.
   if (opts.mustExist && missing.length) throw new PathRuleError('not-found', `${input} does not exist`);
   return missing.length ? join(real, ...missing) : real;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A message with every absolute path inside a root rewritten relative to that root: `.` for the first root
+ * itself, `sub/x` inside it, `[root 2]/sub/x` inside another root. A sibling such as /workspace-evil is left alone.
+ */
+export function redactRoots(sandbox: Sandbox, message: string): string {
+  let out = message;
+  // Longest first, so a root nested inside another is rewritten relative to itself.
+  const roots = sandbox.roots.map((root, i) => ({ root, i })).sort((a, b) => b.root.length - a.root.length);
+  for (const { root, i } of roots) {
+    const label = i === 0 ? '' : `[root ${i + 1}]`;
+    out = out.replace(
+      new RegExp(`${escapeRegExp(root)}(?:${escapeRegExp(sep)}+([^\\s'"\`,;:)]*))?(?![^\\s'"\`,;:)])`, 'g'),
+      (_m, rest: string | undefined) => (rest ? (label ? `${label}/${rest}` : rest) : label || '.'),
+    );
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 // The file-ops tools: registration only (schemas, descriptions, annotations); the work is in lib.ts and every
-// path goes through path-rules.ts.
+// path goes through path-rules.ts. Each call has a time budget, and its errors name paths relative to the root.
 import {
   type CallContext,
   instrumentTool,
@@ -9,6 +9,7 @@ import type { Telemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { ok } from '@claude-code-telemetry/mcp-common/tool-result';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { MAX_PATTERN_LENGTH, MAX_WILDCARDS } from './glob.ts';
 import {
   createDirectory,
   editFile,
@@ -19,6 +20,7 @@ import {
   searchFiles,
   writeTextFile,
 } from './lib.ts';
+import { redactRoots } from './path-rules.ts';
 
 export const NAME = 'file-ops';
 export const VERSION = '0.1.0';
@@ -35,8 +37,14 @@ export function createFileOpsServer(
   ctx: CallContext,
 ) {
   const server = new McpServer({ name: NAME, version: VERSION });
-  const wrap = <A>(tool: string, fn: (args: A) => ReturnType<typeof ok> | Promise<ReturnType<typeof ok>>) =>
-    instrumentTool<A>(telemetry, metrics, ctx, tool, async (args) => fn(args));
+  const wrap = <A>(
+    tool: string,
+    fn: (args: A, signal: AbortSignal) => ReturnType<typeof ok> | Promise<ReturnType<typeof ok>>,
+  ) =>
+    instrumentTool<A>(telemetry, metrics, ctx, tool, async (args, signal) => fn(args, signal), {
+      timeoutMs: ops.limits.toolTimeoutMs,
+      redact: (message) => redactRoots(ops.sandbox, message),
+    });
 
   server.registerTool(
     'read_file',
@@ -151,7 +159,9 @@ export function createFileOpsServer(
         pattern: z
           .string()
           .min(1)
-          .describe('Name pattern: * any characters, ? one character; case-insensitive'),
+          .describe(
+            `Name pattern: * any characters, ? one character; case-insensitive; at most ${MAX_PATTERN_LENGTH} characters and ${MAX_WILDCARDS} *`,
+          ),
         maxResults: z
           .number()
           .int()
@@ -167,8 +177,8 @@ export function createFileOpsServer(
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    wrap('search_files', async (a: { path: string; pattern: string; maxResults?: number }) => {
-      const r = await searchFiles(ops, a.path, a.pattern, a.maxResults);
+    wrap('search_files', async (a: { path: string; pattern: string; maxResults?: number }, signal) => {
+      const r = await searchFiles(ops, a.path, a.pattern, a.maxResults, signal);
       return ok(
         r,
         r.matches.length ? r.matches.join('\n') + (r.truncated ? '\n(truncated)' : '') : 'no matches',

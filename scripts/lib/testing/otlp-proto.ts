@@ -2,6 +2,7 @@
 // values, thousands of attributes, deep nesting) sent as bytes to the collector's OTLP ports, over HTTP
 // (application/x-protobuf) or gRPC (HTTP/2, length-prefixed messages, grpc-status in the trailers).
 // Field numbers: opentelemetry-proto, collector/trace/v1/trace_service.proto and trace/v1/trace.proto.
+import { once } from 'node:events';
 import { connect } from 'node:http2';
 
 /** An attribute value: a string, a number, a list, a nested map, or one already encoded (see deepValue). */
@@ -115,13 +116,16 @@ export async function grpcExportTraces(
   const client = connect(base);
   try {
     return await new Promise<GrpcAnswer>((resolve) => {
+      let answered = false;
       // The first answer wins (resolve ignores later calls).
       const fail = (e: Error) => {
+        answered = true;
         clearTimeout(timer);
         resolve({ status: -1, message: e.message });
       };
       const timer = setTimeout(() => fail(new Error(`no answer after ${timeoutMs} ms`)), timeoutMs);
       const answer = (a: GrpcAnswer) => {
+        answered = true;
         clearTimeout(timer);
         resolve(a);
       };
@@ -151,9 +155,17 @@ export async function grpcExportTraces(
       req.on('data', () => {});
       req.on('error', fail);
       req.on('close', () => fail(new Error(`stream closed without a grpc-status (rst code ${req.rstCode})`)));
+      // Written in chunks, minding backpressure, and stopped once an answer came: with one large write, Node's
+      // HTTP/2 stream does not report a refusal the server sends before it has read everything.
       const prefix = Buffer.alloc(5);
       prefix.writeUInt32BE(message.length, 1);
-      req.end(Buffer.concat([prefix, message]));
+      const body = Buffer.concat([prefix, message]);
+      void (async () => {
+        for (let at = 0; at < body.length && !answered; at += 64 * 1024) {
+          if (!req.write(body.subarray(at, at + 64 * 1024))) await once(req, 'drain').catch(() => undefined);
+        }
+        if (!answered) req.end();
+      })().catch(fail);
     });
   } finally {
     client.destroy();

@@ -1,0 +1,98 @@
+// The query runner's pool: slow queries hold up only their own workers, the rules answer before any worker, a
+// query over its limit kills and replaces its worker, and the next query is not charged for the new worker's
+// start. No assertion counts milliseconds: each checks what happened, so a busy machine only makes it slower.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { QueryResult } from './query.ts';
+import { QueryRunner } from './query-runner.ts';
+import { freshDatabase } from './test-db.ts';
+
+const ENDLESS = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n';
+const limits = { maxRows: 50, maxResultBytes: 1024 * 1024 };
+const runners: QueryRunner[] = [];
+const runner = (o: { timeoutMs: number; workers: number; maxWaitMs?: number }) => {
+  const r = new QueryRunner({ file: freshDatabase().file, ...o });
+  runners.push(r);
+  return r;
+};
+afterEach(() => {
+  for (const r of runners.splice(0)) r.close();
+});
+
+/** Settles to 'pending' if `p` has not settled by the time `other` has. */
+const stateWhen = async (p: Promise<unknown>, other: Promise<unknown>) =>
+  Promise.race([
+    p.then(
+      () => 'fulfilled',
+      () => 'rejected',
+    ),
+    other.then(() => 'pending'),
+  ]);
+
+describe('a pool of query workers', { timeout: 120_000 }, () => {
+  it('answers a quick query while slow queries occupy other workers', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 3 });
+    const slow = [r.query(ENDLESS, undefined, limits), r.query(ENDLESS, undefined, limits)];
+    const quick = r.query('SELECT 1 AS one', undefined, limits);
+    expect(await quick).toMatchObject({ rows: [{ one: 1 }] });
+    for (const s of slow) expect(await stateWhen(s, quick)).toBe('pending');
+    r.close();
+    for (const s of slow) await expect(s).rejects.toThrow(/query worker exited/);
+  });
+
+  it('refuses a statement by the rules at once, even with every worker busy', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 1 });
+    const slow = r.query(ENDLESS, undefined, limits);
+    slow.catch(() => {});
+    // The only worker is busy for 10 minutes: an answer now can only come from the rules, in this process.
+    await expect(r.query('DELETE FROM orders', undefined, limits)).rejects.toMatchObject({
+      rule: 'write-refused',
+    });
+    await expect(r.query("VACUUM INTO '/tmp/x.db'", undefined, limits)).rejects.toMatchObject({
+      rule: 'vacuum-into-refused',
+    });
+  });
+
+  it('a query over its time limit is killed and reported; its worker is replaced; the next query is not charged for the start', async () => {
+    const r = runner({ timeoutMs: 300, workers: 1 });
+    const first = r.query('SELECT 1 AS one', undefined, limits);
+    expect(await first).toMatchObject({ rows: [{ one: 1 }] });
+    const [pid] = r.pids();
+    // Queued behind the slow one: runs on the replacement, whose start-up is not in its 300 ms.
+    const slow = r.query(ENDLESS, undefined, limits);
+    const next = r.query('SELECT count(*) AS n FROM orders', undefined, limits);
+    await expect(slow).rejects.toMatchObject({
+      rule: 'query-timeout',
+      message: 'the query ran over the time limit of 300 ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped',
+    });
+    expect(((await next) as QueryResult).rows).toEqual([{ n: 4 }]);
+    expect(r.pids()).toHaveLength(1);
+    expect(r.pids()).not.toContain(pid);
+    expect(() => process.kill(pid as number, 0)).toThrow(); // the old worker is gone
+  });
+
+  it('a query waiting longer than maxWaitMs for a worker is refused, naming the setting', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 1, maxWaitMs: 200 });
+    const slow = r.query(ENDLESS, undefined, limits);
+    slow.catch(() => {});
+    await expect(r.query('SELECT 1', undefined, limits)).rejects.toMatchObject({
+      rule: 'query-busy',
+      message: 'all 1 query workers (DATABASE_QUERY_WORKERS) stayed busy for 200 ms: try again',
+    });
+  });
+
+  it('an aborted call leaves the queue, or kills its worker when running', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 1 });
+    await r.query('SELECT 1', undefined, limits);
+    const [pid] = r.pids();
+    const running = new AbortController();
+    const waiting = new AbortController();
+    const slow = r.query(ENDLESS, undefined, limits, running.signal);
+    const queued = r.query('SELECT 2', undefined, limits, waiting.signal);
+    waiting.abort(new Error('client went away'));
+    await expect(queued).rejects.toThrow('client went away');
+    running.abort(new Error('over budget'));
+    await expect(slow).rejects.toThrow('over budget');
+    expect(r.pids()).not.toContain(pid);
+    expect(await r.query('SELECT 3 AS three', undefined, limits)).toMatchObject({ rows: [{ three: 3 }] });
+  });
+});

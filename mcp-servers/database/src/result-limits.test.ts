@@ -1,0 +1,96 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { runReadQuery } from './query.ts';
+import { guardedSql } from './result-limits.ts';
+import { fingerprint, freshDatabase } from './test-db.ts';
+
+const { file, db: rw } = freshDatabase();
+rw.exec(`CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data BLOB, body TEXT);
+  INSERT INTO files (name, data, body) VALUES
+    ('small', x'0102', 'hi'),
+    ('huge blob', zeroblob(20000000), 'ok'),
+    ('huge text', NULL, printf('%.*c', 3000000, 'x')),
+    ('after', x'03', 'bye');`);
+const ro = new Database(file, { readonly: true, fileMustExist: true });
+const KiB = 1024;
+const before = fingerprint(rw);
+
+describe('the byte limit: reading stops before the rows pass it', () => {
+  it('stops at the row that would pass the limit, says which limit and how to narrow the query', () => {
+    const r = runReadQuery(
+      ro,
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x, printf('%.*c', 1000, 'y') AS pad FROM n",
+      undefined,
+      { maxRows: 500, maxResultBytes: 16 * KiB },
+    );
+    expect(r).toMatchObject({ truncated: true, limit: 'maxResultBytes' });
+    expect(r.rowCount).toBeGreaterThan(10);
+    expect(r.rowCount).toBeLessThan(17);
+    expect(Buffer.byteLength(JSON.stringify(r.rows))).toBeLessThanOrEqual(16 * KiB);
+    expect(r.note).toBe(
+      `stopped after ${r.rowCount} rows: the next row would take the result past the size limit of ${16 * KiB} bytes (DATABASE_MAX_RESULT_BYTES): select fewer or smaller columns (length(col), substr(col, 1, 200)) or fewer rows (WHERE, LIMIT)`,
+    );
+  });
+
+  it('summarizes a value too large to return, without loading it, and goes on with the next rows', () => {
+    const r = runReadQuery(ro, 'SELECT name, data, body FROM files ORDER BY id', undefined, {
+      maxRows: 500,
+      maxResultBytes: 64 * KiB,
+    });
+    expect(r.rows).toEqual([
+      { name: 'small', data: { base64: 'AQI=' }, body: 'hi' },
+      { name: 'huge blob', data: { omitted: 'blob', bytes: 20_000_000 }, body: 'ok' },
+      { name: 'huge text', data: null, body: { omitted: 'text', bytes: 3_000_000 } },
+      { name: 'after', data: { base64: 'Aw==' }, body: 'bye' },
+    ]);
+    expect(r).toMatchObject({ truncated: false, omittedValues: 2 });
+    expect(r.note).toContain('2 value(s) too large to return were replaced by {omitted: type, bytes}');
+  });
+
+  it('never copies a huge value into memory: a 500 MB blob is a size, not a buffer', () => {
+    const rss = process.memoryUsage().rss;
+    const r = runReadQuery(ro, 'SELECT zeroblob(500000000) AS z, 1 AS one', undefined, {
+      maxRows: 10,
+      maxResultBytes: 64 * KiB,
+    });
+    expect(r.rows).toEqual([{ z: { omitted: 'blob', bytes: 500_000_000 }, one: 1 }]);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  it('keeps order, duplicate column names, bound parameters and a trailing comment as the plain query has them', () => {
+    const plain = { maxRows: 500, maxResultBytes: 1024 * KiB };
+    const cases: [string, (string | number)[] | undefined][] = [
+      ['SELECT name FROM customers ORDER BY name DESC', undefined],
+      [
+        'SELECT c.id, o.id FROM customers c JOIN orders o ON o.customer_id = c.id ORDER BY o.id DESC',
+        undefined,
+      ],
+      ['SELECT name FROM customers WHERE id > ? ORDER BY id; -- trailing', [1]],
+      ['VALUES (1, 2), (3, 4)', undefined],
+      ['PRAGMA table_info(customers)', undefined], // not a table expression: runs as it is
+    ];
+    for (const [sql, params] of cases) {
+      const expected = ro.prepare(sql.replace(/; -- trailing$/, '')).all(...(params ?? [])) as Record<
+        string,
+        unknown
+      >[];
+      expect(runReadQuery(ro, sql, params, plain).rows, sql).toEqual(expected);
+    }
+  });
+
+  it('left the database unchanged', () => {
+    expect(fingerprint(rw)).toBe(before);
+  });
+});
+
+describe('guardedSql', () => {
+  it('wraps the statement on lines of its own, without its tail, with a value and a marker per column', () => {
+    const sql = guardedSql('SELECT a, b FROM t; -- x', 2, 100);
+    expect(sql).toContain('AS (\nSELECT a, b FROM t\n)');
+    expect(sql?.match(/CASE WHEN/g)).toHaveLength(4);
+  });
+
+  it('does not wrap a statement that names the wrapper table', () => {
+    expect(guardedSql('SELECT * FROM "__mcp_result_guard__"', 1, 100)).toBeUndefined();
+  });
+});
