@@ -10,14 +10,15 @@ if (argv.help || argv.h) {
   console.log(`Usage: pnpm stack:setup [--dry-run]
 
 Writes stack/.env.local (generated secrets, directories, owner ids) and creates the directories.
-Environment: TELEMETRY_DIR (default ./telemetry), SESSIONS_DIR (default ./sessions).`);
+Environment: TELEMETRY_DIR (default ./telemetry), SESSIONS_DIR (default ./sessions), QUEUE_DIR (default ./queue:
+the collector's persistent sending queues, best on another disk than the telemetry files).`);
   process.exit(0);
 }
 if (argv['dry-run']) {
   const { values, generated } = planLocalEnv(readLocalEnv(), hostIds(), process.env);
   console.log(`setup: would write ${envFiles.local} with ${Object.keys(values).join(', ')}`);
   console.log(`setup: would generate ${generated.join(', ') || 'nothing (secrets exist)'}`);
-  console.log(`setup: would create ${values.TELEMETRY_DIR} and ${values.SESSIONS_DIR}`);
+  console.log(`setup: would create ${values.TELEMETRY_DIR}, ${values.SESSIONS_DIR} and ${values.QUEUE_DIR}`);
   process.exit(0);
 }
 for (const line of setupLocalEnv()) console.log(`setup: ${line}`);

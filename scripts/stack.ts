@@ -82,6 +82,7 @@ function printWhere(grafana: boolean) {
   Grafana (dashboards)  ${grafana ? `${u.grafana}    user admin, password GRAFANA_ADMIN_PASSWORD in stack/.env.local` : 'not running (offline: no image)'}
   OTLP in               grpc ${u.otlpGrpc}, http ${u.otlpHttp.replace('http://', '')}
   Telemetry files       ${local.TELEMETRY_DIR}/{traces,metrics,logs}.jsonl (rotated)
+  Sending queues        ${local.QUEUE_DIR} (what the backends have not taken yet)
   Session records       ${local.SESSIONS_DIR}/<session id>/{${RECORD_FILES.log},${RECORD_FILES.metadata}}
   More sessions         pnpm session --script demo | --prompt "..." | --interactive   [--user NAME]
   Export a session      pnpm export [--session ID]   (an archive with report.html; pnpm export list)`);

@@ -63,6 +63,7 @@ describe('config files, checked by the real tools', () => {
       GRAFANA_ADMIN_PASSWORD: 'y'.repeat(20),
       TELEMETRY_DIR: '/tmp/t',
       SESSIONS_DIR: '/tmp/s',
+      QUEUE_DIR: '/tmp/q',
       OTELCOL_IMAGE: 'a:1',
       JAEGER_IMAGE: 'b:1',
       PROMETHEUS_IMAGE: 'c:1',
