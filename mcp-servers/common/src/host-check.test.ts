@@ -44,6 +44,20 @@ describe('checkHostAndOrigin (DNS rebinding)', () => {
     );
   });
 
+  it("accepts the server's own origin (same host and port as the allowed Host), and no other", () => {
+    expect(checkHostAndOrigin('localhost:8080', 'http://localhost:8080', hosts, [])).toEqual({ ok: true });
+    expect(checkHostAndOrigin('127.0.0.1:3000', 'http://127.0.0.1:3000/', hosts, [])).toEqual({ ok: true });
+    expect(checkHostAndOrigin('localhost:8080', 'http://localhost:9999', hosts, [])).toMatchObject({
+      ok: false,
+    });
+    expect(checkHostAndOrigin('localhost:8080', 'null', hosts, [])).toMatchObject({ ok: false });
+    // A rebinding page's origin matches its Host, which is refused first.
+    expect(checkHostAndOrigin('evil.example:8080', 'http://evil.example:8080', hosts, [])).toMatchObject({
+      ok: false,
+      error: "Host evil.example is not allowed: add it to the server's MCP_ALLOWED_HOSTS",
+    });
+  });
+
   it('accepts an allowed Origin', () => {
     expect(
       checkHostAndOrigin('localhost:8080', 'http://localhost:6274/', hosts, ['http://localhost:6274']),

@@ -1,7 +1,9 @@
 // DNS-rebinding protection for the HTTP transport: the Host header must name an allowed host (a page on another
 // origin that rebinds its name to our address still sends its own name), and an Origin header, when a browser
-// sends one, must be allowed too. Non-browser clients (Claude Code) send no Origin. A refusal names what was
-// refused and the setting to change, never the hosts or origins that are allowed.
+// sends one, must be allowed too, or be the server's own origin (same scheme-less host and port as the allowed
+// Host: a rebinding page's origin carries its own name, which the Host check already refused). Non-browser
+// clients (Claude Code) send no Origin. A refusal names what was refused and the setting to change, never the
+// hosts or origins that are allowed.
 
 export type HostCheck = { ok: true } | { ok: false; status: 403; error: string };
 
@@ -19,6 +21,15 @@ function shown(value: string): string {
   return printable.length > 100 ? `${printable.slice(0, 100)}...` : printable;
 }
 
+/** The Origin names the host and port the request was sent to (the Host header): the server's own origin. */
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host.trim().toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export function checkHostAndOrigin(
   host: string | undefined,
   origin: string | undefined,
@@ -34,7 +45,11 @@ export function checkHostAndOrigin(
       error: `Host ${shown(name)} is not allowed: add it to the server's MCP_ALLOWED_HOSTS`,
     };
   }
-  if (origin !== undefined && !allowedOrigins.includes(origin.toLowerCase().replace(/\/$/, ''))) {
+  if (
+    origin !== undefined &&
+    !allowedOrigins.includes(origin.toLowerCase().replace(/\/$/, '')) &&
+    !sameHost(origin, host)
+  ) {
     return {
       ok: false,
       status: 403,

@@ -34,9 +34,16 @@ describe('withTimeBudget', () => {
 
   it('passes an outer abort (the client cancelled) to the work', async () => {
     const outer = new AbortController();
-    const run = withTimeBudget('t', 60_000, (signal) => {
-      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-    }, outer.signal);
+    const run = withTimeBudget(
+      't',
+      60_000,
+      (signal) =>
+        new Promise((_, reject) => {
+          signal.throwIfAborted();
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+      outer.signal,
+    );
     outer.abort(new Error('cancelled'));
     await expect(run).rejects.toThrow('cancelled');
   });

@@ -1,6 +1,9 @@
 // The query runner's pool: slow queries hold up only their own workers, the rules answer before any worker, a
 // query over its limit kills and replaces its worker, and the next query is not charged for the new worker's
 // start. No assertion counts milliseconds: each checks what happened, so a busy machine only makes it slower.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueryResult } from './query.ts';
 import { QueryRunner } from './query-runner.ts';
@@ -94,5 +97,42 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     await expect(slow).rejects.toThrow('over budget');
     expect(r.pids()).not.toContain(pid);
     expect(await r.query('SELECT 3 AS three', undefined, limits)).toMatchObject({ rows: [{ three: 3 }] });
+  });
+
+  it('a worker inside an endless query ends when the server dies without closing it (SIGKILL)', async () => {
+    const { file } = freshDatabase();
+    const script = join(dirname(file), 'server.mjs');
+    writeFileSync(
+      script,
+      `const { QueryRunner } = await import(${JSON.stringify(new URL('./query-runner.ts', import.meta.url).href)});
+       const r = new QueryRunner({ file: ${JSON.stringify(file)}, timeoutMs: 600000, workers: 1 });
+       await r.query('SELECT 1', undefined, { maxRows: 1, maxResultBytes: 1000 });
+       r.query(${JSON.stringify(ENDLESS)}, undefined, { maxRows: 1, maxResultBytes: 1000 }).catch(() => {});
+       setTimeout(() => console.log(JSON.stringify(r.pids())), 500);`,
+    );
+    const server = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('the server printed no worker pids in 60000 ms')),
+        60_000,
+      );
+      server.stdout.once('data', (d: Buffer) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(d.toString()));
+      });
+    });
+    expect(pids).toHaveLength(1);
+    server.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 60_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(pids.filter(alive), 'workers still running 60 s after their server was killed').toEqual([]);
   });
 });

@@ -153,16 +153,17 @@ export class QueryRunner {
         done();
         reject(err);
       };
-      const timer = setTimeout(
-        () =>
-          leave(
-            new RuleError(
-              'query-busy',
-              `all ${this.o.workers} query workers (DATABASE_QUERY_WORKERS) stayed busy for ${this.o.maxWaitMs} ms: try again`,
-            ),
-          ),
-        this.o.maxWaitMs,
-      );
+      const timer = setTimeout(() => {
+        const started = [...this.workers].some((w) => w.ready && !w.dead);
+        leave(
+          started
+            ? new RuleError(
+                'query-busy',
+                `all ${this.o.workers} query workers (DATABASE_QUERY_WORKERS) stayed busy for ${this.o.maxWaitMs} ms: try again`,
+              )
+            : new Error(`no query worker could start within ${this.o.maxWaitMs} ms (see the server's log)`),
+        );
+      }, this.o.maxWaitMs);
       const onAbort = () => leave(signal?.reason ?? new Error('cancelled'));
       const done = () => {
         clearTimeout(timer);

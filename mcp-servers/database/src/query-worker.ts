@@ -6,6 +6,7 @@
 //   runner -> worker  { id, kind: 'read', sql, params, limits } | { id, kind: 'write', sql, params }
 //   worker -> runner  { id, started: true }  when the statement is compiled and about to run (the clock starts)
 //                     { id, result } | { id, error: { rule?, message } }
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { executeWrite } from './db.ts';
 import { runReadQuery } from './query.ts';
@@ -23,6 +24,13 @@ if (!file || (mode !== 'read' && mode !== 'write') || !send) {
   process.stderr.write('query-worker: needs a database file, read or write, and an IPC channel\n');
   process.exit(2);
 }
+// A watchdog thread: the main thread may be inside a statement that never returns, so only another thread can see
+// that the server died (this process was handed to another parent) and end this one, not leave it running forever.
+new Worker(
+  'const ppid = process.ppid; setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, "SIGKILL"); }, 1000);',
+  { eval: true },
+).unref();
+
 const db = new Database(file, { readonly: mode === 'read', fileMustExist: true });
 if (mode === 'write') db.pragma('foreign_keys = ON');
 // Warm: the schema is read now, not in the first query's time.

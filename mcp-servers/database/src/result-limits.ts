@@ -2,9 +2,10 @@
 // server. The statement is run wrapped, as the body of a common table expression whose outer SELECT returns for
 // each column the value, or NULL and a marker 'type:bytes' when the row is over the byte limit and this value is
 // over its share of it. octet_length() reads a stored text or blob's size from the record header without
-// loading its content (SQLite's OPFLAG_BYTELENARG), so a 300 MB blob is summarized, not copied into memory, JSON
-// and the response. Statements that cannot be a table expression (PRAGMA, EXPLAIN) run as they are: their rows
-// are SQLite's own, small ones.
+// loading its content (SQLite's OPFLAG_BYTELENARG), so a 300 MB blob in a table is summarized, not read, copied
+// into JavaScript, JSON and the response. A huge value the query computes (zeroblob(1e9), a sorted subquery) is
+// built in SQLite's memory, in the worker process, but never reaches JavaScript. Statements that cannot be a table
+// expression (PRAGMA, EXPLAIN) run as they are: their rows are SQLite's own, small ones.
 import { tokenize, withoutTail } from './sql-lexer.ts';
 
 export interface ResultLimits {

@@ -1,6 +1,8 @@
 // Every database tool through a real MCP client (in-process transport), the SQL attacks through the query
 // tool, the time and byte limits, the time budget of a call, and the write tool's opt-in and its limits.
 // Timing: limits are checked by outcome (a query that never ends), never by how fast a machine answers.
+// Over 300 lines: every tool and limit as a client sees them, in one place; the worker pool's own behaviour is in
+// query-runner.test.ts, the rules' in sql-rules.test.ts.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +209,8 @@ describe('the time budget of a tool call', { timeout: 60_000 }, () => {
   it('stops a call past its budget even when the query limit is longer, and kills the worker', async () => {
     const t = await connect(false, { timeoutMs: 600_000, toolTimeoutMs: 500 });
     try {
+      // A worker ready first (outside any budget), so the query runs, rather than waits, when the budget ends.
+      await t.runner.query('SELECT 1', undefined, { maxRows: 1, maxResultBytes: 100 });
       const before = t.runner.pids();
       const r = await t.call('query', { sql: ENDLESS });
       expect(text(r)).toBe(

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, isWithin, PathRuleError, resolveInSandbox, type Sandbox } from './path-rules.ts';
+import {
+  createSandbox,
+  isWithin,
+  PathRuleError,
+  redactRoots,
+  resolveInSandbox,
+  type Sandbox,
+} from './path-rules.ts';
 import { makeTree, PATH_ATTACKS } from './test-tree.ts';
 
 const tree = makeTree();
@@ -21,6 +28,8 @@ describe('resolveInSandbox refuses path attacks, naming the rule', () => {
     );
     expect(err).toBeInstanceOf(PathRuleError);
     expect((err as PathRuleError).rule).toBe(rule);
+    // The message names the input as given, never the roots (unless the input did).
+    if (!input.includes(tree.base)) expect((err as Error).message).not.toContain(tree.base);
   });
 });
 
@@ -65,5 +74,27 @@ describe('resolveInSandbox accepts what is inside', () => {
       `root directory ${join(tree.base, 'nope')} does not exist`,
     );
     await expect(createSandbox([])).rejects.toThrow('no root directory configured');
+  });
+});
+
+describe('redactRoots: errors never show where the roots are', () => {
+  const two: Sandbox = { roots: ['/srv/work', '/srv/work/nested/other', '/data'] };
+
+  it('rewrites paths inside a root relative to it, the first root plain, others labelled', () => {
+    expect(redactRoots(two, "ENOENT: no such file or directory, open '/srv/work/a/b.txt'")).toBe(
+      "ENOENT: no such file or directory, open 'a/b.txt'",
+    );
+    expect(redactRoots(two, 'EACCES: permission denied, scandir /srv/work')).toBe(
+      'EACCES: permission denied, scandir .',
+    );
+    expect(redactRoots(two, 'rename /srv/work/x -> /data/y/z')).toBe('rename x -> [root 3]/y/z');
+    expect(redactRoots(two, "open '/srv/work/nested/other/f'")).toBe("open '[root 2]/f'");
+  });
+
+  it('leaves a sibling sharing a prefix, and anything else, alone', () => {
+    expect(redactRoots(two, "open '/srv/work-evil/secret'")).toBe("open '/srv/work-evil/secret'");
+    expect(redactRoots(two, '/etc/passwd is outside the allowed roots')).toBe(
+      '/etc/passwd is outside the allowed roots',
+    );
   });
 });

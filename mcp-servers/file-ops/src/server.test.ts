@@ -10,7 +10,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from './lib.ts';
+import { DEFAULT_LIMITS, searchFiles } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
 import { createFileOpsServer } from './server.ts';
 import { makeTree, PATH_ATTACKS } from './test-tree.ts';
@@ -136,6 +136,47 @@ describe('file-ops tools', () => {
     expect(text(ambiguous)).toContain('edit-ambiguous');
   });
 
+  it('search_files: a many-wildcard pattern against a long name is matched in bounded time, nothing changes', async () => {
+    writeFileSync(join(tree.root, 'sub', 'a'.repeat(250)), 'long name');
+    const before = snapshot(tree.root);
+    // 8 and 32 `*`: as a regular expression the first took 18.7 s and stalled the server.
+    for (const pattern of [`${'*a'.repeat(8)}*b`, `${'*a'.repeat(31)}*b`]) {
+      const r = await call('search_files', { path: '.', pattern });
+      expect(r.isError, pattern).toBeFalsy();
+      expect(r.structuredContent, pattern).toMatchObject({ matches: [], truncated: false });
+    }
+    const found = await call('search_files', { path: '.', pattern: `${'*a'.repeat(8)}*` });
+    expect((found.structuredContent as { matches: string[] }).matches).toContain(
+      join('sub', 'a'.repeat(250)),
+    );
+    expect(snapshot(tree.root)).toEqual(before);
+  });
+
+  it('search_files refuses a pattern over its bounds, naming the bound', async () => {
+    expect(text(await call('search_files', { path: '.', pattern: `${'*a'.repeat(33)}` }))).toBe(
+      'refused (too-many-wildcards): the pattern has 33 * wildcards, over the limit of 32',
+    );
+    expect(text(await call('search_files', { path: '.', pattern: 'x'.repeat(300) }))).toBe(
+      'refused (pattern-too-long): the pattern is 300 characters, over the limit of 255',
+    );
+  });
+
+  it('search_files stops walking when its call is over budget', async () => {
+    const ops = { sandbox: await createSandbox([tree.root]), limits: DEFAULT_LIMITS };
+    const over = AbortSignal.abort(new Error('over budget'));
+    await expect(searchFiles(ops, '.', '*', undefined, over)).rejects.toThrow('over budget');
+  });
+
+  it('errors name paths relative to the root, even from the file system', async () => {
+    const r = await call('create_directory', { path: 'hello.txt/sub' });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toBe(
+      "internal error in create_directory: ENOTDIR: not a directory, mkdir 'hello.txt/sub'",
+    );
+    const abs = await call('read_file', { path: join(tree.root, 'nested', 'missing.txt') });
+    expect(text(abs)).toBe('refused (not-found): nested/missing.txt does not exist');
+  });
+
   it('states the size limits in the error', async () => {
     writeFileSync(join(tree.root, 'big.txt'), 'x'.repeat(100));
     expect(text(await call('read_file', { path: 'big.txt' }))).toBe(
@@ -158,6 +199,8 @@ describe('path attacks through the tools', () => {
     const r = await call('read_file', { path });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(new RegExp(`^refused \\((${rule}|root-itself)\\)`));
+    expect(text(r)).not.toContain(`${tree.root}/`); // never where the root is
+    if (!path.includes(tree.base)) expect(text(r)).not.toContain(tree.base);
   });
 
   it.each(attacks.filter(([, , rule]) => rule !== 'not-found'))(

@@ -1,0 +1,82 @@
+// The HTTP front door in process: refused requests are logged in summary, and a 403 names no allowed host.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningHttpServer, startHttpServer } from './http-server.ts';
+import { INITIALIZE, rawRequest } from './testing.ts';
+
+const token = 'k'.repeat(40);
+const lines: string[] = [];
+let server: RunningHttpServer;
+const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+beforeAll(async () => {
+  server = await startHttpServer({
+    name: 'test',
+    version: '0',
+    host: '127.0.0.1',
+    port: 0,
+    token,
+    allowedHosts: ['localhost', '127.0.0.1', 'secret-internal-name'],
+    allowedOrigins: ['http://secret-origin.example'],
+    createMcpServer: () => {
+      throw new Error('a refused request never reaches MCP');
+    },
+    log: (line) => lines.push(line),
+    refusalLogIntervalMs: 300,
+  });
+});
+afterAll(() => server.close());
+
+const waitFor = async (what: string, check: () => boolean) => {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`no ${what} after 30000 ms; log:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('refused requests are logged in summary', { timeout: 60_000 }, () => {
+  it('40 wrong tokens: the first logged as it comes, the other 39 in one summary line', async () => {
+    lines.length = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await rawRequest(`${server.url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${'x'.repeat(40)}` },
+        body: INITIALIZE,
+      });
+      expect(r.status).toBe(401);
+    }
+    await waitFor('summary line', () => lines.some((l) => l.includes('more like this (auth)')));
+    const auth = lines.filter((l) => l.includes('wrong bearer token'));
+    // Two lines if all 40 fell in one interval; a slow machine may cross an interval boundary: still a few.
+    expect(auth.length).toBeLessThanOrEqual(4);
+    expect(auth[0]).toBe('refused POST /mcp from 127.0.0.1: wrong bearer token');
+    const counted = auth
+      .map((l) => /^(\d+) more like this \(auth\)/.exec(l)?.[1])
+      .reduce((sum, n) => sum + Number(n ?? 1), 0);
+    expect(counted).toBe(40);
+    expect(lines.join('\n')).not.toContain('x'.repeat(40)); // the token sent is never logged
+  });
+
+  it('a 403 names the refused Host and the setting, never the allowed hosts or origins', async () => {
+    lines.length = 0;
+    const r = await rawRequest(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { ...headers, host: 'rebind.example', authorization: `Bearer ${token}` },
+      body: INITIALIZE,
+    });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({
+      error: { message: "Host rebind.example is not allowed: add it to the server's MCP_ALLOWED_HOSTS" },
+    });
+    const origin = await rawRequest(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://evil.example', authorization: `Bearer ${token}` },
+      body: INITIALIZE,
+    });
+    expect(origin.status).toBe(403);
+    for (const body of [r.body, origin.body, lines.join('\n')]) {
+      expect(body).not.toContain('secret-internal-name');
+      expect(body).not.toContain('secret-origin.example');
+    }
+  });
+});
