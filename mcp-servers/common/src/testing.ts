@@ -193,3 +193,80 @@ export const INITIALIZE = JSON.stringify({
   method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 });
+
+/**
+ * A reverse proxy on 127.0.0.1 that adds `Authorization: Bearer TOKEN` to every request and passes everything
+ * else through unchanged (Host and Origin included, so the server's own checks see what the client sent; bodies
+ * and event streams piped both ways). For clients that cannot send a token, such as the MCP conformance suite:
+ * the server under test keeps requiring one, as shipped.
+ */
+export async function tokenProxy(
+  target: string,
+  token: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer, request } = await import('node:http');
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, authorization: `Bearer ${token}` },
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy: ${e.message}`);
+    });
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The official MCP conformance suite's result for one server scenario. */
+export interface ConformanceResult {
+  scenario: string;
+  status: number | null;
+  out: string;
+}
+
+/** Runs `conformance server --url URL --scenario S` (the official suite, pinned in package.json). */
+export async function conformance(
+  url: string,
+  scenario: string,
+  timeoutMs = 120_000,
+): Promise<ConformanceResult> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    join(repoRoot, 'node_modules/.bin/conformance'),
+    ['server', '--url', url, '--scenario', scenario],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  return { scenario, status, out };
+}

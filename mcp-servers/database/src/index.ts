@@ -25,6 +25,7 @@ Environment:
   DATABASE_MAX_RESULT_BYTES  byte limit of a query's rows as JSON (default 1048576; the response carries them twice)
   DATABASE_QUERY_TIMEOUT_MS  time limit of a statement, from the start of its execution (default 5000)
   DATABASE_QUERY_WORKERS     worker processes running queries, one query each at a time (default 4)
+  DATABASE_QUERY_WORKERS_MAX more when all are busy, so a fast query never waits behind slow ones (default 8)
 ${COMMON_HELP}`;
 
 async function main() {
@@ -50,6 +51,7 @@ async function main() {
       file: path,
       timeoutMs,
       workers: positiveIntEnv('DATABASE_QUERY_WORKERS', 4),
+      maxWorkers: positiveIntEnv('DATABASE_QUERY_WORKERS_MAX', 8),
       log: say,
     }),
     writer: allowWrites

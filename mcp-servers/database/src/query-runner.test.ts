@@ -12,8 +12,15 @@ import { freshDatabase } from './test-db.ts';
 const ENDLESS = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n';
 const limits = { maxRows: 50, maxResultBytes: 1024 * 1024 };
 const runners: QueryRunner[] = [];
-const runner = (o: { timeoutMs: number; workers: number; maxWaitMs?: number }) => {
-  const r = new QueryRunner({ file: freshDatabase().file, ...o });
+/** A runner; a fixed pool of `workers` unless maxWorkers says otherwise. */
+const runner = (o: {
+  timeoutMs: number;
+  workers: number;
+  maxWorkers?: number;
+  maxWaitMs?: number;
+  retireAfterMs?: number;
+}) => {
+  const r = new QueryRunner({ file: freshDatabase().file, maxWorkers: o.workers, ...o });
   runners.push(r);
   return r;
 };
@@ -40,6 +47,22 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     for (const s of slow) expect(await stateWhen(s, quick)).toBe('pending');
     r.close();
     for (const s of slow) await expect(s).rejects.toThrow(/query worker exited/);
+  });
+
+  it('starts a spare when every worker is busy: a quick query is not held up by slow ones; the extra retires', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 1, maxWorkers: 3, retireAfterMs: 200 });
+    const slow = [r.query(ENDLESS, undefined, limits), r.query(ENDLESS, undefined, limits)];
+    for (const s of slow) s.catch(() => {});
+    const quick = r.query('SELECT 1 AS one', undefined, limits);
+    expect(await quick).toMatchObject({ rows: [{ one: 1 }] });
+    for (const s of slow) expect(await stateWhen(s, quick)).toBe('pending');
+    expect(r.pids().length, 'never more than maxWorkers').toBeLessThanOrEqual(3);
+    r.close();
+    // Without slow work, extra workers retire down to `workers`.
+    const calm = runner({ timeoutMs: 600_000, workers: 1, maxWorkers: 3, retireAfterMs: 200 });
+    await Promise.all([1, 2, 3].map(() => calm.query('SELECT 1', undefined, limits)));
+    for (let i = 0; i < 300 && calm.pids().length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(calm.pids(), 'the extra workers retired within 30 s').toHaveLength(1);
   });
 
   it('refuses a statement by the rules at once, even with every worker busy', async () => {
@@ -79,7 +102,7 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     slow.catch(() => {});
     await expect(r.query('SELECT 1', undefined, limits)).rejects.toMatchObject({
       rule: 'query-busy',
-      message: 'all 1 query workers (DATABASE_QUERY_WORKERS) stayed busy for 200 ms: try again',
+      message: 'all 1 query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for 200 ms: try again',
     });
   });
 
@@ -105,7 +128,7 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     writeFileSync(
       script,
       `const { QueryRunner } = await import(${JSON.stringify(new URL('./query-runner.ts', import.meta.url).href)});
-       const r = new QueryRunner({ file: ${JSON.stringify(file)}, timeoutMs: 600000, workers: 1 });
+       const r = new QueryRunner({ file: ${JSON.stringify(file)}, timeoutMs: 600000, workers: 1, maxWorkers: 1 });
        await r.query('SELECT 1', undefined, { maxRows: 1, maxResultBytes: 1000 });
        r.query(${JSON.stringify(ENDLESS)}, undefined, { maxRows: 1, maxResultBytes: 1000 }).catch(() => {});
        setTimeout(() => console.log(JSON.stringify(r.pids())), 500);`,

@@ -6,6 +6,9 @@
 //   worker says it is executing the statement, so neither a worker's start-up nor a wait for a free worker counts.
 // - A statement over its time limit (or past the tool call's budget) is stopped for certain: its worker is killed
 //   and a new one started in its place. SQLite cannot be interrupted from JavaScript, hence processes, not threads.
+// - A spare: when every worker is busy, another is started ahead of need (up to maxWorkers), so a fast query
+//   finds a warm worker even while slow ones hold the others; a worker above `workers` retires after it has been
+//   idle for a while. Only when maxWorkers are busy does a statement wait (at most maxWaitMs).
 // The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +29,12 @@ export interface QueryRunnerOptions {
   mode?: 'read' | 'write';
   /** Time limit of one statement, from the moment its worker starts executing it (DATABASE_QUERY_TIMEOUT_MS). */
   timeoutMs: number;
-  /** Worker processes (DATABASE_QUERY_WORKERS). */
+  /** Worker processes kept ready (DATABASE_QUERY_WORKERS). */
   workers: number;
+  /** At most this many when all are busy (DATABASE_QUERY_WORKERS_MAX; default 2 x workers). */
+  maxWorkers?: number;
+  /** A worker above `workers` retires after this long idle (default 30 s). */
+  retireAfterMs?: number;
   /** How long a statement may wait for a free worker before it is refused (default 30 s). */
   maxWaitMs?: number;
   log?: (line: string) => void;
@@ -38,6 +45,8 @@ interface Worker {
   ready: boolean;
   busy: boolean;
   dead: boolean;
+  /** Set while an extra worker waits idle to retire. */
+  retire?: ReturnType<typeof setTimeout>;
 }
 
 interface Waiter {
@@ -49,6 +58,7 @@ type Reply = { id: number; started?: true; result?: unknown; error?: { rule?: st
 
 export class QueryRunner {
   private readonly o: Required<Omit<QueryRunnerOptions, 'log'>> & Pick<QueryRunnerOptions, 'log'>;
+
   private readonly checker: Database.Database;
   private readonly workers = new Set<Worker>();
   private readonly waiting: Waiter[] = [];
@@ -57,7 +67,16 @@ export class QueryRunner {
   private failedStarts = 0;
 
   constructor(options: QueryRunnerOptions) {
-    this.o = { mode: 'read', maxWaitMs: 30_000, ...options };
+    this.o = {
+      mode: options.mode ?? 'read',
+      file: options.file,
+      timeoutMs: options.timeoutMs,
+      workers: options.workers,
+      maxWorkers: Math.max(options.workers, options.maxWorkers ?? 2 * options.workers),
+      maxWaitMs: options.maxWaitMs ?? 30_000,
+      retireAfterMs: options.retireAfterMs ?? 30_000,
+      log: options.log,
+    };
     this.checker = new Database(this.o.file, { readonly: true, fileMustExist: true });
     for (let i = 0; i < this.o.workers; i++) this.spawn();
   }
@@ -109,10 +128,13 @@ export class QueryRunner {
     });
     child.once('exit', (code, signal) => {
       worker.dead = true;
+      clearTimeout(worker.retire);
       this.workers.delete(worker);
       if (this.closed) return;
       if (worker.ready) {
-        this.spawn();
+        // Keep `workers` ready, and a spare if work is waiting or every worker is busy.
+        if (this.workers.size < this.o.workers) this.spawn();
+        else this.ensureSpare();
         return;
       }
       // It could not start (database gone, no memory): try again, less and less often.
@@ -124,15 +146,36 @@ export class QueryRunner {
     });
   }
 
-  /** Hands idle workers to waiting statements, first come first served. */
+  /** Hands idle workers to waiting statements, first come first served; then makes sure of a spare. */
   private dispatch(): void {
     for (const w of this.workers) {
-      if (!this.waiting.length) return;
+      if (!this.waiting.length) break;
       if (w.ready && !w.busy && !w.dead) {
+        clearTimeout(w.retire);
+        w.retire = undefined;
         w.busy = true;
         this.waiting.shift()?.take(w);
       }
     }
+    this.ensureSpare();
+  }
+
+  /** Starts another worker when none is idle or starting (up to maxWorkers). */
+  private ensureSpare(): void {
+    if (this.closed) return;
+    const available = [...this.workers].some((w) => !w.dead && (!w.ready || !w.busy));
+    if (!available && this.workers.size < this.o.maxWorkers) this.spawn();
+  }
+
+  /** An idle worker above `workers` retires once it has been idle for retireAfterMs. */
+  private idle(worker: Worker): void {
+    if (worker.dead || this.workers.size <= this.o.workers || worker.retire) return;
+    worker.retire = setTimeout(() => {
+      if (worker.busy || worker.dead || this.workers.size <= this.o.workers) return;
+      worker.dead = true;
+      worker.child.kill('SIGKILL');
+    }, this.o.retireAfterMs);
+    worker.retire.unref();
   }
 
   private acquire(signal?: AbortSignal): Promise<Worker> {
@@ -159,7 +202,7 @@ export class QueryRunner {
           started
             ? new RuleError(
                 'query-busy',
-                `all ${this.o.workers} query workers (DATABASE_QUERY_WORKERS) stayed busy for ${this.o.maxWaitMs} ms: try again`,
+                `all ${this.o.maxWorkers} query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for ${this.o.maxWaitMs} ms: try again`,
               )
             : new Error(`no query worker could start within ${this.o.maxWaitMs} ms (see the server's log)`),
         );
@@ -183,7 +226,10 @@ export class QueryRunner {
       return await this.runOn(worker, { ...job, id: this.nextId++ }, signal);
     } finally {
       worker.busy = false;
-      if (!worker.dead) this.dispatch();
+      if (!worker.dead) {
+        this.dispatch();
+        if (!worker.busy) this.idle(worker);
+      }
     }
   }
 

@@ -1,0 +1,130 @@
+// `pnpm bench mcp [--clients 50] [--seconds 10] [--slow 4]`: the MCP servers under load, over Streamable HTTP
+// with the token, as the stack runs them (their index.ts, HTTP transport, port 0 on 127.0.0.1):
+//   1. read_file (file-ops) and query (database) with CLIENTS concurrent MCP clients, each calling in a loop for
+//      SECONDS: calls per second, p50 and p99 latency;
+//   2. a fast query (SELECT 1, one client, one call after another) while SLOW clients run queries that never end
+//      by themselves (each stopped at the server's time limit, its worker replaced): p50 and p99 of the fast query.
+//      Goal: p99 under 100 ms.
+// Bounded: every phase stops after SECONDS (at most 60), each client makes at most 5000 calls.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { argv } from 'zx';
+import { type SpawnedServer, spawnHttpServer } from '../../mcp-servers/common/src/testing.ts';
+import { repoRoot } from '../lib/repo-root.ts';
+
+const CLIENTS = Number(argv.clients ?? 50);
+const SECONDS = Number(argv.seconds ?? 10);
+const SLOW = Number(argv.slow ?? 4);
+const MAX_CALLS = 5000;
+if (!(Number.isInteger(CLIENTS) && CLIENTS >= 1 && CLIENTS <= 200))
+  throw new Error('--clients must be 1-200');
+if (!(SECONDS > 0 && SECONDS <= 60)) throw new Error('--seconds must be more than 0 and at most 60');
+if (!(Number.isInteger(SLOW) && SLOW >= 0 && SLOW <= 32)) throw new Error('--slow must be 0-32');
+
+const token = 'b'.repeat(40);
+const NEVER_ENDS = 'WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function connect(server: SpawnedServer): Promise<Client> {
+  const client = new Client({ name: 'bench-mcp', version: '1' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
+
+interface Calls {
+  ms: number[];
+  errors: number;
+  wallMs: number;
+}
+
+/** Each client calls `tool` in a loop until `until`; latencies of the calls that succeeded. */
+async function load(
+  clients: Client[],
+  tool: string,
+  args: Record<string, unknown>,
+  until: number,
+): Promise<Calls> {
+  const ms: number[] = [];
+  let errors = 0;
+  const started = Date.now();
+  await Promise.all(
+    clients.map(async (c) => {
+      for (let i = 0; i < MAX_CALLS && Date.now() < until; i++) {
+        const t0 = performance.now();
+        const r = await c.callTool({ name: tool, arguments: args }).catch(() => ({ isError: true }));
+        if (r.isError) errors++;
+        else ms.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { ms, errors, wallMs: Date.now() - started };
+}
+
+const line = (what: string, c: Calls) =>
+  `bench: ${what.padEnd(44)} ${String(c.ms.length).padStart(7)} ${((c.ms.length / c.wallMs) * 1000).toFixed(0).padStart(8)} ${percentile(c.ms, 50).toFixed(1).padStart(8)} ${percentile(c.ms, 99).toFixed(1).padStart(8)} ${String(c.errors).padStart(7)}`;
+
+const root = mkdtempSync(join(tmpdir(), 'bench-mcp-'));
+writeFileSync(join(root, 'notes.md'), '# Notes\n\nA small file, as an agent reads it.\n'.repeat(20));
+const servers: SpawnedServer[] = [];
+try {
+  const fileOps = await spawnHttpServer(
+    join(repoRoot, 'mcp-servers/file-ops/src/index.ts'),
+    ['--root', root],
+    { MCP_AUTH_TOKEN: token },
+    60_000,
+  );
+  servers.push(fileOps);
+  const database = await spawnHttpServer(
+    join(repoRoot, 'mcp-servers/database/src/index.ts'),
+    ['--db', join(root, 'demo.sqlite')],
+    { MCP_AUTH_TOKEN: token },
+    60_000,
+  );
+  servers.push(database);
+  console.log(
+    `bench: ${CLIENTS} clients per server, ${SECONDS} s per phase, ${SLOW} slow client(s) in phase 2`,
+  );
+  const fileClients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(fileOps)));
+  const dbClients = await Promise.all(Array.from({ length: CLIENTS + SLOW + 1 }, () => connect(database)));
+  console.log(
+    `bench: ${'phase'.padEnd(44)} ${'calls'.padStart(7)} ${'calls/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`,
+  );
+  const read = await load(fileClients, 'read_file', { path: 'notes.md' }, Date.now() + SECONDS * 1000);
+  console.log(line(`read_file, ${CLIENTS} clients`, read));
+  const query = await load(
+    dbClients.slice(0, CLIENTS),
+    'query',
+    { sql: 'SELECT * FROM customers ORDER BY id LIMIT 20' },
+    Date.now() + SECONDS * 1000,
+  );
+  console.log(line(`query, ${CLIENTS} clients`, query));
+  // Phase 2: slow queries keep SLOW workers busy to their time limit, again and again, while one client asks fast.
+  const until = Date.now() + SECONDS * 1000;
+  const slowClients = dbClients.slice(CLIENTS, CLIENTS + SLOW);
+  const slow = load(slowClients, 'query', { sql: NEVER_ENDS }, until);
+  await new Promise((r) => setTimeout(r, 500)); // the slow queries are running before the fast ones start
+  const fast = await load(dbClients.slice(CLIENTS + SLOW), 'query', { sql: 'SELECT 1' }, until);
+  const slowDone = await slow;
+  console.log(line(`SELECT 1 while ${SLOW} never-ending queries run`, fast));
+  console.log(
+    `bench: (the ${SLOW} slow client(s): ${slowDone.errors} call(s) stopped at the time limit, as they must be)`,
+  );
+  const p99 = percentile(fast.ms, 99);
+  console.log(
+    `bench: fast query p99 while slow queries run: ${p99.toFixed(1)} ms (goal < 100 ms): ${p99 < 100 ? 'met' : 'NOT met'}`,
+  );
+  await Promise.all([...fileClients, ...dbClients].map((c) => c.close()));
+} finally {
+  await Promise.all(servers.map((s) => s.stop()));
+}
