@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeConformance } from '../../common/src/conformance-suite.ts';
-import { spawnHttpServer } from '../../common/src/testing.ts';
+import { describeConformance } from '@claude-code-telemetry/mcp-common/conformance-suite';
+import { spawnHttpServer } from '@claude-code-telemetry/mcp-common/testing';
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const token = 'c'.repeat(40);
