@@ -31,14 +31,21 @@ describe('planSession', () => {
     expect(i).toMatchObject({ mode: 'interactive', api: 'anthropic' });
   });
 
-  it('without a key, --prompt and --interactive use the scripted API (demo) with that prompt', () => {
+  it('without a key, --prompt and --interactive use the scripted API (demo) with that prompt, and say so', () => {
     const p = planSession({ prompt: 'hello' }, {}, scripts);
     expect(p).toMatchObject({ api: 'scripted', script: 'demo' });
     expect(p.env.SESSION_PROMPT).toBe('hello');
-    expect(planSession({ interactive: true }, {}, scripts)).toMatchObject({
-      mode: 'interactive',
-      api: 'scripted',
-    });
+    expect(p.notice).toMatch(
+      /no ANTHROPIC_API_KEY.*plays the scripted session demo \(fixtures\/sessions\/demo\.json\)/,
+    );
+    const i = planSession({ interactive: true }, {}, scripts);
+    expect(i).toMatchObject({ mode: 'interactive', api: 'scripted' });
+    expect(i.notice).toContain('set ANTHROPIC_API_KEY');
+    // Nothing to say when the user chose the script, or a key is there.
+    expect(planSession({ script: 'errors' }, {}, scripts).notice).toBeUndefined();
+    expect(
+      planSession({ prompt: 'hi' }, { ANTHROPIC_API_KEY: 'sk-ant-real' }, scripts).notice,
+    ).toBeUndefined();
   });
 
   it('labels every signal with --user through a short resource attribute list', () => {

@@ -29,6 +29,8 @@ export interface SessionPlan {
   env: Record<string, string>;
   /** Host variables handed over by name (docker compose run -e NAME), so their values never reach a command line. */
   passThrough: string[];
+  /** Said to the user before the session starts, when the session is not what they may think it is. */
+  notice?: string;
 }
 
 const USER = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -77,5 +79,10 @@ export function planSession(
     env.OTEL_RESOURCE_ATTRIBUTES = `user.name=${o.user}`;
   }
   if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
-  return { sessionId, mode, api, script, env, passThrough };
+  // A prompt or an interactive session with no key: say plainly that the scripted demo answers, not Anthropic.
+  const notice =
+    api === 'scripted' && !o.script && (o.prompt || o.interactive)
+      ? `no ANTHROPIC_API_KEY in the environment: this session plays the scripted session ${script} (fixtures/sessions/${script}.json), whatever you type; set ANTHROPIC_API_KEY to talk to Anthropic, or choose a script with --script NAME`
+      : undefined;
+  return { sessionId, mode, api, script, env, passThrough, ...(notice ? { notice } : {}) };
 }

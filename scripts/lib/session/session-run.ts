@@ -76,6 +76,7 @@ export async function runSession(
   } = {},
 ): Promise<SessionOutcome> {
   const plan = planSession(o, process.env, loadScriptInfo);
+  if (plan.notice) process.stderr.write(`session: ${plan.notice}\n`);
   const sessionsDir = opts.sessionsDir ?? readLocalEnv().SESSIONS_DIR ?? join(repoRoot, 'sessions');
   const r = await $({
     nothrow: true,

@@ -2,7 +2,7 @@
 // anthropic-replay: the scripted Messages API. Options from argv or the environment.
 import { parseArgs } from 'node:util';
 import { createReplayServer } from './server.ts';
-import { loadSessionScripts } from './session-script.ts';
+import { watchSessionScripts } from './session-script.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +21,9 @@ Plays fixtures/sessions/*.json to Claude Code: ANTHROPIC_BASE_URL=http://HOST:PO
 }
 const dir = values.scripts ?? process.env.REPLAY_SCRIPTS_DIR ?? 'fixtures/sessions';
 const port = Number(values.port ?? process.env.REPLAY_PORT ?? 8080);
-const loaded = loadSessionScripts(dir);
-for (const [name, why] of loaded.invalid)
+// Scripts are read again whenever the folder changes: a script saved while the stack runs plays at once.
+const loaded = watchSessionScripts(dir);
+for (const [name, why] of loaded().invalid)
   process.stderr.write(`anthropic-replay: refusing script ${name}: ${why}\n`);
 const replay = createReplayServer({
   loaded,
@@ -31,6 +32,6 @@ const replay = createReplayServer({
   port,
 });
 const url = await replay.listen();
-process.stderr.write(`anthropic-replay: serving ${loaded.scripts.size} script(s) from ${dir} at ${url}\n`);
+process.stderr.write(`anthropic-replay: serving ${loaded().scripts.size} script(s) from ${dir} at ${url}\n`);
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, () => void replay.close().then(() => process.exit(0)));

@@ -175,9 +175,14 @@ describe('everything else is a clear error', () => {
     expect(unknownPath.status).toBe(404);
     expect(await unknownPath.json()).toMatchObject({ error: { type: 'not_found_error' } });
     const unknownScript = await post('/scripts/nope/v1/messages', {}, 's3');
-    expect(((await unknownScript.json()) as { error: { message: string } }).error.message).toBe(
-      'no session script named nope (have: two-turns)',
-    );
+    // 400 invalid_request_error: Claude Code would report a 404 as a model that may not exist.
+    expect(unknownScript.status).toBe(400);
+    expect(await unknownScript.json()).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        message: 'no session script named nope: add fixtures/sessions/nope.json (have: two-turns)',
+      },
+    });
     const broken = await post('/scripts/broken/v1/messages', {}, 's3');
     expect(broken.status).toBe(500);
     expect(((await broken.json()) as { error: { message: string } }).error.message).toContain('malformed');

@@ -18,7 +18,8 @@ import {
 } from './session-script.ts';
 
 export interface ReplayOptions {
-  loaded: LoadedScripts;
+  /** The scripts, or a function giving them as they are now (watchSessionScripts: new files play at once). */
+  loaded: LoadedScripts | (() => LoadedScripts);
   defaultScript?: string;
   host?: string;
   port?: number;
@@ -53,6 +54,13 @@ export function createReplayServer(o: ReplayOptions) {
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://replay');
+    let loaded: LoadedScripts;
+    try {
+      loaded = typeof o.loaded === 'function' ? o.loaded() : o.loaded;
+    } catch (err) {
+      send(res, 500, errorBody('api_error', `the session scripts cannot be read: ${(err as Error).message}`));
+      return;
+    }
     const sessionHeader = req.headers['x-claude-code-session-id'];
     const session = typeof sessionHeader === 'string' ? sessionHeader.slice(0, 128) : 'no-session';
     const entry: Record<string, unknown> = {
@@ -78,8 +86,8 @@ export function createReplayServer(o: ReplayOptions) {
     if (req.method === 'GET' && url.pathname === '/health') {
       send(res, 200, {
         status: 'ok',
-        scripts: [...o.loaded.scripts.keys()],
-        invalid: Object.fromEntries(o.loaded.invalid),
+        scripts: [...loaded.scripts.keys()],
+        invalid: Object.fromEntries(loaded.invalid),
       });
       return;
     }
@@ -106,18 +114,19 @@ export function createReplayServer(o: ReplayOptions) {
       );
       return;
     }
-    const invalid = o.loaded.invalid.get(name);
+    const invalid = loaded.invalid.get(name);
     if (invalid) {
       reply(500, errorBody('api_error', invalid));
       return;
     }
-    const script: SessionScript | undefined = o.loaded.scripts.get(name);
+    const script: SessionScript | undefined = loaded.scripts.get(name);
     if (!script) {
+      // 400, not 404: Claude Code reports a 404 as a model that may not exist, which would mislead.
       reply(
-        404,
+        400,
         errorBody(
-          'not_found_error',
-          `no session script named ${name} (have: ${[...o.loaded.scripts.keys()].join(', ')})`,
+          'invalid_request_error',
+          `no session script named ${name}: add fixtures/sessions/${name}.json (have: ${[...loaded.scripts.keys()].join(', ')})`,
         ),
       );
       return;

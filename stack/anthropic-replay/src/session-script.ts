@@ -1,6 +1,6 @@
 // A session script: what the scripted Messages API answers, turn by turn, for one Claude Code session.
 // The same file tells the specs what the sinks must hold (tokens, model calls, tool calls): one source of truth.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 
@@ -129,6 +129,31 @@ export interface LoadedScripts {
   scripts: Map<string, SessionScript>;
   /** Scripts that failed to load, with the reason: served as clear errors, never silently skipped. */
   invalid: Map<string, string>;
+}
+
+/**
+ * The scripts of `dir` as they are now: loaded again whenever a file is added, removed or changed (names, sizes
+ * and modification times are compared on each call: a handful of stat calls), so a script saved while the server
+ * runs is played at once, without a restart.
+ */
+export function watchSessionScripts(dir: string): () => LoadedScripts {
+  let signature = '';
+  let loaded: LoadedScripts = { scripts: new Map(), invalid: new Map() };
+  return () => {
+    const now = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => {
+        const st = statSync(join(dir, f));
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      })
+      .join('|');
+    if (now !== signature) {
+      loaded = loadSessionScripts(dir);
+      signature = now;
+    }
+    return loaded;
+  };
 }
 
 export function loadSessionScripts(dir: string): LoadedScripts {
