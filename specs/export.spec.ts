@@ -103,6 +103,7 @@ describe('pnpm export of a real session', () => {
       `prometheus/${x.id}.json`,
       `sessions/${x.id}/metadata.json`,
       `sessions/${x.id}/session.log`,
+      `sessions/${x.id}/transcript.jsonl`,
     ])
       expect(paths).toContain(p);
     expect(x.manifest.versions).toMatchObject({ 'claude-code': '2.1.197', CLAUDE_CODE_VERSION: '2.1.197' });
@@ -240,6 +241,9 @@ describe('pnpm export of a real session', () => {
     expect(shown('modelCalls')).toBe(String(expected.modelCalls));
     expect(shown('toolCalls')).toBe(`${expected.toolUses.length} (100.0% ok)`);
     expect(shown('tokens.cacheRead')).toBe(fmtInt(expected.tokens.cacheRead));
+    // The conversation from the transcript, turn by turn: one tool call row per tool_use of the script.
+    expect(dom.match(/<tr data-turn="tool call">/g) ?? []).toHaveLength(expected.toolUses.length);
+    expect(dom).toContain('<tr data-turn="user">');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     const png = join(ARTIFACTS, 'export-report.png');

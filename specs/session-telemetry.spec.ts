@@ -1,6 +1,7 @@
 // Recipe: run a scripted session, then check with exact numbers that its metrics are in Prometheus, its trace
 // in Jaeger (with the MCP servers' spans) and its spans, points and events in the rotated files, and that the MCP
 // servers did what the script asked. Every expected number comes from the script (fixtures/sessions/demo.json).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
@@ -191,5 +192,25 @@ describe('the MCP servers did what the script asked', () => {
       ['query', 'success', '1'],
       ['read_file', 'success', '1'],
     ]);
+  });
+});
+
+describe('the session record', () => {
+  it("keeps Claude Code's own transcript: the prompt, and every tool call of the script in order", () => {
+    expect(session.metadata?.files.transcript).toBe('transcript.jsonl');
+    const lines = readFileSync(join(session.dir, 'transcript.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type?: string; message?: { content?: unknown } });
+    expect(lines.some((l) => l.type === 'user')).toBe(true);
+    // One tool_use block per scripted tool call (a message may be written over several lines: ids count once).
+    const uses = new Map<string, string>();
+    for (const l of lines.filter((x) => x.type === 'assistant'))
+      for (const block of Array.isArray(l.message?.content) ? l.message.content : [])
+        if ((block as { type?: string }).type === 'tool_use') {
+          const b = block as { id: string; name: string };
+          uses.set(b.id, b.name);
+        }
+    expect([...uses.values()]).toEqual(expected.toolUses);
   });
 });

@@ -108,6 +108,11 @@ async function main(): Promise<number> {
       startedAt: new Date().toISOString(),
     },
     secretEnv: process.env,
+    // Claude Code's config folder: CLAUDE_CONFIG_DIR, or ~/.claude.
+    transcripts: join(
+      process.env.CLAUDE_CONFIG_DIR ?? join(process.env.HOME ?? '/home/node', '.claude'),
+      'projects',
+    ),
   });
   say(
     `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${recordPaths(SESSIONS_DIR, sessionId).dir}`,

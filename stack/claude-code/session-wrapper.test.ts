@@ -72,6 +72,33 @@ describe('runWrapped', () => {
     ).rejects.toThrow('session s-3 already has a record');
   });
 
+  it("keeps Claude Code's transcript of the session in the record, and says so when there is none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const projects = mkdtempSync(join(tmpdir(), 'projects-'));
+    // What Claude Code would write while the session runs: <projects>/<cwd as a folder name>/<session id>.jsonl
+    const script = `const fs = require('node:fs'); fs.mkdirSync(${JSON.stringify(join(projects, '-workspace'))}, { recursive: true }); fs.writeFileSync(${JSON.stringify(join(projects, '-workspace', 's-4.jsonl'))}, '{"type":"user"}\\n');`;
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', script],
+      metadata: base('s-4'),
+      transcripts: projects,
+    });
+    expect(meta.files.transcript).toBe('transcript.jsonl');
+    expect(readFileSync(join(dir, 's-4', 'transcript.jsonl'), 'utf8')).toBe('{"type":"user"}\n');
+    const none = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', ''],
+      metadata: base('s-5'),
+      transcripts: projects,
+    });
+    expect(none.files.transcript).toBeUndefined();
+    expect(readFileSync(join(dir, 's-5', 'session.log'), 'utf8')).toContain(
+      '# no transcript of this session in',
+    );
+  });
+
   it('quotes words for the shell', () => {
     expect(shellQuote(['claude', '--session-id', 'x', "it's here"])).toBe(
       "claude --session-id x 'it'\\''s here'",

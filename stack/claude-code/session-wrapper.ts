@@ -5,12 +5,15 @@
 import { spawn } from 'node:child_process';
 import {
   appendFileSync,
+  copyFileSync,
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   writeFileSync,
 } from 'node:fs';
+import { join } from 'node:path';
 import {
   RECORD_FILES,
   type RecordPaths,
@@ -32,6 +35,22 @@ export interface WrapOptions {
    * `pnpm export` can remove those secrets from what it archives without the record holding them.
    */
   secretEnv?: Record<string, string | undefined>;
+  /**
+   * Where Claude Code keeps its transcripts (`<config dir>/projects`): the session's `<project>/<session id>.jsonl`
+   * is copied into the record as transcript.jsonl once the session ends (it is lost with the container otherwise).
+   */
+  transcripts?: string;
+}
+
+/** Claude Code's transcript of a session: `<projects>/<any project folder>/<session id>.jsonl`, if there is one. */
+export function findTranscript(projects: string, sessionId: string): string | undefined {
+  if (!existsSync(projects)) return undefined;
+  for (const entry of readdirSync(projects, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const file = join(projects, entry.name, `${sessionId}.jsonl`);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
 }
 
 /** POSIX shell quoting for `script -c`. */
@@ -153,6 +172,13 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       `# terminal recording (also in terminal.log, replay: scriptreplay --log-timing terminal.timing --log-out terminal.log)\n`,
     );
     appendFileSync(files.log, readFileSync(files.terminal));
+  }
+  if (o.transcripts) {
+    const transcript = findTranscript(o.transcripts, o.metadata.sessionId);
+    if (transcript) {
+      copyFileSync(transcript, files.transcript);
+      meta.files.transcript = RECORD_FILES.transcript;
+    } else appendFileSync(files.log, `# no transcript of this session in ${o.transcripts}\n`);
   }
   meta.endedAt = new Date().toISOString();
   meta.durationMs = Date.now() - started;

@@ -16,6 +16,7 @@ charts of tokens and cost over time, a timeline of model and tool calls, and tab
 | \`jaeger/<session>.json\` | The session's traces as Jaeger's query API returns them (\`{"data": [trace, ...]}\`) | Jaeger UI: Search, "Upload JSON" (drop the file) |
 | \`prometheus/<session>.json\` | Prometheus \`query_range\` results for every metric series of the session (label \`session_id\`) over its window, with the queries and the step | any JSON viewer; the queries can be rerun in Prometheus |
 | \`sessions/<session>/session.log\`, \`metadata.json\` | The session wrapper's log (what the CLI printed) and record (mode, status, exit code, duration, versions); \`terminal.log\` + \`terminal.timing\` for interactive sessions | a text viewer; \`scriptreplay --log-timing terminal.timing --log-out terminal.log\` |
+| \`sessions/<session>/transcript.jsonl\` | Claude Code's own transcript of the conversation (one JSON object per message or content block: prompts, answers, tool calls and their results), redacted like the log | \`jq\`; report.html's conversation section |
 
 Prompts, responses and tool content are in the telemetry only when the session ran with Claude Code's
 \`OTEL_LOG_USER_PROMPTS\`, \`OTEL_LOG_TOOL_DETAILS\` (and related) switches on; \`manifest.json\` (\`content\`) says which.

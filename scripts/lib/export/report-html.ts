@@ -4,11 +4,14 @@
 // Over 300 lines on purpose: the page's template, styles and chart drawing read best as one file, like the page.
 import type { Manifest } from './archive.ts';
 import type { SeriesPoint, SessionSummary, TimelineEntry } from './summary.ts';
+import type { Turn } from './transcript.ts';
 
 export interface ReportSession {
   summary: SessionSummary;
   series: SeriesPoint[];
   timeline: TimelineEntry[];
+  /** The conversation from Claude Code's transcript (absent when the record has none). */
+  conversation?: Turn[];
 }
 
 export interface ReportInput {
@@ -240,7 +243,20 @@ ${r.timeline.length ? timelineChart(r.timeline, t0, t1) : '<p class="warn">No ev
 </div>
 <table class="wide"><caption>By model</caption><tr><th>Model</th><th>Calls</th><th>Tokens</th><th>Cost</th></tr>${modelRows}</table>
 <table class="wide"><caption>Tool calls by tool</caption><tr><th>Tool</th><th>Calls</th><th>Succeeded</th><th>Failed</th><th>Success rate</th><th>p50</th><th>p95</th><th>Max</th></tr>${toolRows || '<tr><td colspan="8">No tool calls.</td></tr>'}</table>
+${conversationSection(r.conversation)}
 </section>`;
+}
+
+/** The conversation, turn by turn, from the transcript (times in UTC, as on the timeline). */
+function conversationSection(turns: Turn[] | undefined): string {
+  if (!turns) return '<p class="warn">No transcript in the session record: no conversation.</p>';
+  const rows = turns
+    .map(
+      (t) =>
+        `<tr data-turn="${esc(t.role)}"><td>${t.time ? esc(t.time.slice(11, 19)) : ''}</td><th>${esc(t.role)}</th><td><pre>${esc(t.text)}</pre></td></tr>`,
+    )
+    .join('');
+  return `<table class="wide conversation"><caption>Conversation (${turns.length} turns, from transcript.jsonl)</caption><tr><th>Time</th><th>Who</th><th>What</th></tr>${rows || '<tr><td colspan="3">Empty transcript.</td></tr>'}</table>`;
 }
 
 /** Records, once the page has rendered, the size and the number of drawn marks of each chart. */

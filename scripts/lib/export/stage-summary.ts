@@ -1,9 +1,9 @@
 // Export phase "summarize": summary.json, the self-contained report.html, the archive's README, and the manifest
 // (format, sessions, time range, versions, what is missing, what content and how many secrets were removed, every
 // file with size, sha256 and records). Everything written passes through the scrubber.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SessionMetadata } from '../session/session-record.ts';
+import { RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
 import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
@@ -11,6 +11,7 @@ import { renderReport } from './report-html.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
 import { type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
+import { conversationOf, type Turn } from './transcript.ts';
 
 export type SessionSummary = ReturnType<typeof summarize>;
 
@@ -65,6 +66,7 @@ export async function stageSummary(
           summary: p.summary,
           series: tokenSeries(p.t),
           timeline: timeline(p.t),
+          conversation: stagedConversation(st, p.summary.sessionId),
         })),
         missing: st.missing,
         content,
@@ -148,4 +150,10 @@ function componentVersions(events: EventRecord[], spans: SpanRecord[]): Record<s
   for (const s of spans)
     if (s.service && !out[s.service] && s.serviceVersion) out[s.service] = s.serviceVersion;
   return out;
+}
+
+/** The conversation from the session's staged (already scrubbed) transcript, if its record had one. */
+function stagedConversation(st: Staging, id: string): Turn[] | undefined {
+  const file = join(st.dir, 'sessions', id, RECORD_FILES.transcript);
+  return existsSync(file) ? conversationOf(readFileSync(file, 'utf8')) : undefined;
 }

@@ -65,9 +65,11 @@ describe('session record', () => {
       metadata: `/s/${A}/metadata.json`,
       terminal: `/s/${A}/terminal.log`,
       timing: `/s/${A}/terminal.timing`,
+      transcript: `/s/${A}/transcript.jsonl`,
       secrets: `/s/${A}/secrets.json`,
     });
     expect(SHAREABLE_FILES).not.toContain('secrets.json');
+    expect(SHAREABLE_FILES).toContain('transcript.jsonl');
   });
 
   it('takes UUIDs as session ids and nothing else', () => {

@@ -25,7 +25,14 @@ export interface SessionMetadata {
   durationMs: number | null;
   exitCode: number | null;
   signal: string | null;
-  files: { log: string; metadata: string; terminal?: string; timing?: string; secrets?: string };
+  files: {
+    log: string;
+    metadata: string;
+    terminal?: string;
+    timing?: string;
+    transcript?: string;
+    secrets?: string;
+  };
 }
 
 /** The files of a record, by role. */
@@ -34,6 +41,8 @@ export const RECORD_FILES = {
   metadata: 'metadata.json',
   terminal: 'terminal.log',
   timing: 'terminal.timing',
+  /** Claude Code's own record of the conversation (its ~/.claude/projects/<cwd>/<session id>.jsonl). */
+  transcript: 'transcript.jsonl',
   secrets: 'secrets.json',
 } as const;
 
@@ -43,6 +52,7 @@ export const SHAREABLE_FILES: readonly string[] = [
   RECORD_FILES.log,
   RECORD_FILES.terminal,
   RECORD_FILES.timing,
+  RECORD_FILES.transcript,
 ];
 
 export type RecordPaths = { dir: string } & Record<keyof typeof RECORD_FILES, string>;
@@ -56,6 +66,7 @@ export function recordPaths(sessionsDir: string, sessionId: string): RecordPaths
     metadata: join(dir, f.metadata),
     terminal: join(dir, f.terminal),
     timing: join(dir, f.timing),
+    transcript: join(dir, f.transcript),
     secrets: join(dir, f.secrets),
   };
 }
