@@ -48,7 +48,7 @@ describe('otel-collector image', () => {
           mode: 'ro',
         },
       ],
-      tmpFs: { '/telemetry': 'rw,uid=10001,gid=10001' },
+      tmpFs: { '/telemetry': 'rw,uid=10001,gid=10001', '/queue': 'rw,uid=10001,gid=10001' },
       env: { JAEGER_OTLP_ENDPOINT: '127.0.0.1:4317' },
     });
   });

@@ -4,7 +4,7 @@
 // session's token query, renders the result (DOM, and a screenshot in test-results/prometheus-ui.png).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { dataPoints, stringAttr } from '../scripts/lib/sinks/otlp.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
@@ -46,6 +46,23 @@ async function temporalities(id: string): Promise<Set<number>> {
           );
   return seen;
 }
+
+/**
+ * A session of this spec's own, once its token totals are in Prometheus. Not the warm-up session: an instant query
+ * sees a series only for 5 minutes after its last sample (Prometheus's lookback), and the suite runs longer.
+ */
+let fresh: string;
+beforeAll(async () => {
+  const run = await runStackSession(stack(), { script: 'demo', user: 'prometheus-spec' });
+  expect(run.exitCode, run.output.slice(-1500)).toBe(0);
+  fresh = run.plan.sessionId;
+  const want = JSON.stringify(expectedFor('demo').tokens);
+  await waitFor(
+    `Prometheus's token totals of session ${fresh} never matched the script`,
+    async () => (JSON.stringify((await totals(fresh)).tokens) === want ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+}, 180_000);
 
 describe('Prometheus 3, metrics pushed over OTLP', () => {
   it('gives a delta-temporality session the same totals as its script (and as a cumulative one)', async () => {
@@ -94,9 +111,9 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
 
   it('keeps the metric names the dashboard and users know', async () => {
     const s = stack();
-    const names = (
-      await promQuery(s.prometheus, `count by (__name__) ({session_id="${s.warmupSession}"})`)
-    ).map((r) => r.metric.__name__);
+    const names = (await promQuery(s.prometheus, `count by (__name__) ({session_id="${fresh}"})`)).map(
+      (r) => r.metric.__name__,
+    );
     for (const n of [
       'claude_code_session_count_total',
       'claude_code_token_usage_tokens_total',
@@ -109,7 +126,7 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
   it("renders a session's token query in its own web UI (headless Chromium: DOM and screenshot)", async () => {
     requireChromium();
     const s = stack();
-    const id = s.warmupSession;
+    const id = fresh;
     const expr = `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`;
     const want = await promQuery(s.prometheus, expr);
     expect(want.length).toBe(4);

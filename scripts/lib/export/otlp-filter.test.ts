@@ -130,6 +130,15 @@ describe('filterSignal', () => {
     expect(out).toHaveLength(2);
   });
 
+  it('recovers a request glued to one a full disk cut short, and counts the loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otlp-'));
+    const cut = JSON.stringify(spans(A, B)).slice(0, 120); // a write cut short by ENOSPC: no newline
+    writeFileSync(join(dir, 'traces.jsonl'), `${cut}${JSON.stringify(spans(A))}\n`);
+    const { out, stats } = await run(dir, new Set([A]));
+    expect(stats).toMatchObject({ requestsKept: 1, recordsKept: 1, cutShortLines: 1, corruptLines: 0 });
+    expect(out).toEqual([JSON.stringify(spans(A))]);
+  });
+
   it('keeps a last line that is complete but for its newline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'otlp-'));
     writeFileSync(join(dir, 'traces.jsonl'), JSON.stringify(spans(A)));

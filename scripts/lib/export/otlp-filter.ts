@@ -15,7 +15,7 @@
 // a resend is a byte-identical line: it is kept once and counted in `duplicateRequests`.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { pruneRequest, type Signal, stringAttr } from '../sinks/otlp.ts';
+import { parseRequestLine, pruneRequest, type Signal, stringAttr } from '../sinks/otlp.ts';
 import { signalFiles } from '../sinks/telemetry-files.ts';
 
 export interface FilterStats {
@@ -27,6 +27,8 @@ export interface FilterStats {
   corruptLines: number;
   /** Lines identical to one already kept (a sender's resend): left out. */
   duplicateRequests: number;
+  /** Requests a full disk cut short, recovered from after them on their line (the partial ones are lost). */
+  cutShortLines: number;
 }
 
 type Req = Record<string, unknown>;
@@ -101,6 +103,7 @@ export const emptyStats = (files: string[] = []): FilterStats => ({
   tornLastLines: 0,
   corruptLines: 0,
   duplicateRequests: 0,
+  cutShortLines: 0,
 });
 
 export interface FilterOptions {
@@ -178,15 +181,12 @@ export async function filterFile(
 
   /** Parses one line that mentions a chosen session; false when it is not JSON. */
   const take = async (line: string): Promise<boolean> => {
-    let req: Req;
-    try {
-      req = JSON.parse(line) as Req;
-    } catch {
-      return false;
-    }
-    const kept = filterRequest(signal, req, sessions);
+    const parsed = parseRequestLine(line, signal);
+    if (!parsed) return false;
+    if (parsed.cutShort) stats.cutShortLines++;
+    const kept = filterRequest(signal, parsed.req as Req, sessions);
     if (kept) {
-      const hash = createHash('sha256').update(line).digest('base64');
+      const hash = createHash('sha256').update(parsed.text).digest('base64');
       if (seen.has(hash)) {
         stats.duplicateRequests++;
         return true;

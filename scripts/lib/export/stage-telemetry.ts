@@ -74,6 +74,11 @@ export async function stageTelemetry(
         what: `${stats.tornLastLines} ${signal} line(s) being written`,
         why: 'a file ended in a half-written line (the collector was writing it): export again once the session has ended to include it',
       });
+    if (stats.cutShortLines)
+      st.missing.push({
+        what: `${stats.cutShortLines} ${signal} request(s) cut short`,
+        why: 'a write to the telemetry files failed part-way (a full disk): the part written is left out; the request after it on the same line is kept',
+      });
     if (stats.corruptLines)
       st.missing.push({
         what: `${stats.corruptLines} ${signal} line(s) naming the session(s)`,

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { recordedLine } from '../testing/fixture-telemetry.ts';
-import { attributes, dataPoints, metricData, pruneRequest, SIGNALS, stringAttr, walk } from './otlp.ts';
+import {
+  attributes,
+  dataPoints,
+  metricData,
+  parseRequestLine,
+  pruneRequest,
+  SIGNALS,
+  stringAttr,
+  walk,
+} from './otlp.ts';
 
 const ID = '0aaaaaaa-0000-4000-8000-000000000001';
 const req = (signal: (typeof SIGNALS)[number]) => JSON.parse(recordedLine(signal, 'rich', ID));
@@ -56,5 +65,29 @@ describe('pruneRequest', () => {
         signal,
       ).toBeNull();
     }
+  });
+});
+
+describe('parseRequestLine', () => {
+  const whole = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ name: 'a' }] }] }] });
+  it('parses a whole line as it is', () => {
+    expect(parseRequestLine(whole, 'traces')).toEqual({
+      req: JSON.parse(whole),
+      text: whole,
+      cutShort: false,
+    });
+  });
+  it('recovers the request a full disk glued to a partial one, and says one was cut short', () => {
+    const glued = `${whole.slice(0, 30)}${whole}`;
+    expect(parseRequestLine(glued, 'traces')).toEqual({
+      req: JSON.parse(whole),
+      text: whole,
+      cutShort: true,
+    });
+    expect(parseRequestLine(glued)?.cutShort).toBe(true);
+  });
+  it('gives nothing for a torn last line or another signal', () => {
+    expect(parseRequestLine(whole.slice(0, 40), 'traces')).toBeUndefined();
+    expect(parseRequestLine(`${whole.slice(0, 30)}${whole}`, 'logs')).toBeUndefined();
   });
 });

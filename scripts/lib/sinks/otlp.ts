@@ -178,3 +178,37 @@ export function attributes(kvs: KeyValue[] | undefined): Record<string, Value> {
 /** Nanoseconds since the epoch (a string in OTLP JSON) in milliseconds; NaN when absent. */
 export const nanosToMs = (nanos: unknown): number =>
   nanos === undefined || nanos === null ? Number.NaN : Number(BigInt(String(nanos)) / 1_000_000n);
+
+/** How each line of a signal's file starts (the file exporter's JSON: one export request per line). */
+const LINE_START: Record<Signal, string> = {
+  traces: '{"resourceSpans":',
+  metrics: '{"resourceMetrics":',
+  logs: '{"resourceLogs":',
+};
+
+/**
+ * One line of a telemetry file as an export request. A write the disk cut short (full) leaves part of a request
+ * that the next write continues on the same line: then the request that starts later on the line is recovered and
+ * `cutShort` says that a partial one before it was lost. Undefined when nothing on the line parses.
+ */
+export function parseRequestLine(
+  line: string,
+  signal?: Signal,
+): { req: ExportRequest; text: string; cutShort: boolean } | undefined {
+  try {
+    return { req: JSON.parse(line) as ExportRequest, text: line, cutShort: false };
+  } catch {
+    // a torn or glued line: look for a whole request after the partial one
+  }
+  const starts = signal ? [LINE_START[signal]] : Object.values(LINE_START);
+  for (let at = line.indexOf('{"resource', 1); at > 0; at = line.indexOf('{"resource', at + 1)) {
+    if (!starts.some((s) => line.startsWith(s, at))) continue;
+    const text = line.slice(at);
+    try {
+      return { req: JSON.parse(text) as ExportRequest, text, cutShort: true };
+    } catch {
+      // not a whole request either: try the next start
+    }
+  }
+  return undefined;
+}

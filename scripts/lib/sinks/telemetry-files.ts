@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type ExportRequest, type Item, type Signal, stringAttr, walk } from './otlp.ts';
+import { type ExportRequest, type Item, parseRequestLine, type Signal, stringAttr, walk } from './otlp.ts';
 
 export type { Signal };
 
@@ -20,7 +20,10 @@ export function signalFiles(dir: string, signal: Signal): string[] {
   );
 }
 
-/** Yields each complete OTLP JSON export request of a file; a torn last line (still being written) is skipped. */
+/**
+ * Yields each complete OTLP JSON export request of a file; a torn last line (still being written) is skipped, and
+ * a request glued to the partial one a full disk cut short is recovered (parseRequestLine).
+ */
 export async function* exportRequests(file: string): AsyncGenerator<ExportRequest> {
   const lines = createInterface({
     input: createReadStream(file, 'utf8'),
@@ -28,11 +31,9 @@ export async function* exportRequests(file: string): AsyncGenerator<ExportReques
   });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    try {
-      yield JSON.parse(line) as ExportRequest;
-    } catch {
-      // torn line: the collector is mid-write (only ever the last line)
-    }
+    const parsed = parseRequestLine(line);
+    // nothing whole on the line: the collector is mid-write (only ever the last line)
+    if (parsed) yield parsed.req;
   }
 }
 
