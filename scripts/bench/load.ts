@@ -15,8 +15,6 @@
 // The stack runs with its production settings (stack/compose.yaml, no test override). Bounded: at most 16 rates of
 // at most 15 s each, each tried at most twice, telemetrygen killed after 4x its time, each sink awaited at most 60 s.
 // Over 300 lines: the steps, the counting in each sink and the report belong together and are read as one.
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { argv } from 'zx';
 import { withProgress } from '../lib/progress.ts';
 import { jaegerFindTraces } from '../lib/sinks/jaeger.ts';
@@ -351,9 +349,7 @@ try {
   jaegerPeak = peakRss(jaegerPid);
 } finally {
   await noop?.remove();
-  await stack?.down();
-  // down() leaves the stack's temporary folders (telemetry, queue, sessions): here hundreds of MB of spans
-  if (stack) rmSync(dirname(stack.telemetryDir), { recursive: true, force: true });
+  await stack?.down(); // its temporary folders with it: here hundreds of MB of spans
 }
 
 const best = (kind: Kind) =>

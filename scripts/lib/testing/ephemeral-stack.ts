@@ -2,7 +2,7 @@
 // SAME stack/compose.yaml users run plus the specs' override (short intervals, small rotation), a project name of
 // its own, random host ports on 127.0.0.1, temporary telemetry and session folders. `down()` removes it all.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -118,6 +118,13 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     },
     async down() {
       await running.down({ removeVolumes: true, timeout: 10_000 });
+      // Its temporary folders too (telemetry, sessions, queues: hundreds of MB after a bench). Not a telemetry
+      // folder the caller passed in. As a non-root user, files the containers' users wrote may stay behind.
+      try {
+        rmSync(base, { recursive: true, force: true });
+      } catch (err) {
+        console.warn(`ephemeral stack: could not remove ${base} entirely: ${(err as Error).message}`);
+      }
     },
   };
 }
