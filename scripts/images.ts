@@ -5,6 +5,7 @@ import { argv } from 'zx';
 import { buildImages, listImages, parseMode } from './lib/images/build-images.ts';
 
 const HELP = `Usage: pnpm stack:images [--list] [--only NAME[,NAME]] [--offline | --online] [--rebuild] [--dry-run]
+                         [--claude-code VERSION]
 
 Builds the stack's images here, with no container registry, at the versions in stack/versions.env,
 and writes stack/.images.env (the image each service runs).
@@ -15,6 +16,9 @@ and writes stack/.images.env (the image each service runs).
   --online      pull the official images of those instead of building them
   --rebuild     rebuild the Debian base image even if it exists (other images rebuild when their inputs change)
   --dry-run     print what would be built, build nothing
+  --claude-code VERSION
+                build and run this Claude Code release instead of the pinned one (its own image tag; run
+                pnpm stack:images again without it to go back to the pin)
 Environment: STACK_IMAGES=offline|online|auto (default auto).`;
 
 async function main(): Promise<number> {
@@ -31,6 +35,7 @@ async function main(): Promise<number> {
     only: argv.only ? String(argv.only).split(',') : undefined,
     rebuild: Boolean(argv.rebuild),
     dryRun: Boolean(argv['dry-run']),
+    claudeCode: argv['claude-code'] === undefined ? undefined : String(argv['claude-code']),
   });
   if (!r.envFile) return 0;
   console.log('images: build times');

@@ -130,8 +130,11 @@ function versions(): Record<string, string> {
   const pins = readEnvFile(envFiles.versions);
   for (const [k, v] of Object.entries(pins)) if (/_VERSION$|_OFFICIAL_IMAGE$/.test(k)) out[k] = v;
   if (existsSync(envFiles.images))
-    for (const [k, v] of Object.entries(readEnvFile(envFiles.images)))
+    for (const [k, v] of Object.entries(readEnvFile(envFiles.images))) {
       if (/_IMAGE$|_MODE$/.test(k)) out[`ran:${k}`] = v;
+      // A release other than the pin (`stack:images --claude-code`) is the one that ran.
+      if (k === 'CLAUDE_CODE_VERSION' && v) out[k] = v;
+    }
   return out;
 }
 

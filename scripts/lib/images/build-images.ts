@@ -22,6 +22,20 @@ export function loadVersions(): Record<string, string> {
   return readEnvFile(envFiles.versions);
 }
 
+/**
+ * The pins with another Claude Code release (`pnpm stack:images --claude-code 2.1.332`): its own image tag, so the
+ * pinned release's image stays. Undefined keeps the pin.
+ */
+export function withClaudeCode(versions: Record<string, string>, release?: string): Record<string, string> {
+  if (release === undefined) return versions;
+  if (!/^\d+\.\d+\.\d+$/.test(release))
+    throw new Error(
+      `--claude-code ${release}: not a release number like 2.1.332 (npm view @anthropic-ai/claude-code versions)`,
+    );
+  const repo = (versions.CLAUDE_CODE_IMAGE ?? 'claude-code-telemetry/claude-code').replace(/:[^:/]+$/, '');
+  return { ...versions, CLAUDE_CODE_VERSION: release, CLAUDE_CODE_IMAGE: `${repo}:${release}` };
+}
+
 export function parseMode(text: string): WantedMode {
   if (text === 'offline' || text === 'online' || text === 'auto') return text;
   throw new Error(`STACK_IMAGES must be offline, online or auto, not ${text}`);
@@ -60,6 +74,8 @@ export interface BuildOptions {
   /** Rebuild the Debian base even if it exists. */
   rebuild?: boolean;
   dryRun?: boolean;
+  /** Build this Claude Code release instead of the pinned one (and run it: .images.env names it). */
+  claudeCode?: string;
   log?: Log;
 }
 
@@ -74,7 +90,7 @@ export interface BuildResult {
 
 export async function buildImages(o: BuildOptions = {}): Promise<BuildResult> {
   const log = o.log ?? ((line: string) => console.log(`images: ${line}`));
-  const versions = loadVersions();
+  const versions = withClaudeCode(loadVersions(), o.claudeCode);
   const catalog = imageCatalog(versions);
   const wanted = o.mode ?? 'auto';
   let order = buildOrder(catalog, o.only);

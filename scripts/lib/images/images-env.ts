@@ -33,6 +33,9 @@ export function imagesEnvValues(
     out[variable] = mode === 'online' && spec.official ? spec.official.ref : spec.ref;
     if (name === 'prometheus') out.GRAFANA_IMAGE = versions.GRAFANA_OFFICIAL_IMAGE ?? '';
   }
+  // The Claude Code release the stack runs, when it is not the pin (--claude-code): compose, the export's
+  // manifest and `stack:up` read it from here.
+  out.CLAUDE_CODE_VERSION = versions.CLAUDE_CODE_VERSION ?? '';
   return out;
 }
 
