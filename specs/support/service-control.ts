@@ -32,11 +32,20 @@ export function serviceControl(s: Pick<EphemeralStack, 'project' | 'override' | 
       return `http://127.0.0.1:${host}`;
     },
     async healthy(service: string, timeoutMs = 60_000): Promise<void> {
-      await waitFor(
-        `${service} not healthy after ${timeoutMs} ms`,
-        async () => ((await inspect(service, '{{.State.Health.Status}}')) === 'healthy' ? true : undefined),
-        { timeoutMs, intervalMs: 500 },
-      );
+      try {
+        await waitFor(
+          `${service} not healthy`,
+          async () => ((await inspect(service, '{{.State.Health.Status}}')) === 'healthy' ? true : undefined),
+          { timeoutMs, intervalMs: 500 },
+        );
+      } catch (err) {
+        // Say why: the container's state and the end of its log.
+        const state = await inspect(service, '{{json .State}}').catch((e: Error) => e.message);
+        const logs = await $({ quiet: true, nothrow: true })`docker logs --tail 40 ${container(service)}`;
+        throw new Error(
+          `${(err as Error).message}; state: ${state}\nlast log lines:\n${logs.stdout}${logs.stderr}`,
+        );
+      }
     },
     async running(service: string): Promise<boolean> {
       return (await inspect(service, '{{.State.Running}}')) === 'true';
