@@ -19,6 +19,8 @@ import { pointsOf, spansOf } from '../scripts/lib/sinks/otlp-records.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
+import { envFiles } from '../scripts/lib/stack/stack-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { renderedDom, requireChromium, screenshot } from './support/chromium.ts';
 import { countColor, decodePng } from './support/png.ts';
@@ -106,7 +108,8 @@ describe('pnpm export of a real session', () => {
       `sessions/${x.id}/transcript.jsonl`,
     ])
       expect(paths).toContain(p);
-    expect(x.manifest.versions).toMatchObject({ 'claude-code': '2.1.197', CLAUDE_CODE_VERSION: '2.1.197' });
+    const pin = readEnvFile(envFiles.versions).CLAUDE_CODE_VERSION;
+    expect(x.manifest.versions).toMatchObject({ 'claude-code': pin, CLAUDE_CODE_VERSION: pin });
     expect(x.manifest.versions.OTELCOL_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
     expect(x.manifest.content).toMatchObject({ userPrompts: false, toolDetails: false, toolContent: false });
     const archive = readdirSync(join(x.dir, '..')).find((f) => f.endsWith('.tar.gz')) as string;
