@@ -7,12 +7,12 @@
 //   - the collector's memory stays under its memory limiter's bound (80 % of OTELCOL_MEMORY_LIMIT), it is not
 //     killed or restarted, and it still serves afterwards.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { envFiles } from '../scripts/lib/stack/stack-files.ts';
+import { containerPid, peakRss } from '../scripts/lib/testing/bench-collector.ts';
 import {
   type EphemeralStack,
   NO_OVERRIDE,
@@ -49,9 +49,7 @@ describe('a client flooding the collector', () => {
   it('does not keep others out, and the collector stays under its memory bound', async () => {
     const limit = bytesOf(readEnvFile(envFiles.versions).OTELCOL_MEMORY_LIMIT ?? '');
     const bound = 0.8 * limit;
-    const pid = Number(
-      (await c.docker(['inspect', '--format', '{{.State.Pid}}', c.container('otel-collector')])).stdout,
-    );
+    const pid = await containerPid(c.container('otel-collector'));
     const statuses: Record<string, number> = {};
     const flood = randomUUID();
     const body = encodeTraces(
@@ -90,8 +88,7 @@ describe('a client flooding the collector', () => {
       }),
       ...Array.from({ length: FLOOD_SENDERS }, flooder),
     ]);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+    const peak = peakRss(pid) ?? Number.NaN;
     console.log(
       `flood: ${sent} requests of ${(body.length / 1024).toFixed(0)} KiB in ${FLOOD_MS / 1000} s at most, answers ${JSON.stringify(statuses)}; ` +
         `polite client: ${polite.spanIds.length} spans, ${polite.retriedRequests} request(s) retried ${JSON.stringify(polite.failures)}; ` +

@@ -11,16 +11,12 @@ import { promQuery } from '../lib/sinks/prometheus.ts';
 import { sessionRecords } from '../lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../lib/sinks/victorialogs.ts';
 import { NO_OVERRIDE, runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
+import { percentile } from '../lib/testing/percentile.ts';
 import { waitFor } from '../lib/wait-for.ts';
 
 const SESSIONS = Number(argv.sessions ?? 20);
 if (!Number.isInteger(SESSIONS) || SESSIONS < 1 || SESSIONS > 200)
   throw new Error('--sessions must be 1-200');
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function latencyFrom(ended: number, what: string, probe: () => Promise<boolean>): Promise<number> {
   await waitFor(what, async () => ((await probe()) ? true : undefined), {

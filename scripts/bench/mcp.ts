@@ -14,6 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { argv } from 'zx';
 import { type SpawnedServer, spawnHttpServer } from '../../mcp-servers/common/src/testing.ts';
 import { repoRoot } from '../lib/repo-root.ts';
+import { percentile } from '../lib/testing/percentile.ts';
 
 const CLIENTS = Number(argv.clients ?? 50);
 const SECONDS = Number(argv.seconds ?? 10);
@@ -26,11 +27,6 @@ if (!(Number.isInteger(SLOW) && SLOW >= 0 && SLOW <= 32)) throw new Error('--slo
 
 const token = 'b'.repeat(40);
 const NEVER_ENDS = 'WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r';
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function connect(server: SpawnedServer): Promise<Client> {
   const client = new Client({ name: 'bench-mcp', version: '1' });
