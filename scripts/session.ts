@@ -6,12 +6,14 @@ import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
+                    [--otlp-protocol http/protobuf|http/json|grpc]
 
   --script NAME     play fixtures/sessions/NAME.json against the scripted API (default: demo)
   --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
   --interactive     attach this terminal to Claude Code in the container; the terminal is recorded with timing
   --user NAME       label every metric, event and span of the session with user.name=NAME
   --no-telemetry    run with telemetry off (nothing may reach the sinks)
+  --otlp-protocol P how Claude Code exports: http/protobuf (default), http/json or grpc (the collector port follows)
 The session's log and metadata land in sessions/<session id>/ (SESSIONS_DIR).`;
 
 if (argv.help || argv.h) {
@@ -27,6 +29,7 @@ try {
     model: argv.model ? String(argv.model) : undefined,
     sessionId: argv['session-id'] ? String(argv['session-id']) : undefined,
     noTelemetry: argv.telemetry === false,
+    otlpProtocol: argv['otlp-protocol'] === undefined ? undefined : String(argv['otlp-protocol']),
   });
   const m = out.metadata;
   console.log(

@@ -98,7 +98,9 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
 
   it('a query waiting longer than maxWaitMs for a worker is refused, naming the setting', async () => {
     const r = runner({ timeoutMs: 600_000, workers: 1, maxWaitMs: 200 });
-    // The worker started (on a busy machine that can take longer than maxWaitMs), then kept busy.
+    // The worker has started (on a busy machine that takes longer than maxWaitMs, which a query sent earlier would
+    // count), then is kept busy.
+    await r.whenReady();
     await r.query('SELECT 1', undefined, limits);
     const slow = r.query(ENDLESS, undefined, limits);
     slow.catch(() => {});
@@ -106,6 +108,17 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
       rule: 'query-busy',
       message: 'all 1 query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for 200 ms: try again',
     });
+  });
+
+  it('a query that waits past maxWaitMs for a worker still starting says so and names the worker', async () => {
+    // No Node process starts within 1 ms: the query waits for a starting worker, whatever the machine's load.
+    const r = runner({ timeoutMs: 600_000, workers: 1, maxWaitMs: 1 });
+    const [pid] = r.pids();
+    await expect(r.query('SELECT 1', undefined, limits)).rejects.toThrow(
+      `no query worker could start within 1 ms (workers: ${pid} starting); see the server's log`,
+    );
+    await r.whenReady();
+    expect(await r.query('SELECT 2 AS two', undefined, limits)).toMatchObject({ rows: [{ two: 2 }] });
   });
 
   it('an aborted call leaves the queue, or kills its worker when running', async () => {

@@ -65,6 +65,10 @@ export class QueryRunner {
   private nextId = 1;
   private closed = false;
   private failedStarts = 0;
+  /** Callers of whenReady() waiting for the first ready worker. */
+  private readonly readyWaiters: (() => void)[] = [];
+  /** How the last worker ended (named in the error when no worker is ready in time). */
+  private lastExit = '';
 
   constructor(options: QueryRunnerOptions) {
     this.o = {
@@ -100,6 +104,16 @@ export class QueryRunner {
     return this.submit({ kind: 'write', sql, params }, signal) as Promise<WriteResult>;
   }
 
+  /**
+   * Resolves once a worker is ready to take a statement. A statement sent before that waits for a worker's start
+   * like any other wait (at most maxWaitMs); callers that must not count start-up (the tests) wait here first.
+   */
+  whenReady(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the query runner is closed'));
+    if ([...this.workers].some((w) => w.ready && !w.dead)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
   /** Process ids of the live workers (tests: a killed worker is replaced). */
   pids(): number[] {
     return [...this.workers].filter((w) => !w.dead).map((w) => w.child.pid as number);
@@ -124,9 +138,11 @@ export class QueryRunner {
       if (!m.ready) return;
       worker.ready = true;
       this.failedStarts = 0;
+      for (const resolve of this.readyWaiters.splice(0)) resolve();
       this.dispatch();
     });
     child.once('exit', (code, signal) => {
+      this.lastExit = `worker ${child.pid} exited (${code ?? signal})${worker.busy ? ' while running a statement' : ''}${worker.ready ? '' : ' before it was ready'}`;
       worker.dead = true;
       clearTimeout(worker.retire);
       this.workers.delete(worker);
@@ -167,6 +183,13 @@ export class QueryRunner {
     if (!available && this.workers.size < this.o.maxWorkers) this.spawn();
   }
 
+  /** The pool's state in a few words, for errors: `123 starting, 124 busy`. */
+  private describeWorkers(): string {
+    const state = (w: Worker) =>
+      [w.dead ? 'ended' : w.ready ? (w.busy ? 'busy' : 'idle') : 'starting'].join('');
+    return [...this.workers].map((w) => `${w.child.pid} ${state(w)}`).join(', ') || 'none';
+  }
+
   /** An idle worker above `workers` retires once it has been idle for retireAfterMs. */
   private idle(worker: Worker): void {
     if (worker.dead || this.workers.size <= this.o.workers || worker.retire) return;
@@ -204,7 +227,9 @@ export class QueryRunner {
                 'query-busy',
                 `all ${this.o.maxWorkers} query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for ${this.o.maxWaitMs} ms: try again`,
               )
-            : new Error(`no query worker could start within ${this.o.maxWaitMs} ms (see the server's log)`),
+            : new Error(
+                `no query worker could start within ${this.o.maxWaitMs} ms (workers: ${this.describeWorkers()}${this.lastExit ? `; last: ${this.lastExit}` : ''}); see the server's log`,
+              ),
         );
       }, this.o.maxWaitMs);
       const onAbort = () => leave(signal?.reason ?? new Error('cancelled'));

@@ -55,6 +55,22 @@ describe('planSession', () => {
     });
   });
 
+  it('exports over the protocol asked for, to the collector port that speaks it', () => {
+    expect(planSession({ otlpProtocol: 'grpc' }, {}, scripts).env).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4317',
+    });
+    expect(planSession({ otlpProtocol: 'http/json' }, {}, scripts).env).toMatchObject({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+    });
+    // Unset: the compose file's default (http/protobuf to 4318) applies.
+    expect(planSession({}, {}, scripts).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBeUndefined();
+    expect(() => planSession({ otlpProtocol: 'udp' }, {}, scripts)).toThrow(
+      '--otlp-protocol must be one of http/protobuf, http/json, grpc, not "udp"',
+    );
+  });
+
   it('refuses what it cannot honour, clearly', () => {
     expect(() => planSession({ sessionId: 'not-a-uuid' }, {}, scripts)).toThrow(
       '--session-id must be a UUID, not not-a-uuid',

@@ -12,7 +12,16 @@ export interface SessionOptions {
   sessionId?: string;
   /** Turn telemetry off for this session (the negative specs). */
   noTelemetry?: boolean;
+  /** How Claude Code exports: http/protobuf (the stack's default), http/json or grpc; the collector port follows. */
+  otlpProtocol?: string;
 }
+
+/** The collector's OTLP endpoint (inside the compose network) for each protocol Claude Code can export with. */
+export const OTLP_ENDPOINTS: Record<string, string> = {
+  'http/protobuf': 'http://otel-collector:4318',
+  'http/json': 'http://otel-collector:4318',
+  grpc: 'http://otel-collector:4317',
+};
 
 export interface ScriptInfo {
   name: string;
@@ -79,6 +88,15 @@ export function planSession(
     env.OTEL_RESOURCE_ATTRIBUTES = `user.name=${o.user}`;
   }
   if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
+  if (o.otlpProtocol !== undefined) {
+    const endpoint = OTLP_ENDPOINTS[o.otlpProtocol];
+    if (!endpoint)
+      throw new Error(
+        `--otlp-protocol must be one of ${Object.keys(OTLP_ENDPOINTS).join(', ')}, not ${JSON.stringify(o.otlpProtocol)}`,
+      );
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = o.otlpProtocol;
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+  }
   // A prompt or an interactive session with no key: say plainly that the scripted demo answers, not Anthropic.
   const notice =
     api === 'scripted' && !o.script && (o.prompt || o.interactive)
