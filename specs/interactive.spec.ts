@@ -1,7 +1,6 @@
 // Recipe: an interactive session driven through a pseudo-terminal (util-linux `script` gives `docker compose
 // run` a terminal): wait for Claude Code's prompt, type one, let the scripted API answer, exit. It must leave the
 // same kinds of telemetry as a headless session, and its terminal recording must be in the session log.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,68 +9,19 @@ import { composeRunArgs, loadScriptInfo } from '../scripts/lib/session/session-r
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { composeArgs } from '../scripts/lib/stack/compose.ts';
+import { ANSI, playInteractiveDemo, ptySession, squeeze } from '../scripts/lib/testing/pty-session.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { shellQuote } from '../stack/claude-code/session-wrapper.ts';
 import { expectedFor, stack } from './support/stack.ts';
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what we strip
-const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\u001b[()][0-9A-Za-z]|\u001b[>=78]/g;
-
-const squeeze = (t: string) => t.replace(/\s+/g, '');
-
-function drive(command: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
-    env: { ...process.env, ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let screen = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    screen += d.toString().replace(ANSI, '');
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  /** Waits until the (escape-stripped) terminal shows `text`; the error quotes the end of the screen. */
-  const waitScreen = async (what: string, text: string, timeoutMs: number) => {
-    try {
-      // The TUI moves the cursor instead of printing spaces: compare without white space.
-      await waitFor(what, async () => (squeeze(screen).includes(squeeze(text)) ? true : undefined), {
-        timeoutMs,
-      });
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the terminal ended with:\n${screen.slice(-1500)}`);
-    }
-  };
-  return {
-    waitScreen,
-    screen: () => screen,
-    type: (text: string) => child.stdin?.write(text),
-    exited,
-    kill: () => child.kill('SIGKILL'),
-  };
-}
 
 describe('an interactive session through a pseudo-terminal', () => {
   it('produces the telemetry of a headless one, and its terminal recording lands in the session log', async () => {
     const s = stack();
     const plan = planSession({ interactive: true, user: 'pty-user' }, {}, loadScriptInfo);
     const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...composeRunArgs(plan)]);
-    const tty = drive(command, s.composeEnv);
+    const tty = ptySession(command, s.composeEnv);
     try {
-      await tty.waitScreen('Claude Code showed no input prompt', 'for shortcuts', 60_000);
-      tty.type('please create the greeting');
-      tty.type('\r');
-      await tty.waitScreen(
-        'the scripted answer never appeared on the terminal',
-        'Done: hello.py greets warmly',
-        60_000,
-      );
-      tty.type('/exit');
-      await tty.waitScreen('the /exit command was not echoed', '/exit', 10_000);
-      tty.type('\r');
-      const code = await Promise.race([
-        tty.exited,
-        new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000)),
-      ]);
-      expect(code, 'the session did not end within 30000 ms of /exit').toBe(0);
+      expect(await playInteractiveDemo(tty), 'the session did not end within 30000 ms of /exit').toBe(0);
     } finally {
       tty.kill();
     }

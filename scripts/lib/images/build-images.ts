@@ -76,6 +76,8 @@ export interface BuildOptions {
   dryRun?: boolean;
   /** Build this Claude Code release instead of the pinned one (and run it: .images.env names it). */
   claudeCode?: string;
+  /** false: build only, leave stack/.images.env as it is (`pnpm compat` builds releases it runs by image name). */
+  writeEnv?: boolean;
   log?: Log;
 }
 
@@ -84,7 +86,7 @@ export interface BuildResult {
   /** Per image: name, seconds, reference. */
   timings: { name: string; seconds: number; ref: string }[];
   totalSeconds: number;
-  /** stack/.images.env, or null in a dry run. */
+  /** stack/.images.env, or null in a dry run or with writeEnv: false. */
   envFile: string | null;
 }
 
@@ -111,6 +113,8 @@ export async function buildImages(o: BuildOptions = {}): Promise<BuildResult> {
     timings.push({ name: spec.name, seconds, ref: spec.ref });
     log(`  done in ${seconds.toFixed(1)} s`);
   }
+  if (o.writeEnv === false)
+    return { mode, timings, totalSeconds: (Date.now() - started) / 1000, envFile: null };
   const probeDir = join(repoRoot, '.cache', 'bin');
   mkdirSync(probeDir, { recursive: true });
   log(`healthcheck probe for compose: ${await preparePart(run, 'healthcheck', HEALTHCHECK_PROBE, probeDir)}`);

@@ -1,0 +1,146 @@
+// Runs `pnpm compat`: one stack of its own (the specs' short export intervals, random ports on 127.0.0.1), then
+// for each Claude Code release its image (built here, cached by Docker's layer cache) and the same sessions over
+// each OTLP protocol, each observed in every sink (observe-session.ts). The judging is compat-matrix.ts's.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectedTelemetry } from '../../../stack/anthropic-replay/src/expectations.ts';
+import { parseSessionScript } from '../../../stack/anthropic-replay/src/session-script.ts';
+import { shellQuote } from '../../../stack/claude-code/session-wrapper.ts';
+import { buildImages, loadVersions, withClaudeCode } from '../images/build-images.ts';
+import type { Log } from '../progress.ts';
+import { planSession } from '../session/session-plan.ts';
+import { readSessionRecord } from '../session/session-record.ts';
+import { composeRunArgs, loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
+import { composeArgs } from '../stack/compose.ts';
+import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
+import { playInteractiveDemo, ptySession } from '../testing/pty-session.ts';
+import type { CompatRun, Expectation, ReleaseInput } from './compat-matrix.ts';
+import { observeSession } from './observe-session.ts';
+
+/** The session kinds: scripts of fixtures/sessions, and `interactive` (the demo typed at a terminal). */
+export const SESSION_KINDS = ['demo', 'api-error-529', 'interactive'] as const;
+export const PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+
+export function expectationFor(kind: string): Expectation {
+  const script = kind === 'interactive' ? 'demo' : kind;
+  const e = expectedTelemetry(
+    parseSessionScript(script, readFileSync(join(sessionsFixtures, `${script}.json`), 'utf8')),
+  );
+  return {
+    tokens: { ...e.tokens },
+    linesAdded: e.linesAdded,
+    linesRemoved: e.linesRemoved,
+    modelCalls: e.modelCalls,
+    apiErrors: e.apiErrors.length,
+  };
+}
+
+export interface CompatOptions {
+  releases: string[];
+  protocols: readonly string[];
+  sessions: readonly string[];
+  log: Log;
+  /** Called after each release, so a long run keeps what it has measured if it is stopped. */
+  onRelease?: (done: ReleaseInput[]) => void;
+}
+
+const elapsed = (t0: number) => (Date.now() - t0) / 1000;
+
+async function runOne(
+  s: EphemeralStack,
+  composeEnv: Record<string, string>,
+  release: string,
+  protocol: string,
+  kind: string,
+): Promise<CompatRun> {
+  const t0 = Date.now();
+  const expected = expectationFor(kind);
+  const stack = { ...s, composeEnv };
+  const base = { release, protocol, session: kind, expected };
+  const plan = planSession(
+    kind === 'interactive'
+      ? { interactive: true, user: 'compat', otlpProtocol: protocol }
+      : { script: kind, user: 'compat', otlpProtocol: protocol },
+    {},
+    loadScriptInfo,
+  );
+  let exitCode: number | null = null;
+  let error: string | undefined;
+  try {
+    if (kind === 'interactive') {
+      const command = shellQuote([
+        'docker',
+        ...composeArgs(s.project, [s.override]),
+        ...composeRunArgs(plan),
+      ]);
+      const tty = ptySession(command, composeEnv);
+      try {
+        const code = await playInteractiveDemo(tty);
+        exitCode = code === 'timeout' ? null : code;
+        if (code === 'timeout') error = 'the interactive session did not end within 30000 ms of /exit';
+      } finally {
+        tty.kill();
+      }
+    } else {
+      const out = await runSessionIn(stack, {
+        script: kind,
+        user: 'compat',
+        otlpProtocol: protocol,
+        sessionId: plan.sessionId,
+      });
+      exitCode = out.exitCode;
+    }
+  } catch (err) {
+    error = (err as Error).message.split('\n').slice(0, 3).join(' ');
+  }
+  const record = readSessionRecord(s.sessionsDir, plan.sessionId);
+  const status = record?.status ?? 'no session record';
+  const observation = await observeSession(plan.sessionId, s);
+  return { ...base, sessionId: plan.sessionId, exitCode, status, seconds: elapsed(t0), error, observation };
+}
+
+export async function runCompat(o: CompatOptions): Promise<ReleaseInput[]> {
+  const done: ReleaseInput[] = [];
+  const t0 = Date.now();
+  o.log('starting a stack of its own (random ports on 127.0.0.1) ...');
+  const s = await startEphemeralStack();
+  o.log(`  stack up in ${elapsed(t0).toFixed(0)} s`);
+  try {
+    for (const [i, release] of o.releases.entries()) {
+      const r0 = Date.now();
+      o.log(`[${i + 1}/${o.releases.length}] Claude Code ${release}: image ...`);
+      await buildImages({
+        only: ['claude-code'],
+        claudeCode: release,
+        writeEnv: false,
+        mode: 'offline',
+        log: (line) => o.log(`  ${line}`),
+      });
+      const imageSeconds = elapsed(r0);
+      const pins = withClaudeCode(loadVersions(), release);
+      const composeEnv = {
+        ...s.composeEnv,
+        CLAUDE_CODE_IMAGE: pins.CLAUDE_CODE_IMAGE as string,
+        CLAUDE_CODE_VERSION: release,
+      };
+      const runs: CompatRun[] = [];
+      for (const protocol of o.protocols) {
+        for (const kind of o.sessions) {
+          o.log(`  ${kind} over ${protocol} ...`);
+          const run = await runOne(s, composeEnv, release, protocol, kind);
+          const f = run.observation?.fileRecords;
+          o.log(
+            `    exit ${run.exitCode} (${run.status}) in ${run.seconds.toFixed(0)} s; files: ${f ? `${f.traces} spans, ${f.metrics} points, ${f.logs} events` : 'not read'}${run.error ? `; ${run.error}` : ''}`,
+          );
+          runs.push(run);
+        }
+      }
+      done.push({ release, imageSeconds, runs });
+      o.log(`  ${release} done in ${elapsed(r0).toFixed(0)} s (image ${imageSeconds.toFixed(0)} s)`);
+      o.onRelease?.(done);
+    }
+  } finally {
+    await s.down();
+  }
+  return done;
+}
