@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPaths, SESSION_ID } from '../../scripts/lib/session/session-record.ts';
+import { limitEventRequest, parseLimits } from './session-limits.ts';
 import { runWrapped } from './session-wrapper.ts';
 import { checkTelemetryEnv } from './telemetry-env.ts';
 
@@ -87,6 +88,13 @@ async function main(): Promise<number> {
   const args =
     mode === 'headless' ? ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...common] : common;
   if (mode === 'interactive') prepareInteractiveHome(process.env);
+  let limits: ReturnType<typeof parseLimits>;
+  try {
+    limits = parseLimits(process.env);
+  } catch (err) {
+    say((err as Error).message);
+    return EX_CONFIG;
+  }
   const version = spawnSync('claude', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const meta = await runWrapped({
     dir: SESSIONS_DIR,
@@ -113,11 +121,43 @@ async function main(): Promise<number> {
       process.env.CLAUDE_CONFIG_DIR ?? join(process.env.HOME ?? '/home/node', '.claude'),
       'projects',
     ),
+    limits,
   });
+  if (meta.limit) {
+    say(`session ${sessionId}: ended by ${meta.limit.description}`);
+    if (check.enabled) await reportLimit(sessionId, meta.limit.kind, meta.limit.description);
+  }
   say(
     `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${recordPaths(SESSIONS_DIR, sessionId).dir}`,
   );
   return meta.exitCode ?? 1;
+}
+
+/**
+ * Sends the session_limit event to the collector's OTLP/HTTP port (whatever protocol the CLI used), so the limit
+ * shows in the sinks and the archive beside the session's own events. A collector that is down loses only this
+ * event; the record says the same.
+ */
+async function reportLimit(sessionId: string, kind: 'time' | 'memory' | 'processes', description: string) {
+  const endpoint = process.env.TELEMETRY_HTTP_ENDPOINT ?? 'http://otel-collector:4318';
+  const body = limitEventRequest({
+    sessionId,
+    user: process.env.SESSION_USER || null,
+    kind,
+    description,
+    timeMs: Date.now(),
+  });
+  try {
+    const r = await fetch(`${endpoint}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok) say(`the session_limit event was refused by ${endpoint}: HTTP ${r.status}`);
+  } catch (err) {
+    say(`the session_limit event could not be sent to ${endpoint}: ${(err as Error).message}`);
+  }
 }
 
 main().then(

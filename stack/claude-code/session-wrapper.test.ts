@@ -99,6 +99,45 @@ describe('runWrapped', () => {
     );
   });
 
+  it('ends a session at its wall-clock limit, with status limit-exceeded in the record and the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const limits = { timeoutMs: 300, memory: '2g', processes: '512' };
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', 'setInterval(() => {}, 1000)'],
+      metadata: base('s-time'),
+      limits,
+      readCounters: () => ({ oomKills: 0, pidsRefused: 0 }),
+    });
+    expect(meta).toMatchObject({
+      status: 'limit-exceeded',
+      signal: 'SIGTERM',
+      limit: { kind: 'time', description: 'the wall-clock limit of 0.3 s (SESSION_TIMEOUT_SECONDS)' },
+    });
+    expect(readFileSync(recordPaths(dir, 's-time').log, 'utf8')).toContain(
+      '# the session was ended by the wall-clock limit of 0.3 s (SESSION_TIMEOUT_SECONDS)',
+    );
+  });
+
+  it("names the memory limit when the container's OOM-kill count rose during the session", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    let reads = 0;
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', 'process.kill(process.pid, "SIGKILL")'],
+      metadata: base('s-mem'),
+      limits: { timeoutMs: 600_000, memory: '64m', processes: '512' },
+      // before: no OOM kill; after: one (what the kernel's counter shows when it killed the CLI)
+      readCounters: () => ({ oomKills: reads++ === 0 ? 0 : 1, pidsRefused: 0 }),
+    });
+    expect(meta).toMatchObject({
+      status: 'limit-exceeded',
+      limit: { kind: 'memory', description: 'the memory limit of 64m (SESSION_MEMORY_LIMIT)' },
+    });
+  });
+
   it('quotes words for the shell', () => {
     expect(shellQuote(['claude', '--session-id', 'x', "it's here"])).toBe(
       "claude --session-id x 'it'\\''s here'",

@@ -22,6 +22,13 @@ import {
   writeMetadata,
   writeSecretHashes,
 } from '../../scripts/lib/session/session-record.ts';
+import {
+  describeLimit,
+  type LimitCounters,
+  limitHit,
+  readLimitCounters,
+  type SessionLimits,
+} from './session-limits.ts';
 
 export type { SessionMetadata };
 
@@ -40,6 +47,10 @@ export interface WrapOptions {
    * is copied into the record as transcript.jsonl once the session ends (it is lost with the container otherwise).
    */
   transcripts?: string;
+  /** The session's limits: the wall clock is enforced here; memory and processes by the engine, read back here. */
+  limits?: SessionLimits;
+  /** Where the container's cgroup counters are (tests point it elsewhere). */
+  readCounters?: () => LimitCounters;
 }
 
 /** Claude Code's transcript of a session: `<projects>/<any project folder>/<session id>.jsonl`, if there is one. */
@@ -154,6 +165,16 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
     return [sig, handler] as const;
   });
 
+  const counters = o.readCounters ?? (() => readLimitCounters());
+  const before = counters();
+  let timedOut = false;
+  const clock = o.limits
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }, o.limits.timeoutMs)
+    : undefined;
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve) => {
       child.once('error', (err) => {
@@ -163,8 +184,10 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       child.once('close', (c, s) => resolve({ code: c, signal: s }));
     },
   );
+  clearTimeout(clock);
   for (const [sig, handler] of handlers) process.off(sig, handler);
   await logFlushed;
+  const hit = o.limits ? limitHit(before, counters(), timedOut) : null;
 
   if (interactive && existsSync(files.terminal)) {
     appendFileSync(
@@ -185,6 +208,11 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
   meta.exitCode = code;
   meta.signal = signal ?? forwarded;
   meta.status = meta.signal ? 'interrupted' : code === 0 ? 'completed' : 'failed';
+  if (hit && o.limits) {
+    meta.status = 'limit-exceeded';
+    meta.limit = { kind: hit, description: describeLimit(hit, o.limits) };
+    appendFileSync(files.log, `\n# the session was ended by ${meta.limit.description}\n`);
+  }
   appendFileSync(
     files.log,
     `\n# ---\n# ended      ${meta.endedAt} after ${meta.durationMs} ms: ${meta.status}, exit ${code ?? '-'}${meta.signal ? `, signal ${meta.signal}` : ''}\n`,

@@ -12,7 +12,9 @@ export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a
 
 export interface SessionMetadata {
   sessionId: string;
-  status: 'running' | 'completed' | 'failed' | 'interrupted';
+  status: 'running' | 'completed' | 'failed' | 'interrupted' | 'limit-exceeded';
+  /** Set when a per-session limit (time, memory, processes) ended the session. */
+  limit?: { kind: 'time' | 'memory' | 'processes'; description: string };
   mode: 'headless' | 'interactive';
   api: string;
   script: string | null;
