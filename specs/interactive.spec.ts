@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planSession } from '../scripts/lib/session/session-plan.ts';
-import { composeRunArgs, loadScriptInfo } from '../scripts/lib/session/session-run.ts';
+import { loadScriptInfo, prepareSessionRun } from '../scripts/lib/session/session-run.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { composeArgs } from '../scripts/lib/stack/compose.ts';
@@ -18,8 +18,9 @@ describe('an interactive session through a pseudo-terminal', () => {
   it('produces the telemetry of a headless one, and its terminal recording lands in the session log', async () => {
     const s = stack();
     const plan = planSession({ interactive: true, user: 'pty-user' }, {}, loadScriptInfo);
-    const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...composeRunArgs(plan)]);
-    const tty = ptySession(command, s.composeEnv);
+    const run = prepareSessionRun(plan, s.composeEnv);
+    const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...run.args]);
+    const tty = ptySession(command, { ...s.composeEnv, ...run.secretEnv });
     try {
       expect(await playInteractiveDemo(tty), 'the session did not end within 30000 ms of /exit').toBe(0);
     } finally {

@@ -164,7 +164,7 @@ describe('the MCP servers did what the script asked', () => {
         quiet: true,
         env: { ...process.env, ...s.composeEnv },
       })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T ${svc} ${cmd}`;
-    const file = await run('mcp-file-ops', ['cat', `/workspace/${id}/hello.py`]);
+    const file = await run('mcp-file-ops', ['cat', `/workspace/spec-user/${id}/hello.py`]);
     expect(file.stdout).toBe(
       "def main():\n    print('Hello, and welcome!')\n    print('Have a nice day.')\n\n\nif __name__ == '__main__':\n    main()\n",
     );

@@ -12,6 +12,7 @@ import { checkBearer } from './auth.ts';
 import { checkHostAndOrigin } from './host-check.ts';
 import type { CallContext } from './instrument.ts';
 import { repeatLog } from './repeat-log.ts';
+import { isSessionCredential, verifySessionCredential } from './session-credential.ts';
 
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
@@ -26,9 +27,14 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   token: string;
+  /**
+   * The secret session credentials are signed with (MCP_SESSION_SECRET). With it, a session's own credential is
+   * accepted too, and its signed user and session id say whose call it is; the headers then decide nothing.
+   */
+  sessionSecret?: string;
   allowedHosts: string[];
   allowedOrigins: string[];
-  createMcpServer: (ctx: CallContext) => McpServer;
+  createMcpServer: (ctx: CallContext) => McpServer | Promise<McpServer>;
   log: (line: string) => void;
   /** Refused requests: the first of each kind (auth, host) is logged, the rest counted per interval (default 60 s). */
   refusalLogIntervalMs?: number;
@@ -91,11 +97,23 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       jsonRpcError(res, host.status, host.error);
       return;
     }
-    const auth = checkBearer(req.headers.authorization, o.token);
-    if (!auth.ok) {
-      refusals.note('auth', `refused ${req.method} /mcp from ${from}: ${auth.error}`);
-      jsonRpcError(res, auth.status, auth.error, { 'www-authenticate': 'Bearer' });
-      return;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    let identity: { user: string; sessionId: string } | undefined;
+    if (o.sessionSecret && isSessionCredential(bearer)) {
+      const check = verifySessionCredential(o.sessionSecret, bearer);
+      if (!check.ok) {
+        refusals.note('auth', `refused ${req.method} /mcp from ${from}: ${check.error}`);
+        jsonRpcError(res, 401, check.error, { 'www-authenticate': 'Bearer' });
+        return;
+      }
+      identity = { user: check.user, sessionId: check.sessionId };
+    } else {
+      const auth = checkBearer(req.headers.authorization, o.token);
+      if (!auth.ok) {
+        refusals.note('auth', `refused ${req.method} /mcp from ${from}: ${auth.error}`);
+        jsonRpcError(res, auth.status, auth.error, { 'www-authenticate': 'Bearer' });
+        return;
+      }
     }
     if (req.method !== 'POST') {
       jsonRpcError(res, 405, `${req.method} /mcp is not supported: this server is stateless, use POST`, {
@@ -111,11 +129,20 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       return;
     }
     const header = req.headers[SESSION_HEADER];
-    const sessionId = typeof header === 'string' && SESSION_ID.test(header) ? header : undefined;
-    if (header !== undefined && !sessionId) o.log(`ignored malformed ${SESSION_HEADER} header`);
+    const fromHeader = typeof header === 'string' && SESSION_ID.test(header) ? header : undefined;
+    if (header !== undefined && !fromHeader) o.log(`ignored malformed ${SESSION_HEADER} header`);
+    // A session credential's signed id wins over the header.
+    const sessionId = identity?.sessionId ?? fromHeader;
     const telemetryHeader = req.headers[TELEMETRY_HEADER];
     const telemetry = telemetryHeader === undefined || telemetryHeader === '1';
-    const mcp = o.createMcpServer({ transport: 'http', sessionId, telemetry });
+    let mcp: McpServer;
+    try {
+      mcp = await o.createMcpServer({ transport: 'http', sessionId, telemetry, user: identity?.user });
+    } catch (err) {
+      // e.g. a user with no workspace: the client's problem, said plainly
+      jsonRpcError(res, 403, (err as Error).message);
+      return;
+    }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

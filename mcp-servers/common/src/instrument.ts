@@ -14,8 +14,10 @@ import { refused, ruleOf } from './tool-result.ts';
 
 export interface CallContext {
   transport: 'stdio' | 'http';
-  /** Claude Code's session id (header or environment), when known. */
+  /** Claude Code's session id (its signed credential, a header or the environment), when known. */
   sessionId?: string;
+  /** The session's user, from its signed credential (http only): decides the file-ops root. */
+  user?: string;
   /**
    * False when the session turned telemetry off (CLAUDE_CODE_ENABLE_TELEMETRY other than 1, sent in a header or
    * the environment): its calls then leave no span or metric, as the session itself leaves none.

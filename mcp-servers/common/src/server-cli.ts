@@ -22,6 +22,8 @@ export const COMMON_HELP = `Transport:
   --port N                 HTTP: port (default 8080)
 Environment:
   MCP_AUTH_TOKEN           HTTP: bearer token clients must send (required, 32+ characters)
+  MCP_SESSION_SECRET       HTTP: also accept per-session credentials signed with this (32+ characters); their
+                           signed user and session id decide whose call it is
   MCP_ALLOWED_HOSTS        HTTP: Host names accepted (comma-separated; default localhost,127.0.0.1,::1)
   MCP_ALLOWED_ORIGINS      HTTP: browser Origins accepted (comma-separated; default none)
   ${TOOL_TIMEOUT_ENV}      time budget of one tool call (default ${DEFAULT_TOOL_TIMEOUT_MS})
@@ -93,7 +95,11 @@ export async function serve(o: {
   name: string;
   version: string;
   common: CommonArgs;
-  createMcpServer: (ctx: CallContext, telemetry: Telemetry, metrics: ToolMetrics) => McpServer;
+  createMcpServer: (
+    ctx: CallContext,
+    telemetry: Telemetry,
+    metrics: ToolMetrics,
+  ) => McpServer | Promise<McpServer>;
   env?: NodeJS.ProcessEnv;
 }): Promise<void> {
   const env = o.env ?? process.env;
@@ -117,7 +123,7 @@ export async function serve(o: {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   if (o.common.transport === 'stdio') {
-    const server = create({
+    const server = await create({
       transport: 'stdio',
       sessionId: env.CLAUDE_CODE_SESSION_ID || undefined,
       telemetry: env.CLAUDE_CODE_ENABLE_TELEMETRY === undefined || env.CLAUDE_CODE_ENABLE_TELEMETRY === '1',
@@ -148,6 +154,9 @@ export async function serve(o: {
     host: o.common.host,
     port: o.common.port,
     token: validateToken(env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN'),
+    sessionSecret: env.MCP_SESSION_SECRET
+      ? validateToken(env.MCP_SESSION_SECRET, 'MCP_SESSION_SECRET')
+      : undefined,
     allowedHosts: list(env.MCP_ALLOWED_HOSTS, ['localhost', '127.0.0.1', '::1']),
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS, []),
     createMcpServer: create,

@@ -10,7 +10,7 @@ import {
 } from '@claude-code-telemetry/mcp-common/server-cli';
 import { TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
 import { DEFAULT_LIMITS } from './lib.ts';
-import { createSandbox } from './path-rules.ts';
+import { createSandbox, userSandbox } from './path-rules.ts';
 import { createFileOpsServer, NAME, VERSION } from './server.ts';
 
 const HELP = `Usage: mcp-file-ops [--root DIR ...] [transport options]
@@ -48,7 +48,15 @@ async function main() {
     name: NAME,
     version: VERSION,
     common,
-    createMcpServer: (ctx, telemetry, metrics) => createFileOpsServer(ops, telemetry, metrics, ctx),
+    // A session's own credential confines its calls to its user's folder of the first root; the server's token
+    // (the host's tools and tests) sees every root.
+    createMcpServer: async (ctx, telemetry, metrics) =>
+      createFileOpsServer(
+        ctx.user ? { ...ops, sandbox: await userSandbox(ops.sandbox, ctx.user) } : ops,
+        telemetry,
+        metrics,
+        ctx,
+      ),
   });
 }
 

@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +9,7 @@ import {
   redactRoots,
   resolveInSandbox,
   type Sandbox,
+  userSandbox,
 } from './path-rules.ts';
 import { makeTree, PATH_ATTACKS } from './test-tree.ts';
 
@@ -96,5 +99,27 @@ describe('redactRoots: errors never show where the roots are', () => {
     expect(redactRoots(two, '/etc/passwd is outside the allowed roots')).toBe(
       '/etc/passwd is outside the allowed roots',
     );
+  });
+});
+
+describe('userSandbox', () => {
+  it("confines a user's session to the user's folder of the first root, which must exist", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'workspaces-'));
+    mkdirSync(join(root, 'alice'));
+    mkdirSync(join(root, 'bob'));
+    symlinkSync(join(root, 'bob'), join(root, 'mallory'));
+    const base = await createSandbox([root]);
+    const alice = await userSandbox(base, 'alice');
+    expect(alice.roots).toEqual([join(base.roots[0] as string, 'alice')]);
+    await expect(resolveInSandbox(alice, '../bob/secret.txt', { mustExist: false })).rejects.toThrow();
+    await expect(
+      resolveInSandbox(alice, join(base.roots[0] as string, 'bob'), { mustExist: false }),
+    ).rejects.toThrow();
+    await expect(userSandbox(base, 'carol')).rejects.toThrow(
+      'no workspace for user carol: it is created when a session of carol starts',
+    );
+    await expect(userSandbox(base, 'mallory')).rejects.toThrow('no workspace for user mallory');
+    await expect(userSandbox(base, '..')).rejects.toThrow('not a user name: ".."');
+    await expect(userSandbox(base, 'a/b')).rejects.toThrow('not a user name');
   });
 });

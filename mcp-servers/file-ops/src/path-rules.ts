@@ -38,6 +38,25 @@ export async function createSandbox(roots: string[]): Promise<Sandbox> {
   return { roots: real };
 }
 
+const USER = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/**
+ * The sandbox of one user's session: the folder named after the user in the first root (the stack's per-user
+ * workspaces), and nothing else. The user comes from a signed session credential; the folder must exist (the
+ * session's start creates it), so a call can never create or reach another user's folder.
+ */
+export async function userSandbox(base: Sandbox, user: string): Promise<Sandbox> {
+  if (!USER.test(user) || user === '.' || user === '..')
+    throw new Error(`not a user name: ${JSON.stringify(user)}`);
+  const root = base.roots[0];
+  if (!root) throw new Error('no root directory configured');
+  const dir = join(root, user);
+  const st = await lstat(dir).catch(() => null);
+  if (!st?.isDirectory())
+    throw new Error(`no workspace for user ${user}: it is created when a session of ${user} starts`);
+  return { roots: [dir] };
+}
+
 /** True when `path` is `root` or inside it. A sibling such as /workspace-evil is NOT inside /workspace. */
 export function isWithin(root: string, path: string): boolean {
   if (path === root) return true;

@@ -10,7 +10,7 @@ import { buildImages, loadVersions, withClaudeCode } from '../images/build-image
 import type { Log } from '../progress.ts';
 import { planSession } from '../session/session-plan.ts';
 import { readSessionRecord } from '../session/session-record.ts';
-import { composeRunArgs, loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
+import { loadScriptInfo, prepareSessionRun, sessionsFixtures } from '../session/session-run.ts';
 import { composeArgs } from '../stack/compose.ts';
 import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
 import { playInteractiveDemo, ptySession } from '../testing/pty-session.ts';
@@ -68,12 +68,9 @@ async function runOne(
   let error: string | undefined;
   try {
     if (kind === 'interactive') {
-      const command = shellQuote([
-        'docker',
-        ...composeArgs(s.project, [s.override]),
-        ...composeRunArgs(plan),
-      ]);
-      const tty = ptySession(command, composeEnv);
+      const run = prepareSessionRun(plan, composeEnv);
+      const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...run.args]);
+      const tty = ptySession(command, { ...composeEnv, ...run.secretEnv });
       try {
         const code = await playInteractiveDemo(tty);
         exitCode = code === 'timeout' ? null : code;

@@ -35,9 +35,13 @@ export function planLocalEnv(
     values: {
       ...existing,
       MCP_AUTH_TOKEN: keep('MCP_AUTH_TOKEN', () => secret(24)),
+      // Signs each session's own credential for the MCP servers (the sessions never see it).
+      MCP_SESSION_SECRET: keep('MCP_SESSION_SECRET', () => secret(32)),
       GRAFANA_ADMIN_PASSWORD: keep('GRAFANA_ADMIN_PASSWORD', () => secret(16)),
       TELEMETRY_DIR: resolve(env.TELEMETRY_DIR ?? existing.TELEMETRY_DIR ?? join(repoRoot, 'telemetry')),
       SESSIONS_DIR: resolve(env.SESSIONS_DIR ?? existing.SESSIONS_DIR ?? join(repoRoot, 'sessions')),
+      // One folder per user: a session sees only its user's (mounted as its /workspace; file-ops confines it too).
+      WORKSPACES_DIR: resolve(env.WORKSPACES_DIR ?? existing.WORKSPACES_DIR ?? join(repoRoot, 'workspaces')),
       // The collector's persistent sending queues: a folder of their own, so a full telemetry disk spares them.
       QUEUE_DIR: resolve(env.QUEUE_DIR ?? existing.QUEUE_DIR ?? join(repoRoot, 'queue')),
       TELEMETRY_UID: String(owner.uid),
@@ -66,7 +70,11 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   const telemetryDir = values.TELEMETRY_DIR as string;
   const sessionsDir = values.SESSIONS_DIR as string;
   const queueDir = values.QUEUE_DIR as string;
-  for (const dir of [telemetryDir, sessionsDir, queueDir]) mkdirSync(dir, { recursive: true });
+  const workspacesDir = values.WORKSPACES_DIR as string;
+  for (const dir of [telemetryDir, sessionsDir, queueDir, workspacesDir]) mkdirSync(dir, { recursive: true });
+  // Only its owner lists the users' folders; the containers' uid 1000 owns them (as root) or is let in (0711).
+  if (ids.uid === 0) chownSync(workspacesDir, NODE_UID, NODE_UID);
+  chmodSync(workspacesDir, ids.uid === 0 || ids.uid === NODE_UID ? 0o700 : 0o711);
   if (ids.uid === 0) {
     chownSync(telemetryDir, COLLECTOR_UID, COLLECTOR_UID);
     chownSync(queueDir, COLLECTOR_UID, COLLECTOR_UID);
@@ -80,6 +88,22 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
     said.push(`${sessionsDir} made writable for the container's uid ${NODE_UID} (yours is ${ids.uid})`);
   }
   return said;
+}
+
+/**
+ * The workspace folder of one user (WORKSPACES_DIR/<user>), created for the containers' uid 1000 when missing. A
+ * session of that user gets it as /workspace; the file-ops server confines that session's calls to it.
+ */
+export function prepareUserWorkspace(workspacesDir: string, user: string, ids: HostIds = hostIds()): string {
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(user) || user === '.' || user === '..')
+    throw new Error(`not a user name for a workspace: ${JSON.stringify(user)}`);
+  const dir = join(workspacesDir, user);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (ids.uid === 0) chownSync(dir, NODE_UID, NODE_UID);
+    else if (ids.uid !== NODE_UID) chmodSync(dir, 0o777); // the containers' uid 1000 must write it
+  }
+  return dir;
 }
 
 /** Writes .env.local and prepares the directories; returns what it did, line by line. */
