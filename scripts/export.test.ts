@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Manifest, readArchive } from './lib/export/archive.ts';
 import { repoRoot } from './lib/repo-root.ts';
 import { writeSessionRecord, writeTelemetry } from './lib/testing/fixture-telemetry.ts';
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const B = 'bbbbbbbb-2222-4222-8222-222222222222';
+const C = 'cccccccc-3333-4333-8333-333333333333';
 
 function cli(args: string[], opts: { onStdout?: (text: string, kill: () => void) => void } = {}) {
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/export.ts'), ...args], {
@@ -80,11 +82,11 @@ describe('pnpm export', () => {
     const r = await cli(['list', ...d.args]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^session\s+start \(UTC\)\s+duration\s+cost\s+tokens\s+found in$/);
+    expect(lines[0]).toMatch(/^session\s+start \(UTC\)\s+duration\s+cost\s+tokens\s+user\s+found in$/);
     expect(lines.find((l) => l.startsWith(A))).toMatch(
-      /2026-11-23 21:19:01\s+3\.0 s\s+\$0\.0087\s+840\s+telemetry \+ record \(completed\)/,
+      /2026-11-23 21:19:01\s+3\.0 s\s+\$0\.0087\s+840\s+tester\s+telemetry \+ record \(completed\)/,
     );
-    expect(lines.find((l) => l.startsWith(B))).toMatch(/telemetry$/);
+    expect(lines.find((l) => l.startsWith(B))).toMatch(/\s-\s+telemetry$/);
   });
 
   it('chooses sessions: the latest by default, --all, --since', async () => {
@@ -102,6 +104,58 @@ describe('pnpm export', () => {
     const bad = await cli(['--since', 'yesterday', ...d.args]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since takes a duration such as 90s, 15m, 2h, 7d or 1w');
+  });
+
+  it('--user: every session of one user (record or telemetry), the manifest says how they were chosen', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'export-cli-'));
+    const telemetry = join(base, 'telemetry');
+    const sessions = join(base, 'sessions');
+    writeTelemetry(telemetry, [
+      { id: A, variant: 'default', user: 'alice' },
+      { id: B, variant: 'rich', user: 'bob' },
+      { id: C, variant: 'default', user: 'alice' }, // its record is gone: the telemetry's user.name says whose
+    ]);
+    writeSessionRecord(sessions, A, { user: 'alice' });
+    writeSessionRecord(sessions, B, { user: 'bob' });
+    const out = join(base, 'out');
+    const args = ['--telemetry-dir', telemetry, '--sessions-dir', sessions, '--out', out];
+
+    const dry = await cli(['--user', 'alice', '--dry-run', ...args]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would export ${A}, ${C} (2 session(s) of user alice) to ${out}`);
+    const rows = dry.stdout.split('\n').filter((l) => /^[0-9a-f]{8}-/.test(l));
+    expect(rows.map((l) => l.slice(0, 36))).toEqual([A, C]);
+    for (const row of rows) expect(row).toMatch(/\balice\b/);
+    expect(readdirSync(base)).not.toContain('out'); // a dry run writes nothing
+
+    const nobody = await cli(['--user', 'carol', '--dry-run', ...args]);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain('no sessions of user "carol" known');
+    expect(nobody.stderr).toContain('users known: alice, bob');
+    const bad = await cli(['--user', 'al ice', '--dry-run', ...args]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--user must be 1-64 letters, digits or . _ @ -, not "al ice"');
+    const both = await cli(['--user', 'alice', '--session', B, '--dry-run', ...args]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('it goes without --user');
+    const recent = await cli(['--user', 'alice', '--since', '1s', '--dry-run', ...args]);
+    expect(recent.code).toBe(2);
+    expect(recent.stderr).toContain('no session of user "alice" active in the last 1s');
+
+    const r = await cli(['--user', 'alice', '--since', '1000w', '--no-jaeger', '--no-prometheus', ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    const archive = readdirSync(out).find((f) => f.endsWith('.tar.gz')) as string;
+    expect(archive).toMatch(/^claude-code-user-alice-sessions-2-\d{8}T\d{6}Z\.tar\.gz$/);
+    const files = await readArchive(join(out, archive));
+    const top = archive.slice(0, -'.tar.gz'.length);
+    const manifest = JSON.parse(files.get(`${top}/manifest.json`)?.toString('utf8') ?? '') as Manifest;
+    expect(manifest.sessions).toEqual([A, C]);
+    expect(manifest.selection).toMatchObject({ by: 'filter', user: 'alice', since: { duration: '1000w' } });
+    expect(files.get(`${top}/README.md`)?.toString('utf8')).toContain(
+      'Chosen: every session of user alice active in the last 1000w',
+    );
+    expect(files.get(`${top}/otlp/logs.jsonl`)?.toString('utf8')).not.toContain(B);
+    expect((await cli(['verify', join(out, archive)])).code).toBe(0);
   });
 
   it('refuses an unknown session with exit 2 and says how to find ids', async () => {

@@ -40,13 +40,22 @@ interface Exported {
 }
 
 /** Runs `pnpm export` (the script itself) for one session of the e2e stack; unpacks the archive in memory. */
-async function exportSession(s: StackInfo, id: string, env: Record<string, string> = {}): Promise<Exported> {
+const exportSession = (s: StackInfo, id: string, env: Record<string, string> = {}) =>
+  exportChosen(s, id, ['--session', id], env);
+
+/** Runs `pnpm export` with the selectors given (`id` names what is exported, for messages). */
+async function exportChosen(
+  s: StackInfo,
+  id: string,
+  select: string[],
+  env: Record<string, string> = {},
+): Promise<Exported> {
   const out = mkdtempSync(join(tmpdir(), 'export-spec-'));
   const r = await $({
     nothrow: true,
     quiet: true,
     env: { ...process.env, ...env },
-  })`node ${join(repoRoot, 'scripts/export.ts')} --session ${id} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir} --prometheus ${s.prometheus} --jaeger ${s.jaeger} --out ${out}`;
+  })`node ${join(repoRoot, 'scripts/export.ts')} ${select} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir} --prometheus ${s.prometheus} --jaeger ${s.jaeger} --out ${out}`;
   const archive = readdirSync(out).find((f) => f.endsWith('.tar.gz'));
   if (r.exitCode !== 0 || !archive)
     throw new Error(`pnpm export failed (exit ${r.exitCode}):\n${r.stdout}${r.stderr}`);
@@ -304,6 +313,56 @@ describe('pnpm export of a failed session', () => {
     expect(dom).toContain('No model calls in this session');
     expect(/<svg[^>]*data-chart="timeline"[^>]*data-rendered-marks="([1-9]\d*)"/.test(dom)).toBe(true);
     expect(dom).toContain('API errors');
+  });
+});
+
+describe('pnpm export --user', () => {
+  it("archives every session of one user, and none of another user's", async () => {
+    const s = stack();
+    const tag = randomBytes(4).toString('hex');
+    const users = [`export-a-${tag}`, `export-b-${tag}`] as const;
+    const ids: string[] = [];
+    for (const user of users) {
+      const run = await runStackSession(s, { script: 'demo', user });
+      expect(run.exitCode, run.output.slice(-2000)).toBe(0);
+      ids.push(run.plan.sessionId);
+    }
+    const [mine, theirs] = ids as [string, string];
+    for (const id of ids) await waitForSessionInSinks(id, s, 60_000);
+
+    const cli = (args: string[]) =>
+      $({
+        nothrow: true,
+        quiet: true,
+      })`node ${join(repoRoot, 'scripts/export.ts')} ${args} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir}`;
+    const dry = await cli(['--user', users[1], '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`would export ${theirs} (1 session(s) of user ${users[1]})`);
+    const nobody = await cli(['--user', `nobody-${tag}`, '--dry-run']);
+    expect(nobody.exitCode).toBe(2);
+    expect(nobody.stderr).toContain(`no sessions of user "nobody-${tag}" known`);
+    expect(nobody.stderr).toMatch(new RegExp(`users known: .*${users[0]}, ${users[1]}`));
+
+    const x = await exportChosen(s, mine, ['--user', users[0], '--since', '1h']);
+    expect(x.manifest.sessions).toEqual([mine]);
+    expect(x.manifest.selection).toMatchObject({ by: 'filter', user: users[0], since: { duration: '1h' } });
+    expect(x.manifest.missing).toEqual([]);
+    const paths = x.manifest.files.map((f) => f.path);
+    expect(paths).toContain(`sessions/${mine}/metadata.json`);
+    expect(paths.filter((p) => p.includes(theirs))).toEqual([]);
+    expect(JSON.parse(x.text(`sessions/${mine}/metadata.json`))).toMatchObject({ user: users[0] });
+    for (const signal of ['traces', 'logs']) {
+      const text = x.text(`otlp/${signal}.jsonl`);
+      expect(text, signal).toContain(mine);
+      expect(text.includes(theirs), `${signal} holds the other user's session`).toBe(false);
+      expect(text.includes(users[1]), `${signal} names the other user`).toBe(false);
+    }
+    const points = jsonLines(x.text('otlp/metrics.jsonl')).flatMap((req) => pointsOf(req));
+    expect(points.length).toBeGreaterThan(0);
+    expect(new Set(points.map((p) => p.session))).toEqual(new Set([mine]));
+    expect(readdirSync(join(x.dir, '..')).find((f) => f.endsWith('.tar.gz'))).toMatch(
+      new RegExp(`^claude-code-user-${users[0]}-sessions-1-`),
+    );
   });
 });
 

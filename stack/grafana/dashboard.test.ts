@@ -12,7 +12,10 @@ const dashboard = JSON.parse(readFileSync(here('./dashboards/claude-code.json'),
   title: string;
   panels: {
     id: number;
+    type: string;
     title: string;
+    description?: string;
+    gridPos: { x: number; y: number; w: number; h: number };
     datasource: { uid: string };
     targets: { expr: string; datasource: { uid: string } }[];
   }[];
@@ -28,6 +31,8 @@ const names = JSON.parse(readFileSync(here('../../fixtures/prometheus-metric-nam
   string[] | string
 >;
 const known = new Set(Object.values(names).filter(Array.isArray).flat());
+/** Rows only group the panels below them: no datasource, no queries. */
+const panels = dashboard.panels.filter((p) => p.type !== 'row');
 
 /** Metric names in a PromQL expression: identifiers followed by `{` or `[` or standing alone inside a call. */
 function metricNames(expr: string): string[] {
@@ -50,7 +55,7 @@ describe('the Claude Code dashboard', () => {
   it('uses only provisioned datasources', () => {
     const uids = new Set(provisioned.map((d) => d.uid));
     expect(uids).toEqual(new Set(['prometheus', 'jaeger']));
-    for (const p of dashboard.panels) {
+    for (const p of panels) {
       expect(uids.has(p.datasource.uid), p.title).toBe(true);
       for (const t of p.targets) expect(uids.has(t.datasource.uid), p.title).toBe(true);
     }
@@ -58,7 +63,7 @@ describe('the Claude Code dashboard', () => {
 
   it('queries only metric names Prometheus has, and covers what users look at', () => {
     const used = new Set<string>();
-    for (const p of dashboard.panels) {
+    for (const p of panels) {
       expect(p.targets.length, p.title).toBeGreaterThan(0);
       for (const t of p.targets) {
         const found = metricNames(t.expr);
@@ -83,6 +88,41 @@ describe('the Claude Code dashboard', () => {
     ]) {
       expect(titles).toContain(topic);
     }
+  });
+
+  it('has a By user row: tokens, cost, sessions and tool calls per user, over the time range', () => {
+    const row = dashboard.panels.find((p) => p.type === 'row' && p.title === 'By user');
+    expect(row).toBeDefined();
+    const below = panels.filter((p) => p.gridPos.y > (row?.gridPos.y ?? 0));
+    expect(below.map((p) => p.title)).toEqual([
+      'Tokens by user',
+      'Cost by user',
+      'Sessions by user',
+      'Tool calls by user (MCP calls, edit decisions)',
+    ]);
+    for (const p of below) {
+      expect(p.description, p.title).toBeTruthy();
+      for (const t of p.targets) {
+        expect(t.expr, p.title).toMatch(/^(sum|count) by \(user_name\) \(/);
+        expect(t.expr, p.title).toContain('[$__range]');
+        expect(t.expr, p.title).toContain('user_name=~"$user"');
+      }
+    }
+    const tools = below.at(-1);
+    expect(tools?.targets.map((t) => metricNames(t.expr))).toEqual([
+      ['mcp_server_tool_calls_total', 'claude_code_session_count_total'],
+      ['claude_code_code_edit_tool_decision_total'],
+    ]);
+    // the limitation is stated where the numbers are: built-in tool calls are events, not metrics
+    expect(tools?.description).toContain('Prometheus has no count of them');
+    // rows and panels do not overlap
+    const cells = new Set<string>();
+    for (const p of dashboard.panels)
+      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++)
+        for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+          expect(cells.has(`${x},${y}`), `${p.title} overlaps another panel at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
   });
 
   it('breaks down by user and session through template variables', () => {

@@ -4,6 +4,7 @@
 //   node stack/grafana/dashboard.ts          rewrite the JSON
 //   node stack/grafana/dashboard.ts --check  exit 1 when the committed JSON differs from what this builds
 // A unit test (dashboard.test.ts) fails when they differ, so the JSON is never edited by hand.
+// Over 300 lines on purpose: one builder chain, panel after panel, in the order the dashboard shows them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
@@ -24,6 +25,7 @@ import {
   DashboardLinkBuilder,
   DashboardLinkType,
   QueryVariableBuilder,
+  RowBuilder,
   VariableRefresh,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
@@ -67,9 +69,17 @@ function statPanel(title: string, expr: string, unit: string, x: number, descrip
     .withTarget(query(expr, { instant: true }));
 }
 
-function barsPanel(title: string, expr: string, legend: string, unit: string, pos: ReturnType<typeof grid>) {
+function barsPanel(
+  title: string,
+  expr: string,
+  legend: string,
+  unit: string,
+  pos: ReturnType<typeof grid>,
+  description = '',
+) {
   return new bargauge.PanelBuilder()
     .title(title)
+    .description(description)
     .datasource(prometheus)
     .gridPos(pos)
     .unit(unit)
@@ -107,13 +117,19 @@ const variable = (name: string, label: string, q: string) =>
     .current({ text: 'All', value: '$__all' })
     .refresh(VariableRefresh.OnTimeRangeChanged);
 
+/** Each series' last value in the dashboard's range: a session's total (Claude Code's counters are per session). */
+const overRange = (metric: string) => `last_over_time(${metric}{${scope}}[$__range])`;
+const perUser = (metric: string) => `sum by (user_name) (${overRange(metric)})`;
+const WHOLE =
+  'Counted per session, whole: a session that began before the range counts in full. Sessions run without --user have no user_name.';
+
 export function claudeCodeDashboard() {
   const sum = (metric: string, extra = '') => `sum(${metric}{${scope}${extra}})`;
   const by = (labels: string, metric: string) => `sum by (${labels}) (${metric}{${scope}})`;
   return new DashboardBuilder('Claude Code')
     .uid('claude-code-telemetry')
     .description(
-      "Claude Code sessions, tokens, cost, code changes, active time, edit decisions and MCP tool calls, by user and session. Metric names as Prometheus's OTLP receiver writes them (UnderscoreEscapingWithSuffixes, verified live).",
+      "Claude Code sessions, tokens, cost, code changes, active time, edit decisions and MCP tool calls, by session, and a By user row (tokens, cost, sessions, tool calls per user over the time range). Metric names as Prometheus's OTLP receiver writes them (UnderscoreEscapingWithSuffixes, verified live).",
     )
     .tags(['claude-code', 'telemetry'])
     .timezone('browser')
@@ -213,28 +229,10 @@ export function claudeCodeDashboard() {
       ),
     )
     .withPanel(
-      barsPanel(
-        'Tokens by user',
-        by('user_name', 'claude_code_token_usage_tokens_total'),
-        '{{user_name}}',
-        'short',
-        grid(0, 20, 12, 8),
-      ),
-    )
-    .withPanel(
-      barsPanel(
-        'Cost by user',
-        by('user_name', 'claude_code_cost_usage_USD_total'),
-        '{{user_name}}',
-        'currencyUSD',
-        grid(12, 20, 12, 8),
-      ),
-    )
-    .withPanel(
       new table.PanelBuilder()
         .title('Sessions (drill-down: pick one in the session variable above)')
         .datasource(prometheus)
-        .gridPos(grid(0, 28, 24, 8))
+        .gridPos(grid(0, 20, 24, 8))
         .showHeader(true)
         .withTransformation({ id: 'merge', options: {} })
         .withTransformation({
@@ -271,7 +269,7 @@ export function claudeCodeDashboard() {
         'sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total{session_id=~"$session"})',
         '{{gen_ai_tool_name}} {{mcp_tool_outcome}}',
         'short',
-        grid(0, 36, 12, 8),
+        grid(0, 28, 12, 8),
       ),
     )
     .withPanel(
@@ -280,7 +278,55 @@ export function claudeCodeDashboard() {
         'histogram_quantile(0.95, sum by (le, gen_ai_tool_name) (mcp_server_operation_duration_seconds_bucket{session_id=~"$session"}))',
         '{{gen_ai_tool_name}}',
         's',
-        grid(12, 36, 12, 8),
+        grid(12, 28, 12, 8),
+      ),
+    )
+    .withRow(new RowBuilder('By user').gridPos(grid(0, 36, 24, 1)))
+    .withPanel(
+      barsPanel(
+        'Tokens by user',
+        perUser('claude_code_token_usage_tokens_total'),
+        '{{user_name}}',
+        'short',
+        grid(0, 37, 12, 8),
+        `Tokens (input, output, cache read and creation) of each user's sessions in the dashboard's time range. ${WHOLE}`,
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Cost by user',
+        perUser('claude_code_cost_usage_USD_total'),
+        '{{user_name}}',
+        'currencyUSD',
+        grid(12, 37, 12, 8),
+        `Estimated cost (Claude Code's) of each user's sessions in the dashboard's time range. ${WHOLE}`,
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Sessions by user',
+        `count by (user_name) (group by (user_name, session_id) (${overRange('claude_code_session_count_total')}))`,
+        '{{user_name}}',
+        'short',
+        grid(0, 45, 12, 8),
+        "Distinct sessions (session ids) of each user with data in the dashboard's time range.",
+      ),
+    )
+    .withPanel(
+      barsPanel(
+        'Tool calls by user (MCP calls, edit decisions)',
+        // The MCP servers' count has a session id, not a user: it is joined to the user of each session.
+        `sum by (user_name) (sum by (session_id) (last_over_time(mcp_server_tool_calls_total{session_id=~"$session"}[$__range])) * on (session_id) group_left (user_name) group by (session_id, user_name) (${overRange('claude_code_session_count_total')}))`,
+        '{{user_name}} MCP tool calls',
+        'short',
+        grid(12, 45, 12, 8),
+        "What Prometheus counts of each user's tool calls in the dashboard's time range: calls to the MCP servers (their mcp_server_tool_calls_total, joined to users by session id) and edit tool decisions (Edit, Write, NotebookEdit; accepted or rejected). Claude Code's built-in tool calls (Read, Bash, Grep, ...) are events (tool_result) and spans, not metrics: Prometheus has no count of them, and Grafana here has no VictoriaLogs data source. Every tool call by user: in VictoriaLogs' UI, `event.name:=tool_result | stats by (user.name, tool_name) count()`.",
+      ).withTarget(
+        query(`sum by (user_name) (${overRange('claude_code_code_edit_tool_decision_total')})`, {
+          legend: '{{user_name}} edit decisions',
+          instant: true,
+          ref: 'B',
+        }),
       ),
     )
     .build();

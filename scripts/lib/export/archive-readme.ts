@@ -1,15 +1,27 @@
 // The README inside every archive: what each file is and how to open it.
-export function archiveReadme(sessions: string[], incomplete: boolean): string {
+import type { Selection } from './choose-sessions.ts';
+
+/** How the sessions were chosen, in words (the manifest's `selection`). */
+function chosen(selection: Selection | undefined): string {
+  if (!selection?.user && !selection?.since) return '';
+  const parts = [
+    selection.user ? `every session of user ${selection.user}` : 'every session',
+    selection.since ? `active in the last ${selection.since.duration} (since ${selection.since.from})` : '',
+  ];
+  return `Chosen: ${parts.filter(Boolean).join(' ')}.\n`;
+}
+
+export function archiveReadme(sessions: string[], incomplete: boolean, selection?: Selection): string {
   return `# Claude Code session archive
 
 Session${sessions.length > 1 ? 's' : ''}: ${sessions.join(', ')}
-${incomplete ? '\n**This archive is incomplete**: `manifest.json` (`missing`) and the top of `report.html` say what is absent and why.\n' : ''}
+${chosen(selection)}${incomplete ? '\n**This archive is incomplete**: `manifest.json` (`missing`) and the top of `report.html` say what is absent and why.\n' : ''}
 Start with \`report.html\`: open it in any browser (it needs no network). It shows the figures of the session,
 charts of tokens and cost over time, a timeline of model and tool calls, and tables by model and by tool.
 
 | File | What it is | How to open it |
 |---|---|---|
-| \`manifest.json\` | Format version, session ids, time range, versions of the stack's components and of Claude Code, every file with its size, sha256 and record count, what is missing and why, whether prompt/tool content is present, secrets removed (counts by rule) | any JSON viewer; \`pnpm export verify ARCHIVE\` checks every file against it |
+| \`manifest.json\` | Format version, session ids and how they were chosen (\`selection\`: --session, --all, the latest, or --user/--since), time range, versions of the stack's components and of Claude Code, every file with its size, sha256 and record count, what is missing and why, whether prompt/tool content is present, secrets removed (counts by rule) | any JSON viewer; \`pnpm export verify ARCHIVE\` checks every file against it |
 | \`summary.json\` | Per session: tokens by type, cost, model calls (latency, time to first token, by model), tool calls by tool with success rate and latency, lines of code, duration | any JSON viewer, \`jq\` |
 | \`report.html\` | The visual report | a browser |
 | \`otlp/traces.jsonl\`, \`otlp/metrics.jsonl\`, \`otlp/logs.jsonl\` | The session's spans, metric points and events (Claude Code's and the MCP servers'), exactly as the OpenTelemetry Collector wrote them, filtered by session id out of the current and rotated telemetry files: one OTLP/JSON export request per line | \`jq\`; replay into any OTLP/HTTP endpoint: \`while read -r l; do curl -sf -H 'Content-Type: application/json' -d "$l" http://127.0.0.1:4318/v1/traces; done < otlp/traces.jsonl\` (likewise \`/v1/metrics\`, \`/v1/logs\`) |

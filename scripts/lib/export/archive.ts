@@ -14,6 +14,7 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import type { Selection } from './choose-sessions.ts';
 
 export const MANIFEST_FORMAT = 1;
 
@@ -33,6 +34,8 @@ export interface Manifest {
   createdAt: string;
   tool: { name: string; version: string };
   sessions: string[];
+  /** How the sessions were chosen; absent in archives written before it was recorded. */
+  selection?: Selection;
   timeRange: { start: string | null; end: string | null };
   /** Versions of every stack component (image pins and what ran) and of Claude Code. */
   versions: Record<string, string>;

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSessions } from './choose-sessions.ts';
+import { planSession } from '../session/session-plan.ts';
+import { chooseSessions, USER_NAME } from './choose-sessions.ts';
 import type { KnownSession } from './session-index.ts';
 import { UnknownSessionError } from './staging.ts';
 
-const known = (id: string, start: number | null, end: number | null): KnownSession => ({
+const known = (
+  id: string,
+  start: number | null,
+  end: number | null,
+  user: string | null = null,
+): KnownSession => ({
   id,
   start,
   end,
@@ -12,6 +18,7 @@ const known = (id: string, start: number | null, end: number | null): KnownSessi
   tokens: 0,
   modelCalls: 0,
   status: null,
+  user,
   inTelemetry: true,
   recorded: false,
 });
@@ -19,7 +26,10 @@ const list = [known('a', 1_000, 2_000), known('b', 5_000, 9_000), known('c', 3_0
 
 describe('chooseSessions', () => {
   it('takes explicit ids as given, even unknown ones (the export then says which are unknown)', () => {
-    expect(chooseSessions(list, { sessions: ['x', 'a'] }, 'here')).toEqual({ ids: ['x', 'a'] });
+    expect(chooseSessions(list, { sessions: ['x', 'a'] }, 'here')).toEqual({
+      ids: ['x', 'a'],
+      selection: { by: 'session' },
+    });
   });
 
   it('--all: every known session; none known is an error naming where it looked', () => {
@@ -38,8 +48,90 @@ describe('chooseSessions', () => {
   it('by default the latest session (the order session-record.ts defines), and says so', () => {
     expect(chooseSessions(list, {}, 'here')).toEqual({
       ids: ['b'],
+      selection: { by: 'latest' },
       note: 'no --session given: the latest one, b',
     });
     expect(() => chooseSessions([], {}, 'here')).toThrow(/run `pnpm session` first/);
+  });
+
+  it('records --since in the selection: as given, and the instant it meant', () => {
+    expect(chooseSessions(list, { sinceMs: 7_000, sinceText: '7s' }, 'here', 10_000).selection).toEqual({
+      by: 'filter',
+      since: { duration: '7s', from: new Date(3_000).toISOString() },
+    });
+  });
+});
+
+describe('chooseSessions --user', () => {
+  const users = [
+    known('a1', 1_000, 2_000, 'alice'),
+    known('b1', 3_000, 4_000, 'bob'),
+    known('a2', 5_000, 9_000, 'alice'),
+    known('n1', 6_000, 7_000),
+  ];
+
+  it("takes every session of the user, and only the user's; --all changes nothing", () => {
+    expect(chooseSessions(users, { user: 'alice' }, 'here')).toEqual({
+      ids: ['a1', 'a2'],
+      selection: { by: 'filter', user: 'alice' },
+    });
+    expect(chooseSessions(users, { user: 'bob', all: true }, 'here').ids).toEqual(['b1']);
+  });
+
+  it('with --since: the sessions of the user active in the window, both in the selection', () => {
+    const r = chooseSessions(users, { user: 'alice', sinceMs: 7_000, sinceText: '7s' }, 'here', 10_000);
+    expect(r.ids).toEqual(['a2']);
+    expect(r.selection).toEqual({
+      by: 'filter',
+      user: 'alice',
+      since: { duration: '7s', from: new Date(3_000).toISOString() },
+    });
+    expect(() =>
+      chooseSessions(users, { user: 'bob', sinceMs: 1_000, sinceText: '1s' }, 'here', 10_000),
+    ).toThrow(/no session of user "bob" active in the last 1s/);
+  });
+
+  it('a user with no sessions is an error naming the user and the users known', () => {
+    const run = () => chooseSessions(users, { user: 'carol' }, 'telemetry: /t');
+    expect(run).toThrow(UnknownSessionError);
+    expect(run).toThrow('no sessions of user "carol" known (telemetry: /t); users known: alice, bob');
+    expect(() => chooseSessions(list, { user: 'carol' }, 'here')).toThrow(
+      /no session known has a user \(pnpm session --user NAME sets one\)/,
+    );
+  });
+
+  it('goes without --session, which names sessions outright', () => {
+    expect(() => chooseSessions(users, { user: 'alice', sessions: ['b1'] }, 'here')).toThrow(
+      /--session names the sessions outright: it goes without --user/,
+    );
+  });
+
+  it('takes the names `pnpm session --user` takes, and refuses the others', () => {
+    expect(() => chooseSessions(users, { user: 'al ice' }, 'here')).toThrow(
+      '--user must be 1-64 letters, digits or . _ @ -, not "al ice"',
+    );
+    const script = () => ({ name: 'demo', prompt: 'hi', model: 'claude-sonnet-4-5' });
+    for (const name of [
+      'alice',
+      'a.b_c-d@example.org',
+      'x'.repeat(64),
+      'x'.repeat(65),
+      '',
+      'a b',
+      'é',
+      'a/b',
+      'a=b',
+      'a,b',
+    ]) {
+      const session = (() => {
+        try {
+          planSession({ user: name }, {}, script);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(USER_NAME.test(name), JSON.stringify(name)).toBe(session);
+    }
   });
 });

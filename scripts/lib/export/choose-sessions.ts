@@ -1,8 +1,19 @@
 // Export phase "choose": which sessions an export takes, from the command's options and the sessions known
-// (session-index.ts). Pure; a choice that finds nothing is an UnknownSessionError saying how to find ids.
+// (session-index.ts), and how they were chosen (the manifest's `selection`). Pure; a choice that finds nothing is
+// an UnknownSessionError saying how to find ids (or, for --user, which users are known).
 import { latestOf } from '../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 import { UnknownSessionError } from './staging.ts';
+
+/** How the sessions of an archive were chosen (`pnpm export`'s selectors). */
+export interface Selection {
+  /** session: named ids (--session); all: every session known; latest: the default; filter: --user and/or --since. */
+  by: 'session' | 'all' | 'latest' | 'filter';
+  /** --user NAME, when given: every session of that user (within --since, when given too). */
+  user?: string;
+  /** --since, as given (2h) and the instant it meant. */
+  since?: { duration: string; from: string };
+}
 
 export interface Choice {
   /** Explicit ids (--session, repeatable). */
@@ -11,30 +22,85 @@ export interface Choice {
   /** --since: milliseconds before `now`. */
   sinceMs?: number;
   sinceText?: string;
+  /** --user: the sessions of this user (their record's `user`, else the telemetry's `user.name`). */
+  user?: string;
 }
 
-/** The ids to export, and a note when the choice was made for the user (the latest session). */
+/**
+ * The rule of `pnpm session --user` (scripts/lib/session/session-plan.ts, which keeps it private; a unit test
+ * checks the two agree): 1-64 letters, digits or . _ @ -.
+ */
+export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+export function checkUserName(name: string): string {
+  if (!USER_NAME.test(name))
+    throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** The users of the known sessions, sorted, each once. */
+export function knownUsers(known: KnownSession[]): string[] {
+  return [...new Set(known.map((s) => s.user).filter((u): u is string => Boolean(u)))].sort();
+}
+
+/** The ids to export, how they were chosen, and a note when the choice was made for the user (the latest session). */
 export function chooseSessions(
   known: KnownSession[],
   c: Choice,
   where: string,
   now = Date.now(),
-): { ids: string[]; note?: string } {
-  if (c.sessions?.length) return { ids: c.sessions };
+): { ids: string[]; selection: Selection; note?: string } {
+  if (c.user !== undefined) checkUserName(c.user);
+  if (c.sessions?.length) {
+    if (c.user !== undefined)
+      throw new UnknownSessionError(
+        '--session names the sessions outright: it goes without --user (use --user alone, or with --since)',
+      );
+    return { ids: c.sessions, selection: { by: 'session' } };
+  }
+  const since =
+    c.sinceMs === undefined
+      ? undefined
+      : {
+          duration: c.sinceText ?? `${c.sinceMs} ms`,
+          from: new Date(now - c.sinceMs).toISOString(),
+        };
+  const active = (s: KnownSession) => c.sinceMs === undefined || (s.end ?? s.start ?? 0) >= now - c.sinceMs;
+  if (c.user !== undefined) {
+    const user = c.user;
+    const ids = known.filter((s) => s.user === user && active(s)).map((s) => s.id);
+    if (!ids.length) {
+      const users = knownUsers(known);
+      const theirs = known.some((s) => s.user === user);
+      throw new UnknownSessionError(
+        theirs
+          ? `no session of user ${JSON.stringify(user)} active in the last ${since?.duration}: \`pnpm export list\` shows them all`
+          : `no sessions of user ${JSON.stringify(user)} known (${where}); ${
+              users.length
+                ? `users known: ${users.join(', ')}`
+                : 'no session known has a user (pnpm session --user NAME sets one)'
+            }`,
+      );
+    }
+    return { ids, selection: { by: 'filter', user, ...(since ? { since } : {}) } };
+  }
   if (c.all) {
     if (!known.length) throw new UnknownSessionError(`no sessions known (${where})`);
-    return { ids: known.map((s) => s.id) };
+    return { ids: known.map((s) => s.id), selection: { by: 'all' } };
   }
-  if (c.sinceMs !== undefined) {
-    const from = now - c.sinceMs;
-    const ids = known.filter((s) => (s.end ?? s.start ?? 0) >= from).map((s) => s.id);
+  if (since) {
+    const ids = known.filter(active).map((s) => s.id);
     if (!ids.length)
       throw new UnknownSessionError(
-        `no session active in the last ${c.sinceText ?? `${c.sinceMs} ms`}: \`pnpm export list\` shows them all`,
+        `no session active in the last ${since.duration}: \`pnpm export list\` shows them all`,
       );
-    return { ids };
+    return { ids, selection: { by: 'filter', since } };
   }
   const latest = latestOf(known);
   if (!latest) throw new UnknownSessionError(`no sessions known (${where}): run \`pnpm session\` first`);
-  return { ids: [latest.id], note: `no --session given: the latest one, ${latest.id}` };
+  return {
+    ids: [latest.id],
+    selection: { by: 'latest' },
+    note: `no --session given: the latest one, ${latest.id}`,
+  };
 }

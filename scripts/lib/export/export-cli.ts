@@ -1,6 +1,6 @@
 // The `pnpm export` command (scripts/export.ts starts it): session archives (.tar.gz) with the session's telemetry from the files, its traces from Jaeger,
 // its metrics from Prometheus, its logs, a summary, a visual report and a manifest with every checksum.
-//   pnpm export [--session ID ...] [--all] [--since DURATION] [--out DIR]
+//   pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]
 //   pnpm export list
 //   pnpm export verify ARCHIVE
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,28 +13,32 @@ import { hostUrls } from '../stack/host-urls.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
-import { chooseSessions } from './choose-sessions.ts';
+import { chooseSessions, type Selection } from './choose-sessions.ts';
 import { exportSessions, UnknownSessionError } from './export-sessions.ts';
 import { indexSessions, type KnownSession, parseDuration } from './session-index.ts';
 
 const HELP = `Usage:
-  pnpm export [--session ID ...] [--all] [--since DURATION] [--out DIR]   one archive of the chosen sessions
-  pnpm export list [--json]                                                the sessions known, oldest first
-  pnpm export verify ARCHIVE                                               check an archive against its manifest
+  pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]
+                              one archive of the chosen sessions
+  pnpm export list [--json]   the sessions known, with their user, oldest first
+  pnpm export verify ARCHIVE  check an archive against its manifest
 
   --session ID      a session to export (repeat for several); default: the latest session
   --all             every session known (telemetry files and session records)
-  --since DURATION  the sessions that started in the last DURATION (90s, 15m, 2h, 7d, 1w)
+  --since DURATION  the sessions active in the last DURATION (90s, 15m, 2h, 7d, 1w); with --user, that user's
+  --user NAME       every session of user NAME (pnpm session --user NAME): the user in its record, or the
+                    user.name its telemetry carries when the record is gone. Not with --session. A user with
+                    no sessions is an error that lists the users known. NAME: 1-64 letters, digits or . _ @ -
   --out DIR         where the archive goes (default: exports/)
   --no-jaeger, --no-prometheus
                     do not ask that backend (the manifest lists what is missing)
   --timeout MS      per request to Jaeger/Prometheus (default 10000)
-  --dry-run         say which sessions would be exported, write nothing
+  --dry-run         list the sessions that would be exported, write nothing
 
 Where things are: stack/.env.local (written by pnpm stack:setup) gives TELEMETRY_DIR and SESSIONS_DIR;
 Prometheus and Jaeger are asked on 127.0.0.1:$PROMETHEUS_PORT (9090) and :$JAEGER_UI_PORT (16686), or at
 --prometheus URL / --jaeger URL. --telemetry-dir and --sessions-dir override the folders.
-Exit status: 0 done, 1 failed (nothing written), 2 bad arguments or unknown session.`;
+Exit status: 0 done, 1 failed (nothing written), 2 bad arguments, unknown session or user.`;
 
 // node:util's parseArgs rather than zx's argv: importing zx takes ~120 ms, and this command is measured against
 // `cat` (pnpm bench export).
@@ -47,6 +51,7 @@ const { values: opts, positionals } = (() => {
         session: { type: 'string', multiple: true },
         all: { type: 'boolean' },
         since: { type: 'string' },
+        user: { type: 'string' },
         out: { type: 'string' },
         'telemetry-dir': { type: 'string' },
         'sessions-dir': { type: 'string' },
@@ -88,6 +93,8 @@ const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v)
 
 const [verb, ...rest] = positionals;
 
+const HEADER = `${'session'.padEnd(36)}  ${'start (UTC)'.padEnd(19)}  ${'duration'.padStart(9)}  ${'cost'.padStart(9)}  ${'tokens'.padStart(9)}  ${'user'.padEnd(12)}  found in`;
+
 function fmtSession(s: KnownSession): string {
   const start =
     s.start === null ? '?'.padEnd(20) : new Date(s.start).toISOString().slice(0, 19).replace('T', ' ');
@@ -98,10 +105,17 @@ function fmtSession(s: KnownSession): string {
   ]
     .filter(Boolean)
     .join(' + ');
-  return `${s.id}  ${start}  ${duration.padStart(9)}  ${`$${s.costUsd.toFixed(4)}`.padStart(9)}  ${String(s.tokens).padStart(9)}  ${where}`;
+  return `${s.id}  ${start}  ${duration.padStart(9)}  ${`$${s.costUsd.toFixed(4)}`.padStart(9)}  ${String(s.tokens).padStart(9)}  ${(s.user ?? '-').padEnd(12)}  ${where}`;
 }
 
-async function chosenSessions(): Promise<string[]> {
+interface Chosen {
+  ids: string[];
+  selection: Selection;
+  /** What is known of each chosen session (empty for --session: ids are taken as given, unindexed). */
+  known: KnownSession[];
+}
+
+async function chosenSessions(): Promise<Chosen> {
   const explicit = list(argv.session);
   let sinceMs: number | undefined;
   if (argv.since !== undefined) {
@@ -111,15 +125,16 @@ async function chosenSessions(): Promise<string[]> {
       fail((err as Error).message, 2);
     }
   }
+  const user = argv.user === undefined ? undefined : String(argv.user);
   const known = explicit.length ? [] : await indexSessions(telemetryDir, sessionsDir);
   try {
-    const { ids, note } = chooseSessions(
+    const { ids, selection, note } = chooseSessions(
       known,
-      { sessions: explicit, all: Boolean(argv.all), sinceMs, sinceText: String(argv.since) },
+      { sessions: explicit, all: Boolean(argv.all), sinceMs, sinceText: String(argv.since), user },
       `telemetry: ${telemetryDir}, records: ${sessionsDir}`,
     );
     if (note) say(note);
-    return ids;
+    return { ids, selection, known: known.filter((s) => ids.includes(s.id)) };
   } catch (err) {
     return fail((err as Error).message, 2);
   }
@@ -149,9 +164,7 @@ async function main(): Promise<void> {
       say(`no sessions known (telemetry: ${telemetryDir}, records: ${sessionsDir})`);
       return;
     }
-    console.log(
-      `${'session'.padEnd(36)}  ${'start (UTC)'.padEnd(19)}  ${'duration'.padStart(9)}  ${'cost'.padStart(9)}  ${'tokens'.padStart(9)}  found in`,
-    );
+    console.log(HEADER);
     for (const s of known) console.log(fmtSession(s));
     return;
   }
@@ -169,12 +182,17 @@ async function main(): Promise<void> {
   if (verb !== undefined)
     fail(`unknown command ${verb}: use list, verify ARCHIVE, or no command (see --help)`, 2);
 
-  const sessions = await chosenSessions();
+  const { ids: sessions, selection, known } = await chosenSessions();
   const outDir = resolve(argv.out ? String(argv.out) : join(repoRoot, 'exports'));
   if (argv['dry-run']) {
+    const of = selection.user ? ` (${sessions.length} session(s) of user ${selection.user})` : '';
     say(
-      `would export ${sessions.join(', ')} to ${outDir} (telemetry ${telemetryDir}, records ${sessionsDir})`,
+      `would export ${sessions.join(', ')}${of} to ${outDir} (telemetry ${telemetryDir}, records ${sessionsDir})`,
     );
+    if (known.length) {
+      console.log(HEADER);
+      for (const s of known) console.log(fmtSession(s));
+    }
     return;
   }
   const urls = hostUrls();
@@ -192,6 +210,7 @@ async function main(): Promise<void> {
   try {
     const r = await exportSessions({
       sessions,
+      selection,
       telemetryDir,
       sessionsDir,
       prometheus: url('prometheus'),

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Manifest, packArchive, verifyArchive } from './archive.ts';
+import type { Selection } from './choose-sessions.ts';
 import type { FilterOptions } from './otlp-filter.ts';
 import { sessionScrubber } from './redact.ts';
 import { stageBackends } from './stage-backends.ts';
@@ -19,6 +20,8 @@ export { UnknownSessionError };
 
 export interface ExportOptions {
   sessions: string[];
+  /** How the sessions were chosen (choose-sessions.ts), recorded in the manifest. */
+  selection?: Selection;
   telemetryDir: string;
   sessionsDir: string;
   /** Base URLs; null when the backend is not to be asked (it is then listed as missing). */
@@ -45,11 +48,13 @@ export interface ExportResult {
   summary: SessionSummary[];
 }
 
-export function archiveName(sessions: string[], now: Date): string {
+export function archiveName(sessions: string[], now: Date, selection?: Selection): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
+  // A user's sessions are named after the user (a user name is 1-64 of letters, digits and . _ @ -).
+  if (selection?.user) return `claude-code-user-${selection.user}-sessions-${sessions.length}-${stamp}`;
   return sessions.length === 1
     ? `claude-code-session-${sessions[0]}-${stamp}`
     : `claude-code-sessions-${sessions.length}-${stamp}`;
@@ -94,6 +99,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
     const now = o.now ?? new Date();
     const manifest = await stageSummary(st, {
       sessions,
+      selection: o.selection,
       perSession,
       records,
       telemetry,
@@ -104,7 +110,7 @@ export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
     });
     // Pack, then verify what was written against the manifest.
     o.signal?.throwIfAborted();
-    const name = archiveName(sessions, now);
+    const name = archiveName(sessions, now, o.selection);
     const archive = join(o.outDir, `${name}.tar.gz`);
     await packArchive(dir, name, archive, o.signal);
     const problems = await verifyArchive(archive);

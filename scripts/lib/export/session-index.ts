@@ -1,5 +1,6 @@
 // The sessions an export can take: those in the telemetry files (Claude Code's events: start, end, cost, tokens)
-// and those the session wrapper recorded (the session records, session-record.ts), joined by session id.
+// and those the session wrapper recorded (the session records, session-record.ts), joined by session id. The user
+// is the record's (`pnpm session --user`), else the `user.name` the telemetry carries (a record may be gone).
 import { byStart, listSessionRecords, type SessionMetadata } from '../session/session-record.ts';
 import { eventsOf } from '../sinks/otlp-records.ts';
 import { exportRequests, signalFiles } from '../sinks/telemetry-files.ts';
@@ -13,6 +14,8 @@ export interface KnownSession {
   tokens: number;
   modelCalls: number;
   status: SessionMetadata['status'] | null;
+  /** `user.name` of the session: its record's `user`, else the telemetry's; null when it ran without --user. */
+  user: string | null;
   inTelemetry: boolean;
   recorded: boolean;
 }
@@ -33,6 +36,7 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
         tokens: 0,
         modelCalls: 0,
         status: null,
+        user: null,
         inTelemetry: false,
         recorded: false,
       };
@@ -46,6 +50,8 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
         if (!e.session) continue;
         const s = get(e.session);
         s.inTelemetry = true;
+        const user = e.resource['user.name'] ?? e.attrs['user.name'];
+        if (s.user === null && typeof user === 'string' && user) s.user = user;
         if (Number.isFinite(e.time)) {
           s.start = s.start === null ? e.time : Math.min(s.start, e.time);
           s.end = s.end === null ? e.time : Math.max(s.end, e.time);
@@ -66,6 +72,7 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
     const s = get(m.sessionId);
     s.recorded = true;
     s.status = m.status;
+    if (m.user) s.user = m.user;
     const started = Date.parse(m.startedAt);
     if (Number.isFinite(started)) s.start = s.start === null ? started : Math.min(s.start, started);
     const ended = Date.parse(m.endedAt ?? '');

@@ -1,12 +1,13 @@
 // Export phase "summarize": summary.json, the self-contained report.html, the archive's README, and the manifest
-// (format, sessions, time range, versions, what is missing, what content and how many secrets were removed, every
-// file with size, sha256 and records). Everything written passes through the scrubber.
+// (format, sessions and how they were chosen, time range, versions, what is missing, what content and how many
+// secrets were removed, every file with size, sha256 and records). Everything written passes through the scrubber.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
 import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
+import type { Selection } from './choose-sessions.ts';
 import { renderReport } from './report-html.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
@@ -37,6 +38,7 @@ export async function stageSummary(
   st: Staging,
   o: {
     sessions: string[];
+    selection?: Selection;
     perSession: { t: SessionTelemetry; summary: SessionSummary }[];
     records: TelemetryRecords;
     telemetry: Manifest['telemetry'];
@@ -75,7 +77,10 @@ export async function stageSummary(
       }),
     ),
   );
-  writeFileSync(join(st.dir, 'README.md'), archiveReadme(sessions, st.missing.length > 0));
+  writeFileSync(
+    join(st.dir, 'README.md'),
+    st.scrub(archiveReadme(sessions, st.missing.length > 0, o.selection)),
+  );
   const starts = summaries
     .map((s) => s.start)
     .filter((x): x is string => Boolean(x))
@@ -89,6 +94,7 @@ export async function stageSummary(
     createdAt: o.createdAt,
     tool: o.tool,
     sessions,
+    ...(o.selection ? { selection: o.selection } : {}),
     timeRange: { start: starts[0] ?? null, end: ends.at(-1) ?? null },
     versions,
     missing: st.missing,

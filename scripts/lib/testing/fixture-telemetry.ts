@@ -11,23 +11,41 @@ const RECORDED = {
 } as const;
 export type Variant = keyof typeof RECORDED;
 
-/** One recorded export request of `signal`, as a line for session `id`. */
-export function recordedLine(signal: Signal, variant: Variant, id: string): string {
+/**
+ * One recorded export request of `signal`, as a line for session `id`; with `user`, every resource also carries
+ * `user.name` (what `pnpm session --user` adds; the recordings ran without it).
+ */
+export function recordedLine(signal: Signal, variant: Variant, id: string, user?: string): string {
   const text = readFileSync(join(repoRoot, 'fixtures', 'otlp', `${variant}-${signal}.jsonl`), 'utf8').trim();
-  return text.replaceAll(RECORDED[variant], id);
+  const line = text.replaceAll(RECORDED[variant], id);
+  if (user === undefined) return line;
+  const req = JSON.parse(line) as Record<string, { resource?: { attributes?: unknown[] } }[]>;
+  for (const key of ['resourceSpans', 'resourceMetrics', 'resourceLogs'])
+    for (const r of req[key] ?? []) {
+      r.resource ??= {};
+      r.resource.attributes = [
+        ...(r.resource.attributes ?? []),
+        { key: 'user.name', value: { stringValue: user } },
+      ];
+    }
+  return JSON.stringify(req);
 }
 
 /**
  * Writes, for each signal, a rotated backup holding `sessions[0]` and the current file holding the others, each
  * line followed by `noise` lines of a session nobody exports.
  */
-export function writeTelemetry(dir: string, sessions: { id: string; variant: Variant }[], noise = 0): void {
+export function writeTelemetry(
+  dir: string,
+  sessions: { id: string; variant: Variant; user?: string }[],
+  noise = 0,
+): void {
   mkdirSync(dir, { recursive: true });
   const other = '99999999-9999-4999-8999-999999999999';
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
     sessions.forEach((s, i) => {
       const file = join(dir, i === 0 ? `${signal}-2026-11-23T10-00-00.000.jsonl` : `${signal}.jsonl`);
-      appendFileSync(file, `${recordedLine(signal, s.variant, s.id)}\n`);
+      appendFileSync(file, `${recordedLine(signal, s.variant, s.id, s.user)}\n`);
       for (let n = 0; n < noise; n++) appendFileSync(file, `${recordedLine(signal, 'default', other)}\n`);
     });
   }
@@ -36,7 +54,7 @@ export function writeTelemetry(dir: string, sessions: { id: string; variant: Var
 export function writeSessionRecord(
   sessionsDir: string,
   id: string,
-  extra: { log?: string; secrets?: object } = {},
+  extra: { log?: string; secrets?: object; user?: string | null } = {},
 ): void {
   const dir = join(sessionsDir, id);
   mkdirSync(dir, { recursive: true });
@@ -49,7 +67,7 @@ export function writeSessionRecord(
       api: 'scripted',
       script: 'demo',
       model: null,
-      user: 'tester',
+      user: extra.user === undefined ? 'tester' : extra.user,
       claudeVersion: '2.1.197 (Claude Code)',
       telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: 'http://otel-collector:4318' },
       startedAt: '2026-11-23T21:19:01.000Z',
