@@ -3,7 +3,7 @@
 // same scripted sessions through a real stack of its own, and what reached each sink; then the matrix in
 // docs/compatibility.md and docs/compatibility.json. The work is in scripts/lib/compat/.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { $, argv } from 'zx';
 import {
   buildReport,
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   const pin = loadVersions().CLAUDE_CODE_VERSION as string;
   if (argv.contract && (!releases.includes(pin) || !sessions.includes('demo')))
     throw new Error(`--contract needs the pinned release ${pin} and the demo session in the run`);
-  const outDir = join(process.cwd(), String(argv.out ?? join(repoRoot, 'docs')));
+  const outDir = resolve(String(argv.out ?? join(repoRoot, 'docs')));
   const command = ['pnpm compat', `--versions ${releases.join(',')}`]
     .concat(argv.protocols === undefined ? [] : [`--protocols ${protocols.join(',')}`])
     .concat(argv.sessions === undefined ? [] : [`--sessions ${sessions.join(',')}`])
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
     }
     const failing = report.releases.filter((r) => Object.values(r.checks).some((c) => c.some((x) => !x.ok)));
     console.log(
-      `compat: wrote ${join(outDir, 'compatibility.md')} and ${join(dirname(join(outDir, 'x')), 'compatibility.json')}`,
+      `compat: wrote ${join(outDir, 'compatibility.md')} and ${join(outDir, 'compatibility.json')}`,
     );
     console.log(
       `compat: ${releases.length} release(s) in ${((Date.now() - started) / 1000).toFixed(0)} s; with a failed check: ${failing.map((r) => r.release).join(', ') || 'none'}`,

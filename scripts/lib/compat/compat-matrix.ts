@@ -21,6 +21,8 @@ export interface CompatRun {
   /** The session record's status (completed, failed, ...), or what went wrong before there was one. */
   status: string;
   seconds: number;
+  /** How long the session itself ran (its record's duration), without the wait for its telemetry. */
+  sessionMs?: number | null;
   /** Set when the session could not be run or observed at all. */
   error?: string;
   expected: Expectation;
@@ -65,9 +67,12 @@ export const runKey = (r: Pick<CompatRun, 'session' | 'protocol'>) => `${r.sessi
 
 const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
-/** Prometheus's name of an OTel metric starts with the OTel name, dots as underscores (units/_total follow). */
+/**
+ * Prometheus's name of an OTel metric starts with the OTel name, dots as underscores, without a final `total`
+ * (the translation puts the unit before `_total`: claude_code.active_time.total -> claude_code_active_time_seconds_total).
+ */
 export const inPrometheus = (otelName: string, promNames: string[]) =>
-  promNames.some((p) => p.startsWith(otelName.replace(/\./g, '_')));
+  promNames.some((p) => p.startsWith(otelName.replace(/\./g, '_').replace(/_total$/, '')));
 
 /** What must hold for one session; each check says what it saw. */
 export function checkRun(run: CompatRun): Check[] {
@@ -272,8 +277,8 @@ export function renderMarkdown(r: CompatReport): string {
     out.push(`### ${rel.release}`, '');
     const version = rel.runs.find((x) => x.observation?.serviceVersion)?.observation?.serviceVersion;
     out.push(
-      `Image built or found in ${rel.imageSeconds.toFixed(0)} s; sessions ${rel.runs
-        .map((x) => `${runKey(x)} ${x.seconds.toFixed(0)} s`)
+      `Image built or found in ${rel.imageSeconds.toFixed(0)} s; session durations: ${rel.runs
+        .map((x) => `${runKey(x)} ${x.sessionMs ? `${(x.sessionMs / 1000).toFixed(0)} s` : 'no record'}`)
         .join(
           ', ',
         )}.${version ? ` service.version: ${version}.` : ' No telemetry carried a service.version.'}`,

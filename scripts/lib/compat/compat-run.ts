@@ -93,7 +93,16 @@ async function runOne(
   const record = readSessionRecord(s.sessionsDir, plan.sessionId);
   const status = record?.status ?? 'no session record';
   const observation = await observeSession(plan.sessionId, s);
-  return { ...base, sessionId: plan.sessionId, exitCode, status, seconds: elapsed(t0), error, observation };
+  return {
+    ...base,
+    sessionId: plan.sessionId,
+    exitCode,
+    status,
+    seconds: elapsed(t0),
+    sessionMs: record?.durationMs ?? null,
+    error,
+    observation,
+  };
 }
 
 export async function runCompat(o: CompatOptions): Promise<ReleaseInput[]> {
@@ -127,7 +136,7 @@ export async function runCompat(o: CompatOptions): Promise<ReleaseInput[]> {
           const run = await runOne(s, composeEnv, release, protocol, kind);
           const f = run.observation?.fileRecords;
           o.log(
-            `    exit ${run.exitCode} (${run.status}) in ${run.seconds.toFixed(0)} s; files: ${f ? `${f.traces} spans, ${f.metrics} points, ${f.logs} events` : 'not read'}${run.error ? `; ${run.error}` : ''}`,
+            `    exit ${run.exitCode} (${run.status}); session ${((run.sessionMs ?? 0) / 1000).toFixed(0)} s, with its telemetry ${run.seconds.toFixed(0)} s; files: ${f ? `${f.traces} spans, ${f.metrics} points, ${f.logs} events` : 'not read'}${run.error ? `; ${run.error}` : ''}`,
           );
           runs.push(run);
         }

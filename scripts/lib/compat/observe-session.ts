@@ -16,6 +16,7 @@ import { waitFor } from '../wait-for.ts';
 export type Inventory = Record<string, string[]>;
 
 export interface SessionObservation {
+  /** Everything here is Claude Code's own (service.name claude-code), not the MCP servers'. */
   /** From the files: metric name -> point attribute keys. */
   metrics: Inventory;
   /** From the files: event name (without `claude_code.`) -> attribute keys. */
@@ -62,6 +63,9 @@ function add(into: Map<string, Set<string>>, name: string, keys: Iterable<string
   for (const k of keys) s.add(k);
 }
 
+/** Claude Code's own records (the MCP servers' spans and metrics carry the session id too, but are not its). */
+export const CLAUDE_CODE_SERVICE = 'claude-code';
+
 /** The session's records in the telemetry files, as inventories (pure over what the files hold). */
 export async function readSessionFiles(
   telemetryDir: string,
@@ -93,7 +97,7 @@ export async function readSessionFiles(
       for await (const req of exportRequests(file)) {
         if (signal === 'logs') {
           for (const e of eventsOf(req)) {
-            if (e.session !== sessionId) continue;
+            if (e.session !== sessionId || e.service !== CLAUDE_CODE_SERVICE) continue;
             fileRecords.logs++;
             add(events, e.name, Object.keys(e.attrs));
             for (const k of Object.keys(e.resource)) resource.add(k);
@@ -106,7 +110,7 @@ export async function readSessionFiles(
           }
         } else if (signal === 'traces') {
           for (const s of spansOf(req)) {
-            if (s.session !== sessionId) continue;
+            if (s.session !== sessionId || s.service !== CLAUDE_CODE_SERVICE) continue;
             fileRecords.traces++;
             add(spans, s.name, Object.keys(s.attrs));
             for (const ev of s.events) add(spanEvents, ev.name, Object.keys(ev.attrs));
@@ -116,7 +120,7 @@ export async function readSessionFiles(
           }
         } else {
           for (const p of pointsOf(req)) {
-            if (p.session !== sessionId) continue;
+            if (p.session !== sessionId || p.service !== CLAUDE_CODE_SERVICE) continue;
             fileRecords.metrics++;
             add(metrics, p.metric, Object.keys(p.attrs));
           }

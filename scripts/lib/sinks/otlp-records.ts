@@ -43,6 +43,8 @@ export interface SpanRecord {
 
 export interface PointRecord {
   metric: string;
+  /** The resource's service.name (claude-code, mcp-file-ops, ...). */
+  service: string;
   unit: string;
   time: number;
   session: string;
@@ -96,11 +98,12 @@ export function spansOf(req: Req): SpanRecord[] {
 /** Points of sums and gauges (the kinds with one value per point). */
 export function pointsOf(req: Req): PointRecord[] {
   const out: PointRecord[] = [];
-  for (const { metric: m, kind, item: p } of dataPoints(req)) {
+  for (const { resource: res, metric: m, kind, item: p } of dataPoints(req)) {
     if (kind !== 'sum' && kind !== 'gauge') continue;
     const attrs = attributes(p.attributes);
     out.push({
       metric: String(m.name ?? ''),
+      service: String(attributes(res.attributes)['service.name'] ?? ''),
       unit: String(m.unit ?? ''),
       time: ms(p.timeUnixNano),
       session: String(attrs['session.id'] ?? ''),
