@@ -205,6 +205,8 @@ describe('buildReport and renderMarkdown', () => {
     ]);
     expect(inPrometheus('claude_code.cost.usage', ['claude_code_cost_usage_USD_total'])).toBe(true);
     expect(inPrometheus('claude_code.cost.usage', ['claude_code_token_usage_tokens_total'])).toBe(false);
-    expect(inPrometheus('claude_code.active_time.total', ['claude_code_active_time_seconds_total'])).toBe(true);
+    expect(inPrometheus('claude_code.active_time.total', ['claude_code_active_time_seconds_total'])).toBe(
+      true,
+    );
   });
 });

@@ -22,7 +22,7 @@ charts of tokens and cost over time, a timeline of model and tool calls, and tab
 | File | What it is | How to open it |
 |---|---|---|
 | \`manifest.json\` | Format version, session ids and how they were chosen (\`selection\`: --session, --all, the latest, or --user/--since), time range, versions of the stack's components and of Claude Code, every file with its size, sha256 and record count, what is missing and why, whether prompt/tool content is present, secrets removed (counts by rule) | any JSON viewer; \`pnpm export verify ARCHIVE\` checks every file against it |
-| \`summary.json\` | Per session: tokens by type, cost, model calls (latency, time to first token, by model), tool calls by tool with success rate and latency, lines of code, duration | any JSON viewer, \`jq\` |
+| \`summary.json\` | Per session: tokens by type, cost, model calls (latency, time to first token, by model; API attempts, retries and errors, the retried ones included), tool calls by tool with success rate and latency, subagents, workflow runs, hook executions, raw API bodies, lines of code, duration | any JSON viewer, \`jq\` |
 | \`report.html\` | The visual report | a browser |
 | \`otlp/traces.jsonl\`, \`otlp/metrics.jsonl\`, \`otlp/logs.jsonl\` | The session's spans, metric points and events (Claude Code's and the MCP servers'), exactly as the OpenTelemetry Collector wrote them, filtered by session id out of the current and rotated telemetry files: one OTLP/JSON export request per line | \`jq\`; replay into any OTLP/HTTP endpoint: \`while read -r l; do curl -sf -H 'Content-Type: application/json' -d "$l" http://127.0.0.1:4318/v1/traces; done < otlp/traces.jsonl\` (likewise \`/v1/metrics\`, \`/v1/logs\`) |
 | \`jaeger/<session>.json\` | The session's traces as Jaeger's query API returns them (\`{"data": [trace, ...]}\`) | Jaeger UI: Search, "Upload JSON" (drop the file) |
@@ -32,6 +32,9 @@ charts of tokens and cost over time, a timeline of model and tool calls, and tab
 
 Prompts, responses and tool content are in the telemetry only when the session ran with Claude Code's
 \`OTEL_LOG_USER_PROMPTS\`, \`OTEL_LOG_TOOL_DETAILS\` (and related) switches on; \`manifest.json\` (\`content\`) says which.
+Raw API bodies (\`OTEL_LOG_RAW_API_BODIES=1\`: api_request_body and api_response_body events) hold the prompt and
+the conversation whatever those switches say: they are kept only for a session that logged its prompts and redacted
+none of its content, and otherwise their \`body\` is \`<REDACTED>\`, as Claude Code redacts a prompt.
 Secrets (API keys, bearer tokens, secret-named variables, the stack's own tokens and the session's environment
 secrets) are removed while exporting and replaced by \`[REDACTED:<rule>]\`.
 `;

@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     const m = r.manifest;
     for (const s of r.summary)
       say(
-        `${s.sessionId}: ${s.modelCalls.count} model call(s), ${s.toolCalls.calls} tool call(s), ${s.tokens.total} tokens, $${s.costUsd.toFixed(4)}`,
+        `${s.sessionId}: ${s.modelCalls.count} model call(s)${s.modelCalls.errors ? ` (${s.modelCalls.errors} API error(s), ${s.modelCalls.retries} retried)` : ''}, ${s.toolCalls.calls} tool call(s), ${s.tokens.total} tokens, $${s.costUsd.toFixed(4)}`,
       );
     for (const x of m.missing) say(`MISSING ${x.what}: ${x.why}`);
     const redacted = Object.entries(m.redactions);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { hashSecrets, secretValues } from '../session/session-record.ts';
-import { createScrubber } from './redact.ts';
+import { recordedLines, recordedSession } from '../testing/recorded-otlp.ts';
+import {
+  createScrubber,
+  REDACTED,
+  rawBodiesShown,
+  redactRawBodies,
+  redactRawBodyRecords,
+  sessionContent,
+} from './redact.ts';
 
 const KEY = 'sk-ant-api03-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm';
 const TOKEN = 'f3a9c1d27b8e4f60a5d3c2b1e0f9a8b7';
@@ -46,6 +54,18 @@ describe('secret scrubbing', () => {
     expect(s.counts['session-secret']).toBe(2);
   });
 
+  it('removes a session secret after an escaped newline in JSON held in a JSON string (a raw API body)', () => {
+    const s = createScrubber({ hashes: [hashSecrets({ ANTHROPIC_AUTH_TOKEN: TOKEN })] });
+    const body = JSON.stringify({ messages: [{ content: `env says:\n${TOKEN}\nend` }] });
+    const line = JSON.stringify({ body });
+    expect(line).toContain(`\\\\n${TOKEN}`); // the OTLP line holds it as \\n before the token
+    const out = s.scrub(line);
+    expect(out).not.toContain(TOKEN);
+    expect(JSON.parse(JSON.parse(out).body)).toEqual({
+      messages: [{ content: 'env says:\n[REDACTED:session-secret]\nend' }],
+    });
+  });
+
   it('keeps ordinary text as it is', () => {
     const s = createScrubber({ hashes: [hashSecrets({ API_KEY: TOKEN })], values: ['secret-value-1'] });
     const text =
@@ -58,5 +78,75 @@ describe('secret scrubbing', () => {
     expect(secretValues({ MCP_AUTH_TOKEN: 'abcdefgh1234', USER: 'someone-long-name', PWD_KEY: 'x' })).toEqual(
       ['abcdefgh1234'],
     );
+  });
+});
+
+// Raw API bodies, recorded with Claude Code 2.1.332 (scripts/lib/testing/recorded-otlp.ts): it sends the prompt in
+// them whatever OTEL_LOG_USER_PROMPTS says.
+describe('raw API bodies', () => {
+  it('tells what content each session logged', () => {
+    const retry = recordedSession('retry');
+    const raw = recordedSession('raw-bodies');
+    const hooks = recordedSession('hooks');
+    const content = sessionContent(
+      [...retry.events, ...raw.events, ...hooks.events],
+      [...retry.spans, ...raw.spans, ...hooks.spans],
+    );
+    expect(content.get(retry.sessionId)).toEqual({
+      prompts: 'redacted',
+      responses: 'redacted',
+      toolDetails: 'none',
+      toolOutput: 'none',
+    });
+    expect(content.get(raw.sessionId)).toEqual({
+      prompts: 'shown',
+      responses: 'shown',
+      toolDetails: 'none',
+      toolOutput: 'none',
+    });
+    // a Bash call with the OTEL_LOG_TOOL_* switches off: no tool_parameters, no tool.output
+    expect(content.get(hooks.sessionId)).toMatchObject({ toolDetails: 'redacted', toolOutput: 'redacted' });
+    expect(rawBodiesShown(content.get(retry.sessionId))).toBe(false);
+    expect(rawBodiesShown(content.get(raw.sessionId))).toBe(true);
+    expect(
+      rawBodiesShown({ prompts: 'shown', responses: 'shown', toolDetails: 'shown', toolOutput: 'redacted' }),
+    ).toBe(false);
+    expect(rawBodiesShown(undefined)).toBe(false);
+  });
+
+  it('redacts the bodies of a session that did not log its prompts: the prompt is not left in them', () => {
+    const { sessionId, events, spans } = recordedSession('retry');
+    const content = sessionContent(events, spans);
+    const [line] = recordedLines('retry', 'logs');
+    expect(line?.split('Say hello.').length).toBe(3); // in both request bodies, and nowhere else
+    const req = JSON.parse(line as string);
+    expect(redactRawBodies(req, content)).toBe(3); // two attempts' requests, one response
+    const out = JSON.stringify(req);
+    expect(out).not.toContain('Say hello.');
+    expect(out).not.toContain('Hello! The API was busy'); // the answer, in the response body
+    expect(out.split(`"key":"body","value":{"stringValue":"${REDACTED}"}`).length).toBe(4);
+    expect(out).toContain('"key":"body_length"'); // what the body was stays: its length, ids, model
+    expect(redactRawBodies(req, content)).toBe(0); // once
+    expect(redactRawBodyRecords(events, content)).toBe(3);
+    expect(events.filter((e) => e.attrs.body === REDACTED && e.session === sessionId)).toHaveLength(3);
+    // with no knowledge of the session, the same
+    expect(redactRawBodies(JSON.parse(line as string), new Map())).toBe(3);
+  });
+
+  it('keeps the bodies of a session that logged its prompts and answers, and scrubs keys out of them', () => {
+    const { events, spans } = recordedSession('raw-bodies');
+    const [line] = recordedLines('raw-bodies', 'logs');
+    const req = JSON.parse(line as string);
+    expect(redactRawBodies(req, sessionContent(events, spans))).toBe(0);
+    const text = JSON.stringify(req);
+    expect(text).toContain('then say hello.'); // the prompt, in the request body
+    const s = createScrubber();
+    const out = s.scrub(text);
+    for (const secret of ['sk-ant-api03-FAKEfake0123456789abcdefXYZ', 'f3a9c1d27b8e4f60a5d3c2b1e0f9a8b7'])
+      expect(out).not.toContain(secret);
+    // in user_prompt's prompt and prompt_text, and in the request body
+    expect(s.counts['anthropic-api-key']).toBe(3);
+    expect(s.counts['authorization-credential']).toBe(3);
+    expect(JSON.parse(out)).toBeTruthy();
   });
 });

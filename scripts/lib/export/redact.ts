@@ -3,8 +3,16 @@
 //   - values of secret-named variables written as NAME=value (what `env` or `printenv` prints);
 //   - known secret values: the stack's own (stack/.env.local) and secret-named variables of the exporting shell;
 //   - the secrets of the session's own environment, known only by salted hash: the session record holds the
-//     hashes (session-record.ts: secrets.json, never archived), and every token of the text is hashed and compared.
+//     hashes (session-record.ts: secrets.json, never archived), and every token of the text is hashed and compared,
+//     also inside JSON held in a JSON string (a raw API body in an OTLP line: `\\n` before a token).
 // Replacements contain no quote or backslash, so scrubbed JSON stays JSON. Counts by rule go to the manifest.
+//
+// And no conversation the session did not log. Claude Code itself replaces a prompt, a response or tool content by
+// `<REDACTED>` unless its OTEL_LOG_* switch is on; but the raw API bodies (OTEL_LOG_RAW_API_BODIES=1: the
+// api_request_body and api_response_body events) hold the prompt, the answers and the tool input and output as they
+// were sent, whatever those switches say (measured with 2.1.332). The export redacts them the same way: a body stays
+// only where the session logged that content itself; elsewhere its `body` becomes `<REDACTED>` (its length, ids
+// and model stay). See sessionContent and rawBodiesShown.
 import {
   hashSecret,
   MIN_SECRET_LENGTH,
@@ -12,6 +20,8 @@ import {
   SECRET_NAME,
   type SecretHashes,
 } from '../session/session-record.ts';
+import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
+import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
 import type { Manifest } from './archive.ts';
 
 interface Rule {
@@ -78,8 +88,16 @@ export function createScrubber(known: { values?: string[]; hashes?: SecretHashes
       }
       if (hashes.length) {
         out = out.replace(TOKEN, (m, esc: string | undefined, token: string) => {
-          // the token itself, or a part of it after "=" or ":" (NAME=value, scheme:value)
-          const parts = [token, ...token.split(/[=:]/).filter((p) => p.length >= MIN_SECRET_LENGTH)];
+          // the token itself, or a part of it after "=" or ":" (NAME=value, scheme:value); after an escaped
+          // backslash (JSON in a JSON string: `\\n` is an escaped newline) also the token without that letter
+          const candidates = (t: string) => [
+            t,
+            ...t.split(/[=:]/).filter((p) => p.length >= MIN_SECRET_LENGTH),
+          ];
+          const parts = [
+            ...candidates(token),
+            ...(esc === '\\\\' && /^[nrtbf]./.test(token) ? candidates(token.slice(1)) : []),
+          ];
           const secret = parts.find(hashed);
           if (!secret) return m;
           count('session-secret');
@@ -114,4 +132,113 @@ export function sessionScrubber(
     }
   }
   return createScrubber({ values: knownSecrets, hashes });
+}
+
+/** Claude Code's marker for content it did not log (its OTEL_LOG_* switches off). */
+export const REDACTED = '<REDACTED>';
+
+/** Whether a session's telemetry carries a kind of content: shown, redacted by Claude Code, or none of it at all. */
+export type Shown = 'shown' | 'redacted' | 'none';
+
+export interface SessionContent {
+  /** user_prompt `prompt` (OTEL_LOG_USER_PROMPTS). */
+  prompts: Shown;
+  /** assistant_response `response` (OTEL_LOG_ASSISTANT_RESPONSES). */
+  responses: Shown;
+  /** tool_result / tool_decision `tool_parameters`, `tool_input` (OTEL_LOG_TOOL_DETAILS): absent when off. */
+  toolDetails: Shown;
+  /** `tool.output` span events of claude_code.tool spans (OTEL_LOG_TOOL_CONTENT): absent when off. */
+  toolOutput: Shown;
+}
+
+/** The raw API body events (OTEL_LOG_RAW_API_BODIES=1) and the attribute that holds the body. */
+export const RAW_BODY_EVENTS: readonly string[] = ['api_request_body', 'api_response_body'];
+const BODY = 'body';
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== REDACTED;
+
+/** What content each session's telemetry carries, by session id (from its events, and its spans for tool output). */
+export function sessionContent(events: EventRecord[], spans: SpanRecord[]): Map<string, SessionContent> {
+  const bySession = new Map<string, EventRecord[]>();
+  for (const e of events) {
+    if (!e.session) continue;
+    const list = bySession.get(e.session);
+    if (list) list.push(e);
+    else bySession.set(e.session, [e]);
+  }
+  const withOutput = new Set(
+    spans
+      .filter((s) => s.name === 'claude_code.tool' && s.events.some((e) => e.name === 'tool.output'))
+      .map((s) => s.session),
+  );
+  const out = new Map<string, SessionContent>();
+  for (const [id, mine] of bySession) {
+    const shown = (name: string, attrs: string[]): Shown => {
+      const of = mine.filter((e) => e.name === name);
+      if (of.some((e) => attrs.some((a) => present(e.attrs[a])))) return 'shown';
+      return of.length ? 'redacted' : 'none';
+    };
+    const tools = mine.some((e) => e.name === 'tool_result');
+    const details =
+      shown('tool_result', ['tool_parameters', 'tool_input']) === 'shown' ||
+      shown('tool_decision', ['tool_parameters']) === 'shown';
+    out.set(id, {
+      prompts: shown('user_prompt', ['prompt']),
+      responses: shown('assistant_response', ['response']),
+      toolDetails: details ? 'shown' : tools ? 'redacted' : 'none',
+      toolOutput: withOutput.has(id) ? 'shown' : tools ? 'redacted' : 'none',
+    });
+  }
+  return out;
+}
+
+/**
+ * Whether a session's raw API bodies may stay as sent. A request body holds the prompt and the conversation so far
+ * (answers, tool input and output), a response body the answer and its tool calls: they stay only where the
+ * session logged its prompts and redacted none of the rest. Unknown (no events of the session) is redacted.
+ */
+export function rawBodiesShown(c: SessionContent | undefined): boolean {
+  return (
+    c !== undefined &&
+    c.prompts === 'shown' &&
+    c.responses !== 'redacted' &&
+    c.toolDetails !== 'redacted' &&
+    c.toolOutput !== 'redacted'
+  );
+}
+
+/**
+ * Redacts, in one OTLP logs request (in place), the body of each raw API body event whose session may not keep it
+ * (rawBodiesShown). Returns how many bodies it replaced.
+ */
+export function redactRawBodies(
+  req: ExportRequest | Record<string, unknown>,
+  content: Map<string, SessionContent>,
+): number {
+  let n = 0;
+  for (const { item } of logRecords(req)) {
+    const name = (stringAttr(item, 'event.name') ?? item.body?.stringValue ?? '').replace(
+      /^claude_code\./,
+      '',
+    );
+    if (!RAW_BODY_EVENTS.includes(name)) continue;
+    if (rawBodiesShown(content.get(stringAttr(item, 'session.id') ?? ''))) continue;
+    const body = item.attributes?.find((a) => a.key === BODY);
+    if (!body || body.value?.stringValue === REDACTED) continue;
+    body.value = { stringValue: REDACTED };
+    n++;
+  }
+  return n;
+}
+
+/** The same redaction on flat event records (in place), so summaries and content flags see what the archive holds. */
+export function redactRawBodyRecords(events: EventRecord[], content: Map<string, SessionContent>): number {
+  let n = 0;
+  for (const e of events) {
+    if (!RAW_BODY_EVENTS.includes(e.name) || rawBodiesShown(content.get(e.session))) continue;
+    if (e.attrs[BODY] === undefined || e.attrs[BODY] === REDACTED) continue;
+    e.attrs[BODY] = REDACTED;
+    n++;
+  }
+  return n;
 }

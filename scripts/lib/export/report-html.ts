@@ -1,7 +1,8 @@
 // report.html: what a person opens first. One self-contained file: inline CSS, charts as inline SVG drawn here,
 // a few lines of inline script that only record what the browser rendered (for the e2e check). No network, no CDN,
 // no external font: it opens the same from a laptop, a ticket attachment or an air-gapped machine.
-// Over 300 lines on purpose: the page's template, styles and chart drawing read best as one file, like the page.
+// Over 300 lines on purpose: the page's template, styles, chart drawing and tables read best as one file, like the
+// page.
 import type { Manifest } from './archive.ts';
 import type { SeriesPoint, SessionSummary, TimelineEntry } from './summary.ts';
 import type { Turn } from './transcript.ts';
@@ -34,6 +35,9 @@ export const COLORS = {
   toolOk: '#0d9488',
   toolFailed: '#e11d48',
   prompt: '#111827',
+  retry: '#f59e0b',
+  subagent: '#0891b2',
+  hook: '#64748b',
 } as const;
 
 const esc = (s: unknown) =>
@@ -109,21 +113,42 @@ function stepChart(
   return `<figure><figcaption>${esc(title)}</figcaption><svg data-chart="${esc(id)}" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="${esc(title)}">${axes(t0, t1, yMax, yLabel, h)}${paths.join('')}${legend}</svg></figure>`;
 }
 
+/** The timeline's lanes, top down: prompts, model calls, API errors and retries, subagents, hooks, then each tool. */
+function laneOf(e: TimelineEntry): string {
+  switch (e.kind) {
+    case 'prompt':
+      return 'prompt';
+    case 'model':
+      return 'model';
+    case 'error':
+    case 'retry':
+      return 'API errors';
+    case 'subagent':
+      return 'subagents';
+    case 'hook':
+      return 'hooks';
+    default:
+      return e.name;
+  }
+}
+
+function colorOf(e: TimelineEntry): string {
+  if (e.kind === 'prompt') return COLORS.prompt;
+  if (e.kind === 'model') return COLORS.model;
+  if (e.kind === 'retry') return COLORS.retry;
+  if (e.kind === 'subagent') return COLORS.subagent;
+  if (e.kind === 'hook' && e.ok) return COLORS.hook;
+  return e.ok ? COLORS.toolOk : COLORS.toolFailed;
+}
+
 function timelineChart(entries: TimelineEntry[], t0: number, t1: number): string {
+  const fixed = ['prompt', 'model', 'API errors', 'subagents', 'hooks'].filter(
+    (lane, i) => i < 2 || entries.some((e) => laneOf(e) === lane),
+  );
   const lanes = [
-    'prompt',
-    'model',
+    ...fixed,
     ...[...new Set(entries.filter((e) => e.kind === 'tool').map((e) => e.name))].sort(),
   ];
-  if (entries.some((e) => e.kind === 'error')) lanes.splice(2, 0, 'API errors');
-  const laneOf = (e: TimelineEntry) =>
-    e.kind === 'prompt'
-      ? 'prompt'
-      : e.kind === 'model'
-        ? 'model'
-        : e.kind === 'error'
-          ? 'API errors'
-          : e.name;
   const row = 26;
   const left = 190;
   const h = PAD.top + lanes.length * row + PAD.bottom;
@@ -142,23 +167,15 @@ function timelineChart(entries: TimelineEntry[], t0: number, t1: number): string
     const y = PAD.top + lanes.indexOf(laneOf(e)) * row + 5;
     const x0 = x(e.start);
     const width = Math.max(4, x(e.end) - x0);
-    const color =
-      e.kind === 'prompt'
-        ? COLORS.prompt
-        : e.kind === 'model'
-          ? COLORS.model
-          : e.ok
-            ? COLORS.toolOk
-            : COLORS.toolFailed;
     parts.push(
-      `<rect x="${x0.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="16" rx="2" fill="${color}" data-series="${esc(e.kind)}"><title>${esc(`${e.name} at ${clock(e.start)}: ${e.detail}`)}</title></rect>`,
+      `<rect x="${x0.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="16" rx="2" fill="${colorOf(e)}" data-series="${esc(e.kind)}"><title>${esc(`${e.name} at ${clock(e.start)}: ${e.detail}`)}</title></rect>`,
     );
   }
   for (let i = 0; i <= 4; i++)
     parts.push(
       `<text x="${left + (plotW * i) / 4}" y="${h - 8}" text-anchor="middle" class="tick">${esc(tick(t0 + (span * i) / 4, span))}</text>`,
     );
-  return `<figure><figcaption>Timeline of model and tool calls (UTC; hover a bar for details)</figcaption><svg data-chart="timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="timeline">${parts.join('')}</svg></figure>`;
+  return `<figure><figcaption>Timeline of model and tool calls${fixed.length > 2 ? `, ${fixed.slice(2).join(', ')}` : ''} (UTC; hover a bar for details)</figcaption><svg data-chart="timeline" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="timeline">${parts.join('')}</svg></figure>`;
 }
 
 function sessionSection(r: ReportSession): string {
@@ -192,6 +209,7 @@ function sessionSection(r: ReportSession): string {
     )
     .join('');
   const w = s.wrapper;
+  const m = s.modelCalls;
   return `<section class="session" data-session="${esc(s.sessionId)}">
 <h2>Session <code>${esc(s.sessionId)}</code></h2>
 <p class="meta">${esc(s.start ?? '?')} → ${esc(s.end ?? '?')} · Claude Code ${esc(s.claudeCodeVersion ?? 'unknown')} · ${esc(s.models.join(', ') || 'no model calls')}${w ? ` · ${esc(w.mode)} session, ${esc(w.status)} (exit ${esc(w.exitCode ?? '–')})${w.script ? `, script ${esc(w.script)}` : ''}${w.user ? `, user ${esc(w.user)}` : ''}` : ''}</p>
@@ -201,6 +219,9 @@ ${card('Cost', fmtUsd(s.costUsd), 'cost')}
 ${card('Tokens', fmtInt(s.tokens.total), 'tokens')}
 ${card('Model calls', String(s.modelCalls.count), 'modelCalls')}
 ${card('Tool calls', `${s.toolCalls.calls} (${fmtPct(s.toolCalls.successRate)} ok)`, 'toolCalls')}
+${m.errors ? card('API errors', `${m.errors}${m.recoveredCalls ? ` (${m.recoveredCalls} call(s) recovered)` : ''}`, 'apiErrors') : ''}
+${s.subagents.runs ? card('Subagents', String(s.subagents.runs), 'subagents') : ''}
+${s.hooks.executions ? card('Hook executions', String(s.hooks.executions), 'hooks') : ''}
 </div>
 ${
   r.series.length
@@ -234,7 +255,8 @@ ${r.timeline.length ? timelineChart(r.timeline, t0, t1) : '<p class="warn">No ev
 <table><caption>Tokens by type</caption>${tokenRows}</table>
 <table><caption>Model calls</caption>
 <tr><th>Calls</th><td data-key="modelCalls.count">${s.modelCalls.count}</td></tr>
-<tr><th>API errors</th><td>${s.modelCalls.errors}</td></tr>
+<tr><th>API attempts</th><td data-key="modelCalls.attempts">${m.attempts}${m.retries ? ` (${m.retries} retried)` : ''}</td></tr>
+<tr><th>API errors</th><td data-key="modelCalls.errors">${esc(apiErrorsText(s))}</td></tr>
 <tr><th>Latency p50 / p95 / max</th><td>${fmtMs(s.modelCalls.latency.p50Ms)} / ${fmtMs(s.modelCalls.latency.p95Ms)} / ${fmtMs(s.modelCalls.latency.maxMs)}</td></tr>
 <tr><th>Time to first token p50</th><td>${fmtMs(s.modelCalls.timeToFirstToken.p50Ms)}</td></tr>
 <tr><th>Lines added / removed</th><td>${fmtInt(s.linesOfCode.added)} / ${fmtInt(s.linesOfCode.removed)}</td></tr>
@@ -243,8 +265,74 @@ ${r.timeline.length ? timelineChart(r.timeline, t0, t1) : '<p class="warn">No ev
 </div>
 <table class="wide"><caption>By model</caption><tr><th>Model</th><th>Calls</th><th>Tokens</th><th>Cost</th></tr>${modelRows}</table>
 <table class="wide"><caption>Tool calls by tool</caption><tr><th>Tool</th><th>Calls</th><th>Succeeded</th><th>Failed</th><th>Success rate</th><th>p50</th><th>p95</th><th>Max</th></tr>${toolRows || '<tr><td colspan="8">No tool calls.</td></tr>'}</table>
+${subagentTable(s)}${workflowTable(s)}${hookTable(s)}${apiBodiesNote(s)}
 ${conversationSection(r.conversation)}
 </section>`;
+}
+
+/** API errors in words: every failed attempt, those retried and those final (never "0" when the API failed). */
+export function apiErrorsText(s: SessionSummary): string {
+  const m = s.modelCalls;
+  const retried = m.errors - m.failedCalls;
+  const parts = [
+    retried > 0 &&
+      `${retried} retried${m.recoveredCalls ? `, ${m.recoveredCalls} call(s) then answered` : ''}`,
+    m.failedCalls > 0 &&
+      `${m.failedCalls} call(s) failed for good${m.retriesExhausted ? ` (${m.retriesExhausted} after all retries)` : ''}`,
+  ].filter(Boolean);
+  const source =
+    m.attemptsFrom === 'events' && m.count
+      ? ' (no trace: a failed attempt that was retried successfully is not seen)'
+      : '';
+  return `${m.errors}${parts.length ? `: ${parts.join('; ')}` : ''}${source}`;
+}
+
+function subagentTable(s: SessionSummary): string {
+  const a = s.subagents;
+  if (!a.runs) return '';
+  const rows = Object.entries(a.byType)
+    .map(
+      ([type, x]) =>
+        `<tr><th>${esc(type)}</th><td>${x.runs}</td><td>${x.background}</td><td>${x.modelCalls}</td><td>${fmtInt(x.tokens)}</td><td>${fmtUsd(x.costUsd)}</td><td>${x.toolUses}</td><td>${fmtMs(x.duration.p50Ms)}</td><td>${fmtMs(x.duration.maxMs)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="wide" data-key="subagents"><caption>Subagents by type (${a.runs} run(s), ${a.completed} completed; their model calls are in the figures above too)</caption><tr><th>Type</th><th>Runs</th><th>In background</th><th>Model calls</th><th>Tokens</th><th>Cost</th><th>Tool uses</th><th>Run time p50</th><th>Max</th></tr>${rows}</table>`;
+}
+
+function workflowTable(s: SessionSummary): string {
+  if (!s.workflows.length) return '';
+  const rows = s.workflows
+    .map(
+      (w) =>
+        `<tr><th><code>${esc(w.runId)}</code></th><td>${esc(w.name)}</td><td>${w.agents}</td><td>${w.modelCalls}</td><td>${fmtInt(w.tokens)}</td><td>${fmtUsd(w.costUsd)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="wide" data-key="workflows"><caption>Workflows (workflow.run_id)</caption><tr><th>Run id</th><th>Name</th><th>Agents</th><th>Model calls</th><th>Tokens</th><th>Cost</th></tr>${rows}</table>`;
+}
+
+function hookTable(s: SessionSummary): string {
+  const h = s.hooks;
+  if (!h.executions && !h.registered) return '';
+  const rows = Object.entries(h.byEvent)
+    .map(
+      ([event, x]) =>
+        `<tr><th>${esc(event)}</th><td>${x.executions}</td><td>${x.hooks}</td><td>${x.succeeded}</td><td>${x.blocking}</td><td>${x.errors}</td><td>${x.cancelled}</td><td>${fmtMs(x.duration.p50Ms)}</td><td>${fmtMs(x.duration.maxMs)}</td></tr>`,
+    )
+    .join('');
+  const notes = [
+    `${h.registered} hook event(s) configured`,
+    h.unfinished && `${h.unfinished} execution(s) never completed`,
+  ].filter(Boolean);
+  return `<table class="wide" data-key="hooks"><caption>Hook executions by hook event (${esc(notes.join(', '))})</caption><tr><th>Hook event</th><th>Executions</th><th>Hooks run</th><th>Succeeded</th><th>Blocking</th><th>Errors</th><th>Cancelled</th><th>p50</th><th>Max</th></tr>${rows || '<tr><td colspan="9">No hook ran.</td></tr>'}</table>`;
+}
+
+function apiBodiesNote(s: SessionSummary): string {
+  const b = s.apiBodies;
+  if (!b.requests && !b.responses) return '';
+  const redacted = b.redacted
+    ? ` ${b.redacted} of them redacted while exporting: they hold the prompt and the conversation, which this session did not log (OTEL_LOG_USER_PROMPTS and related switches).`
+    : ' Kept as sent (the session logged its prompts and content too), secrets removed.';
+  return `<p class="note" data-key="apiBodies">Raw API bodies (OTEL_LOG_RAW_API_BODIES) in otlp/logs.jsonl: ${b.requests} request body(ies), ${b.responses} response body(ies).${esc(redacted)}</p>`;
 }
 
 /** The conversation, turn by turn, from the transcript (times in UTC, as on the timeline). */

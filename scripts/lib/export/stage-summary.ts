@@ -8,6 +8,7 @@ import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
 import type { Selection } from './choose-sessions.ts';
+import { RAW_BODY_EVENTS, REDACTED, type SessionContent, sessionContent } from './redact.ts';
 import { renderReport } from './report-html.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
@@ -111,8 +112,6 @@ export async function stageSummary(
   return manifest;
 }
 
-const REDACTED = '<REDACTED>';
-
 /** What content the telemetry carried un-redacted (Claude Code's OTEL_LOG_* switches), and where it was seen. */
 export function contentFlags(events: EventRecord[], spans: SpanRecord[]): Manifest['content'] {
   const evidence: string[] = [];
@@ -120,27 +119,19 @@ export function contentFlags(events: EventRecord[], spans: SpanRecord[]): Manife
     if (flag) evidence.push(what);
     return flag;
   };
-  const has = (name: string, attr: string) =>
-    events.some((e) => e.name === name && e.attrs[attr] !== undefined && e.attrs[attr] !== REDACTED);
+  const sessions = [...sessionContent(events, spans).values()];
+  const shown = (kind: keyof SessionContent) => sessions.some((c) => c[kind] === 'shown');
   return {
-    userPrompts: seen(has('user_prompt', 'prompt'), 'user_prompt events carry `prompt`'),
-    assistantResponses: seen(
-      has('assistant_response', 'response'),
-      'assistant_response events carry `response`',
-    ),
-    toolDetails: seen(
-      has('tool_result', 'tool_parameters') ||
-        has('tool_result', 'tool_input') ||
-        has('tool_decision', 'tool_parameters'),
-      'tool_result events carry `tool_parameters`/`tool_input`',
-    ),
-    toolContent: seen(
-      spans.some((s) => s.events.some((e) => e.name === 'tool.output')),
-      'claude_code.tool spans carry `tool.output` events',
-    ),
+    userPrompts: seen(shown('prompts'), 'user_prompt events carry `prompt`'),
+    assistantResponses: seen(shown('responses'), 'assistant_response events carry `response`'),
+    toolDetails: seen(shown('toolDetails'), 'tool_result events carry `tool_parameters`/`tool_input`'),
+    toolContent: seen(shown('toolOutput'), 'claude_code.tool spans carry `tool.output` events'),
+    // after the export's own redaction (stage-telemetry): only bodies kept as sent
     apiBodies: seen(
-      events.some((e) => e.name === 'api_request_body' || e.name === 'api_response_body'),
-      'api_request_body/api_response_body events',
+      events.some(
+        (e) => RAW_BODY_EVENTS.includes(e.name) && e.attrs.body !== undefined && e.attrs.body !== REDACTED,
+      ),
+      'api_request_body/api_response_body events carry `body`',
     ),
     evidence,
   };

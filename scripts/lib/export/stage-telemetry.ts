@@ -1,6 +1,8 @@
 // Export phase "filter files": the chosen sessions' spans, metric points and events, filtered out of the current
 // and rotated telemetry files into otlp/<signal>.jsonl (scrubbed), with the flat records the summary is built from.
 // Torn and corrupt lines, and absent files, go to `missing`.
+// Raw API bodies (redact.ts) are redacted as the session's own prompts are, which is known only once all its
+// events are read: the requests that hold one are written last in otlp/logs.jsonl, after the others.
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import {
 } from '../sinks/otlp-records.ts';
 import type { Manifest } from './archive.ts';
 import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
+import { RAW_BODY_EVENTS, redactRawBodies, redactRawBodyRecords, sessionContent } from './redact.ts';
 import type { Staging } from './staging.ts';
 
 export interface TelemetryRecords {
@@ -35,19 +38,42 @@ export async function stageTelemetry(
   const outs = Object.fromEntries(
     SIGNALS.map((signal) => [signal, createWriteStream(join(st.dir, 'otlp', `${signal}.jsonl`))]),
   ) as Record<Signal, ReturnType<typeof createWriteStream>>;
+  const write = async (signal: Signal, line: string) => {
+    if (!outs[signal].write(st.scrub(line))) await once(outs[signal], 'drain');
+    st.signal?.throwIfAborted();
+  };
+  /** Logs requests holding a raw API body: written once every session's content is known. */
+  const withBodies: Record<string, unknown>[] = [];
   const allStats = await filterSignals(
     telemetryDir,
     [...SIGNALS],
     sessions,
     async (signal, line, req) => {
-      if (signal === 'logs') records.events.push(...eventsOf(req));
-      else if (signal === 'traces') records.spans.push(...spansOf(req));
+      if (signal === 'logs') {
+        const events = eventsOf(req);
+        records.events.push(...events);
+        if (events.some((e) => RAW_BODY_EVENTS.includes(e.name))) {
+          withBodies.push(req);
+          return;
+        }
+      } else if (signal === 'traces') records.spans.push(...spansOf(req));
       else records.points.push(...pointsOf(req));
-      if (!outs[signal].write(st.scrub(line))) await once(outs[signal], 'drain');
-      st.signal?.throwIfAborted();
+      await write(signal, line);
     },
     { abort: st.signal, ...filter },
   );
+  if (withBodies.length) {
+    const content = sessionContent(records.events, records.spans);
+    redactRawBodyRecords(records.events, content);
+    let redacted = 0;
+    for (const req of withBodies) {
+      redacted += redactRawBodies(req, content);
+      await write('logs', `${JSON.stringify(req)}\n`);
+    }
+    st.log(
+      `logs: raw API bodies in ${withBodies.length} request(s)${redacted ? `; ${redacted} redacted (their sessions did not log the prompts or content they hold)` : ''}`,
+    );
+  }
   for (const out of Object.values(outs)) {
     out.end();
     await once(out, 'close');

@@ -1,17 +1,18 @@
-// What happened in a session, in numbers: tokens by type, cost, model calls and their latencies, tool calls by
-// tool with success rate, duration; and the series and timeline the report draws. Built from the session's
-// events (Claude Code's OTel log records, the complete account), with tool names and time-to-first-token taken
-// from its spans when the trace is there, and lines of code from its metric points.
+// What happened in a session, in numbers: tokens by type, cost, model calls and their latencies, API attempts and
+// retries, tool calls by tool with success rate, subagents, workflows, hook executions, raw API bodies, duration;
+// and the series and timeline the report draws. Built from the session's events (Claude Code's OTel log records,
+// the complete account), with tool names, time-to-first-token and API attempts taken from its spans when the trace
+// is there, and lines of code from its metric points. Each newer kind of telemetry has its own module
+// (api-attempts.ts, agents.ts, hooks.ts): a session without it sums up to zeros there.
 import type { SessionMetadata } from '../session/session-record.ts';
-import type { EventRecord, PointRecord, SpanRecord, Value } from '../sinks/otlp-records.ts';
+import type { EventRecord, PointRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import { type Subagents, subagentsOf, subagentTimeline, type WorkflowRun, workflowsOf } from './agents.ts';
+import { type ApiAttempts, apiAttempts, retryTimeline } from './api-attempts.ts';
+import { type Hooks, hooksOf, hookTimeline } from './hooks.ts';
+import { RAW_BODY_EVENTS, REDACTED } from './redact.ts';
+import { type Latency, latency, num, roundNoise, type TimelineEntry, truthy } from './summary-values.ts';
 
-export interface Latency {
-  count: number;
-  meanMs: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  maxMs: number | null;
-}
+export { type Latency, latency, type TimelineEntry };
 
 export interface ToolStats {
   calls: number;
@@ -31,14 +32,19 @@ export interface SessionSummary {
   prompts: number;
   tokens: { input: number; output: number; cacheRead: number; cacheCreation: number; total: number };
   costUsd: number;
-  modelCalls: {
+  /** Calls answered (api_request events), and the attempts they and the failed ones took (api-attempts.ts). */
+  modelCalls: ApiAttempts & {
     count: number;
-    errors: number;
     latency: Latency;
     timeToFirstToken: Latency;
     byModel: Record<string, { calls: number; costUsd: number; tokens: number }>;
   };
   toolCalls: ToolStats & { byTool: Record<string, ToolStats> };
+  subagents: Subagents;
+  workflows: WorkflowRun[];
+  hooks: Hooks;
+  /** Raw API body events (OTEL_LOG_RAW_API_BODIES=1), and how many of them the export redacted (redact.ts). */
+  apiBodies: { requests: number; responses: number; redacted: number };
   linesOfCode: { added: number; removed: number };
   records: { events: number; spans: number; metricPoints: number };
   wrapper: Pick<SessionMetadata, 'status' | 'mode' | 'exitCode' | 'script' | 'user'> | null;
@@ -52,31 +58,6 @@ export interface SeriesPoint {
   cacheRead: number;
   cacheCreation: number;
   costUsd: number;
-}
-
-export interface TimelineEntry {
-  kind: 'prompt' | 'model' | 'tool' | 'error';
-  name: string;
-  start: number;
-  end: number;
-  ok: boolean;
-  detail: string;
-}
-
-const num = (v: Value | undefined) =>
-  typeof v === 'number' ? v : typeof v === 'string' ? Number(v) || 0 : 0;
-const truthy = (v: Value | undefined) => v === true || v === 'true';
-
-export function latency(values: number[]): Latency {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? null;
-  return {
-    count: sorted.length,
-    meanMs: sorted.length ? Math.round((sorted.reduce((a, b) => a + b, 0) / sorted.length) * 10) / 10 : null,
-    p50Ms: q(0.5),
-    p95Ms: q(0.95),
-    maxMs: sorted.at(-1) ?? null,
-  };
 }
 
 function toolStats(results: { ok: boolean; ms: number }[]): ToolStats {
@@ -106,6 +87,10 @@ export interface SessionTelemetry {
   points: PointRecord[];
   metadata: SessionMetadata | null;
 }
+
+/** The session's own Claude Code spans (the MCP servers' spans carry its session id too). */
+const claudeSpans = (t: SessionTelemetry) =>
+  t.spans.filter((s) => s.session === t.sessionId && s.service === 'claude-code');
 
 export function summarize(t: SessionTelemetry): SessionSummary {
   const events = t.events.filter((e) => e.session === t.sessionId && e.service === 'claude-code');
@@ -181,7 +166,7 @@ export function summarize(t: SessionTelemetry): SessionSummary {
     costUsd: roundNoise(cost),
     modelCalls: {
       count: requests.length,
-      errors: events.filter((e) => e.name === 'api_error').length,
+      ...apiAttempts(events, claudeSpans(t)),
       latency: latency(requests.map((r) => num(r.attrs.duration_ms))),
       timeToFirstToken: latency(
         t.spans.filter((s) => s.name === 'claude_code.llm_request').map((s) => num(s.attrs.ttft_ms)),
@@ -189,6 +174,14 @@ export function summarize(t: SessionTelemetry): SessionSummary {
       byModel,
     },
     toolCalls: { ...toolStats(toolResults), byTool },
+    subagents: subagentsOf(events),
+    workflows: workflowsOf(events),
+    hooks: hooksOf(events),
+    apiBodies: {
+      requests: events.filter((e) => e.name === 'api_request_body').length,
+      responses: events.filter((e) => e.name === 'api_response_body').length,
+      redacted: events.filter((e) => RAW_BODY_EVENTS.includes(e.name) && e.attrs.body === REDACTED).length,
+    },
     linesOfCode: lines,
     records: { events: t.events.length, spans: t.spans.length, metricPoints: t.points.length },
     wrapper: m
@@ -196,9 +189,6 @@ export function summarize(t: SessionTelemetry): SessionSummary {
       : null,
   };
 }
-
-/** Rounds away float noise (sums of many small costs), not precision. */
-const roundNoise = (x: number) => Math.round(x * 1e10) / 1e10;
 
 export function tokenSeries(t: SessionTelemetry): SeriesPoint[] {
   const acc: SeriesPoint = { time: 0, input: 0, output: 0, cacheRead: 0, cacheCreation: 0, costUsd: 0 };
@@ -217,8 +207,13 @@ export function tokenSeries(t: SessionTelemetry): SeriesPoint[] {
 
 export function timeline(t: SessionTelemetry): TimelineEntry[] {
   const names = toolNames(t.spans);
-  const out: TimelineEntry[] = [];
-  for (const e of t.events.filter((x) => x.session === t.sessionId)) {
+  const events = t.events.filter((x) => x.session === t.sessionId);
+  const out: TimelineEntry[] = [
+    ...retryTimeline(claudeSpans(t)),
+    ...subagentTimeline(events),
+    ...hookTimeline(events),
+  ];
+  for (const e of events) {
     const d = num(e.attrs.duration_ms);
     if (e.name === 'user_prompt')
       out.push({
@@ -245,7 +240,11 @@ export function timeline(t: SessionTelemetry): TimelineEntry[] {
         start: e.time - d,
         end: e.time,
         ok: false,
-        detail: `${String(e.attrs.status_code ?? '')} ${String(e.attrs.error ?? '')}`.trim(),
+        detail:
+          `${String(e.attrs.status_code ?? '')} ${String(e.attrs.error ?? '')}`.trim() +
+          (num(e.attrs.attempt) > 1
+            ? `, on attempt ${num(e.attrs.attempt)} (the earlier ones failed too)`
+            : ''),
       });
     else if (e.name === 'tool_result') {
       const name = names.get(String(e.attrs.tool_use_id)) || String(e.attrs.tool_name ?? 'tool');

@@ -60,4 +60,19 @@ describe('conversationOf', () => {
     expect(turns[0]?.text).toHaveLength(TURN_TEXT_MAX + ` … (${long.length} characters)`.length);
     expect(turns[1]).toEqual({ time: null, role: 'tool result', text: '(error) denied' });
   });
+
+  it('tells a task notification (a background subagent or workflow done) from what the user typed', () => {
+    // the shape Claude Code 2.1.332 wrote when a workflow finished (origin.kind task-notification)
+    const turns = conversationOf(
+      [
+        line({ type: 'user', message: { role: 'user', content: 'Use a workflow to count the files.' } }),
+        line({
+          type: 'user',
+          origin: { kind: 'task-notification', producer: 'session-task', runId: '0mx1kq7e9-c21ccbc8' },
+          message: { role: 'user', content: '<task-notification>\n<status>completed</status>' },
+        }),
+      ].join('\n'),
+    );
+    expect(turns.map((t) => t.role)).toEqual(['user', 'notification']);
+  });
 });

@@ -207,6 +207,20 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         ],
       },
     },
+    {
+      name: 'egress-proxy',
+      ref: r('EGRESS_PROXY_IMAGE'),
+      component: 'Squid (Debian package), egress proxy of the sessions',
+      version: r('SQUID_VERSION'),
+      dependsOn: ['node'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/egress-proxy/Dockerfile',
+        args: { NODE_IMAGE: r('NODE_LOCAL_IMAGE'), SQUID_VERSION: r('SQUID_VERSION') },
+        // The log daemon and its line parser; squid.conf and the allowlist are mounted by compose.
+        context: [{ kind: 'copy', from: 'stack/egress-proxy' }],
+      },
+    },
     mcpServer(v, 'file-ops', 'MCP_FILE_OPS_IMAGE'),
     mcpServer(v, 'database', 'MCP_DATABASE_IMAGE'),
     {

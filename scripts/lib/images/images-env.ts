@@ -18,6 +18,7 @@ export const IMAGE_VARIABLES: Record<string, string> = {
   'mcp-file-ops': 'MCP_FILE_OPS_IMAGE',
   'mcp-database': 'MCP_DATABASE_IMAGE',
   'anthropic-replay': 'ANTHROPIC_REPLAY_IMAGE',
+  'egress-proxy': 'EGRESS_PROXY_IMAGE',
 };
 
 export function imagesEnvValues(

@@ -48,6 +48,15 @@ describe('planSession', () => {
     ).toBeUndefined();
   });
 
+  it('names the session in its egress proxy URL, so the proxy logs each attempt with its user and session', () => {
+    const p = planSession({ user: 'alice', sessionId: id }, {}, scripts);
+    expect(p.env.HTTPS_PROXY).toBe(`http://alice+${id}:session@egress-proxy:3128`);
+    expect(p.env.HTTP_PROXY).toBe(p.env.HTTPS_PROXY);
+    expect(planSession({ sessionId: id }, {}, scripts).env.HTTPS_PROXY).toBe(
+      `http://default+${id}:session@egress-proxy:3128`,
+    );
+  });
+
   it('labels every signal with --user through a short resource attribute list', () => {
     expect(planSession({ user: 'alice' }, {}, scripts).env).toMatchObject({
       SESSION_USER: 'alice',

@@ -87,6 +87,10 @@ export function planSession(
     // On every metric point, event and span (Claude Code copies resource attributes onto each): short on purpose.
     env.OTEL_RESOURCE_ATTRIBUTES = `user.name=${o.user}`;
   }
+  // The egress proxy logs each attempt under this name (USER+SESSION_ID; not a secret, a label).
+  const proxy = `http://${encodeURIComponent(o.user ?? 'default')}+${sessionId}:session@egress-proxy:3128`;
+  env.HTTPS_PROXY = proxy;
+  env.HTTP_PROXY = proxy;
   if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
   if (o.otlpProtocol !== undefined) {
     const endpoint = OTLP_ENDPOINTS[o.otlpProtocol];

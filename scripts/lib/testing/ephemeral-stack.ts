@@ -21,6 +21,7 @@ export const STACK_SERVICES = [
   'anthropic-replay',
   'mcp-file-ops',
   'mcp-database',
+  'egress-proxy',
 ];
 export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
 
