@@ -121,6 +121,16 @@ describe('planHost', () => {
     );
   });
 
+  it('adds openssh-server and sudo (the SSH access spec) when they are missing', () => {
+    const ready = { ...bareBookworm, ...working };
+    const plan = planHost({ ...ready, chromium: true, sshd: false, sudo: false });
+    expect(plan.ok && plan.steps.map(describeStep)).toEqual([
+      'apt-get update',
+      'apt-get install openssh-server sudo',
+    ]);
+    expect(planHost({ ...ready, chromium: true, sshd: true, sudo: true })).toEqual(planDocker(ready));
+  });
+
   it('only says what to install where it may not install', () => {
     const plan = planHost({ ...bareBookworm, ...working, isRoot: false, chromium: false });
     expect(plan.ok && plan.steps).toEqual([]);

@@ -16,6 +16,9 @@ export interface HostFacts {
   dockerdInstalled: boolean; // a `dockerd` binary is on PATH
   /** A `chromium` binary is on PATH (the export spec renders report.html in it); absent from older facts files. */
   chromium?: boolean;
+  /** sshd and sudo (the SSH access spec); absent from older facts files. */
+  sshd?: boolean;
+  sudo?: boolean;
 }
 
 export type Step =
@@ -130,23 +133,37 @@ export function planDocker(facts: HostFacts): Plan {
   return { ok: true, steps, notes };
 }
 
+/** Debian packages the specs need from the system, by the HostFacts flag that says whether each is there. */
+export const TEST_TOOLS = [
+  { fact: 'chromium', pkg: 'chromium', why: 'the export spec renders report.html in it' },
+  {
+    fact: 'sshd',
+    pkg: 'openssh-server',
+    why: 'the SSH access spec runs a session through sshd with ForceCommand',
+  },
+  { fact: 'sudo', pkg: 'sudo', why: 'the SSH access spec runs the session command through sudo' },
+] as const;
+
 /**
- * The Docker plan plus the test tools the specs need from the system: Debian's `chromium` (headless, for the export
- * report). Installed where the bootstrap may install packages; elsewhere a note says what to install.
+ * The Docker plan plus the test tools the specs need from the system (TEST_TOOLS). Installed where the bootstrap
+ * may install packages; elsewhere a note says what to install.
  */
 export function planHost(facts: HostFacts): Plan {
   const plan = planDocker(facts);
-  if (!plan.ok || facts.chromium !== false) return plan;
+  const missing = TEST_TOOLS.filter((t) => facts[t.fact] === false);
+  if (!plan.ok || !missing.length) return plan;
   if (facts.platform !== 'linux' || facts.osId !== 'debian' || !facts.hasApt || !facts.isRoot) {
-    plan.notes.push(
-      'no chromium: the export spec renders report.html in it; install Chromium (Debian: apt-get install chromium) or set CHROMIUM_BIN',
-    );
+    for (const t of missing)
+      plan.notes.push(
+        `no ${t.fact}: ${t.why}; install ${t.pkg} (Debian: apt-get install ${t.pkg})${t.fact === 'chromium' ? ' or set CHROMIUM_BIN' : ''}`,
+      );
     return plan;
   }
-  plan.notes.push("no chromium (the export spec renders report.html in it): installing Debian's package");
+  for (const t of missing) plan.notes.push(`no ${t.fact} (${t.why}): installing Debian's package ${t.pkg}`);
+  const pkgs = missing.map((t) => t.pkg);
   const install = plan.steps.find((s) => s.kind === 'apt-install');
-  if (install && install.kind === 'apt-install') install.packages.push('chromium');
-  else plan.steps.unshift({ kind: 'apt-update' }, { kind: 'apt-install', packages: ['chromium'] });
+  if (install && install.kind === 'apt-install') install.packages.push(...pkgs);
+  else plan.steps.unshift({ kind: 'apt-update' }, { kind: 'apt-install', packages: pkgs });
   return plan;
 }
 

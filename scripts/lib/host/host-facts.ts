@@ -1,4 +1,5 @@
 // Reads the facts docker-plan.ts decides on. Every probe tolerates a missing command.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { $, which } from 'zx';
 import type { HostFacts } from './docker-plan.ts';
@@ -58,11 +59,12 @@ export async function readDockerFacts(): Promise<DockerFacts> {
 
 export async function readHostFacts(): Promise<HostFacts> {
   const os = await readOsRelease();
-  const [docker, apt, dockerd, chromium, pid1] = await Promise.all([
+  const [docker, apt, dockerd, chromium, sudo, pid1] = await Promise.all([
     readDockerFacts(),
     which('apt-get', { nothrow: true }),
     which('dockerd', { nothrow: true }),
     which('chromium', { nothrow: true }),
+    which('sudo', { nothrow: true }),
     readFile('/proc/1/comm', 'utf8').catch(() => ''),
   ]);
   return {
@@ -75,5 +77,7 @@ export async function readHostFacts(): Promise<HostFacts> {
     ...docker,
     dockerdInstalled: Boolean(dockerd),
     chromium: Boolean(chromium),
+    sshd: existsSync('/usr/sbin/sshd'),
+    sudo: Boolean(sudo),
   };
 }
