@@ -180,7 +180,7 @@ describe('claude-code image', () => {
     expect(node.output.trim()).toBe(`v${versions.NODE_VERSION}`);
   });
 
-  it('carries only the code that runs in it: its entrypoint, wrapper, telemetry check and the session record', async () => {
+  it('carries only the code that runs in it: its entrypoint, wrapper, limits, telemetry check and the session record', async () => {
     const files = await runOnce(
       image('CLAUDE_CODE_IMAGE'),
       ['/opt/claude-code-telemetry', '-type', 'f', '-not', '-path', '*/node_modules/*'],
@@ -192,6 +192,7 @@ describe('claude-code image', () => {
         'scripts/lib/session/session-record.ts',
         'stack/claude-code/entrypoint.ts',
         'stack/claude-code/mcp-config.json',
+        'stack/claude-code/session-limits.ts',
         'stack/claude-code/session-wrapper.ts',
         'stack/claude-code/settings.json',
         'stack/claude-code/telemetry-env.ts',
@@ -242,6 +243,26 @@ describe.each([
     );
     expect(tools).toContain(tool);
     expect(await server.logs()).not.toContain(token);
+  });
+});
+
+describe('egress-proxy image', () => {
+  it('is the pinned Squid from Debian, runs as the user proxy, and parses the stack config', async () => {
+    const pinned = readEnvFile(envFiles.versions).SQUID_VERSION as string;
+    const version = await runOnce(
+      image('EGRESS_PROXY_IMAGE'),
+      ['-c', 'dpkg-query -W squid | cut -f2; id -un'],
+      'sh',
+    );
+    expect(version.output.trim().split('\n')).toEqual([pinned, 'proxy']);
+    const conf = join(repoRoot, 'stack/egress-proxy');
+    const parse = await $({
+      nothrow: true,
+      quiet: true,
+    })`docker run --rm --network none -v ${`${conf}/squid.conf:/etc/squid/squid.conf:ro`} -v ${`${conf}/allowlist.txt:/etc/squid/allowlist.txt:ro`} --entrypoint squid ${image('EGRESS_PROXY_IMAGE')} -k parse -f /etc/squid/squid.conf`;
+    const output = parse.stdout + parse.stderr;
+    expect(parse.exitCode, output).toBe(0);
+    expect(output).not.toMatch(/ERROR|FATAL/);
   });
 });
 
