@@ -375,7 +375,7 @@ export function renderReport(input: ReportInput): string {
         ]
           .filter(Boolean)
           .join(', ')}.`
-      : 'Prompts, responses and tool content were redacted by Claude Code (the OTEL_LOG_* switches were off): the archive holds sizes and counts, not content.';
+      : "Prompts, responses and tool content were redacted in the telemetry by Claude Code (the OTEL_LOG_* switches were off). The session's own record still holds the conversation: its log and transcript are in this archive, with known secrets removed.";
   const redacted = Object.values(input.redactions).reduce((a, b) => a + b, 0);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
