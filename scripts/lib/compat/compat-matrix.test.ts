@@ -37,6 +37,7 @@ function complete(): SessionObservation {
       victorialogs: ['api_request', 'user_prompt'],
     },
     backendRecords: { jaeger: 3, victorialogs: 4 },
+    egress: [],
     totals: {
       tokens: { input: 100, output: 20, cacheRead: 0, cacheCreation: 0 },
       cost: 0.0123,

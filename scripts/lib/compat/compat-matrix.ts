@@ -141,7 +141,9 @@ export function checkRun(run: CompatRun): Check[] {
   checks.push({
     name: 'errors',
     ok: o.totals.apiErrors === run.expected.apiErrors,
-    detail: `${o.totals.apiErrors} api_error events (script ${run.expected.apiErrors})`,
+    detail: `${o.totals.apiErrors} api_error events (script ${run.expected.apiErrors})${
+      o.spanEvents['gen_ai.request.attempt'] ? '; the spans carry gen_ai.request.attempt events' : ''
+    }`,
   });
   return checks;
 }
@@ -289,6 +291,9 @@ export function renderMarkdown(r: CompatReport): string {
       if (failed.length)
         out.push(`- ${runKey(run)}: ${failed.map((c) => `**${c.name}**: ${c.detail}`).join('; ')}`);
     }
+    const egress = [...new Set(rel.runs.flatMap((x) => x.observation?.egress ?? []))];
+    if (egress.length)
+      out.push(`- Tried to reach through the egress proxy: ${egress.map((x) => `\`${x}\``).join(', ')}.`);
     if (rel.runs.every((run) => (rel.checks[runKey(run)] ?? []).every((c) => c.ok)))
       out.push('- Every session passes every check.');
     if (rel.changes) {

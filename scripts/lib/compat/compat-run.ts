@@ -79,12 +79,11 @@ async function runOne(
         tty.kill();
       }
     } else {
-      const out = await runSessionIn(stack, {
-        script: kind,
-        user: 'compat',
-        otlpProtocol: protocol,
-        sessionId: plan.sessionId,
-      });
+      const out = await runSessionIn(
+        stack,
+        { script: kind, user: 'compat', otlpProtocol: protocol, sessionId: plan.sessionId },
+        KIND_ENV[kind],
+      );
       exitCode = out.exitCode;
     }
   } catch (err) {

@@ -35,6 +35,8 @@ export interface SessionObservation {
   fileRecords: Record<Signal, number>;
   /** What reached each backend: Prometheus metric names, Jaeger span names, VictoriaLogs event names. */
   backends: { prometheus: string[]; jaeger: string[]; victorialogs: string[] };
+  /** What the session tried to reach through the egress proxy: `denied CONNECT host`, ... (distinct). */
+  egress: string[];
   /** Records per backend (spans in Jaeger, events in VictoriaLogs), to compare with the files. */
   backendRecords: { jaeger: number; victorialogs: number };
   /** The session's totals in Prometheus (what a dashboard shows), and the cost the api_request events add up to. */
@@ -187,11 +189,17 @@ export async function observeSession(
       vlQuery(e.victorialogs, sessionFilter(sessionId)),
     ]);
     const jaegerSpans = traces.flatMap((t) => t.spans);
+    // Claude Code's own events; the egress proxy's (what the session tried to reach) are reported apart.
+    const own = logs.filter((l) => l['service.name'] === CLAUDE_CODE_SERVICE);
+    const egress = logs
+      .filter((l) => l._msg === 'claude_code_telemetry.egress')
+      .map((l) => `${l.decision} ${l.method} ${l.host}`);
     return {
       prometheus: [...new Set(series.map((s) => s.__name__ ?? ''))].filter(Boolean).sort(),
       jaeger: [...new Set(jaegerSpans.map((s) => s.operationName))].sort(),
-      victorialogs: [...new Set(logs.map((l) => String(l._msg ?? '').replace(/^claude_code\./, '')))].sort(),
-      records: { jaeger: jaegerSpans.length, victorialogs: logs.length },
+      victorialogs: [...new Set(own.map((l) => String(l._msg ?? '').replace(/^claude_code\./, '')))].sort(),
+      records: { jaeger: jaegerSpans.length, victorialogs: own.length },
+      egress: [...new Set(egress)].sort(),
     };
   };
   const complete = (b: Awaited<ReturnType<typeof readBackends>>) =>
@@ -239,6 +247,7 @@ export async function observeSession(
       victorialogs: backends.victorialogs,
     },
     backendRecords: backends.records,
+    egress: backends.egress,
     totals: {
       tokens: await byType('claude_code_token_usage_tokens_total'),
       cost: await sum(`sum(claude_code_cost_usage_USD_total${sel})`),
