@@ -18,7 +18,11 @@ import type { CompatRun, Expectation, ReleaseInput } from './compat-matrix.ts';
 import { observeSession } from './observe-session.ts';
 
 /** The session kinds: scripts of fixtures/sessions, and `interactive` (the demo typed at a terminal). */
-export const SESSION_KINDS = ['demo', 'api-error-529', 'interactive'] as const;
+export const SESSION_KINDS = ['demo', 'api-error-529', 'api-retry-529', 'interactive'] as const;
+/** Settings a kind needs beyond the stack's (the specs' override turns retries off). */
+const KIND_ENV: Record<string, Record<string, string>> = {
+  'api-retry-529': { CLAUDE_CODE_MAX_RETRIES: '2' },
+};
 export const PROTOCOLS = ['http/protobuf', 'grpc'] as const;
 
 export function expectationFor(kind: string): Expectation {
