@@ -60,6 +60,8 @@ describe('config files, checked by the real tools', () => {
     const env = {
       ...process.env,
       MCP_AUTH_TOKEN: 'x'.repeat(40),
+      MCP_SESSION_SECRET: 'z'.repeat(64),
+      WORKSPACES_DIR: '/tmp/w',
       GRAFANA_ADMIN_PASSWORD: 'y'.repeat(20),
       TELEMETRY_DIR: '/tmp/t',
       SESSIONS_DIR: '/tmp/s',
@@ -71,6 +73,7 @@ describe('config files, checked by the real tools', () => {
       ANTHROPIC_REPLAY_IMAGE: 'd:1',
       MCP_FILE_OPS_IMAGE: 'e:1',
       MCP_DATABASE_IMAGE: 'f:1',
+      EGRESS_PROXY_IMAGE: 'h:1',
       HEALTHCHECK_BIN: '/tmp/healthcheck',
     };
     const cfg = await $({
@@ -90,6 +93,7 @@ describe('config files, checked by the real tools', () => {
     expect(Object.keys(services).sort()).toEqual([
       'anthropic-replay',
       'claude-code',
+      'egress-proxy',
       'grafana',
       'jaeger',
       'mcp-database',

@@ -91,3 +91,25 @@ describe('parseRequestLine', () => {
     expect(parseRequestLine(`${whole.slice(0, 30)}${whole}`, 'logs')).toBeUndefined();
   });
 });
+
+describe('plain values of hostile depth', () => {
+  it('reads nested values to MAX_VALUE_DEPTH and says what it left out, instead of overflowing the stack', async () => {
+    const { attributes, MAX_VALUE_DEPTH } = await import('./otlp.ts');
+    type V = { kvlistValue?: { values: { key: string; value: V }[] }; stringValue?: string };
+    let deep: V = { stringValue: 'bottom' };
+    for (let i = 0; i < 20_000; i++) deep = { kvlistValue: { values: [{ key: 'k', value: deep }] } };
+    const out = attributes([{ key: 'deep', value: deep }]);
+    let v: unknown = out.deep;
+    let levels = 0;
+    while (v && typeof v === 'object') {
+      v = (v as Record<string, unknown>).k;
+      levels++;
+    }
+    expect(levels).toBe(MAX_VALUE_DEPTH);
+    expect(v).toBe(`[nested deeper than ${MAX_VALUE_DEPTH} levels: not read]`);
+    const shallow = attributes([
+      { key: 'a', value: { kvlistValue: { values: [{ key: 'b', value: { stringValue: 'c' } }] } } },
+    ]);
+    expect(shallow).toEqual({ a: { b: 'c' } });
+  });
+});

@@ -158,20 +158,29 @@ export function pruneRequest(
 /** An attribute value as plain JSON. */
 export type Value = string | number | boolean | null | Value[] | { [k: string]: Value };
 
-export function plain(v: AnyValue | undefined): Value {
+/**
+ * Nested values are read this deep; below, a placeholder says what was left out. Any OTLP sender can nest values
+ * thousands of levels deep (the collector takes them: specs/hostile-telemetry.spec.ts), and a reader that followed
+ * every level would overflow the stack. Claude Code's own values are flat.
+ */
+export const MAX_VALUE_DEPTH = 64;
+const TOO_DEEP = `[nested deeper than ${MAX_VALUE_DEPTH} levels: not read]`;
+
+export function plain(v: AnyValue | undefined, depth = 0): Value {
   if (!v) return null;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
   if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue) return (v.arrayValue.values ?? []).map(plain);
-  if (v.kvlistValue) return attributes(v.kvlistValue.values);
+  if ((v.arrayValue || v.kvlistValue) && depth >= MAX_VALUE_DEPTH) return TOO_DEEP;
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map((x) => plain(x, depth + 1));
+  if (v.kvlistValue) return attributes(v.kvlistValue.values, depth + 1);
   return null;
 }
 
-export function attributes(kvs: KeyValue[] | undefined): Record<string, Value> {
+export function attributes(kvs: KeyValue[] | undefined, depth = 0): Record<string, Value> {
   const out: Record<string, Value> = {};
-  for (const kv of kvs ?? []) out[kv.key] = plain(kv.value);
+  for (const kv of kvs ?? []) out[kv.key] = plain(kv.value, depth);
   return out;
 }
 
