@@ -1,13 +1,12 @@
 // Squid's logfile daemon (squid.conf: logfile_daemon, access_log daemon:...): Squid writes commands on stdin, one
 // per line: `L<line>` to log a line, `R` rotate, `T` truncate, `O` reopen, `F` flush, `r<n>`/`b<n>` settings. Each
-// logged line goes to the file Squid named and, as a claude_code_telemetry.egress event, to the collector (batched
-// each second), so every attempt of a session reaches the sinks and its archive. A collector that is down costs
-// only the events (retried a few times, then said on stderr); the file keeps every line.
-import { appendFileSync, writeFileSync } from 'node:fs';
+// logged line goes to stderr (the container's log, rotated by the engine; no file grows in the read-only
+// container's small /tmp) and, as a claude_code_telemetry.egress event, to the collector (batched each second), so
+// every attempt of a session reaches the sinks and its archive. A collector that is down is retried for about 15 s;
+// after that the events are said lost on stderr, where their lines are.
 import { createInterface } from 'node:readline';
 import { type EgressAttempt, egressLogsRequest, parseAccessLine } from './access-line.ts';
 
-const file = process.argv[2] ?? '/tmp/access.log';
 const endpoint = process.env.EGRESS_OTLP_ENDPOINT ?? 'http://otel-collector:4318';
 const say = (line: string) => process.stderr.write(`egress log daemon: ${line}\n`);
 
@@ -28,7 +27,9 @@ async function send(batch: EgressAttempt[], tries = 5): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 1000 * i));
   }
-  say(`${batch.length} egress event(s) not delivered; they are in ${file}`);
+  say(
+    `${batch.length} egress event(s) not delivered to the collector; their access lines are above in this log`,
+  );
 }
 setInterval(() => {
   if (!pending.length) return;
@@ -41,13 +42,10 @@ const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE
 lines.on('line', (raw) => {
   const cmd = raw[0];
   const data = raw.slice(1);
-  if (cmd === 'L') {
-    appendFileSync(file, `${data}\n`);
-    process.stderr.write(`access: ${data}\n`);
-    const attempt = parseAccessLine(data);
-    if (attempt) pending.push(attempt);
-  } else if (cmd === 'T') writeFileSync(file, '');
-  // R (rotate), O (reopen), F (flush), r/b (buffering): nothing to do for an append-per-line file.
+  if (cmd !== 'L') return; // R, T, O, F, r, b: file commands, and there is no file
+  process.stderr.write(`access: ${data}\n`);
+  const attempt = parseAccessLine(data);
+  if (attempt) pending.push(attempt);
 });
 lines.on('close', () => {
   const batch = pending;
