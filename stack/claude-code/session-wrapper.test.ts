@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +97,26 @@ describe('runWrapped', () => {
     expect(readFileSync(join(dir, 's-5', 'session.log'), 'utf8')).toContain(
       '# no transcript of this session in',
     );
+  });
+
+  it("keeps the transcripts of the session's subagents, and nothing else of that folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const projects = mkdtempSync(join(tmpdir(), 'projects-'));
+    const sub = join(projects, '-workspace', 's-6', 'subagents');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(projects, '-workspace', 's-6.jsonl'), '{"type":"user"}\n');
+    writeFileSync(join(sub, 'agent-a1b2.jsonl'), '{"type":"assistant","agent":"a1b2"}\n');
+    writeFileSync(join(sub, 'notes.txt'), 'not a transcript');
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: ['-e', ''],
+      metadata: base('s-6'),
+      transcripts: projects,
+    });
+    expect(meta.files.subagentTranscripts).toEqual(['transcript-agent-a1b2.jsonl']);
+    expect(readFileSync(join(dir, 's-6', 'transcript-agent-a1b2.jsonl'), 'utf8')).toContain('"agent":"a1b2"');
+    expect(existsSync(join(dir, 's-6', 'transcript-notes.txt'))).toBe(false);
   });
 
   it('ends a session at its wall-clock limit, with status limit-exceeded in the record and the log', async () => {

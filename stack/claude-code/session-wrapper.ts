@@ -19,6 +19,7 @@ import {
   type RecordPaths,
   recordPaths,
   type SessionMetadata,
+  SUBAGENT_TRANSCRIPT,
   writeMetadata,
   writeSecretHashes,
 } from '../../scripts/lib/session/session-record.ts';
@@ -62,6 +63,28 @@ export function findTranscript(projects: string, sessionId: string): string | un
     if (existsSync(file)) return file;
   }
   return undefined;
+}
+
+/**
+ * The transcripts of a session's subagents: `<projects>/<any project folder>/<session id>/subagents/*.jsonl`
+ * (Claude Code 2.1.332 keeps each subagent's conversation there), by the record file name each gets.
+ */
+export function findSubagentTranscripts(
+  projects: string,
+  sessionId: string,
+): { from: string; name: string }[] {
+  if (!existsSync(projects)) return [];
+  const out: { from: string; name: string }[] = [];
+  for (const entry of readdirSync(projects, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const dir = join(projects, entry.name, sessionId, 'subagents');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir, { withFileTypes: true })) {
+      const name = `transcript-${f.name}`;
+      if (f.isFile() && SUBAGENT_TRANSCRIPT.test(name)) out.push({ from: join(dir, f.name), name });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** POSIX shell quoting for `script -c`. */
@@ -202,6 +225,9 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
       copyFileSync(transcript, files.transcript);
       meta.files.transcript = RECORD_FILES.transcript;
     } else appendFileSync(files.log, `# no transcript of this session in ${o.transcripts}\n`);
+    const subagents = findSubagentTranscripts(o.transcripts, o.metadata.sessionId);
+    for (const t of subagents) copyFileSync(t.from, join(files.dir, t.name));
+    if (subagents.length) meta.files.subagentTranscripts = subagents.map((t) => t.name);
   }
   meta.endedAt = new Date().toISOString();
   meta.durationMs = Date.now() - started;

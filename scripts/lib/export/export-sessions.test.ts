@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,11 @@ function setup() {
     log: `tool output: ANTHROPIC_API_KEY=${API_KEY}\n${BEARER}\nAuthorization: Bearer ${BEARER}\n`,
     secrets: hashSecrets({ ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_AUTH_TOKEN: BEARER }),
   });
+  // A subagent's transcript, copied into the record by the session wrapper; a secret reached it too.
+  writeFileSync(
+    join(sessionsDir, A, 'transcript-agent-x1.jsonl'),
+    `{"type":"user","message":"the key is ${API_KEY}"}\n`,
+  );
   return { base, telemetryDir, sessionsDir, outDir: join(base, 'out') };
 }
 
@@ -84,6 +89,7 @@ describe('exportSessions', () => {
       'report.html',
       `sessions/${A}/metadata.json`,
       `sessions/${A}/session.log`,
+      `sessions/${A}/transcript-agent-x1.jsonl`,
       'summary.json',
     ]);
     expect(manifest.files.find((f) => f.path === 'otlp/logs.jsonl')?.records).toBe(1);

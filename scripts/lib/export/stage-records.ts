@@ -1,13 +1,13 @@
-// Export phase "session records": each chosen session's record (metadata, session log, terminal recording;
-// never its secret hashes), scrubbed into sessions/<id>/. An id found neither in the records nor in the telemetry
+// Export phase "session records": each chosen session's record (metadata, session log, terminal recording,
+// transcripts; never its secret hashes), scrubbed into sessions/<id>/. An id found neither in the records nor in the telemetry
 // is an error, not an empty archive; what a record says is absent (telemetry off, still running) goes to `missing`.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  isShareable,
   readSessionRecord,
   recordPaths,
   type SessionMetadata,
-  SHAREABLE_FILES,
 } from '../session/session-record.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, UnknownSessionError } from './staging.ts';
@@ -50,9 +50,10 @@ export function stageRecords(
         what: `the end of session ${id}`,
         why: 'the session was still running when it was exported',
       });
-    for (const name of SHAREABLE_FILES) {
+    // The shareable files and the subagents' transcripts; never the secret hashes.
+    const names = existsSync(paths.dir) ? readdirSync(paths.dir).filter(isShareable).sort() : [];
+    for (const name of names) {
       const file = join(paths.dir, name);
-      if (!existsSync(file)) continue;
       mkdirSync(join(st.dir, 'sessions', id), { recursive: true });
       writeFileSync(join(st.dir, 'sessions', id, name), st.scrub(readFileSync(file, 'utf8')));
     }

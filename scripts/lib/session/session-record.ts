@@ -33,6 +33,8 @@ export interface SessionMetadata {
     terminal?: string;
     timing?: string;
     transcript?: string;
+    /** Transcripts of the session's subagents (transcript-agent-*.jsonl), when it had any. */
+    subagentTranscripts?: string[];
     secrets?: string;
   };
 }
@@ -56,6 +58,13 @@ export const SHAREABLE_FILES: readonly string[] = [
   RECORD_FILES.timing,
   RECORD_FILES.transcript,
 ];
+
+/** A subagent's transcript in the record: `transcript-<file name Claude Code gave it>` (agent-<id>.jsonl). */
+export const SUBAGENT_TRANSCRIPT = /^transcript-agent-[A-Za-z0-9_.-]{1,128}\.jsonl$/;
+
+/** Whether a file of a record may leave the machine in an archive (the shareable files and subagent transcripts). */
+export const isShareable = (name: string): boolean =>
+  SHAREABLE_FILES.includes(name) || SUBAGENT_TRANSCRIPT.test(name);
 
 export type RecordPaths = { dir: string } & Record<keyof typeof RECORD_FILES, string>;
 
