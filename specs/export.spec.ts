@@ -367,6 +367,22 @@ describe('pnpm export --user', () => {
 });
 
 describe('pnpm export keeps secrets out', () => {
+  it("archives the transcripts of a session's subagents beside its own", async () => {
+    const s = stack();
+    const run = await runStackSession(s, { script: 'subagent', user: 'export-spec' });
+    expect(run.exitCode, run.output.slice(-1500)).toBe(0);
+    const id = run.plan.sessionId;
+    const agents = run.metadata?.files.subagentTranscripts ?? [];
+    expect(agents, 'the subagent session left no subagent transcript in its record').toHaveLength(1);
+    await waitForSessionInSinks(id, s);
+    const x = await exportSession(s, id);
+    const agent = x.text(`sessions/${id}/${agents[0]}`);
+    expect(agent.trim().split('\n').length).toBeGreaterThan(0);
+    expect(x.manifest.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining([`sessions/${id}/transcript.jsonl`, `sessions/${id}/${agents[0]}`]),
+    );
+  });
+
   it('removes a planted API key and bearer token that reached the telemetry', async () => {
     const s = stack();
     const apiKey = `sk-ant-api03-${randomBytes(24).toString('base64url')}`;
