@@ -25,6 +25,9 @@ export interface SessionInSinks {
   events: LogEntry[];
 }
 
+/** How far back a session's metrics are looked for: Prometheus's default retention (PROMETHEUS_RETENTION). */
+export const PROMETHEUS_LOOKBACK = '30d';
+
 export async function waitForSessionInSinks(
   session: string,
   e: SinkEndpoints,
@@ -36,8 +39,14 @@ export async function waitForSessionInSinks(
     waitFor(
       `no claude_code_token_usage_tokens_total for session ${session} in Prometheus`,
       async () => {
-        const r = await promQuery(e.prometheus, `sum by (type) (claude_code_token_usage_tokens_total${sel})`);
-        return r.length && (await promQuery(e.prometheus, `claude_code_session_count_total${sel}`)).length
+        // last_over_time, not an instant query: Prometheus looks back only 5 minutes for an instant value, so a
+        // session that ended earlier (stack:check --session ID, the e2e warm-up late in the suite) would seem absent.
+        const last = (metric: string) => `last_over_time(${metric}${sel}[${PROMETHEUS_LOOKBACK}])`;
+        const r = await promQuery(
+          e.prometheus,
+          `sum by (type) (${last('claude_code_token_usage_tokens_total')})`,
+        );
+        return r.length && (await promQuery(e.prometheus, last('claude_code_session_count_total'))).length
           ? Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]))
           : undefined;
       },
@@ -74,7 +83,12 @@ export async function waitForSessionInSinks(
     opts,
   );
   const cost = Number(
-    (await promQuery(e.prometheus, `sum(claude_code_cost_usage_USD_total${sel})`))[0]?.value[1] ?? 0,
+    (
+      await promQuery(
+        e.prometheus,
+        `sum(last_over_time(claude_code_cost_usage_USD_total${sel}[${PROMETHEUS_LOOKBACK}]))`,
+      )
+    )[0]?.value[1] ?? 0,
   );
   const mcp = [
     ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
