@@ -14,7 +14,8 @@ export interface SessionIdentity {
 export type CredentialCheck = ({ ok: true } & SessionIdentity) | { ok: false; error: string };
 
 const PREFIX = 'cct1';
-const USER = /^[A-Za-z0-9._@-]{1,64}$/;
+/** A session's user, as `pnpm session --user` takes it: 1-64 letters, digits or . _ @ -. */
+export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const SESSION = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const sign = (secret: string, payload: string) =>
@@ -44,7 +45,7 @@ export function verifySessionCredential(secret: string, token: string, now = Dat
   } catch {
     return { ok: false, error: 'session credential with an unreadable payload' };
   }
-  if (typeof body.u !== 'string' || !USER.test(body.u))
+  if (typeof body.u !== 'string' || !USER_NAME.test(body.u))
     return { ok: false, error: 'session credential without a valid user' };
   if (typeof body.s !== 'string' || !SESSION.test(body.s))
     return { ok: false, error: 'session credential without a valid session id' };

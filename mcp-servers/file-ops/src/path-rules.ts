@@ -5,6 +5,7 @@
 // relative to it.
 import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { USER_NAME } from '@claude-code-telemetry/mcp-common/session-credential';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 
 export type PathRule =
@@ -38,15 +39,13 @@ export async function createSandbox(roots: string[]): Promise<Sandbox> {
   return { roots: real };
 }
 
-const USER = /^[A-Za-z0-9._@-]{1,64}$/;
-
 /**
  * The sandbox of one user's session: the folder named after the user in the first root (the stack's per-user
  * workspaces), and nothing else. The user comes from a signed session credential; the folder must exist (the
  * session's start creates it), so a call can never create or reach another user's folder.
  */
 export async function userSandbox(base: Sandbox, user: string): Promise<Sandbox> {
-  if (!USER.test(user) || user === '.' || user === '..')
+  if (!USER_NAME.test(user) || user === '.' || user === '..')
     throw new Error(`not a user name: ${JSON.stringify(user)}`);
   const root = base.roots[0];
   if (!root) throw new Error('no root directory configured');

@@ -1,6 +1,8 @@
 // Export phase "choose": which sessions an export takes, from the command's options and the sessions known
 // (session-index.ts), and how they were chosen (the manifest's `selection`). Pure; a choice that finds nothing is
 // an UnknownSessionError saying how to find ids (or, for --user, which users are known).
+
+import { USER_NAME } from '../session/session-plan.ts';
 import { latestOf } from '../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 import { UnknownSessionError } from './staging.ts';
@@ -26,11 +28,8 @@ export interface Choice {
   user?: string;
 }
 
-/**
- * The rule of `pnpm session --user` (scripts/lib/session/session-plan.ts, which keeps it private; a unit test
- * checks the two agree): 1-64 letters, digits or . _ @ -.
- */
-export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+/** The rule of `pnpm session --user` (session-plan.ts): 1-64 letters, digits or . _ @ -. */
+export { USER_NAME };
 
 export function checkUserName(name: string): string {
   if (!USER_NAME.test(name))

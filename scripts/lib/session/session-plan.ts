@@ -42,7 +42,8 @@ export interface SessionPlan {
   notice?: string;
 }
 
-const USER = /^[A-Za-z0-9._@-]{1,64}$/;
+/** A session's user (`--user`): 1-64 letters, digits or . _ @ -. The export, the workspaces and the proxy name use it. */
+export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export function planSession(
   o: SessionOptions,
@@ -51,7 +52,7 @@ export function planSession(
 ): SessionPlan {
   const sessionId = o.sessionId ?? randomUUID();
   if (!SESSION_ID.test(sessionId)) throw new Error(`--session-id must be a UUID, not ${sessionId}`);
-  if (o.user !== undefined && !USER.test(o.user)) {
+  if (o.user !== undefined && !USER_NAME.test(o.user)) {
     throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(o.user)}`);
   }
   if (o.script && (o.prompt || o.interactive)) {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
+import { USER_NAME } from '../session/session-plan.ts';
 import { formatEnvFile, parseEnvFile } from './env-file.ts';
 import { envFiles } from './stack-files.ts';
 
@@ -95,7 +96,7 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
  * session of that user gets it as /workspace; the file-ops server confines that session's calls to it.
  */
 export function prepareUserWorkspace(workspacesDir: string, user: string, ids: HostIds = hostIds()): string {
-  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(user) || user === '.' || user === '..')
+  if (!USER_NAME.test(user) || user === '.' || user === '..')
     throw new Error(`not a user name for a workspace: ${JSON.stringify(user)}`);
   const dir = join(workspacesDir, user);
   if (!existsSync(dir)) {
