@@ -17,6 +17,7 @@ export default defineConfig({
             'fixtures/**/*.test.ts',
           ],
           exclude: ['**/node_modules/**', '**/dist/**'],
+          globalSetup: ['scripts/lib/testing/unit-tmpdir.ts'],
           environment: 'node',
         },
       },

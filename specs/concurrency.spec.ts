@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { PROMETHEUS_LOOKBACK, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -34,7 +34,7 @@ describe('concurrent sessions', () => {
         async () => {
           const r = await promQuery(
             s.prometheus,
-            `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`,
+            `sum by (type) (last_over_time(claude_code_token_usage_tokens_total{session_id="${id}"}[${PROMETHEUS_LOOKBACK}]))`,
           );
           const got = Object.fromEntries(r.map((x) => [x.metric.type, Number(x.value[1])]));
           return JSON.stringify(got) === JSON.stringify(expected.tokens) ? got : undefined;

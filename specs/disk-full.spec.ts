@@ -1,6 +1,8 @@
 // Recipe: the telemetry folder runs out of space. On a stack of its own whose telemetry folder is a small tmpfs
 // (the persistent queues are in a folder of their own, QUEUE_DIR), filled up while a session runs:
-//   - Jaeger and Prometheus keep receiving: the session's spans and its token totals are all there;
+//   - Jaeger and Prometheus keep receiving: the session's spans and its token totals are all there, once each;
+//   - VictoriaLogs gets every event, and copies of them: each request is refused (503, the files cannot take it)
+//     after the backends' queues took it, and the sender resends it (README, "Delivery");
 //   - the failure shows: the collector counts the failed file writes in its own metrics (in Prometheus) and logs
 //     "no space left on device";
 //   - when space returns, the files resume: the next session is in them, complete.
@@ -12,8 +14,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { countBy, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { countBy, PROMETHEUS_LOOKBACK, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import {
   type EphemeralStack,
   runSessionIn,
@@ -65,7 +68,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
   async function tokenTotals(id: string): Promise<string> {
     const r = await promQuery(
       s.prometheus,
-      `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`,
+      `sum by (type) (last_over_time(claude_code_token_usage_tokens_total{session_id="${id}"}[${PROMETHEUS_LOOKBACK}]))`,
     );
     return JSON.stringify(Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])])));
   }
@@ -93,6 +96,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
     const tokens = JSON.stringify(expectedFor('demo').tokens);
     expect(await tokenTotals(before)).toBe(tokens);
 
+    const collector = await c.started('otel-collector');
     fill();
     try {
       const during = await session('while-full');
@@ -111,6 +115,25 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
         `Prometheus's token totals of session ${during} never matched the script`,
         async () => ((await tokenTotals(during)) === tokens ? true : undefined),
         { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      // VictoriaLogs: every event of the session, by its sequence number, and copies of them from the resends.
+      const events = async (id: string) =>
+        countBy(await vlQuery(s.victorialogs, sessionFilter(id)), (r) => r['event.sequence'] ?? '');
+      const once = await events(before);
+      let copies: Record<string, number> = {};
+      await waitFor(
+        () =>
+          `VictoriaLogs never held every event of session ${during} (${Object.keys(once).length} sequence numbers, as ${before}; last seen ${JSON.stringify(copies)})`,
+        async () => {
+          copies = await events(during);
+          return Object.keys(copies).length >= Object.keys(once).length ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(Object.keys(copies).sort()).toEqual(Object.keys(once).sort());
+      const n = Object.values(copies);
+      console.log(
+        `disk-full: VictoriaLogs holds each of the ${n.length} events of the session run on a full disk ${Math.min(...n)} to ${Math.max(...n)} times (once before the disk filled)`,
       );
       // The failure shows in the collector's own metrics (scraped by Prometheus) and in its log.
       const failed = await waitFor(
@@ -133,7 +156,8 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
       rmSync(join(mount, 'one-more'), { force: true });
     }
 
-    // Space again: the files take the next session, complete.
+    // Space again: the files take the next session, complete, from the same collector process (not one that
+    // crashed and was restarted by Docker).
     const after = await session('after-full');
     await waitForSessionInSinks(after, s, 60_000);
     for (const signal of ['traces', 'logs', 'metrics'] as const)
@@ -143,5 +167,6 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
       ).toBeGreaterThan(0);
     const inFiles = countBy(await sessionRecords(s.telemetryDir, 'traces', after), (r) => r.name);
     expect(inFiles, 'the files hold every span of the session after the disk was freed').toEqual(want);
+    expect(await c.started('otel-collector'), 'the collector was not restarted').toBe(collector);
   });
 });

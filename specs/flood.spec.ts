@@ -18,12 +18,14 @@ import {
   NO_OVERRIDE,
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
-import { encodeTraces } from '../scripts/lib/testing/otlp-proto.ts';
+import { encodeTraces, grpcExportTraces } from '../scripts/lib/testing/otlp-proto.ts';
 import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { type ServiceControl, serviceControl } from './support/service-control.ts';
 
 const FLOOD_SENDERS = 16;
+/** Of the flooders, these send over gRPC (the rest over HTTP). */
+const GRPC_FLOODERS = 4;
 const FLOOD_MS = 15_000;
 const FLOOD_MAX_REQUESTS = 4000;
 const SPANS_PER_FLOOD_REQUEST = 500;
@@ -63,9 +65,14 @@ describe('a client flooding the collector', () => {
     );
     const until = Date.now() + FLOOD_MS;
     let sent = 0;
-    const flooder = async () => {
+    const flooder = async (grpc: boolean) => {
       while (Date.now() < until && sent < FLOOD_MAX_REQUESTS) {
         sent++;
+        if (grpc) {
+          const a = await grpcExportTraces(s.otlpGrpc, body);
+          statuses[`grpc ${a.status}`] = (statuses[`grpc ${a.status}`] ?? 0) + 1;
+          continue;
+        }
         const r = await fetch(`${s.otlpHttp}/v1/traces`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-protobuf' },
@@ -86,7 +93,7 @@ describe('a client flooding the collector', () => {
         pauseMs: 500,
         retryForMs: 60_000,
       }),
-      ...Array.from({ length: FLOOD_SENDERS }, flooder),
+      ...Array.from({ length: FLOOD_SENDERS }, (_, i) => flooder(i < GRPC_FLOODERS)),
     ]);
     const peak = peakRss(pid) ?? Number.NaN;
     console.log(
@@ -95,6 +102,11 @@ describe('a client flooding the collector', () => {
         `collector peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (memory limiter bound ${(bound / 2 ** 20).toFixed(0)} MiB, container limit ${(limit / 2 ** 20).toFixed(0)} MiB)`,
     );
     expect(sent, 'the flood ran').toBeGreaterThan(FLOOD_SENDERS);
+    // Every answer is an acceptance or a refusal that tells the sender to retry later (the memory limiter, a full
+    // queue): never a server error, a time-out or a dropped connection.
+    const retryLater = ['200', '429', '503', 'grpc 0', 'grpc 8', 'grpc 14'];
+    expect(Object.keys(statuses).filter((k) => !retryLater.includes(k))).toEqual([]);
+    expect(statuses['grpc 0'] ?? 0, 'gRPC flooders were answered').toBeGreaterThan(0);
     expect(peak, 'the collector peak RSS').toBeLessThan(bound);
     expect(
       await c

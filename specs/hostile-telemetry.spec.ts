@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { type JaegerSpan, jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import {
@@ -22,6 +23,9 @@ const MAX_BODY = 16 * 1024 * 1024;
 /** The documented per-record limits (stack/otel-collector/config.yaml, transform/limits). */
 const MAX_VALUE = 256 * 1024;
 const MAX_ATTRIBUTES = 256;
+/** Jaeger's copy (transform/jaeger): what its Badger store can always index. */
+const JAEGER_MAX_VALUE = 16 * 1024;
+const JAEGER_MAX_ATTRIBUTES = 128;
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -50,6 +54,16 @@ async function spanAttributesInFiles(
   );
   return (rec.item as { attributes: { key: string; value: Record<string, unknown> }[] }).attributes;
 }
+
+/** The one span of a trace in Jaeger, once it is there: what was accepted is stored, not only written to the files. */
+async function spanInJaeger(traceId: string): Promise<JaegerSpan> {
+  return waitFor(
+    `span of trace ${traceId} never reached Jaeger`,
+    async () => (await jaegerTrace(stack().jaeger, traceId).catch(() => []))[0]?.spans[0],
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
 
 async function post(path: string, body: Uint8Array | string, headers: Record<string, string>) {
   const res = await fetch(`${stack().otlpHttp}${path}`, {
@@ -112,39 +126,70 @@ describe('hostile telemetry on the OTLP/HTTP port', () => {
       'content-type': 'application/x-protobuf',
     });
     expect(r.status, r.text).toBe(200);
-    for (const { session } of [grpc, http]) {
+    for (const { session, span } of [grpc, http]) {
       const attrs = await spanAttributesInFiles(session);
       const huge = attrs.find((a) => a.key === 'huge')?.value.stringValue as string;
       expect(huge.length).toBe(MAX_VALUE);
       expect(attrs.find((a) => a.key === 'session.id')?.value.stringValue).toBe(session);
+      // Jaeger stores it, cut to what Badger can index (a 256 KiB tag once stopped its queue for good).
+      const stored = await spanInJaeger(span.traceId);
+      expect(String(tag(stored, 'huge')).length).toBe(JAEGER_MAX_VALUE);
+      expect(tag(stored, 'session.id')).toBe(session);
     }
   });
 
-  it(`keeps ${MAX_ATTRIBUTES} of thousands of attributes, the session id among them`, async () => {
-    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`attr-${i}`, `value-${i}`]));
-    const { session, span } = hostileSpan(many);
-    const r = await grpcExportTraces(stack().otlpGrpc, encodeTraces('hostile', [span]));
+  it(`keeps ${MAX_ATTRIBUTES} of thousands of attributes (gRPC and HTTP), the session id among them`, async () => {
+    const many = () =>
+      Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`attr-${i}`, `value-${i}`]));
+    const grpc = hostileSpan(many());
+    const r = await grpcExportTraces(stack().otlpGrpc, encodeTraces('hostile', [grpc.span]));
     expect(r.status, r.message).toBe(0);
-    const attrs = await spanAttributesInFiles(session);
-    expect(attrs).toHaveLength(MAX_ATTRIBUTES);
-    expect(attrs.map((a) => a.key)).toContain('session.id');
+    const http = hostileSpan(many());
+    const h = await post('/v1/traces', encodeTraces('hostile', [http.span]), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(h.status, h.text).toBe(200);
+    for (const { session, span } of [grpc, http]) {
+      const attrs = await spanAttributesInFiles(session);
+      expect(attrs).toHaveLength(MAX_ATTRIBUTES);
+      expect(attrs.map((a) => a.key)).toContain('session.id');
+      const stored = await spanInJaeger(span.traceId);
+      expect(stored.tags.filter((t) => t.key.startsWith('attr-')).length).toBe(JAEGER_MAX_ATTRIBUTES - 1);
+      expect(tag(stored, 'session.id')).toBe(session);
+    }
   });
 
-  it('takes deeply nested values (gRPC) or refuses them with a 4xx (HTTP JSON), and keeps serving', async () => {
+  it('takes deeply nested values, 200 and 20,000 levels (gRPC and HTTP JSON), stored, and keeps serving', async () => {
     const grpc = hostileSpan({ deep: deepValue(200) });
     expect((await grpcExportTraces(stack().otlpGrpc, encodeTraces('hostile', [grpc.span]))).status).toBe(0);
     expect((await spanAttributesInFiles(grpc.session)).map((a) => a.key)).toContain('deep');
-    // Far deeper than any parser should follow: refused or taken, never a 5xx or a hang.
+    // Jaeger gets nested values flattened into dotted keys (deep.k.k...), 8 levels at most: 5 levels are one key,
+    // what is nested deeper is dropped (README, "Limits").
+    const five = hostileSpan({ deep: deepValue(5) });
+    expect((await grpcExportTraces(stack().otlpGrpc, encodeTraces('hostile', [five.span]))).status).toBe(0);
+    expect(tag(await spanInJaeger(five.span.traceId), `deep${'.k'.repeat(5)}`)).toBe('bottom');
+    const deep = await spanInJaeger(grpc.span.traceId);
+    expect(tag(deep, 'session.id')).toBe(grpc.session);
+    expect(deep.tags.filter((t) => t.key.startsWith('deep'))).toEqual([]);
+    // Far deeper than any parser should follow. The README ("Limits") says it is taken: accepted, in the files (their
+    // readers follow 64 levels and then write a placeholder) and in Jaeger.
     const abyss = hostileSpan({ deep: deepValue(20_000) });
     const r = await grpcExportTraces(stack().otlpGrpc, encodeTraces('hostile', [abyss.span]));
-    expect(r.status, r.message).toBeGreaterThanOrEqual(0);
+    expect(r.status, r.message).toBe(0);
+    expect((await spanAttributesInFiles(abyss.session)).map((a) => a.key)).toContain('deep');
+    expect(tag(await spanInJaeger(abyss.span.traceId), 'session.id')).toBe(abyss.session);
     // An event as deep, over HTTP JSON: it goes to the files and to VictoriaLogs, which flattens nested maps (the
     // session afterwards, in the next test, shows that VictoriaLogs still takes events).
     let json = '{"stringValue":"bottom"}';
     for (let i = 0; i < 20_000; i++) json = `{"kvlistValue":{"values":[{"key":"k","value":${json}}]}}`;
     const body = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"deep"},"attributes":[{"key":"session.id","value":{"stringValue":"${abyss.session}"}},{"key":"deep","value":${json}}]}]}]}]}`;
     const h = await post('/v1/logs', body, { 'content-type': 'application/json' });
-    expect(h.status, h.text.slice(0, 300)).toBeLessThan(500);
+    expect(h.status, h.text.slice(0, 300)).toBe(200);
+    await waitFor(
+      `the 20,000-level event of ${abyss.session} never reached the files`,
+      async () => (await sessionRecords(stack().telemetryDir, 'logs', abyss.session))[0],
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     console.log(
       `hostile: 20000 levels deep: a span over gRPC: status ${r.status} (${r.message.slice(0, 120)}); an event over HTTP JSON: ${h.status} (${h.text.slice(0, 120)})`,
     );

@@ -306,6 +306,12 @@ let stack: EphemeralStack | undefined;
 let noop: NoopCollector | undefined;
 let bound = 'n/a';
 let jaegerPeak: number | undefined; // Badger's ingestion shares the machine: its memory is worth seeing too
+// Interrupted (Ctrl-C, a CI time-out): remove what it started before leaving, as the end of a run does.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: removing the no-op collector and the bench's stack`);
+    void Promise.allSettled([noop?.remove(), stack?.down()]).then(() => process.exit(130));
+  });
 try {
   stack = await withProgress(
     'starting a stack of its own (production settings)',
@@ -314,7 +320,12 @@ try {
   );
   const image = stack.composeEnv.OTELCOL_IMAGE ?? '';
   log(`stack up in ${(stack.startMs / 1000).toFixed(1)} s; no-op collector from the same image ${image}`);
-  const n = await withProgress('starting the no-op collector', () => startNoopCollector(image), log);
+  const memory = stack.composeEnv.OTELCOL_MEMORY_LIMIT ?? versions.OTELCOL_MEMORY_LIMIT ?? '512m';
+  const n = await withProgress(
+    `starting the no-op collector (memory limit ${memory}, like the stack's)`,
+    () => startNoopCollector(image, memory),
+    log,
+  );
   noop = n;
   const collector = `${stack.project}-otel-collector-1`;
   bound = await memoryLimiterBound(collector);

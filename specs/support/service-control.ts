@@ -47,6 +47,10 @@ export function serviceControl(s: Pick<EphemeralStack, 'project' | 'override' | 
         );
       }
     },
+    /** When the service's container last started, and how often Docker restarted it: the same process or not. */
+    async started(service: string): Promise<string> {
+      return inspect(service, '{{.State.StartedAt}} restarts={{.RestartCount}}');
+    },
     async running(service: string): Promise<boolean> {
       return (await inspect(service, '{{.State.Running}}')) === 'true';
     },

@@ -5,12 +5,49 @@
 // Expected failures (rule errors) become isError results naming the rule; anything else an isError result
 // that says an internal error happened, without a stack trace. Every call runs within a time budget
 // (time-budget.ts), and error messages pass through the server's `redact` (e.g. absolute paths made relative).
+// No result is larger than the response limit (MCP_MAX_RESPONSE_BYTES, default 4 MiB, as JSON): a client reads a
+// response as one message (the SDK's stdio client ends its connection at 10 MiB), and a result carries its data
+// twice (text and structuredContent), JSON-escaped (a control character is 6 bytes), so 1 MiB of file can be
+// 12 MiB of response. A larger result is refused (`response-too-large`), naming its size and the limit.
 
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Telemetry } from './telemetry.ts';
 import { DEFAULT_TOOL_TIMEOUT_MS, withTimeBudget } from './time-budget.ts';
-import { refused, ruleOf } from './tool-result.ts';
+import { RuleError, refused, ruleOf } from './tool-result.ts';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+export const MAX_RESPONSE_ENV = 'MCP_MAX_RESPONSE_BYTES';
+
+export class ResponseTooLargeError extends RuleError<'response-too-large'> {}
+
+/** MCP_MAX_RESPONSE_BYTES, or the default; anything but a positive integer is an error naming the variable. */
+export function maxResponseBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MAX_RESPONSE_ENV];
+  if (raw === undefined) return DEFAULT_MAX_RESPONSE_BYTES;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new Error(`${MAX_RESPONSE_ENV} must be a positive integer, not ${raw}`);
+  return v;
+}
+
+/** A result's size as the client receives it: its content and structuredContent as JSON, in UTF-8 bytes. */
+export function responseBytes(result: CallToolResult): number {
+  return Buffer.byteLength(
+    JSON.stringify({ content: result.content, structuredContent: result.structuredContent }),
+    'utf8',
+  );
+}
+
+/** The result, or a ResponseTooLargeError naming its size, the limit and how to ask for less. */
+function withinResponseLimit(tool: string, result: CallToolResult, limit: number): CallToolResult {
+  const bytes = responseBytes(result);
+  if (bytes <= limit) return result;
+  throw new ResponseTooLargeError(
+    'response-too-large',
+    `the result of ${tool} is ${bytes} bytes as JSON, over the response limit of ${limit} bytes (${MAX_RESPONSE_ENV}; the data is sent twice, as text and structured content, and JSON-escaped): ask for less (a smaller file, a narrower folder or pattern, fewer rows or columns)`,
+  );
+}
 
 export interface CallContext {
   transport: 'stdio' | 'http';
@@ -37,6 +74,8 @@ export interface ToolOptions {
   timeoutMs?: number;
   /** Rewrites error messages before they reach the client (e.g. absolute server paths to relative ones). */
   redact?: (message: string) => string;
+  /** The largest result sent, as JSON bytes (default MCP_MAX_RESPONSE_BYTES or DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export interface ToolMetrics {
@@ -83,8 +122,13 @@ export function instrumentTool<A>(
   options: ToolOptions = {},
 ): (args: A, extra: Extra) => Promise<CallToolResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-  const run = (args: A, extra: Extra | undefined) =>
-    withTimeBudget(tool, timeoutMs, (signal) => handler(args, signal), extra?.signal);
+  const maxResponseBytes = options.maxResponseBytes ?? maxResponseBytesFromEnv();
+  const run = async (args: A, extra: Extra | undefined) =>
+    withinResponseLimit(
+      tool,
+      await withTimeBudget(tool, timeoutMs, (signal) => handler(args, signal), extra?.signal),
+      maxResponseBytes,
+    );
   return (args, extra) => {
     if (ctx.telemetry === false)
       return run(args, extra).catch((err: unknown) => asResult(tool, err, options.redact).result);

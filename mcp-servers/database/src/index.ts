@@ -11,8 +11,8 @@ import {
   serve,
 } from '@claude-code-telemetry/mcp-common/server-cli';
 import { DEFAULT_TOOL_TIMEOUT_MS, TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
-import { hideDatabasePath, openDatabase } from './db.ts';
-import { QueryRunner } from './query-runner.ts';
+import { DEFAULT_MAX_DATABASE_BYTES, hideDatabasePath, openDatabase } from './db.ts';
+import { DEFAULT_MAX_WORKER_RSS_BYTES, QueryRunner } from './query-runner.ts';
 import { createDatabaseServer, NAME, VERSION } from './server.ts';
 
 const HELP = `Usage: mcp-database [--db FILE] [transport options]
@@ -25,7 +25,10 @@ Environment:
   DATABASE_MAX_RESULT_BYTES  byte limit of a query's rows as JSON (default 1048576; the response carries them twice)
   DATABASE_QUERY_TIMEOUT_MS  time limit of a statement, from the start of its execution (default 5000)
   DATABASE_QUERY_WORKERS     worker processes running queries, one query each at a time (default 4)
-  DATABASE_QUERY_WORKERS_MAX more when all are busy, so a fast query never waits behind slow ones (default 8)
+  DATABASE_QUERY_WORKERS_MAX more when all are busy (default 8); the last is kept for quick queries
+  DATABASE_WORKER_MAX_RSS_BYTES  a worker whose memory passes this while it runs a statement is killed
+                             (default ${DEFAULT_MAX_WORKER_RSS_BYTES}; Linux)
+  DATABASE_MAX_BYTES         size limit of the database file for writes (default ${DEFAULT_MAX_DATABASE_BYTES})
 ${COMMON_HELP}`;
 
 async function main() {
@@ -45,6 +48,7 @@ async function main() {
   const say = log(NAME);
   const timeoutMs = positiveIntEnv('DATABASE_QUERY_TIMEOUT_MS', 5000);
   const allowWrites = process.env.DATABASE_ALLOW_WRITES === '1';
+  const maxWorkerRssBytes = positiveIntEnv('DATABASE_WORKER_MAX_RSS_BYTES', DEFAULT_MAX_WORKER_RSS_BYTES);
   const svc = {
     db,
     runner: new QueryRunner({
@@ -52,10 +56,19 @@ async function main() {
       timeoutMs,
       workers: positiveIntEnv('DATABASE_QUERY_WORKERS', 4),
       maxWorkers: positiveIntEnv('DATABASE_QUERY_WORKERS_MAX', 8),
+      maxWorkerRssBytes,
       log: say,
     }),
     writer: allowWrites
-      ? new QueryRunner({ file: path, mode: 'write', timeoutMs, workers: 1, log: say })
+      ? new QueryRunner({
+          file: path,
+          mode: 'write',
+          timeoutMs,
+          workers: 1,
+          maxWorkerRssBytes,
+          maxDatabaseBytes: positiveIntEnv('DATABASE_MAX_BYTES', DEFAULT_MAX_DATABASE_BYTES),
+          log: say,
+        })
       : undefined,
     maxRows: positiveIntEnv('DATABASE_MAX_ROWS', 500),
     maxResultBytes: positiveIntEnv('DATABASE_MAX_RESULT_BYTES', 1024 * 1024),

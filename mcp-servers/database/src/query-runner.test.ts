@@ -2,24 +2,19 @@
 // query over its limit kills and replaces its worker, and the next query is not charged for the new worker's
 // start. No assertion counts milliseconds: each checks what happened, so a busy machine only makes it slower.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueryResult } from './query.ts';
-import { QueryRunner } from './query-runner.ts';
-import { freshDatabase } from './test-db.ts';
+import { deadline, QueryRunner, type QueryRunnerOptions } from './query-runner.ts';
+import { fingerprint, freshDatabase } from './test-db.ts';
 
 const ENDLESS = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n';
 const limits = { maxRows: 50, maxResultBytes: 1024 * 1024 };
 const runners: QueryRunner[] = [];
 /** A runner; a fixed pool of `workers` unless maxWorkers says otherwise. */
-const runner = (o: {
-  timeoutMs: number;
-  workers: number;
-  maxWorkers?: number;
-  maxWaitMs?: number;
-  retireAfterMs?: number;
-}) => {
+const runner = (o: Omit<QueryRunnerOptions, 'file'> & { file?: string }) => {
   const r = new QueryRunner({ file: freshDatabase().file, maxWorkers: o.workers, ...o });
   runners.push(r);
   return r;
@@ -64,6 +59,61 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     for (let i = 0; i < 300 && calm.pids().length > 1; i++) await new Promise((r) => setTimeout(r, 100));
     expect(calm.pids(), 'the extra workers retired within 30 s').toHaveLength(1);
   });
+
+  it('keeps the last worker for quick queries: more slow queries than workers do not hold up a quick one', async () => {
+    // quickMs: a query that ran in under 60 s counts as quick, so a busy machine cannot make it look slow.
+    const r = runner({ timeoutMs: 600_000, workers: 1, maxWorkers: 3, quickMs: 60_000 });
+    await r.whenReady();
+    // A query that reads rows one by one, quick when it last ran: remembered.
+    const names = 'SELECT name FROM customers ORDER BY name';
+    expect(((await r.query(names, undefined, limits)) as QueryResult).rowCount).toBe(3);
+    // More slow queries than maxWorkers, each with a 10-minute limit.
+    const slow = [1, 2, 3, 4].map(() => r.query(ENDLESS, undefined, limits));
+    for (const s of slow) s.catch(() => {});
+    // A query that cannot loop (SELECT 1), and the remembered one, answer without waiting for a time limit.
+    const quick = r.query('SELECT 1 AS one', undefined, limits);
+    expect(await quick).toMatchObject({ rows: [{ one: 1 }] });
+    expect(((await r.query(names, undefined, limits)) as QueryResult).rowCount).toBe(3);
+    for (const s of slow) expect(await stateWhen(s, quick)).toBe('pending');
+    expect(r.pids().length, 'never more than maxWorkers').toBeLessThanOrEqual(3);
+  });
+
+  it('stops a query that turns out slow on the worker kept for quick queries at its short limit (query-busy)', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 1, maxWorkers: 2, quickLimitMs: 300, quickMs: 60_000 });
+    await r.whenReady();
+    const upTo =
+      'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?) SELECT count(*) AS c FROM n';
+    expect(await r.query(upTo, [10], limits)).toMatchObject({ rows: [{ c: 10 }] }); // remembered as quick
+    const slow = r.query(ENDLESS, undefined, limits); // the first worker, for 10 minutes
+    slow.catch(() => {});
+    await expect(r.query(upTo, [1e15], limits)).rejects.toMatchObject({
+      rule: 'query-busy',
+      message:
+        'every other query worker was busy (1 of DATABASE_QUERY_WORKERS_MAX=2), so the query ran on the one kept for quick queries, which stops a query after 300 ms: it was stopped; try again when the slow queries are done',
+    });
+    expect(await stateWhen(slow, Promise.resolve())).toBe('pending');
+  });
+
+  it.skipIf(!existsSync('/proc/self/status'))(
+    'kills a worker whose memory passes the limit while it runs a statement (memory-limit), and replaces it',
+    async () => {
+      const maxWorkerRssBytes = 200 * 1024 * 1024;
+      const r = runner({ timeoutMs: 600_000, workers: 1, maxWorkerRssBytes });
+      await r.whenReady();
+      const [pid] = r.pids();
+      // 300 MB strings, one after another, forever: only the memory limit stops it.
+      const hog =
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT sum(length(printf('%.*c', 300000000, 'x'))) FROM n";
+      const err = await r.query(hog, undefined, limits).catch((e: unknown) => e);
+      expect(err).toMatchObject({ rule: 'memory-limit' });
+      expect((err as Error).message).toMatch(
+        /^the query took its worker's memory to \d+ bytes, past the limit of 209715200 bytes \(DATABASE_WORKER_MAX_RSS_BYTES\), and was stopped/,
+      );
+      expect(await r.query('SELECT 2 AS two', undefined, limits)).toMatchObject({ rows: [{ two: 2 }] });
+      expect(r.pids()).not.toContain(pid);
+      expect(() => process.kill(pid as number, 0)).toThrow(); // the old worker is gone
+    },
+  );
 
   it('refuses a statement by the rules at once, even with every worker busy', async () => {
     const r = runner({ timeoutMs: 600_000, workers: 1 });
@@ -137,6 +187,36 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     expect(await r.query('SELECT 3 AS three', undefined, limits)).toMatchObject({ rows: [{ three: 3 }] });
   });
 
+  it('refuses a write past the database size limit (database-full, naming DATABASE_MAX_BYTES); nothing changes', async () => {
+    const { file, db } = freshDatabase();
+    db.exec('CREATE TABLE blobs (b BLOB)');
+    const maxDatabaseBytes = 512 * 1024;
+    const w = runner({ file, mode: 'write', timeoutMs: 600_000, workers: 1, maxDatabaseBytes });
+    expect(await w.execute('INSERT INTO blobs VALUES (zeroblob(100000))', undefined)).toMatchObject({
+      changes: 1,
+    });
+    const before = fingerprint(db);
+    await expect(w.execute('INSERT INTO blobs SELECT zeroblob(1000000)', undefined)).rejects.toMatchObject({
+      rule: 'database-full',
+      message: `the write would take the database past its size limit of ${maxDatabaseBytes} bytes (DATABASE_MAX_BYTES), or the disk is full: it changed nothing; delete rows (then VACUUM) to make room`,
+    });
+    expect(fingerprint(db)).toBe(before);
+    // Small writes again and again: they stop at the limit.
+    let refused: unknown;
+    for (let i = 0; i < 100 && !refused; i++) {
+      await w.execute('INSERT INTO blobs VALUES (zeroblob(40000))', undefined).catch((e: unknown) => {
+        refused = e;
+      });
+    }
+    expect(refused).toMatchObject({ rule: 'database-full' });
+    const pages =
+      (db.pragma('page_count', { simple: true }) as number) *
+      (db.pragma('page_size', { simple: true }) as number);
+    expect(pages).toBeLessThanOrEqual(maxDatabaseBytes);
+    // The writer goes on: a delete makes room.
+    expect((await w.execute('DELETE FROM blobs', undefined)).changes).toBeGreaterThan(1);
+  });
+
   it('a worker inside an endless query ends when the server dies without closing it (SIGKILL)', async () => {
     const { file } = freshDatabase();
     const script = join(dirname(file), 'server.mjs');
@@ -172,5 +252,50 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     const deadline = Date.now() + 60_000;
     while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(pids.filter(alive), 'workers still running 60 s after their server was killed').toEqual([]);
+  });
+});
+
+describe('deadline: the time limit timer', { timeout: 120_000 }, () => {
+  it('does not expire when the result arrived while this process was stalled past the limit', async () => {
+    // A child that answers a message, then writes a file: once the file exists, the answer is in the pipe.
+    const sent = join(mkdtempSync(join(tmpdir(), 'deadline-')), 'sent');
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `process.on('message', () => process.send('result', () => require('node:fs').writeFileSync(${JSON.stringify(sent)}, '')));
+         process.send('ready');`,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+    );
+    try {
+      await new Promise((resolve) => child.once('message', resolve));
+      await new Promise((resolve) => child.send('go', resolve));
+      let outcome = '';
+      const cancel = deadline(50, () => {
+        outcome ||= 'expired';
+      });
+      child.once('message', () => {
+        outcome ||= 'result';
+        cancel();
+      });
+      // Stall this process (no event loop) until the answer is in the pipe and the limit has passed.
+      const t0 = Date.now();
+      while (!(existsSync(sent) && Date.now() - t0 > 200) && Date.now() - t0 < 60_000) {
+        /* stalled */
+      }
+      expect(existsSync(sent), 'the child answered within 60 s').toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(outcome).toBe('result');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('expires when no result comes', async () => {
+    const expired = await new Promise<boolean>((resolve) => {
+      deadline(10, () => resolve(true));
+    });
+    expect(expired).toBe(true);
   });
 });

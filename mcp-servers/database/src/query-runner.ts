@@ -8,19 +8,68 @@
 //   and a new one started in its place. SQLite cannot be interrupted from JavaScript, hence processes, not threads.
 // - A spare: when every worker is busy, another is started ahead of need (up to maxWorkers), so a fast query
 //   finds a warm worker even while slow ones hold the others; a worker above `workers` retires after it has been
-//   idle for a while. Only when maxWorkers are busy does a statement wait (at most maxWaitMs).
+//   idle for a while. Only when maxWorkers are busy (maxWorkers - 1 for a query that is not quick, see below)
+//   does a statement wait (at most maxWaitMs).
+// - The last worker is kept for quick queries: with maxWorkers - 1 busy, the next one goes only to a query that
+//   cannot loop (straight-line bytecode: SELECT 1, a lookup by key) or whose SQL ran in under QUICK_MS last time,
+//   and there it has a short time limit (quickLimitMs; past it: `query-busy`). So slow queries, from one client or
+//   many, never hold every worker: a quick query does not wait for a time limit to free one.
+// - Memory: while a worker runs a statement its resident size is read from /proc (Linux) every RSS_CHECK_MS;
+//   over maxWorkerRssBytes the worker is killed (`memory-limit`) and replaced. SQLite builds computed values
+//   (zeroblob, randomblob, printf) in the worker's memory, up to about 512 MiB each (better-sqlite3 sets
+//   SQLITE_LIMIT_LENGTH to V8's largest string) and several per row; better-sqlite3 offers no sqlite3_limit, and
+//   its SQLite keeps no memory statistics, so PRAGMA hard_heap_limit is not enforced. A worker still
+//   over 3/4 of the limit after its statement is replaced too (the C heap keeps some of what it freed).
+// - A time limit that expires while its result is already waiting to be read (this process stalled past the
+//   limit) does not count: the expiry waits one turn of the event loop, in which pending results are read.
 // The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
-import { checkWrite, type WriteResult } from './db.ts';
+import { checkWrite, DEFAULT_MAX_DATABASE_BYTES, type WriteResult } from './db.ts';
 import type { QueryResult } from './query.ts';
 import type { WorkerJob, WorkerRequest } from './query-worker.ts';
 import type { ResultLimits } from './result-limits.ts';
-import { checkReadQuery, type SqlParam } from './sql-rules.ts';
+import { inspectReadQuery, type SqlParam } from './sql-rules.ts';
 
 const WORKER = fileURLToPath(new URL('./query-worker.ts', import.meta.url));
+
+/** Default of DATABASE_WORKER_MAX_RSS_BYTES. */
+export const DEFAULT_MAX_WORKER_RSS_BYTES = 256 * 1024 * 1024;
+/** How often a busy worker's memory is read. */
+const RSS_CHECK_MS = 50;
+/** A query that ran in less is quick: its SQL may use the worker kept for quick queries next time. */
+export const QUICK_MS = 100;
+/** How many quick queries' SQL is remembered. */
+const QUICK_REMEMBERED = 1000;
+
+/** A process's resident memory in bytes, from /proc (Linux); undefined elsewhere or when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls `expire` `ms` from now, unless cancelled first. The expiry waits for the check phase of the event loop
+ * (setImmediate): I/O that arrived while this process was stalled past `ms`, such as a worker's result, is read in
+ * the poll phase before it, and settling cancels the expiry. Returns the cancel function.
+ */
+export function deadline(ms: number, expire: () => void): () => void {
+  let immediate: ReturnType<typeof setImmediate> | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(expire);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
 
 export interface QueryRunnerOptions {
   /** The database file (it must exist). */
@@ -37,6 +86,14 @@ export interface QueryRunnerOptions {
   retireAfterMs?: number;
   /** How long a statement may wait for a free worker before it is refused (default 30 s). */
   maxWaitMs?: number;
+  /** Time limit of a query on the worker kept for quick queries (default 1000 ms, at most timeoutMs). */
+  quickLimitMs?: number;
+  /** A query that ran in less is remembered as quick (default QUICK_MS). */
+  quickMs?: number;
+  /** A worker whose resident memory passes this while it runs a statement is killed (DATABASE_WORKER_MAX_RSS_BYTES; 0: no limit). */
+  maxWorkerRssBytes?: number;
+  /** `write`: the database file's size limit (DATABASE_MAX_BYTES). */
+  maxDatabaseBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -50,7 +107,9 @@ interface Worker {
 }
 
 interface Waiter {
-  take(worker: Worker): void;
+  /** May run on the worker kept for quick queries. */
+  quick: boolean;
+  take(worker: Worker, onReserve: boolean): void;
   fail(err: Error): void;
 }
 
@@ -69,18 +128,37 @@ export class QueryRunner {
   private readonly readyWaiters: (() => void)[] = [];
   /** How the last worker ended (named in the error when no worker is ready in time). */
   private lastExit = '';
+  /** SQL of queries that ran in under QUICK_MS, oldest first. */
+  private readonly quickSql = new Set<string>();
+  /** Whether the last worker is kept for quick queries (a read pool of 2 or more). */
+  private readonly reserve: boolean;
+  /** The memory limit, when it can be read (Linux). */
+  private readonly rssLimit: number;
 
   constructor(options: QueryRunnerOptions) {
+    const mode = options.mode ?? 'read';
+    // One writer: SQLite runs one write at a time, and a second connection would wait for the first one's lock.
+    const workers = mode === 'write' ? 1 : options.workers;
     this.o = {
-      mode: options.mode ?? 'read',
+      mode,
       file: options.file,
       timeoutMs: options.timeoutMs,
-      workers: options.workers,
-      maxWorkers: Math.max(options.workers, options.maxWorkers ?? 2 * options.workers),
+      workers,
+      maxWorkers: mode === 'write' ? 1 : Math.max(workers, options.maxWorkers ?? 2 * workers),
       maxWaitMs: options.maxWaitMs ?? 30_000,
       retireAfterMs: options.retireAfterMs ?? 30_000,
+      quickLimitMs: Math.min(options.timeoutMs, options.quickLimitMs ?? 1000),
+      quickMs: options.quickMs ?? QUICK_MS,
+      maxWorkerRssBytes: options.maxWorkerRssBytes ?? DEFAULT_MAX_WORKER_RSS_BYTES,
+      maxDatabaseBytes: options.maxDatabaseBytes ?? DEFAULT_MAX_DATABASE_BYTES,
       log: options.log,
     };
+    this.reserve = mode === 'read' && this.o.maxWorkers >= 2;
+    const canRead = existsSync('/proc/self/status');
+    if (this.o.maxWorkerRssBytes && !canRead) {
+      options.log?.('no /proc on this system: the query workers have no memory limit');
+    }
+    this.rssLimit = canRead ? this.o.maxWorkerRssBytes : 0;
     this.checker = new Database(this.o.file, { readonly: true, fileMustExist: true });
     for (let i = 0; i < this.o.workers; i++) this.spawn();
   }
@@ -93,15 +171,16 @@ export class QueryRunner {
     signal?: AbortSignal,
   ): Promise<QueryResult> {
     if (this.o.mode !== 'read') throw new Error('query() needs a read runner');
-    checkReadQuery(this.checker, sql, params);
-    return this.submit({ kind: 'read', sql, params, limits }, signal) as Promise<QueryResult>;
+    const { straightLine } = inspectReadQuery(this.checker, sql, params);
+    const quick = straightLine || this.quickSql.has(sql);
+    return this.submit({ kind: 'read', sql, params, limits }, signal, quick) as Promise<QueryResult>;
   }
 
   /** A write statement (the runner must be a `write` one). */
   async execute(sql: string, params: SqlParam[] | undefined, signal?: AbortSignal): Promise<WriteResult> {
     if (this.o.mode !== 'write') throw new Error('execute() needs a write runner');
     checkWrite(this.checker, sql, params);
-    return this.submit({ kind: 'write', sql, params }, signal) as Promise<WriteResult>;
+    return this.submit({ kind: 'write', sql, params }, signal, false) as Promise<WriteResult>;
   }
 
   /**
@@ -131,7 +210,8 @@ export class QueryRunner {
   }
 
   private spawn(): void {
-    const child = fork(WORKER, [this.o.file, this.o.mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const args = [this.o.file, this.o.mode, String(this.o.maxDatabaseBytes)];
+    const child = fork(WORKER, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const worker: Worker = { child, ready: false, busy: false, dead: false };
     this.workers.add(worker);
     child.on('message', (m: { ready?: true }) => {
@@ -162,16 +242,22 @@ export class QueryRunner {
     });
   }
 
-  /** Hands idle workers to waiting statements, first come first served; then makes sure of a spare. */
+  /**
+   * Hands idle workers to waiting statements, first come first served, except that the last of maxWorkers goes
+   * only to a quick query (the first one waiting); then makes sure of a spare.
+   */
   private dispatch(): void {
     for (const w of this.workers) {
       if (!this.waiting.length) break;
-      if (w.ready && !w.busy && !w.dead) {
-        clearTimeout(w.retire);
-        w.retire = undefined;
-        w.busy = true;
-        this.waiting.shift()?.take(w);
-      }
+      if (!w.ready || w.busy || w.dead) continue;
+      const busy = [...this.workers].filter((x) => x.busy && !x.dead).length;
+      const onReserve = this.reserve && busy >= this.o.maxWorkers - 1;
+      const i = onReserve ? this.waiting.findIndex((x) => x.quick) : 0;
+      if (i < 0) break;
+      clearTimeout(w.retire);
+      w.retire = undefined;
+      w.busy = true;
+      this.waiting.splice(i, 1)[0]?.take(w, onReserve);
     }
     this.ensureSpare();
   }
@@ -201,12 +287,13 @@ export class QueryRunner {
     worker.retire.unref();
   }
 
-  private acquire(signal?: AbortSignal): Promise<Worker> {
-    return new Promise<Worker>((resolve, reject) => {
+  private acquire(quick: boolean, signal?: AbortSignal): Promise<{ worker: Worker; onReserve: boolean }> {
+    return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        take: (w) => {
+        quick,
+        take: (worker, onReserve) => {
           done();
-          resolve(w);
+          resolve({ worker, onReserve });
         },
         fail: (err) => {
           done();
@@ -225,7 +312,9 @@ export class QueryRunner {
           started
             ? new RuleError(
                 'query-busy',
-                `all ${this.o.maxWorkers} query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for ${this.o.maxWaitMs} ms: try again`,
+                this.reserve && !quick
+                  ? `${this.o.maxWorkers - 1} of the ${this.o.maxWorkers} query workers (DATABASE_QUERY_WORKERS_MAX; the last is kept for quick queries) stayed busy for ${this.o.maxWaitMs} ms: try again`
+                  : `all ${this.o.maxWorkers} query workers (DATABASE_QUERY_WORKERS_MAX) stayed busy for ${this.o.maxWaitMs} ms: try again`,
               )
             : new Error(
                 `no query worker could start within ${this.o.maxWaitMs} ms (workers: ${this.describeWorkers()}${this.lastExit ? `; last: ${this.lastExit}` : ''}); see the server's log`,
@@ -243,14 +332,24 @@ export class QueryRunner {
     });
   }
 
-  private async submit(job: WorkerRequest, signal?: AbortSignal): Promise<unknown> {
+  private async submit(
+    job: WorkerRequest,
+    signal: AbortSignal | undefined,
+    quick: boolean,
+  ): Promise<unknown> {
     if (this.closed) throw new Error('the query runner is closed');
     signal?.throwIfAborted();
-    const worker = await this.acquire(signal);
+    const { worker, onReserve } = await this.acquire(quick, signal);
     try {
-      return await this.runOn(worker, { ...job, id: this.nextId++ }, signal);
+      return await this.runOn(worker, { ...job, id: this.nextId++ }, onReserve, signal);
     } finally {
       worker.busy = false;
+      const rss = this.rssLimit && !worker.dead ? residentBytes(worker.child.pid as number) : undefined;
+      if (rss !== undefined && rss > (this.rssLimit * 3) / 4) {
+        // Still holding memory its statement freed: a fresh worker takes its place.
+        worker.dead = true;
+        worker.child.kill('SIGKILL');
+      }
       if (!worker.dead) {
         this.dispatch();
         if (!worker.busy) this.idle(worker);
@@ -258,12 +357,47 @@ export class QueryRunner {
     }
   }
 
-  private runOn(worker: Worker, job: WorkerJob, signal?: AbortSignal): Promise<unknown> {
+  /** Remembers (or forgets) `sql` as a quick query's. */
+  private noteQuick(sql: string, quick: boolean): void {
+    this.quickSql.delete(sql);
+    if (!quick) return;
+    this.quickSql.add(sql);
+    if (this.quickSql.size > QUICK_REMEMBERED)
+      this.quickSql.delete(this.quickSql.values().next().value as string);
+  }
+
+  private runOn(worker: Worker, job: WorkerJob, onReserve: boolean, signal?: AbortSignal): Promise<unknown> {
     const what = job.kind === 'read' ? 'the query' : 'the statement';
+    const limitMs = onReserve ? this.o.quickLimitMs : this.o.timeoutMs;
+    const overLimit = () =>
+      onReserve && limitMs < this.o.timeoutMs
+        ? new RuleError(
+            'query-busy',
+            `every other query worker was busy (${this.o.maxWorkers - 1} of DATABASE_QUERY_WORKERS_MAX=${this.o.maxWorkers}), so the query ran on the one kept for quick queries, which stops a query after ${limitMs} ms: it was stopped; try again when the slow queries are done`,
+          )
+        : new RuleError(
+            'query-timeout',
+            `${what} ran over the time limit of ${limitMs} ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped`,
+          );
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
+      let startedAt: number | undefined;
+      const pid = worker.child.pid as number;
+      const watch = this.rssLimit
+        ? setInterval(() => {
+            const rss = residentBytes(pid);
+            if (rss === undefined || rss <= this.rssLimit) return;
+            kill(
+              new RuleError(
+                'memory-limit',
+                `${what} took its worker's memory to ${rss} bytes, past the limit of ${this.rssLimit} bytes (DATABASE_WORKER_MAX_RSS_BYTES), and was stopped: values it computes (zeroblob, randomblob, printf, group_concat) are built in memory; compute smaller ones`,
+              ),
+            );
+          }, RSS_CHECK_MS)
+        : undefined;
       const finish = (settle: () => void) => {
-        clearTimeout(timer);
+        cancelTimer?.();
+        clearInterval(watch);
         worker.child.off('message', onMessage);
         worker.child.off('exit', onExit);
         signal?.removeEventListener('abort', onAbort);
@@ -272,22 +406,18 @@ export class QueryRunner {
       const kill = (err: unknown) => {
         worker.dead = true;
         worker.child.kill('SIGKILL'); // its exit starts a replacement
+        if (job.kind === 'read' && startedAt !== undefined) this.noteQuick(job.sql, false);
         finish(() => reject(err));
       };
       const onMessage = (m: Reply) => {
         if (m.id !== job.id) return;
         if (m.started) {
-          timer = setTimeout(
-            () =>
-              kill(
-                new RuleError(
-                  'query-timeout',
-                  `${what} ran over the time limit of ${this.o.timeoutMs} ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped`,
-                ),
-              ),
-            this.o.timeoutMs,
-          );
+          startedAt = performance.now();
+          cancelTimer = deadline(limitMs, () => kill(overLimit()));
           return;
+        }
+        if (job.kind === 'read' && startedAt !== undefined) {
+          this.noteQuick(job.sql, performance.now() - startedAt < this.o.quickMs);
         }
         finish(() => {
           if (m.error?.rule) reject(new RuleError(m.error.rule, m.error.message));

@@ -1,6 +1,7 @@
 // A worker process of the query runner (query-runner.ts): it holds one connection, read-only (`read`) or
 // read-write (`write`), and runs one statement at a time, so the runner can stop a statement over its time limit
 // for certain by killing this process (SQLite cannot be interrupted from JavaScript mid-statement).
+// Arguments: the database file, `read` or `write`, and for `write` the database's size limit in bytes.
 // Protocol over the IPC channel:
 //   worker -> runner  { ready: true }  once the connection is open and the schema loaded
 //   runner -> worker  { id, kind: 'read', sql, params, limits } | { id, kind: 'write', sql, params }
@@ -8,7 +9,7 @@
 //                     { id, result } | { id, error: { rule?, message } }
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { executeWrite } from './db.ts';
+import { DEFAULT_MAX_DATABASE_BYTES, executeWrite, limitDatabaseSize } from './db.ts';
 import { runReadQuery } from './query.ts';
 import type { ResultLimits } from './result-limits.ts';
 import type { SqlParam } from './sql-rules.ts';
@@ -18,10 +19,18 @@ export type WorkerRequest =
   | { kind: 'write'; sql: string; params?: SqlParam[] };
 export type WorkerJob = WorkerRequest & { id: number };
 
-const [file, mode] = process.argv.slice(2);
+const [file, mode, maxBytesArg] = process.argv.slice(2);
 const send = process.send?.bind(process);
-if (!file || (mode !== 'read' && mode !== 'write') || !send) {
-  process.stderr.write('query-worker: needs a database file, read or write, and an IPC channel\n');
+const maxBytes = maxBytesArg ? Number(maxBytesArg) : DEFAULT_MAX_DATABASE_BYTES;
+if (
+  !file ||
+  (mode !== 'read' && mode !== 'write') ||
+  !send ||
+  !(Number.isSafeInteger(maxBytes) && maxBytes > 0)
+) {
+  process.stderr.write(
+    'query-worker: needs a database file, read or write, an optional size limit in bytes, and an IPC channel\n',
+  );
   process.exit(2);
 }
 // A watchdog thread: the main thread may be inside a statement that never returns, so only another thread can see
@@ -32,7 +41,10 @@ new Worker(
 ).unref();
 
 const db = new Database(file, { readonly: mode === 'read', fileMustExist: true });
-if (mode === 'write') db.pragma('foreign_keys = ON');
+if (mode === 'write') {
+  db.pragma('foreign_keys = ON');
+  limitDatabaseSize(db, maxBytes);
+}
 // Warm: the schema is read now, not in the first query's time.
 db.prepare('SELECT count(*) FROM sqlite_schema').get();
 
@@ -42,7 +54,7 @@ process.on('message', (job: WorkerJob) => {
     const result =
       job.kind === 'read'
         ? runReadQuery(db, job.sql, job.params, job.limits, started)
-        : executeWrite(db, job.sql, job.params, started);
+        : executeWrite(db, job.sql, job.params, started, maxBytes);
     send({ id: job.id, result });
   } catch (err) {
     const e = err as { rule?: string; message?: string };

@@ -10,8 +10,9 @@ import {
   omittedNote,
   type ResultLimits,
   rowLimitNote,
+  runsUnguarded,
 } from './result-limits.ts';
-import { asParameterError, bindable, checkReadQuery, type SqlParam } from './sql-rules.ts';
+import { asParameterError, bindable, checkReadQuery, type SqlParam, SqlRuleError } from './sql-rules.ts';
 
 export interface QueryResult {
   columns: string[];
@@ -26,21 +27,32 @@ export interface QueryResult {
   note?: string;
 }
 
-/** The wrapped statement, when the query can be one (a SELECT, VALUES or WITH) and SQLite agrees. */
+/**
+ * The wrapped statement; undefined for PRAGMA and EXPLAIN, which run as they are. Any other query that SQLite
+ * will not run wrapped is refused: it never runs without the guard.
+ */
 function prepareGuarded(
   db: Database.Database,
   sql: string,
   columns: number,
   maxResultBytes: number,
 ): Database.Statement | undefined {
-  const guarded = guardedSql(sql, columns, maxResultBytes);
-  if (!guarded) return undefined;
+  if (runsUnguarded(sql)) return undefined;
+  const refuse = (why: string) =>
+    new SqlRuleError(
+      'sql-error',
+      `the query cannot run under the result size guard, so it is refused: ${why}`,
+    );
+  let stmt: Database.Statement;
   try {
-    const stmt = db.prepare(guarded);
-    return stmt.readonly && stmt.reader && stmt.columns().length === 2 * columns ? stmt.raw(true) : undefined;
-  } catch {
-    return undefined; // PRAGMA, EXPLAIN: not a table expression
+    stmt = db.prepare(guardedSql(sql, columns, maxResultBytes));
+  } catch (err) {
+    throw refuse((err as Error).message);
   }
+  if (!(stmt.readonly && stmt.reader && stmt.columns().length === 2 * columns)) {
+    throw refuse('SQLite compiled the wrapped query differently');
+  }
+  return stmt.raw(true);
 }
 
 /**

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runReadQuery } from './query.ts';
-import { guardedSql } from './result-limits.ts';
+import { guardedSql, MAX_GUARDED_COLUMNS } from './result-limits.ts';
 import { fingerprint, freshDatabase } from './test-db.ts';
 
 const { file, db: rw } = freshDatabase();
@@ -82,6 +82,7 @@ describe('the byte limit: reading stops before the rows pass it', { timeout: 60_
       ['SELECT name FROM customers WHERE id > ? ORDER BY id; -- trailing', [1]],
       ['VALUES (1, 2), (3, 4)', undefined],
       ['PRAGMA table_info(customers)', undefined], // not a table expression: runs as it is
+      ['EXPLAIN QUERY PLAN SELECT * FROM orders WHERE id = ?', [1]], // nor this
     ];
     for (const [sql, params] of cases) {
       const expected = ro.prepare(sql.replace(/; -- trailing$/, '')).all(...(params ?? [])) as Record<
@@ -90,6 +91,38 @@ describe('the byte limit: reading stops before the rows pass it', { timeout: 60_
       >[];
       expect(runReadQuery(ro, sql, params, plain).rows, sql).toEqual(expected);
     }
+  });
+
+  it('guards a query that names the old fixed wrapper, in a string or as its own table', () => {
+    const limits = { maxRows: 10, maxResultBytes: 64 * KiB };
+    const omitted = { omitted: 'blob', bytes: 50_000_000 };
+    expect(
+      runReadQuery(ro, "SELECT '__mcp_result_guard__' AS s, zeroblob(50000000) AS z", undefined, limits).rows,
+    ).toEqual([{ s: '__mcp_result_guard__', z: omitted }]);
+    expect(
+      runReadQuery(
+        ro,
+        'WITH "__mcp_result_guard__"(z) AS (SELECT zeroblob(50000000)) SELECT z FROM "__mcp_result_guard__"',
+        undefined,
+        limits,
+      ).rows,
+    ).toEqual([{ z: omitted }]);
+  });
+
+  it(`refuses a query of more than ${MAX_GUARDED_COLUMNS} columns (the wrapper would need more than SQLite's 2000), never running it unguarded`, () => {
+    const columns = (n: number) =>
+      `SELECT zeroblob(50000000) AS big, ${Array.from({ length: n - 1 }, (_, i) => `${i} AS c${i}`).join(', ')}`;
+    const limits = { maxRows: 10, maxResultBytes: 64 * KiB };
+    expect(() => runReadQuery(ro, columns(MAX_GUARDED_COLUMNS + 1), undefined, limits)).toThrow(
+      expect.objectContaining({
+        rule: 'too-many-columns',
+        message: `the query returns ${MAX_GUARDED_COLUMNS + 1} columns, over the limit of ${MAX_GUARDED_COLUMNS}: select fewer columns`,
+      }),
+    );
+    // At the limit it runs, wrapped: the blob is summarized.
+    const r = runReadQuery(ro, columns(MAX_GUARDED_COLUMNS), undefined, limits);
+    expect(r.rows[0]?.big).toEqual({ omitted: 'blob', bytes: 50_000_000 });
+    expect(r.columns).toHaveLength(MAX_GUARDED_COLUMNS);
   });
 
   it('left the database unchanged', () => {
@@ -104,7 +137,11 @@ describe('guardedSql', () => {
     expect(sql?.match(/CASE WHEN/g)).toHaveLength(4);
   });
 
-  it('does not wrap a statement that names the wrapper table', () => {
-    expect(guardedSql('SELECT * FROM "__mcp_result_guard__"', 1, 100)).toBeUndefined();
+  it('names the wrapper afresh for each call, so no statement can name it', () => {
+    const name = (sql: string) => /^WITH "([^"]+)"/.exec(sql)?.[1];
+    const a = name(guardedSql('SELECT 1', 1, 100));
+    const b = name(guardedSql('SELECT 1', 1, 100));
+    expect(a).toMatch(/^__mcp_guard_[0-9a-f]{24}$/);
+    expect(b).not.toBe(a);
   });
 });

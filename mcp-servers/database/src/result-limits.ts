@@ -4,8 +4,13 @@
 // over its share of it. octet_length() reads a stored text or blob's size from the record header without
 // loading its content (SQLite's OPFLAG_BYTELENARG), so a 300 MB blob in a table is summarized, not read, copied
 // into JavaScript, JSON and the response. A huge value the query computes (zeroblob(1e9), a sorted subquery) is
-// built in SQLite's memory, in the worker process, but never reaches JavaScript. Statements that cannot be a table
-// expression (PRAGMA, EXPLAIN) run as they are: their rows are SQLite's own, small ones.
+// built in SQLite's memory, in the worker process, but never reaches JavaScript (the worker's memory limit bounds
+// it, query-runner.ts). Statements that cannot be a table expression by nature, PRAGMA and EXPLAIN (decided from
+// their first token), run as they are: their rows are SQLite's own, small ones. Any other statement runs wrapped
+// or not at all: the wrapper is named afresh for each call (the SQL cannot name it, even in a string), and a query
+// whose wrapper SQLite refuses (over 1000 columns: the wrapper has two per column, and SQLite allows 2000) is
+// refused, never run unguarded.
+import { randomBytes } from 'node:crypto';
 import { tokenize, withoutTail } from './sql-lexer.ts';
 
 export interface ResultLimits {
@@ -20,15 +25,28 @@ export interface ResultLimits {
  * each column's test: quadratic in SQL text and work); over it, any value over its share of the limit is.
  */
 const MAX_SUMMED_COLUMNS = 32;
-const CTE = '"__mcp_result_guard__"';
+
+/** The most columns a wrapped query may have: the wrapper has two per column, and SQLite allows 2000. */
+export const MAX_GUARDED_COLUMNS = 1000;
+
+/** PRAGMA and EXPLAIN (from the first token): statements that cannot be a table expression, run unwrapped. */
+export function runsUnguarded(sql: string): boolean {
+  const first = tokenize(sql)[0];
+  return first?.kind === 'word' && (first.value === 'pragma' || first.value === 'explain');
+}
 
 /**
- * The wrapped statement: 2 columns per column of `sql` (value, omitted marker), in order. Undefined when `sql`
- * names the wrapper's own table (it would shadow it).
+ * The wrapped statement: 2 columns per column of `sql` (value, omitted marker), in order. The wrapper's name is
+ * random (`name`: tests), so no statement can name it.
  */
-export function guardedSql(sql: string, columns: number, maxResultBytes: number): string | undefined {
+export function guardedSql(
+  sql: string,
+  columns: number,
+  maxResultBytes: number,
+  name = `__mcp_guard_${randomBytes(12).toString('hex')}`,
+): string {
+  const CTE = `"${name}"`;
   const tokens = tokenize(sql);
-  if (tokens.some((t) => t.value === CTE.slice(1, -1))) return undefined;
   const c = Array.from({ length: columns }, (_, i) => `c${i}`);
   const share = Math.max(1, Math.floor(maxResultBytes / columns));
   const rowBytes = c.map((x) => `ifnull(octet_length(${x}), 0)`).join(' + ');

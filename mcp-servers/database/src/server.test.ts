@@ -119,6 +119,47 @@ describe('database tools, writes disabled (the default)', { timeout: 60_000 }, (
     expect(text(unknown)).toContain('refused (unknown-table)');
   });
 
+  it("bounds the lists: list_tables and an unknown table's error name a limited number of tables", async () => {
+    const { file, db } = freshDatabase();
+    db.transaction(() => {
+      for (let i = 0; i < 1000; i++) db.exec(`CREATE TABLE t${String(i).padStart(4, '0')} (x)`);
+    })();
+    const runner = new QueryRunner({ file, timeoutMs: 5000, workers: 1 });
+    const server = createDatabaseServer(
+      { db, runner, maxRows: 50, maxResultBytes: 1024 * 1024, toolTimeoutMs: 120_000, redact: (m) => m },
+      telemetry,
+      toolMetrics(telemetry),
+      { transport: 'http' },
+    );
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(b);
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(a);
+    try {
+      const list = (await client.callTool({ name: 'list_tables', arguments: {} })) as CallToolResult;
+      const listed = list.structuredContent as { tables: { name: string }[]; more: number };
+      expect(listed.tables).toHaveLength(1000);
+      expect(listed.more).toBe(2); // 1002 tables: customers, orders and the 1000 made here
+      expect(text(list)).toMatch(/\.\.\. and 2 more: query sqlite_schema \(LIMIT, OFFSET\) to see them$/);
+      const long = 'x'.repeat(5000);
+      const unknown = (await client.callTool({
+        name: 'describe_table',
+        arguments: { table: long },
+      })) as CallToolResult;
+      const first20 = [
+        'customers',
+        'orders',
+        ...Array.from({ length: 18 }, (_, i) => `t${String(i).padStart(4, '0')}`),
+      ];
+      expect(text(unknown)).toBe(
+        `refused (unknown-table): no table or view named "${'x'.repeat(100)}..." (have: ${first20.join(', ')} and 982 more: see list_tables)`,
+      );
+    } finally {
+      runner.close();
+      await client.close();
+    }
+  });
+
   it('query binds parameters and reports truncation at the row limit', async () => {
     const r = await t.call('query', {
       sql: 'SELECT name FROM customers WHERE id > ? ORDER BY id',
@@ -284,6 +325,63 @@ describe('database tools, writes enabled', { timeout: 60_000 }, () => {
     } finally {
       await w.close();
     }
+  });
+
+  it('leaves nothing in the shared write connection: transactions, settings and TEMP objects are refused', async () => {
+    const before = fingerprint(t.db);
+    for (const [sql, rule] of [
+      ['BEGIN', 'transaction-refused'],
+      ['BEGIN IMMEDIATE', 'transaction-refused'],
+      ['SAVEPOINT s', 'transaction-refused'],
+      ['PRAGMA foreign_keys = OFF', 'pragma-refused'],
+      ['PRAGMA query_only = 1', 'pragma-refused'],
+      ['PRAGMA locking_mode = EXCLUSIVE', 'pragma-refused'],
+      ['PRAGMA busy_timeout = 0', 'pragma-refused'],
+      [
+        'CREATE TEMP TRIGGER wipe AFTER INSERT ON main.orders BEGIN DELETE FROM main.orders; END',
+        'temp-object-refused',
+      ],
+      ['CREATE VIEW leak AS SELECT file FROM pragma_database_list', 'pragma-refused'],
+    ]) {
+      const r = await t.call('execute', { sql });
+      expect(r.isError, sql).toBe(true);
+      expect(text(r), sql).toMatch(new RegExp(`^refused \\(${rule}\\)`));
+    }
+    expect(fingerprint(t.db)).toBe(before);
+    // A later write is committed at once (another connection sees it: no transaction was left open), foreign
+    // keys are still enforced, and no trigger deleted anything.
+    const w = await t.call('execute', {
+      sql: 'INSERT INTO orders (customer_id, product, quantity, price_cents) VALUES (1, ?, 1, 1)',
+      params: ['after the attempts'],
+    });
+    expect(w.isError).toBeFalsy();
+    expect(
+      t.db.prepare('SELECT count(*) AS n FROM orders WHERE product = ?').get('after the attempts'),
+    ).toEqual({
+      n: 1,
+    });
+    const fk = await t.call('execute', {
+      sql: "INSERT INTO orders (customer_id, product, quantity, price_cents) VALUES (999, 'x', 1, 1)",
+    });
+    expect(text(fk)).toBe('refused (sql-error): FOREIGN KEY constraint failed');
+    await t.call('execute', { sql: 'DELETE FROM orders WHERE product = ?', params: ['after the attempts'] });
+  });
+
+  it('queries leave the read workers as they were, and never show where the database is', async () => {
+    for (const sql of [
+      'PRAGMA locking_mode = EXCLUSIVE',
+      'PRAGMA mmap_size = 268435456',
+      'PRAGMA cache_size = 1',
+      'PRAGMA database_list',
+      'SELECT file FROM pragma_database_list',
+    ]) {
+      const r = await t.call('query', { sql });
+      expect(text(r), sql).toMatch(/^refused \(pragma-refused\)/);
+      expect(JSON.stringify(r)).not.toContain(t.file);
+    }
+    // Had a read worker kept an exclusive lock, this write would wait for it and fail.
+    const w = await t.call('execute', { sql: 'UPDATE customers SET name = name' });
+    expect(w.isError, text(w)).toBeFalsy();
   });
 
   it('still refuses ATTACH, extensions, row-returning statements and constraint violations, clearly', async () => {

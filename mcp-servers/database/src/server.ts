@@ -12,7 +12,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { describeTable, listTables } from './db.ts';
+import { describeTable, listTables, MAX_LISTED } from './db.ts';
 import type { QueryRunner } from './query-runner.ts';
 import type { SqlParam } from './sql-rules.ts';
 
@@ -61,14 +61,19 @@ export function createDatabaseServer(
     'list_tables',
     {
       title: 'List tables',
-      description: 'The tables and views of the database.',
+      description: `The tables and views of the database, by name (at most ${MAX_LISTED}).`,
       inputSchema: {},
-      outputSchema: { tables: z.array(z.object({ name: z.string(), type: z.enum(['table', 'view']) })) },
+      outputSchema: {
+        tables: z.array(z.object({ name: z.string(), type: z.enum(['table', 'view']) })),
+        more: z.number().optional().describe(`Tables and views not listed (after the first ${MAX_LISTED})`),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     wrap('list_tables', () => {
-      const tables = listTables(svc.db);
-      return ok({ tables }, tables.map((t) => `${t.name} (${t.type})`).join('\n') || '(no tables)');
+      const { tables, more } = listTables(svc.db);
+      const lines = tables.map((t) => `${t.name} (${t.type})`);
+      if (more) lines.push(`... and ${more} more: query sqlite_schema (LIMIT, OFFSET) to see them`);
+      return ok({ tables, ...(more ? { more } : {}) }, lines.join('\n') || '(no tables)');
     }),
   );
 
@@ -76,8 +81,7 @@ export function createDatabaseServer(
     'describe_table',
     {
       title: 'Describe table',
-      description:
-        'Columns (type, NOT NULL, default, primary key), foreign keys and indexes of a table or view.',
+      description: `Columns (type, NOT NULL, default, primary key), foreign keys and indexes (at most ${MAX_LISTED}) of a table or view.`,
       inputSchema: { table: z.string().min(1).describe('Name of the table or view') },
       outputSchema: {
         table: z.string(),
@@ -100,6 +104,7 @@ export function createDatabaseServer(
             columns: z.array(z.string()),
           }),
         ),
+        moreIndexes: z.number().optional().describe(`Indexes not listed (after the first ${MAX_LISTED})`),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
@@ -117,7 +122,7 @@ export function createDatabaseServer(
     'query',
     {
       title: 'Read-only query',
-      description: `Run one read-only SQL statement that returns rows (SELECT, WITH, read-only PRAGMA) with bound parameters. At most ${svc.maxRows} rows and ${svc.maxResultBytes} bytes of rows as JSON: reading stops at either limit (truncated, limit and note say which and how to narrow the query); values too large to return come back as {omitted, bytes}. A time limit applies.`,
+      description: `Run one read-only SQL statement that returns rows (SELECT, WITH, VALUES, EXPLAIN, or a read-only PRAGMA such as table_info) with bound parameters. At most ${svc.maxRows} rows and ${svc.maxResultBytes} bytes of rows as JSON: reading stops at either limit (truncated, limit and note say which and how to narrow the query); values too large to return come back as {omitted, bytes}. A time limit applies.`,
       inputSchema: {
         sql: z.string().describe('One SQL statement; use ? placeholders for values'),
         params,
@@ -164,7 +169,7 @@ export function createDatabaseServer(
       {
         title: 'Write statement',
         description:
-          'Run one SQL statement that changes the database (INSERT, UPDATE, DELETE, CREATE ...) with bound parameters. Only the database file is written: ATTACH, DETACH, VACUUM INTO, PRAGMAs that move files and extensions are refused. A time limit applies.',
+          'Run one SQL statement that changes the database (INSERT, UPDATE, DELETE, CREATE ...) with bound parameters; each call is a transaction of its own. Only the database file is written: ATTACH, DETACH, VACUUM INTO, extensions, transaction control (BEGIN, COMMIT, SAVEPOINT ...), TEMP objects and PRAGMAs other than user_version, application_id, optimize and incremental_vacuum are refused. A time limit and a database size limit apply.',
         inputSchema: { sql: z.string().describe('One SQL statement; use ? placeholders for values'), params },
         outputSchema: {
           changes: z.number().describe('Rows inserted, updated or deleted'),

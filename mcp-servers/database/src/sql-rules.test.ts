@@ -1,8 +1,9 @@
+import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runReadQuery } from './query.ts';
-import { checkWriteStatement, MAX_SQL_LENGTH, refuseOtherFiles, SqlRuleError } from './sql-rules.ts';
-import { fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
+import { checkWriteStatement, inspectReadQuery, MAX_SQL_LENGTH, refuseOtherFiles } from './sql-rules.ts';
+import { connectionSettings, fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
 
 const { file, db: rw } = freshDatabase();
 const ro = new Database(file, { readonly: true, fileMustExist: true });
@@ -12,6 +13,7 @@ const tempDirectory = () => rw.pragma('temp_store_directory', { simple: true });
 describe('read-only queries: SQL attacks are refused by SQLite, naming the rule', () => {
   const before = fingerprint(rw);
   const tempBefore = tempDirectory();
+  const settingsBefore = connectionSettings(ro);
 
   it('has at least 15 attacks', () => {
     expect(SQL_ATTACKS.length).toBeGreaterThanOrEqual(15);
@@ -25,12 +27,13 @@ describe('read-only queries: SQL attacks are refused by SQLite, naming the rule'
         return e;
       }
     })();
-    expect(err).toBeInstanceOf(SqlRuleError);
-    expect((err as SqlRuleError).rule).toBe(rule);
+    expect(err).toBeInstanceOf(RuleError);
+    expect((err as RuleError).rule).toBe(rule);
   });
 
-  it('left the database unchanged, and SQLite still puts its temporary files where it did', () => {
+  it('left the database unchanged, the connection as it was, and SQLite putting its temporary files where it did', () => {
     expect(fingerprint(rw)).toBe(before);
+    expect(connectionSettings(ro)).toEqual(settingsBefore);
     expect(tempDirectory()).toBe(tempBefore);
   });
 });
@@ -80,11 +83,54 @@ describe('the write path', () => {
     expect(checkWriteStatement(rw, 'VACUUM').readonly).toBe(false); // a plain VACUUM rewrites only the database
   });
 
+  it('refuses transactions, PRAGMA settings and TEMP objects before compiling them: the connection keeps its settings', () => {
+    const settings = connectionSettings(rw);
+    const before = fingerprint(rw);
+    for (const [sql, rule] of [
+      ['BEGIN IMMEDIATE', 'transaction-refused'],
+      ['SAVEPOINT s', 'transaction-refused'],
+      ['PRAGMA foreign_keys = OFF', 'pragma-refused'],
+      ['PRAGMA query_only = 1', 'pragma-refused'],
+      ['PRAGMA locking_mode = EXCLUSIVE', 'pragma-refused'],
+      ['PRAGMA busy_timeout = 1', 'pragma-refused'],
+      ['PRAGMA cache_size = 1', 'pragma-refused'],
+      ['PRAGMA mmap_size = 1048576', 'pragma-refused'],
+      [
+        'CREATE TEMP TRIGGER t AFTER INSERT ON main.orders BEGIN DELETE FROM main.customers; END',
+        'temp-object-refused',
+      ],
+      ['CREATE VIEW leak AS SELECT file FROM pragma_database_list', 'pragma-refused'],
+    ]) {
+      expect(() => checkWriteStatement(rw, sql as string), sql).toThrow(expect.objectContaining({ rule }));
+    }
+    expect(connectionSettings(rw)).toEqual(settings);
+    expect(fingerprint(rw)).toBe(before);
+    expect(rw.inTransaction).toBe(false);
+  });
+
   it('refuses SQL over the length limit before compiling it, naming the limit', () => {
     const sql = `SELECT '${'x'.repeat(MAX_SQL_LENGTH)}'`;
     expect(() => checkWriteStatement(rw, sql)).toThrow(
       `the SQL is ${sql.length} characters, over the limit of ${MAX_SQL_LENGTH}: use bound parameters for long values`,
     );
+  });
+});
+
+describe('queries that cannot loop (straight-line bytecode), for the worker kept for quick queries', () => {
+  it.each([
+    ['SELECT 1', true],
+    ['SELECT * FROM customers WHERE id = ?', true],
+    ['SELECT count(*) FROM orders', true],
+    ['SELECT length(randomblob(10)) WHERE 1 IN (1, 2, 3)', true],
+    ['PRAGMA table_info(customers)', true],
+    ['SELECT * FROM customers', false],
+    ['SELECT * FROM orders ORDER BY price_cents', false],
+    ['SELECT (SELECT max(price_cents) FROM orders)', false],
+    ['VALUES (1), (2)', false],
+    ['WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n', false],
+  ])('%j: %s', (sql, expected) => {
+    const params = sql.includes('?') ? [1] : undefined;
+    expect(inspectReadQuery(ro, sql, params).straightLine).toBe(expected);
   });
 });
 

@@ -6,9 +6,12 @@
 // (`PRAGMA temp_store_directory = '/x'` moves every connection's temporary files when it is prepared): statements
 // that reach another file are refused from their tokens (sql-lexer.ts: comments, case and quoting do not hide
 // them), and their bytecode is checked as well. Writes thus touch only the database file (and SQLite's own
-// journal and temporary files).
+// journal and temporary files). What would stay in a shared connection (a transaction, a setting) is refused by
+// connection-rules.ts, from the tokens too.
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import type Database from 'better-sqlite3';
+import { refuseConnectionState } from './connection-rules.ts';
+import { MAX_GUARDED_COLUMNS, runsUnguarded } from './result-limits.ts';
 import { statements, type Token, tokenize } from './sql-lexer.ts';
 
 export type SqlRule =
@@ -22,6 +25,7 @@ export type SqlRule =
   | 'extension-refused'
   | 'write-refused'
   | 'not-a-query'
+  | 'too-many-columns'
   | 'bad-parameters';
 
 export class SqlRuleError extends RuleError<SqlRule> {}
@@ -72,8 +76,11 @@ export function refuseOtherFiles(sql: string): void {
   }
 }
 
-/** Compiles exactly one statement or throws a SqlRuleError. */
-export function prepareOne(db: Database.Database, sql: string): Database.Statement {
+/**
+ * Compiles exactly one statement or throws a SqlRuleError (or a ConnectionRuleError: what `tool`, `read` for
+ * queries or `write` for execute, may not leave in its shared connection).
+ */
+export function prepareOne(db: Database.Database, sql: string, tool: 'read' | 'write'): Database.Statement {
   if (sql.trim() === '') throw new SqlRuleError('empty-sql', 'no SQL given');
   if (sql.length > MAX_SQL_LENGTH) {
     throw new SqlRuleError(
@@ -82,6 +89,7 @@ export function prepareOne(db: Database.Database, sql: string): Database.Stateme
     );
   }
   refuseOtherFiles(sql);
+  refuseConnectionState(sql, tool);
   try {
     return db.prepare(sql);
   } catch (err) {
@@ -96,23 +104,31 @@ export function prepareOne(db: Database.Database, sql: string): Database.Stateme
   }
 }
 
-type Op = { opcode: string; p2: number; p4: string | null };
+type Op = { addr: number; opcode: string; p2: number; p4: string | null };
 
 /**
- * Bytecode of the statement, to find what SQLite runs for ATTACH/DETACH, VACUUM INTO and load_extension.
- * EXPLAIN takes the same parameters as the statement, so the caller's values are bound (a wrong count is
- * refused here).
+ * Bytecode of the statement, to find what SQLite runs for ATTACH/DETACH, VACUUM INTO and load_extension; of an
+ * EXPLAIN statement, the bytecode of the statement it explains (SQLite has no EXPLAIN EXPLAIN). EXPLAIN takes the
+ * same parameters as the statement, so the caller's values are bound (a wrong count is refused here).
  */
 function bytecode(db: Database.Database, sql: string, params: SqlParam[] | undefined): Op[] {
+  const tokens = tokenize(sql);
+  let i = 0;
+  if (isWord(tokens[i], 'explain'))
+    i += isWord(tokens[i + 1], 'query') && isWord(tokens[i + 2], 'plan') ? 3 : 1;
+  const explained = i > 0 && tokens[i] ? sql.slice(tokens[i]?.start) : sql;
   try {
-    return db.prepare(`EXPLAIN ${sql}`).all(...bindable(params)) as Op[];
+    return db.prepare(`EXPLAIN ${explained}`).all(...bindable(params)) as Op[];
   } catch (err) {
     throw asParameterError(err) ?? new SqlRuleError('sql-error', (err as Error).message);
   }
 }
 
-/** Refusals common to reads and writes, from the bytecode: another database file, or native code. */
-function refuseAttachAndExtensions(db: Database.Database, sql: string, params: SqlParam[] | undefined): void {
+/**
+ * Refusals common to reads and writes, from the bytecode: another database file, or native code. Returns the
+ * bytecode.
+ */
+function refuseAttachAndExtensions(db: Database.Database, sql: string, params: SqlParam[] | undefined): Op[] {
   const ops = bytecode(db, sql, params);
   const fns = ops.filter((r) => /Function/.test(r.opcode) && r.p4).map((r) => String(r.p4).toLowerCase());
   if (fns.some((f) => f.startsWith('sqlite_attach') || f.startsWith('sqlite_detach'))) {
@@ -131,12 +147,45 @@ function refuseAttachAndExtensions(db: Database.Database, sql: string, params: S
   if (fns.some((f) => f.startsWith('load_extension'))) {
     throw new SqlRuleError('extension-refused', 'loading SQLite extensions is refused');
   }
+  return ops;
 }
 
-/** A statement the read-only query tool may run: one statement, read-only per SQLite, returning rows. */
-export function checkReadQuery(db: Database.Database, sql: string, params?: SqlParam[]): Database.Statement {
-  const stmt = prepareOne(db, sql);
-  refuseAttachAndExtensions(db, sql, params);
+/** Opcodes that go back to repeat: stepping a cursor or a sorter, a coroutine, a subroutine call. */
+const LOOP_OPCODES = new Set([
+  'Next',
+  'Prev',
+  'SorterNext',
+  'VNext',
+  'RowSetNext',
+  'RowSetRead',
+  'Yield',
+  'Gosub',
+]);
+
+/**
+ * Whether the bytecode runs straight through: no loop opcode and no jump back, except the jump from the
+ * statement's prologue (after Init's target) to its body. Such a statement reads no table row by row: SELECT 1, a
+ * lookup by key, count(*). It can still be slow (randomblob(1e9)): the runner gives it a short time limit where it
+ * matters (query-runner.ts).
+ */
+export function straightLine(ops: Op[]): boolean {
+  const prologue = ops[0]?.opcode === 'Init' ? ops[0].p2 : Number.POSITIVE_INFINITY;
+  return ops.every(
+    (op) => !LOOP_OPCODES.has(op.opcode) && !(op.opcode === 'Goto' && op.p2 <= op.addr && op.addr < prologue),
+  );
+}
+
+/**
+ * A statement the read-only query tool may run: one statement, read-only per SQLite, returning rows, and no more
+ * columns than the result guard can wrap; `straightLine` says whether its bytecode has no loop.
+ */
+export function inspectReadQuery(
+  db: Database.Database,
+  sql: string,
+  params?: SqlParam[],
+): { stmt: Database.Statement; straightLine: boolean } {
+  const stmt = prepareOne(db, sql, 'read');
+  const ops = refuseAttachAndExtensions(db, sql, params);
   if (!stmt.readonly) {
     throw new SqlRuleError(
       'write-refused',
@@ -145,7 +194,19 @@ export function checkReadQuery(db: Database.Database, sql: string, params?: SqlP
   }
   if (!stmt.reader)
     throw new SqlRuleError('not-a-query', 'this statement returns no rows: only queries are run here');
-  return stmt;
+  const columns = stmt.columns().length;
+  if (columns > MAX_GUARDED_COLUMNS && !runsUnguarded(sql)) {
+    throw new SqlRuleError(
+      'too-many-columns',
+      `the query returns ${columns} columns, over the limit of ${MAX_GUARDED_COLUMNS}: select fewer columns`,
+    );
+  }
+  return { stmt, straightLine: straightLine(ops) };
+}
+
+/** inspectReadQuery's statement. */
+export function checkReadQuery(db: Database.Database, sql: string, params?: SqlParam[]): Database.Statement {
+  return inspectReadQuery(db, sql, params).stmt;
 }
 
 /** A statement the write tool may run: one statement, not ATTACH/DETACH/VACUUM INTO, no extension loading. */
@@ -154,7 +215,7 @@ export function checkWriteStatement(
   sql: string,
   params?: SqlParam[],
 ): Database.Statement {
-  const stmt = prepareOne(db, sql);
+  const stmt = prepareOne(db, sql, 'write');
   refuseAttachAndExtensions(db, sql, params);
   return stmt;
 }

@@ -3,7 +3,7 @@
 // MCP Inspector CLI, and a stdio transport failure ending the process. Processes start slowly on a busy machine:
 // the time-outs are generous.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'file-ops-root-'));
 writeFileSync(join(root, 'hello.txt'), 'hello over the wire\n');
+// 1 MiB of control characters: 12 MiB as a result (6 bytes each, twice), over the SDK client's 10 MiB line limit.
+writeFileSync(join(root, 'controls.txt'), '\u0001'.repeat(1024 * 1024));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const token = 'x'.repeat(48);
 const accept = 'application/json, text/event-stream';
 
@@ -44,6 +47,36 @@ describe('stdio transport', { timeout: 300_000 }, () => {
       arguments: { path: 'hello.txt' },
     })) as CallToolResult;
     expect(r.structuredContent).toMatchObject({ content: 'hello over the wire\n' });
+    await client.close();
+  });
+
+  it('refuses a result over the response limit instead of sending a line the client cannot read, and goes on', async () => {
+    const client = new Client({ name: 'test', version: '1' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [entry, '--root', root],
+      env: { PATH: process.env.PATH ?? '' },
+      stderr: 'pipe',
+    });
+    let transportError: Error | undefined;
+    await client.connect(transport);
+    client.onerror = (err) => {
+      transportError = err;
+    };
+    const big = (await client.callTool({
+      name: 'read_file',
+      arguments: { path: 'controls.txt' },
+    })) as CallToolResult;
+    expect(big.isError).toBe(true);
+    expect((big.content[0] as { text: string }).text).toMatch(
+      /^refused \(response-too-large\): the result of read_file is \d+ bytes as JSON, over the response limit of 4194304 bytes/,
+    );
+    const r = (await client.callTool({
+      name: 'list_directory',
+      arguments: { path: '.' },
+    })) as CallToolResult;
+    expect(r.structuredContent).toMatchObject({ path: '.', truncated: false });
+    expect(transportError).toBeUndefined();
     await client.close();
   });
 
@@ -210,7 +243,13 @@ describe('Streamable HTTP transport', { timeout: 300_000 }, () => {
     ]);
     expect(call.status, call.err).toBe(0);
     expect(JSON.parse(call.out)).toMatchObject({
-      structuredContent: { entries: [{ name: 'hello.txt', type: 'file' }] },
+      structuredContent: {
+        path: '.',
+        entries: [
+          { name: 'controls.txt', type: 'file' },
+          { name: 'hello.txt', type: 'file' },
+        ],
+      },
     });
   });
 });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { MAX_RESPONSE_ENV } from '@claude-code-telemetry/mcp-common/instrument';
 // mcp-file-ops: argv and environment, then the transport. Tools: server.ts; logic: lib.ts; sandbox: path-rules.ts.
 import {
   COMMON_HELP,
@@ -16,8 +17,10 @@ import { createFileOpsServer, NAME, VERSION } from './server.ts';
 const HELP = `Usage: mcp-file-ops [--root DIR ...] [transport options]
 
 File operations confined to the root folders (default: FILE_OPS_ROOTS, comma-separated, or the current folder).
-  --root DIR         an allowed root (repeatable); relative paths start at the first
-Environment: FILE_OPS_MAX_READ_BYTES, FILE_OPS_MAX_WRITE_BYTES (default ${DEFAULT_LIMITS.maxReadBytes})
+  --root DIR         an allowed root (repeatable); relative paths start at the first, \`[root N]/x\` is x in root N
+Environment: FILE_OPS_MAX_READ_BYTES, FILE_OPS_MAX_WRITE_BYTES (default ${DEFAULT_LIMITS.maxReadBytes}),
+  FILE_OPS_MAX_LIST_ENTRIES (default ${DEFAULT_LIMITS.maxListEntries}),
+  ${MAX_RESPONSE_ENV} (largest tool result, as JSON; default ${DEFAULT_LIMITS.maxResponseBytes})
 ${COMMON_HELP}`;
 
 async function main() {
@@ -40,6 +43,8 @@ async function main() {
       ...DEFAULT_LIMITS,
       maxReadBytes: positiveIntEnv('FILE_OPS_MAX_READ_BYTES', DEFAULT_LIMITS.maxReadBytes),
       maxWriteBytes: positiveIntEnv('FILE_OPS_MAX_WRITE_BYTES', DEFAULT_LIMITS.maxWriteBytes),
+      maxListEntries: positiveIntEnv('FILE_OPS_MAX_LIST_ENTRIES', DEFAULT_LIMITS.maxListEntries),
+      maxResponseBytes: positiveIntEnv(MAX_RESPONSE_ENV, DEFAULT_LIMITS.maxResponseBytes),
       toolTimeoutMs: positiveIntEnv(TOOL_TIMEOUT_ENV, DEFAULT_LIMITS.toolTimeoutMs),
     },
   };

@@ -1,14 +1,20 @@
 // File operations behind the tools. Every path goes through path-rules.ts first; expected failures throw a
-// FileOpError (or PathRuleError) naming the rule, which the tool layer turns into an isError result.
+// FileOpError (or PathRuleError, EditRuleError) naming the rule, which the tool layer turns into an isError result.
+// Results name paths relative to their root (displayPath), never where the roots are.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '@claude-code-telemetry/mcp-common/instrument';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '@claude-code-telemetry/mcp-common/time-budget';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
+import { readAtMost } from './bounded-read.ts';
+import { applyEdits, checkEdits, type Edit } from './edits.ts';
 import { compileGlob } from './glob.ts';
-import { resolveInSandbox, type Sandbox } from './path-rules.ts';
+import { displayPath, resolveInSandbox, type Sandbox } from './path-rules.ts';
 import { unifiedDiff } from './unified-diff.ts';
+
+export type { Edit } from './edits.ts';
 
 export type FileOpRule =
   | 'too-large'
@@ -16,8 +22,6 @@ export type FileOpRule =
   | 'not-a-directory'
   | 'is-directory'
   | 'parent-missing'
-  | 'edit-not-found'
-  | 'edit-ambiguous'
   | 'not-utf8';
 
 export class FileOpError extends RuleError<FileOpRule> {}
@@ -26,16 +30,25 @@ export interface Limits {
   maxReadBytes: number;
   maxWriteBytes: number;
   maxSearchResults: number;
+  /** Entries list_directory returns at most (FILE_OPS_MAX_LIST_ENTRIES). */
+  maxListEntries: number;
   /** Time budget of one tool call (MCP_TOOL_TIMEOUT_MS). */
   toolTimeoutMs: number;
+  /** Size of one tool result as JSON (MCP_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxReadBytes: 1024 * 1024,
   maxWriteBytes: 1024 * 1024,
   maxSearchResults: 200,
+  maxListEntries: 1000,
   toolTimeoutMs: DEFAULT_TOOL_TIMEOUT_MS,
+  maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
 };
+
+/** lstat calls list_directory has in flight at once: libuv has 4 threads for every file operation of the server. */
+const LSTAT_CONCURRENCY = 4;
 
 export interface FileOps {
   sandbox: Sandbox;
@@ -51,23 +64,49 @@ function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(
   return 'other';
 }
 
-export async function readTextFile(ops: FileOps, path: string) {
+/** Only regular files are read: a FIFO blocks its reader until a writer comes, a device may act when opened. */
+function mustBeRegularFile(st: Stats, path: string): void {
+  if (st.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory: use list_directory`);
+  if (!st.isFile()) {
+    throw new FileOpError(
+      'not-a-file',
+      `${path} is not a regular file (a FIFO, socket or device): only regular files are read or edited`,
+    );
+  }
+}
+
+/** A text file inside the sandbox: its real path (for a write back) and content. */
+async function readText(
+  ops: FileOps,
+  path: string,
+): Promise<{ real: string; size: number; content: string }> {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  // O_NOFOLLOW: if the last component was swapped for a symlink after the check, the open fails.
-  const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // Checked before the open, so a FIFO or device is never opened at all ...
+  mustBeRegularFile(await lstat(real), path);
+  // ... and again on the open handle, should it have been swapped meanwhile: O_NONBLOCK makes the open of a FIFO
+  // return at once (without it, the open waits for a writer on one of libuv's 4 threads: 4 such calls stall every
+  // file operation of the server); O_NOFOLLOW makes the open of a symlink fail.
+  const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const st = await fh.stat();
-    if (st.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory: use list_directory`);
-    if (!st.isFile()) throw new FileOpError('not-a-file', `${path} is not a regular file`);
-    if (st.size > ops.limits.maxReadBytes) {
+    mustBeRegularFile(st, path);
+    const limit = ops.limits.maxReadBytes;
+    if (st.size > limit) {
       throw new FileOpError(
         'too-large',
-        `${path} is ${st.size} bytes, over the read limit of ${ops.limits.maxReadBytes} bytes`,
+        `${path} is ${st.size} bytes, over the read limit of ${limit} bytes`,
       );
     }
-    const buf = await fh.readFile();
+    // fstat may say less than there is (a file growing meanwhile): read at most one byte past the limit.
+    const buf = await readAtMost(fh, limit, st.size);
+    if (buf.length > limit) {
+      throw new FileOpError(
+        'too-large',
+        `${path} is over the read limit of ${limit} bytes (it grew while it was read)`,
+      );
+    }
     const content = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
-    return { path: real, size: st.size, content };
+    return { real, size: buf.length, content };
   } catch (err) {
     if (err instanceof TypeError) throw new FileOpError('not-utf8', `${path} is not UTF-8 text`);
     throw err;
@@ -76,8 +115,18 @@ export async function readTextFile(ops: FileOps, path: string) {
   }
 }
 
-/** Atomic write: a new temp file (O_EXCL, so never through a symlink) in the target's folder, then rename. */
-async function atomicWrite(target: string, content: string): Promise<void> {
+export async function readTextFile(ops: FileOps, path: string) {
+  const { real, size, content } = await readText(ops, path);
+  return { path: displayPath(ops.sandbox, real), size, content };
+}
+
+/**
+ * Atomic write: a new temp file (O_EXCL, so never through a symlink) in the target's folder, then rename. A call
+ * whose `signal` aborted (its time budget ran out: the client was told it was refused) does not rename: the temp
+ * file is removed and the target left as it was.
+ */
+async function atomicWrite(target: string, content: string, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(
     tmp,
@@ -94,6 +143,7 @@ async function atomicWrite(target: string, content: string): Promise<void> {
   }
   await fh.close();
   try {
+    signal?.throwIfAborted();
     // rename replaces a symlink at the target itself; it never writes through it.
     await rename(tmp, target);
   } catch (err) {
@@ -102,7 +152,13 @@ async function atomicWrite(target: string, content: string): Promise<void> {
   }
 }
 
-export async function writeTextFile(ops: FileOps, path: string, content: string, createDirectories = false) {
+export async function writeTextFile(
+  ops: FileOps,
+  path: string,
+  content: string,
+  createDirectories = false,
+  signal?: AbortSignal,
+) {
   const bytes = Buffer.byteLength(content, 'utf8');
   if (bytes > ops.limits.maxWriteBytes) {
     throw new FileOpError(
@@ -113,6 +169,13 @@ export async function writeTextFile(ops: FileOps, path: string, content: string,
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: false });
   const existing = await lstat(real).catch(() => null);
   if (existing?.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory`);
+  // A symlink is replaced (never written through); a FIFO, socket or device is left alone.
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw new FileOpError(
+      'not-a-file',
+      `${path} is not a regular file (a FIFO, socket or device): it is not replaced`,
+    );
+  }
   const parent = await stat(dirname(real)).catch(() => null);
   if (!parent) {
     if (!createDirectories) {
@@ -121,35 +184,87 @@ export async function writeTextFile(ops: FileOps, path: string, content: string,
         `the folder of ${path} does not exist (set createDirectories to make it)`,
       );
     }
+    signal?.throwIfAborted();
     await mkdir(dirname(real), { recursive: true });
   } else if (!parent.isDirectory()) {
     throw new FileOpError('not-a-directory', `the parent of ${path} is not a directory`);
   }
-  await atomicWrite(real, content);
-  return { path: real, bytesWritten: bytes, created: !existing };
+  await atomicWrite(real, content, signal);
+  return { path: displayPath(ops.sandbox, real), bytesWritten: bytes, created: !existing };
 }
 
-export async function listDirectory(ops: FileOps, path: string) {
+/** `fn` over `items`, at most `concurrency` at a time, in order; stops starting new ones once `signal` aborts. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      signal?.throwIfAborted();
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/** Sorts by UTF-16 code units: the same order everywhere, unlike localeCompare, and cheap. */
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The entries of a folder, sorted by name. Reads at most `maxListEntries` (then `truncated`, with a note), one
+ * at a time from the directory stream, stopping when `signal` aborts (the call's time budget).
+ */
+export async function listDirectory(ops: FileOps, path: string, signal?: AbortSignal) {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
   const st = await stat(real);
   if (!st.isDirectory()) throw new FileOpError('not-a-directory', `${path} is not a directory`);
-  const entries = await readdir(real, { withFileTypes: true });
-  const out = await Promise.all(
-    entries
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map(async (e) => {
-        const s = await lstat(join(real, e.name)).catch(() => null);
-        return { name: e.name, type: s ? typeOf(s) : ('other' as EntryType), size: s?.isFile() ? s.size : 0 };
-      }),
+  const limit = ops.limits.maxListEntries;
+  const names: { name: string }[] = [];
+  let truncated = false;
+  // Leaving the loop (break or throw) closes the directory.
+  for await (const entry of await opendir(real)) {
+    signal?.throwIfAborted();
+    if (names.length >= limit) {
+      truncated = true;
+      break;
+    }
+    names.push({ name: entry.name });
+  }
+  names.sort(byName);
+  const entries = await mapBounded(
+    names,
+    LSTAT_CONCURRENCY,
+    async ({ name }) => {
+      const s = await lstat(join(real, name)).catch(() => null);
+      return { name, type: s ? typeOf(s) : ('other' as EntryType), size: s?.isFile() ? s.size : 0 };
+    },
+    signal,
   );
-  return { path: real, entries: out };
+  return {
+    path: displayPath(ops.sandbox, real),
+    entries,
+    truncated,
+    ...(truncated
+      ? {
+          note: `showing ${limit} entries (the first read, sorted by name); the folder has more: use search_files with a name pattern to find the ones you need`,
+        }
+      : {}),
+  };
 }
 
 export async function fileInfo(ops: FileOps, path: string) {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  const st = await stat(real);
+  // lstat, on the real path: nothing is opened (a FIFO or device is only described), and a symlink swapped in
+  // meanwhile is described as a symlink, not followed.
+  const st = await lstat(real);
   return {
-    path: real,
+    path: displayPath(ops.sandbox, real),
     type: typeOf(st),
     size: st.size,
     modified: st.mtime.toISOString(),
@@ -164,12 +279,17 @@ export async function createDirectory(ops: FileOps, path: string) {
   if (existing && !existing.isDirectory())
     throw new FileOpError('not-a-directory', `${path} exists and is not a directory`);
   await mkdir(real, { recursive: true });
-  return { path: real, created: !existing };
+  return { path: displayPath(ops.sandbox, real), created: !existing };
 }
 
+/** A file-system error (it has a code), as opposed to an abort or a bug. */
+const isSystemError = (err: unknown) => typeof (err as { code?: unknown } | null)?.code === 'string';
+
 /**
- * Names below a folder matching a pattern (glob.ts), depth first, symlinks listed but never followed. Stops at
- * `maxResults` (truncated) or when `signal` aborts (the call's time budget), between two directory entries.
+ * Names below a folder matching a pattern (glob.ts), depth first, symlinks listed but never followed, as paths
+ * relative to that folder. Stops at `maxResults` (truncated) or when `signal` aborts (the call's time budget),
+ * between two directory entries. A folder below it that cannot be read is skipped and counted (`unreadable`,
+ * with a note): the matches are then incomplete.
  */
 export async function searchFiles(
   ops: FileOps,
@@ -185,59 +305,66 @@ export async function searchFiles(
     throw new FileOpError('not-a-directory', `${path} is not a directory`);
   const matches: string[] = [];
   let truncated = false;
+  let unreadable = 0;
   const walk = async (dir: string): Promise<void> => {
-    const handle = await opendir(dir).catch(() => null);
-    if (!handle) return;
-    for await (const entry of handle) {
-      signal?.throwIfAborted();
-      const full = join(dir, entry.name);
-      if (matchesName(entry.name)) {
-        if (matches.length >= limit) {
-          truncated = true;
-          return;
+    let handle: Awaited<ReturnType<typeof opendir>>;
+    try {
+      handle = await opendir(dir);
+    } catch (err) {
+      // The folder searched must be readable (its error says why); one below it is skipped and counted.
+      if (dir === start || !isSystemError(err)) throw err;
+      unreadable++;
+      return;
+    }
+    try {
+      for await (const entry of handle) {
+        signal?.throwIfAborted();
+        const full = join(dir, entry.name);
+        if (matchesName(entry.name)) {
+          if (matches.length >= limit) {
+            truncated = true;
+            return;
+          }
+          matches.push(relative(start, full));
         }
-        matches.push(relative(start, full));
+        // Symlinks are listed when they match but never followed: a link out of the roots leads nowhere.
+        if (entry.isDirectory() && !entry.isSymbolicLink()) await walk(full);
+        if (truncated) return;
       }
-      // Symlinks are listed when they match but never followed: a link out of the roots leads nowhere.
-      if (entry.isDirectory() && !entry.isSymbolicLink()) await walk(full);
-      if (truncated) return;
+    } catch (err) {
+      // A folder that fails while it is read (EIO, removed meanwhile) is incomplete: counted, like one unreadable.
+      if (signal?.aborted || !isSystemError(err)) throw err;
+      unreadable++;
     }
   };
   await walk(start);
-  return { path: start, pattern, matches, truncated };
+  return {
+    path: displayPath(ops.sandbox, start),
+    pattern,
+    matches,
+    truncated,
+    unreadable,
+    ...(unreadable
+      ? {
+          note: `${unreadable} folder${unreadable === 1 ? '' : 's'} below ${displayPath(ops.sandbox, start)} could not be read and ${unreadable === 1 ? 'was' : 'were'} skipped: the matches may be incomplete`,
+        }
+      : {}),
+  };
 }
 
-export interface Edit {
-  oldText: string;
-  newText: string;
-}
-
-export async function editFile(ops: FileOps, path: string, edits: Edit[], dryRun: boolean) {
-  const { path: real, content } = await readTextFile(ops, path);
-  let next = content;
-  edits.forEach((edit, i) => {
-    const first = next.indexOf(edit.oldText);
-    if (edit.oldText === '' || first < 0) {
-      throw new FileOpError('edit-not-found', `edit ${i + 1}: oldText not found in ${path}`);
-    }
-    if (next.indexOf(edit.oldText, first + 1) >= 0) {
-      throw new FileOpError(
-        'edit-ambiguous',
-        `edit ${i + 1}: oldText occurs more than once in ${path}; add context`,
-      );
-    }
-    next = next.slice(0, first) + edit.newText + next.slice(first + edit.oldText.length);
-  });
-  const diff = unifiedDiff(real, content, next);
-  if (!dryRun) {
-    const bytes = Buffer.byteLength(next, 'utf8');
-    if (bytes > ops.limits.maxWriteBytes) {
-      throw new FileOpError(
-        'too-large',
-        `edited file is ${bytes} bytes, over the write limit of ${ops.limits.maxWriteBytes} bytes`,
-      );
-    }
-    await atomicWrite(real, next);
-  }
-  return { path: real, diff, applied: !dryRun };
+export async function editFile(
+  ops: FileOps,
+  path: string,
+  edits: readonly Edit[],
+  dryRun: boolean,
+  signal?: AbortSignal,
+) {
+  // The edits' count and size before the file is read; the result's size before any diff is built, dryRun or not.
+  checkEdits(edits, ops.limits.maxWriteBytes);
+  const { real, content } = await readText(ops, path);
+  const next = applyEdits(content, edits, path, ops.limits.maxWriteBytes);
+  const shown = displayPath(ops.sandbox, real);
+  const { diff, truncated } = unifiedDiff(shown, content, next);
+  if (!dryRun) await atomicWrite(real, next, signal);
+  return { path: shown, diff, diffTruncated: truncated, applied: !dryRun };
 }

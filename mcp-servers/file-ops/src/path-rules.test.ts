@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createSandbox,
+  displayPath,
   isWithin,
+  lexicalResolve,
   PathRuleError,
   redactRoots,
   resolveInSandbox,
@@ -99,6 +101,39 @@ describe('redactRoots: errors never show where the roots are', () => {
     expect(redactRoots(two, '/etc/passwd is outside the allowed roots')).toBe(
       '/etc/passwd is outside the allowed roots',
     );
+  });
+});
+
+describe('displayPath: results name paths relative to their root', () => {
+  const roots: Sandbox = { roots: ['/srv/work', '/srv/work/nested/other', '/data'] };
+
+  it('the first root plain, the others as [root N], the innermost root winning', () => {
+    expect(displayPath(roots, '/srv/work')).toBe('.');
+    expect(displayPath(roots, '/srv/work/a/b.txt')).toBe('a/b.txt');
+    expect(displayPath(roots, '/data')).toBe('[root 3]');
+    expect(displayPath(roots, '/data/y/z')).toBe('[root 3]/y/z');
+    expect(displayPath(roots, '/srv/work/nested/other/f')).toBe('[root 2]/f');
+    expect(displayPath(roots, '/srv/work/nested/f')).toBe('nested/f');
+  });
+
+  it('never shows a root, even for a path outside them all (last component only)', () => {
+    expect(displayPath(roots, '/srv/work-evil/secret')).toBe('secret');
+  });
+
+  it('every name it gives leads back to the same path', () => {
+    for (const p of ['/srv/work', '/srv/work/a/b.txt', '/data', '/data/y/z', '/srv/work/nested/other/f']) {
+      expect(lexicalResolve(roots, displayPath(roots, p)), p).toBe(p);
+    }
+  });
+
+  it('[root N] is only a label for an existing root after the first; it cannot climb out', () => {
+    expect(lexicalResolve(roots, '[root 3]/../srv/work/x')).toBe('/srv/work/x'); // inside a root: allowed
+    expect(() => lexicalResolve(roots, '[root 3]/../etc/passwd')).toThrow(PathRuleError);
+    expect(() => lexicalResolve(roots, '[root 2]/../../../../etc')).toThrow('outside the allowed roots');
+    expect(lexicalResolve(roots, '[root 1]/x')).toBe('/srv/work/[root 1]/x');
+    expect(lexicalResolve(roots, '[root 4]/x')).toBe('/srv/work/[root 4]/x');
+    expect(lexicalResolve({ roots: ['/srv/work'] }, '[root 2]/x')).toBe('/srv/work/[root 2]/x');
+    expect(lexicalResolve(roots, '[root 3]x')).toBe('/srv/work/[root 3]x');
   });
 });
 

@@ -1,10 +1,10 @@
 // The sandbox: every path a tool touches is resolved here against the configured roots, and refused with the
 // rule it breaks. Checks the lexical path (.., absolute paths, sibling prefixes, null bytes) AND the real path on
 // disk (symlinks), including for paths that do not exist yet, through their nearest existing ancestor.
-// Errors never show where the roots are on the server: `redactRoots` rewrites any path inside a root as a path
-// relative to it.
+// Nothing a client gets shows where the roots are on the server: results name paths with `displayPath` and errors
+// pass through `redactRoots`, both relative to the root (`[root N]/...` for a root after the first).
 import { lstat, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { USER_NAME } from '@claude-code-telemetry/mcp-common/session-credential';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 
@@ -67,6 +67,9 @@ function rootOf(sandbox: Sandbox, path: string): string | undefined {
   return sandbox.roots.find((root) => isWithin(root, path));
 }
 
+/** `[root N]` or `[root N]/rest`: how results and errors name root N for N >= 2 (the first root needs no label). */
+const ROOT_LABEL = /^\[root ([1-9][0-9]{0,3})\](?:\/(.*))?$/;
+
 /** The lexical checks, without touching the disk. Returns the absolute, normalized path. */
 export function lexicalResolve(sandbox: Sandbox, input: string): string {
   if (typeof input !== 'string' || input.trim() === '')
@@ -76,8 +79,15 @@ export function lexicalResolve(sandbox: Sandbox, input: string): string {
   if (/[\u0001-\u001f\u007f]/.test(input)) {
     throw new PathRuleError('control-character', 'path contains a control character');
   }
-  const base = sandbox.roots[0] as string;
-  const abs = resolve(isAbsolute(input) ? input : join(base, input));
+  // `[root N]/x`, the name results and errors give a path in root N (N >= 2), leads back to it.
+  // A folder of the first root literally named `[root 2]` is then reached by its absolute path only.
+  const label = ROOT_LABEL.exec(input);
+  const n = label ? Number(label[1]) : 0;
+  const labelledRoot = n >= 2 ? sandbox.roots[n - 1] : undefined;
+  const abs =
+    labelledRoot !== undefined
+      ? resolve(join(labelledRoot, label?.[2] ?? ''))
+      : resolve(isAbsolute(input) ? input : join(sandbox.roots[0] as string, input));
   if (!rootOf(sandbox, abs)) {
     throw new PathRuleError(
       'outside-roots',
@@ -152,4 +162,24 @@ export function redactRoots(sandbox: Sandbox, message: string): string {
     );
   }
   return out;
+}
+
+/**
+ * How a successful result names a path inside the sandbox, never showing where the roots are: relative to the
+ * innermost root holding it, as `redactRoots` does in errors. `.` is the first root, `sub/x` a path inside it;
+ * `[root N]/sub/x` (or `[root N]`) a path in root N >= 2, which every tool accepts back as input. A path outside
+ * every root (which resolveInSandbox never returns) is named by its last component only.
+ */
+export function displayPath(sandbox: Sandbox, path: string): string {
+  let best = -1;
+  sandbox.roots.forEach((root, i) => {
+    if (isWithin(root, path) && (best < 0 || root.length > (sandbox.roots[best] as string).length)) best = i;
+  });
+  if (best < 0) return basename(path);
+  const rel = relative(sandbox.roots[best] as string, path)
+    .split(sep)
+    .join('/');
+  const label = best === 0 ? '' : `[root ${best + 1}]`;
+  if (!rel) return label || '.';
+  return label ? `${label}/${rel}` : rel;
 }

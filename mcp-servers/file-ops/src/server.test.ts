@@ -34,6 +34,8 @@ function snapshot(dir: string): Record<string, string> {
       const st = lstatSync(full);
       if (st.isSymbolicLink()) out[full] = `-> ${readlinkSync(full)}`;
       else if (st.isDirectory()) walk(full);
+      else if (!st.isFile())
+        out[full] = `special ${st.mode.toString(8)}`; // a FIFO: reading it would block
       else out[full] = createHash('sha256').update(readFileSync(full)).digest('hex');
     }
   };
@@ -90,7 +92,7 @@ describe('file-ops tools', () => {
     const r = await call('read_file', { path: 'hello.txt' });
     expect(r.isError).toBeFalsy();
     expect(text(r)).toBe('hello\n');
-    expect(r.structuredContent).toEqual({ path: join(tree.root, 'hello.txt'), size: 6, content: 'hello\n' });
+    expect(r.structuredContent).toEqual({ path: 'hello.txt', size: 6, content: 'hello\n' });
   });
 
   it('write_file writes atomically, then read_file sees it; missing parents need createDirectories', async () => {

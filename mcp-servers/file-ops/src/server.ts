@@ -1,5 +1,6 @@
 // The file-ops tools: registration only (schemas, descriptions, annotations); the work is in lib.ts and every
-// path goes through path-rules.ts. Each call has a time budget, and its errors name paths relative to the root.
+// path goes through path-rules.ts. Each call has a time budget and a response limit; its results and errors name
+// paths relative to the root (`[root N]/...` in a root after the first), never where the roots are.
 import {
   type CallContext,
   instrumentTool,
@@ -9,6 +10,7 @@ import type { Telemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { ok } from '@claude-code-telemetry/mcp-common/tool-result';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { MAX_EDITS } from './edits.ts';
 import { MAX_PATTERN_LENGTH, MAX_WILDCARDS } from './glob.ts';
 import {
   createDirectory,
@@ -21,13 +23,19 @@ import {
   writeTextFile,
 } from './lib.ts';
 import { redactRoots } from './path-rules.ts';
+import { MAX_DIFF_CHARS } from './unified-diff.ts';
 
 export const NAME = 'file-ops';
 export const VERSION = '0.1.0';
 
 const path = z
   .string()
-  .describe('Path of the file or folder: relative to the first root, or absolute inside a root');
+  .describe(
+    'Path of the file or folder: relative to the first root, `[root N]/...` in root N, or absolute inside a root',
+  );
+const resultPath = z
+  .string()
+  .describe('The path relative to its root (`.` is the first root, `[root N]/...` a path in root N)');
 const entryType = z.enum(['file', 'directory', 'symlink', 'other']);
 
 export function createFileOpsServer(
@@ -43,6 +51,7 @@ export function createFileOpsServer(
   ) =>
     instrumentTool<A>(telemetry, metrics, ctx, tool, async (args, signal) => fn(args, signal), {
       timeoutMs: ops.limits.toolTimeoutMs,
+      maxResponseBytes: ops.limits.maxResponseBytes,
       redact: (message) => redactRoots(ops.sandbox, message),
     });
 
@@ -52,7 +61,7 @@ export function createFileOpsServer(
       title: 'Read file',
       description: `Read a UTF-8 text file inside the allowed roots (at most ${ops.limits.maxReadBytes} bytes).`,
       inputSchema: { path },
-      outputSchema: { path: z.string(), size: z.number(), content: z.string() },
+      outputSchema: { path: resultPath, size: z.number(), content: z.string() },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     wrap('read_file', async ({ path: p }: { path: string }) => {
@@ -71,11 +80,11 @@ export function createFileOpsServer(
         content: z.string().describe('The whole new content of the file'),
         createDirectories: z.boolean().optional().describe('Create missing parent folders (default false)'),
       },
-      outputSchema: { path: z.string(), bytesWritten: z.number(), created: z.boolean() },
+      outputSchema: { path: resultPath, bytesWritten: z.number(), created: z.boolean() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    wrap('write_file', async (a: { path: string; content: string; createDirectories?: boolean }) => {
-      const r = await writeTextFile(ops, a.path, a.content, a.createDirectories ?? false);
+    wrap('write_file', async (a: { path: string; content: string; createDirectories?: boolean }, signal) => {
+      const r = await writeTextFile(ops, a.path, a.content, a.createDirectories ?? false, signal);
       return ok(r, `${r.created ? 'created' : 'replaced'} ${r.path} (${r.bytesWritten} bytes)`);
     }),
   );
@@ -84,20 +93,24 @@ export function createFileOpsServer(
     'list_directory',
     {
       title: 'List directory',
-      description: 'List the entries of a folder inside the allowed roots, with their type and size.',
+      description: `List the entries of a folder inside the allowed roots, with their type and size, sorted by name (at most ${ops.limits.maxListEntries}: use search_files in larger folders).`,
       inputSchema: { path },
       outputSchema: {
-        path: z.string(),
+        path: resultPath,
         entries: z.array(z.object({ name: z.string(), type: entryType, size: z.number() })),
+        truncated: z
+          .boolean()
+          .describe(`True when the folder has more than ${ops.limits.maxListEntries} entries`),
+        note: z.string().optional().describe('What was left out and how to find it'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    wrap('list_directory', async ({ path: p }: { path: string }) => {
-      const r = await listDirectory(ops, p);
+    wrap('list_directory', async ({ path: p }: { path: string }, signal) => {
+      const r = await listDirectory(ops, p, signal);
       const text = r.entries
         .map((e) => `[${e.type === 'directory' ? 'DIR' : e.type.toUpperCase()}] ${e.name}`)
         .join('\n');
-      return ok(r, text || '(empty)');
+      return ok(r, (text || '(empty)') + (r.note ? `\n(${r.note})` : ''));
     }),
   );
 
@@ -108,7 +121,7 @@ export function createFileOpsServer(
       description: 'Type, size, times and permissions of a file or folder inside the allowed roots.',
       inputSchema: { path },
       outputSchema: {
-        path: z.string(),
+        path: resultPath,
         type: entryType,
         size: z.number(),
         modified: z.string(),
@@ -134,7 +147,7 @@ export function createFileOpsServer(
       title: 'Create directory',
       description: 'Create a folder (and missing parents) inside the allowed roots; succeeds if it exists.',
       inputSchema: { path },
-      outputSchema: { path: z.string(), created: z.boolean() },
+      outputSchema: { path: resultPath, created: z.boolean() },
       annotations: {
         readOnlyHint: false,
         destructiveHint: false,
@@ -170,10 +183,12 @@ export function createFileOpsServer(
           .describe(`At most this many matches (cap ${ops.limits.maxSearchResults})`),
       },
       outputSchema: {
-        path: z.string(),
+        path: resultPath,
         pattern: z.string(),
-        matches: z.array(z.string()),
-        truncated: z.boolean(),
+        matches: z.array(z.string()).describe('Paths relative to the folder searched'),
+        truncated: z.boolean().describe('True when there were more matches than maxResults'),
+        unreadable: z.number().describe('Folders below that could not be read and were skipped'),
+        note: z.string().optional().describe('Why the matches may be incomplete'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
@@ -181,7 +196,8 @@ export function createFileOpsServer(
       const r = await searchFiles(ops, a.path, a.pattern, a.maxResults, signal);
       return ok(
         r,
-        r.matches.length ? r.matches.join('\n') + (r.truncated ? '\n(truncated)' : '') : 'no matches',
+        (r.matches.length ? r.matches.join('\n') + (r.truncated ? '\n(truncated)' : '') : 'no matches') +
+          (r.note ? `\n(${r.note})` : ''),
       );
     }),
   );
@@ -190,8 +206,7 @@ export function createFileOpsServer(
     'edit_file',
     {
       title: 'Edit file',
-      description:
-        'Replace exact text in a file; each oldText must occur exactly once. Returns a unified diff; dryRun previews without writing.',
+      description: `Replace exact text in a file; each oldText must occur exactly once. Returns a unified diff (cut at ${MAX_DIFF_CHARS} characters); dryRun previews without writing. At most ${MAX_EDITS} edits, of at most ${ops.limits.maxWriteBytes} bytes in all, and the edited file within the write limit.`,
       inputSchema: {
         path,
         edits: z
@@ -202,10 +217,16 @@ export function createFileOpsServer(
             }),
           )
           .min(1)
-          .describe('Edits, applied in order'),
+          .max(MAX_EDITS)
+          .describe(`Edits, applied in order (at most ${MAX_EDITS})`),
         dryRun: z.boolean().optional().describe('Preview the diff without writing (default false)'),
       },
-      outputSchema: { path: z.string(), diff: z.string(), applied: z.boolean() },
+      outputSchema: {
+        path: resultPath,
+        diff: z.string(),
+        diffTruncated: z.boolean().describe(`True when the diff was cut at ${MAX_DIFF_CHARS} characters`),
+        applied: z.boolean(),
+      },
       annotations: {
         readOnlyHint: false,
         destructiveHint: true,
@@ -215,8 +236,11 @@ export function createFileOpsServer(
     },
     wrap(
       'edit_file',
-      async (a: { path: string; edits: { oldText: string; newText: string }[]; dryRun?: boolean }) => {
-        const r = await editFile(ops, a.path, a.edits, a.dryRun ?? false);
+      async (
+        a: { path: string; edits: { oldText: string; newText: string }[]; dryRun?: boolean },
+        signal,
+      ) => {
+        const r = await editFile(ops, a.path, a.edits, a.dryRun ?? false, signal);
         return ok(r, r.diff || '(no change)');
       },
     ),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoRoot } from '../repo-root.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { envFiles } from '../stack/stack-files.ts';
@@ -38,5 +39,25 @@ describe('the collector builder manifest', () => {
 
   it('parses an empty manifest without inventing modules', () => {
     expect(parseManifest('dist: { version: 1.0.0 }').modules.receivers).toEqual([]);
+  });
+});
+
+describe("the load bench's no-op collector (stack/otel-collector/bench-noop.yaml)", () => {
+  // `pnpm bench load` compares the stack with this collector: only the exporter may differ.
+  const stack = parse(readFileSync(configFile, 'utf8'));
+  const noop = parse(readFileSync(join(repoRoot, 'stack/otel-collector/bench-noop.yaml'), 'utf8'));
+
+  it("has the stack's receiver and traces processors, in the same order, and only a nop exporter", () => {
+    expect(noop.receivers).toEqual(stack.receivers);
+    const processors: string[] = stack.service.pipelines.traces.processors;
+    expect(noop.service.pipelines.traces.processors).toEqual(processors);
+    // The traces statements only: the no-op collector takes no logs or metrics.
+    const traces = (p: Record<string, unknown>) => ({
+      ...p,
+      log_statements: undefined,
+      metric_statements: undefined,
+    });
+    for (const p of processors) expect(traces(noop.processors[p]), p).toEqual(traces(stack.processors[p]));
+    expect(noop.service.pipelines.traces.exporters).toEqual(['nop']);
   });
 });

@@ -83,14 +83,17 @@ export interface NoopCollector {
 
 export const NOOP_CONFIG = join(repoRoot, 'stack/otel-collector/bench-noop.yaml');
 
-/** The collector image with only a no-op exporter behind its receiver; ready once its health check answers. */
-export async function startNoopCollector(image: string): Promise<NoopCollector> {
+/**
+ * The collector image with only a no-op exporter behind its receiver and processors, under the stack collector's
+ * memory limit (`memory`, e.g. 512m: its memory limiter sizes itself from it); ready once its health check answers.
+ */
+export async function startNoopCollector(image: string, memory: string): Promise<NoopCollector> {
   const container = `cct-bench-noop-${randomBytes(4).toString('hex')}`;
   const remove = async () => {
     await $({ quiet: true, nothrow: true })`docker rm -f -v ${container}`;
   };
   try {
-    await q`docker run -d --name ${container} -p 127.0.0.1::4317 -p 127.0.0.1::8888 -p 127.0.0.1::13133 -v ${`${NOOP_CONFIG}:/etc/otelcol/config.yaml:ro`} ${image} --config=/etc/otelcol/config.yaml`;
+    await q`docker run -d --name ${container} --memory ${memory} -p 127.0.0.1::4317 -p 127.0.0.1::8888 -p 127.0.0.1::13133 -v ${`${NOOP_CONFIG}:/etc/otelcol/config.yaml:ro`} ${image} --config=/etc/otelcol/config.yaml`;
     const health = await publishedPort(container, 13133);
     await waitFor(
       `${container} (${image}, no-op exporter) not healthy on 127.0.0.1:${health}`,

@@ -29,6 +29,11 @@ export interface StreamResult {
   /** Requests that needed more than one attempt, and the spans in them: the only ones that may appear twice. */
   retriedRequests: number;
   retriedSpans: number;
+  /**
+   * Per resent span: how many of its request's failed attempts may have reached the collector (an answer other
+   * than 2xx, a time-out or a reset; not a refused connection): the most extra copies of it any sink may hold.
+   */
+  mayRepeat: Map<string, number>;
   /** Attempts that failed: the collector's status (or the network error) and how often. */
   failures: Record<string, number>;
   ms: number;
@@ -71,12 +76,14 @@ export async function sendSpanStream(o: StreamOptions): Promise<StreamResult> {
   );
   const failures: Record<string, number> = {};
   const result = { retriedRequests: 0, retriedSpans: 0, acked: 0 };
+  const mayRepeat = new Map<string, number>();
   const retryForMs = o.retryForMs ?? 120_000;
   let next = 0;
   const sendOne = async (n: number) => {
     const ids = batches[n] as string[];
     const body = request(o.session, traceId, ids, n);
     const first = Date.now();
+    let uncertain = 0;
     for (let attempt = 1; ; attempt++) {
       let why: string;
       try {
@@ -92,6 +99,7 @@ export async function sendSpanStream(o: StreamOptions): Promise<StreamResult> {
             result.retriedRequests++;
             result.retriedSpans += ids.length;
           }
+          if (uncertain) for (const id of ids) mayRepeat.set(id, uncertain);
           return;
         }
         why = `HTTP ${res.status}`;
@@ -99,6 +107,7 @@ export async function sendSpanStream(o: StreamOptions): Promise<StreamResult> {
         why = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
       }
       failures[why] = (failures[why] ?? 0) + 1;
+      if (why !== 'ECONNREFUSED') uncertain++;
       if (Date.now() - first > retryForMs)
         throw new Error(
           `request ${n + 1} of the span stream not accepted after ${retryForMs} ms (last: ${why})`,
@@ -120,6 +129,7 @@ export async function sendSpanStream(o: StreamOptions): Promise<StreamResult> {
     spanIds: batches.flat(),
     retriedRequests: result.retriedRequests,
     retriedSpans: result.retriedSpans,
+    mayRepeat,
     failures,
     ms: Date.now() - started,
   };
