@@ -12,8 +12,9 @@ import {
 } from '@claude-code-telemetry/mcp-common/server-cli';
 import { DEFAULT_TOOL_TIMEOUT_MS, TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
 import { DEFAULT_MAX_DATABASE_BYTES, hideDatabasePath, openDatabase } from './db.ts';
-import { DEFAULT_MAX_WORKER_RSS_BYTES, QueryRunner } from './query-runner.ts';
+import { QueryRunner } from './query-runner.ts';
 import { createDatabaseServer, NAME, VERSION } from './server.ts';
+import { DEFAULT_MAX_WORKER_RSS_BYTES } from './worker-memory.ts';
 
 const HELP = `Usage: mcp-database [--db FILE] [transport options]
 

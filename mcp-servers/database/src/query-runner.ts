@@ -5,97 +5,35 @@
 // - Workers are started ahead of time and load the schema before they take work; the time limit starts when the
 //   worker says it is executing the statement, so neither a worker's start-up nor a wait for a free worker counts.
 // - A statement over its time limit (or past the tool call's budget) is stopped for certain: its worker is killed
-//   and a new one started in its place. SQLite cannot be interrupted from JavaScript, hence processes, not threads.
+//   (run-on-worker.ts) and a new one started in its place. SQLite cannot be interrupted from JavaScript, hence
+//   processes, not threads.
 // - A spare: when every worker is busy, another is started ahead of need (up to maxWorkers), so a fast query
 //   finds a warm worker even while slow ones hold the others; a worker above `workers` retires after it has been
 //   idle for a while. Only when maxWorkers are busy (maxWorkers - 1 for a query that is not quick, see below)
 //   does a statement wait (at most maxWaitMs).
-// - The last worker is kept for quick queries: with maxWorkers - 1 busy, the next one goes only to a query that
-//   cannot loop (straight-line bytecode: SELECT 1, a lookup by key) or whose SQL ran in under QUICK_MS last time,
-//   and there it has a short time limit (quickLimitMs; past it: `query-busy`). So slow queries, from one client or
-//   many, never hold every worker: a quick query does not wait for a time limit to free one.
-// - Memory: while a worker runs a statement its resident size is read from /proc (Linux) every RSS_CHECK_MS;
-//   over maxWorkerRssBytes the worker is killed (`memory-limit`) and replaced. SQLite builds computed values
-//   (zeroblob, randomblob, printf) in the worker's memory, up to about 512 MiB each (better-sqlite3 sets
-//   SQLITE_LIMIT_LENGTH to V8's largest string) and several per row; better-sqlite3 offers no sqlite3_limit, and
-//   its SQLite keeps no memory statistics, so PRAGMA hard_heap_limit is not enforced. A worker still
-//   over 3/4 of the limit after its statement is replaced too (the C heap keeps some of what it freed).
-// - A time limit that expires while its result is already waiting to be read (this process stalled past the
-//   limit) does not count: the expiry waits one turn of the event loop, in which pending results are read.
+// - The last worker is kept for quick queries, with a short time limit (quick-queries.ts): slow queries never hold
+//   every worker.
+// - Memory: a worker whose resident size passes maxWorkerRssBytes while it runs a statement is killed
+//   (`memory-limit`) and replaced (worker-memory.ts).
+// - A time limit that expires while its result is already waiting to be read does not count (deadline.ts).
 // The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
-import { checkWrite, DEFAULT_MAX_DATABASE_BYTES, type WriteResult } from './db.ts';
+import { checkWrite, type WriteResult } from './db.ts';
 import type { QueryResult } from './query.ts';
 import type { WorkerJob, WorkerRequest } from './query-worker.ts';
+import { keepsReserve, pickWaiter, QuickQueries, reserveStopped } from './quick-queries.ts';
 import type { ResultLimits } from './result-limits.ts';
+import { type RunLimits, runOnWorker } from './run-on-worker.ts';
+import { type QueryRunnerOptions, type RunnerSettings, runnerSettings } from './runner-options.ts';
 import { inspectReadQuery, type SqlParam } from './sql-rules.ts';
+import { holdsTooMuch, workerRssLimit } from './worker-memory.ts';
+
+export type { QueryRunnerOptions } from './runner-options.ts';
 
 const WORKER = fileURLToPath(new URL('./query-worker.ts', import.meta.url));
-
-/** Default of DATABASE_WORKER_MAX_RSS_BYTES. */
-export const DEFAULT_MAX_WORKER_RSS_BYTES = 256 * 1024 * 1024;
-/** How often a busy worker's memory is read. */
-const RSS_CHECK_MS = 50;
-/** A query that ran in less is quick: its SQL may use the worker kept for quick queries next time. */
-export const QUICK_MS = 100;
-/** How many quick queries' SQL is remembered. */
-const QUICK_REMEMBERED = 1000;
-
-/** A process's resident memory in bytes, from /proc (Linux); undefined elsewhere or when it is gone. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Calls `expire` `ms` from now, unless cancelled first. The expiry waits for the check phase of the event loop
- * (setImmediate): I/O that arrived while this process was stalled past `ms`, such as a worker's result, is read in
- * the poll phase before it, and settling cancels the expiry. Returns the cancel function.
- */
-export function deadline(ms: number, expire: () => void): () => void {
-  let immediate: ReturnType<typeof setImmediate> | undefined;
-  const timer = setTimeout(() => {
-    immediate = setImmediate(expire);
-  }, ms);
-  return () => {
-    clearTimeout(timer);
-    if (immediate) clearImmediate(immediate);
-  };
-}
-
-export interface QueryRunnerOptions {
-  /** The database file (it must exist). */
-  file: string;
-  /** `read`: read-only connections for the query tool; `write`: read-write, for the execute tool. */
-  mode?: 'read' | 'write';
-  /** Time limit of one statement, from the moment its worker starts executing it (DATABASE_QUERY_TIMEOUT_MS). */
-  timeoutMs: number;
-  /** Worker processes kept ready (DATABASE_QUERY_WORKERS). */
-  workers: number;
-  /** At most this many when all are busy (DATABASE_QUERY_WORKERS_MAX; default 2 x workers). */
-  maxWorkers?: number;
-  /** A worker above `workers` retires after this long idle (default 30 s). */
-  retireAfterMs?: number;
-  /** How long a statement may wait for a free worker before it is refused (default 30 s). */
-  maxWaitMs?: number;
-  /** Time limit of a query on the worker kept for quick queries (default 1000 ms, at most timeoutMs). */
-  quickLimitMs?: number;
-  /** A query that ran in less is remembered as quick (default QUICK_MS). */
-  quickMs?: number;
-  /** A worker whose resident memory passes this while it runs a statement is killed (DATABASE_WORKER_MAX_RSS_BYTES; 0: no limit). */
-  maxWorkerRssBytes?: number;
-  /** `write`: the database file's size limit (DATABASE_MAX_BYTES). */
-  maxDatabaseBytes?: number;
-  log?: (line: string) => void;
-}
 
 interface Worker {
   child: ChildProcess;
@@ -113,10 +51,8 @@ interface Waiter {
   fail(err: Error): void;
 }
 
-type Reply = { id: number; started?: true; result?: unknown; error?: { rule?: string; message: string } };
-
 export class QueryRunner {
-  private readonly o: Required<Omit<QueryRunnerOptions, 'log'>> & Pick<QueryRunnerOptions, 'log'>;
+  private readonly o: RunnerSettings;
 
   private readonly checker: Database.Database;
   private readonly workers = new Set<Worker>();
@@ -128,37 +64,18 @@ export class QueryRunner {
   private readonly readyWaiters: (() => void)[] = [];
   /** How the last worker ended (named in the error when no worker is ready in time). */
   private lastExit = '';
-  /** SQL of queries that ran in under QUICK_MS, oldest first. */
-  private readonly quickSql = new Set<string>();
+  /** SQL of queries that ran quick last time. */
+  private readonly quickSql: QuickQueries;
   /** Whether the last worker is kept for quick queries (a read pool of 2 or more). */
   private readonly reserve: boolean;
   /** The memory limit, when it can be read (Linux). */
   private readonly rssLimit: number;
 
   constructor(options: QueryRunnerOptions) {
-    const mode = options.mode ?? 'read';
-    // One writer: SQLite runs one write at a time, and a second connection would wait for the first one's lock.
-    const workers = mode === 'write' ? 1 : options.workers;
-    this.o = {
-      mode,
-      file: options.file,
-      timeoutMs: options.timeoutMs,
-      workers,
-      maxWorkers: mode === 'write' ? 1 : Math.max(workers, options.maxWorkers ?? 2 * workers),
-      maxWaitMs: options.maxWaitMs ?? 30_000,
-      retireAfterMs: options.retireAfterMs ?? 30_000,
-      quickLimitMs: Math.min(options.timeoutMs, options.quickLimitMs ?? 1000),
-      quickMs: options.quickMs ?? QUICK_MS,
-      maxWorkerRssBytes: options.maxWorkerRssBytes ?? DEFAULT_MAX_WORKER_RSS_BYTES,
-      maxDatabaseBytes: options.maxDatabaseBytes ?? DEFAULT_MAX_DATABASE_BYTES,
-      log: options.log,
-    };
-    this.reserve = mode === 'read' && this.o.maxWorkers >= 2;
-    const canRead = existsSync('/proc/self/status');
-    if (this.o.maxWorkerRssBytes && !canRead) {
-      options.log?.('no /proc on this system: the query workers have no memory limit');
-    }
-    this.rssLimit = canRead ? this.o.maxWorkerRssBytes : 0;
+    this.o = runnerSettings(options);
+    this.reserve = keepsReserve(this.o.mode, this.o.maxWorkers);
+    this.quickSql = new QuickQueries(this.o.quickMs);
+    this.rssLimit = workerRssLimit(this.o.maxWorkerRssBytes, options.log);
     this.checker = new Database(this.o.file, { readonly: true, fileMustExist: true });
     for (let i = 0; i < this.o.workers; i++) this.spawn();
   }
@@ -172,7 +89,7 @@ export class QueryRunner {
   ): Promise<QueryResult> {
     if (this.o.mode !== 'read') throw new Error('query() needs a read runner');
     const { straightLine } = inspectReadQuery(this.checker, sql, params);
-    const quick = straightLine || this.quickSql.has(sql);
+    const quick = this.quickSql.isQuick(sql, straightLine);
     return this.submit({ kind: 'read', sql, params, limits }, signal, quick) as Promise<QueryResult>;
   }
 
@@ -251,8 +168,7 @@ export class QueryRunner {
       if (!this.waiting.length) break;
       if (!w.ready || w.busy || w.dead) continue;
       const busy = [...this.workers].filter((x) => x.busy && !x.dead).length;
-      const onReserve = this.reserve && busy >= this.o.maxWorkers - 1;
-      const i = onReserve ? this.waiting.findIndex((x) => x.quick) : 0;
+      const { index: i, onReserve } = pickWaiter(this.waiting, busy, this.o.maxWorkers, this.reserve);
       if (i < 0) break;
       clearTimeout(w.retire);
       w.retire = undefined;
@@ -344,8 +260,7 @@ export class QueryRunner {
       return await this.runOn(worker, { ...job, id: this.nextId++ }, onReserve, signal);
     } finally {
       worker.busy = false;
-      const rss = this.rssLimit && !worker.dead ? residentBytes(worker.child.pid as number) : undefined;
-      if (rss !== undefined && rss > (this.rssLimit * 3) / 4) {
+      if (!worker.dead && holdsTooMuch(worker.child.pid as number, this.rssLimit)) {
         // Still holding memory its statement freed: a fresh worker takes its place.
         worker.dead = true;
         worker.child.kill('SIGKILL');
@@ -357,85 +272,18 @@ export class QueryRunner {
     }
   }
 
-  /** Remembers (or forgets) `sql` as a quick query's. */
-  private noteQuick(sql: string, quick: boolean): void {
-    this.quickSql.delete(sql);
-    if (!quick) return;
-    this.quickSql.add(sql);
-    if (this.quickSql.size > QUICK_REMEMBERED)
-      this.quickSql.delete(this.quickSql.values().next().value as string);
-  }
-
   private runOn(worker: Worker, job: WorkerJob, onReserve: boolean, signal?: AbortSignal): Promise<unknown> {
-    const what = job.kind === 'read' ? 'the query' : 'the statement';
     const limitMs = onReserve ? this.o.quickLimitMs : this.o.timeoutMs;
-    const overLimit = () =>
-      onReserve && limitMs < this.o.timeoutMs
-        ? new RuleError(
-            'query-busy',
-            `every other query worker was busy (${this.o.maxWorkers - 1} of DATABASE_QUERY_WORKERS_MAX=${this.o.maxWorkers}), so the query ran on the one kept for quick queries, which stops a query after ${limitMs} ms: it was stopped; try again when the slow queries are done`,
-          )
-        : new RuleError(
-            'query-timeout',
-            `${what} ran over the time limit of ${limitMs} ms (DATABASE_QUERY_TIMEOUT_MS) and was stopped`,
-          );
-    return new Promise((resolve, reject) => {
-      let cancelTimer: (() => void) | undefined;
-      let startedAt: number | undefined;
-      const pid = worker.child.pid as number;
-      const watch = this.rssLimit
-        ? setInterval(() => {
-            const rss = residentBytes(pid);
-            if (rss === undefined || rss <= this.rssLimit) return;
-            kill(
-              new RuleError(
-                'memory-limit',
-                `${what} took its worker's memory to ${rss} bytes, past the limit of ${this.rssLimit} bytes (DATABASE_WORKER_MAX_RSS_BYTES), and was stopped: values it computes (zeroblob, randomblob, printf, group_concat) are built in memory; compute smaller ones`,
-              ),
-            );
-          }, RSS_CHECK_MS)
-        : undefined;
-      const finish = (settle: () => void) => {
-        cancelTimer?.();
-        clearInterval(watch);
-        worker.child.off('message', onMessage);
-        worker.child.off('exit', onExit);
-        signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      const kill = (err: unknown) => {
-        worker.dead = true;
-        worker.child.kill('SIGKILL'); // its exit starts a replacement
-        if (job.kind === 'read' && startedAt !== undefined) this.noteQuick(job.sql, false);
-        finish(() => reject(err));
-      };
-      const onMessage = (m: Reply) => {
-        if (m.id !== job.id) return;
-        if (m.started) {
-          startedAt = performance.now();
-          cancelTimer = deadline(limitMs, () => kill(overLimit()));
-          return;
-        }
-        if (job.kind === 'read' && startedAt !== undefined) {
-          this.noteQuick(job.sql, performance.now() - startedAt < this.o.quickMs);
-        }
-        finish(() => {
-          if (m.error?.rule) reject(new RuleError(m.error.rule, m.error.message));
-          else if (m.error) reject(new Error(m.error.message));
-          else resolve(m.result);
-        });
-      };
-      const onExit = (code: number | null, sig: string | null) => {
-        worker.dead = true;
-        finish(() => reject(new Error(`the query worker exited (${code ?? sig}) while running ${what}`)));
-      };
-      const onAbort = () => kill(signal?.reason ?? new Error('cancelled'));
-      worker.child.on('message', onMessage);
-      worker.child.once('exit', onExit);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      worker.child.send(job, (err) => {
-        if (err) kill(new Error(`could not hand ${what} to a query worker: ${err.message}`));
-      });
-    });
+    const limits: RunLimits = {
+      limitMs,
+      rssLimit: this.rssLimit,
+      // Stopped on the worker kept for quick queries, at a limit shorter than the usual one: `query-busy`.
+      overLimit:
+        onReserve && limitMs < this.o.timeoutMs
+          ? () => reserveStopped(limitMs, this.o.maxWorkers)
+          : undefined,
+      ran: job.kind === 'read' ? (ms) => this.quickSql.ran(job.sql, ms) : undefined,
+    };
+    return runOnWorker(worker, job, limits, signal);
   }
 }

@@ -1,16 +1,18 @@
 // File operations behind the tools. Every path goes through path-rules.ts first; expected failures throw a
 // FileOpError (or PathRuleError, EditRuleError) naming the rule, which the tool layer turns into an isError result.
 // Results name paths relative to their root (displayPath), never where the roots are.
-import { randomBytes } from 'node:crypto';
+// Writes go through atomic-write.ts; list_directory's bounded listing is list-entries.ts.
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { lstat, mkdir, open, opendir, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '@claude-code-telemetry/mcp-common/instrument';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '@claude-code-telemetry/mcp-common/time-budget';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
+import { atomicWrite } from './atomic-write.ts';
 import { readAtMost } from './bounded-read.ts';
 import { applyEdits, checkEdits, type Edit } from './edits.ts';
 import { compileGlob } from './glob.ts';
+import { listEntries, typeOf } from './list-entries.ts';
 import { displayPath, resolveInSandbox, type Sandbox } from './path-rules.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
@@ -47,21 +49,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
 };
 
-/** lstat calls list_directory has in flight at once: libuv has 4 threads for every file operation of the server. */
-const LSTAT_CONCURRENCY = 4;
-
 export interface FileOps {
   sandbox: Sandbox;
   limits: Limits;
-}
-
-type EntryType = 'file' | 'directory' | 'symlink' | 'other';
-
-function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isDirectory()) return 'directory';
-  if (st.isFile()) return 'file';
-  return 'other';
 }
 
 /** Only regular files are read: a FIFO blocks its reader until a writer comes, a device may act when opened. */
@@ -120,38 +110,6 @@ export async function readTextFile(ops: FileOps, path: string) {
   return { path: displayPath(ops.sandbox, real), size, content };
 }
 
-/**
- * Atomic write: a new temp file (O_EXCL, so never through a symlink) in the target's folder, then rename. A call
- * whose `signal` aborted (its time budget ran out: the client was told it was refused) does not rename: the temp
- * file is removed and the target left as it was.
- */
-async function atomicWrite(target: string, content: string, signal?: AbortSignal): Promise<void> {
-  signal?.throwIfAborted();
-  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(
-    tmp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o644,
-  );
-  try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
-    signal?.throwIfAborted();
-    // rename replaces a symlink at the target itself; it never writes through it.
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function writeTextFile(
   ops: FileOps,
   path: string,
@@ -193,59 +151,16 @@ export async function writeTextFile(
   return { path: displayPath(ops.sandbox, real), bytesWritten: bytes, created: !existing };
 }
 
-/** `fn` over `items`, at most `concurrency` at a time, in order; stops starting new ones once `signal` aborts. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T) => Promise<R>,
-  signal?: AbortSignal,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      signal?.throwIfAborted();
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
-}
-
-/** Sorts by UTF-16 code units: the same order everywhere, unlike localeCompare, and cheap. */
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 /**
- * The entries of a folder, sorted by name. Reads at most `maxListEntries` (then `truncated`, with a note), one
- * at a time from the directory stream, stopping when `signal` aborts (the call's time budget).
+ * The entries of a folder, sorted by name: at most `maxListEntries` (then `truncated`, with a note), stopping
+ * when `signal` aborts (the call's time budget). The listing: list-entries.ts.
  */
 export async function listDirectory(ops: FileOps, path: string, signal?: AbortSignal) {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
   const st = await stat(real);
   if (!st.isDirectory()) throw new FileOpError('not-a-directory', `${path} is not a directory`);
   const limit = ops.limits.maxListEntries;
-  const names: { name: string }[] = [];
-  let truncated = false;
-  // Leaving the loop (break or throw) closes the directory.
-  for await (const entry of await opendir(real)) {
-    signal?.throwIfAborted();
-    if (names.length >= limit) {
-      truncated = true;
-      break;
-    }
-    names.push({ name: entry.name });
-  }
-  names.sort(byName);
-  const entries = await mapBounded(
-    names,
-    LSTAT_CONCURRENCY,
-    async ({ name }) => {
-      const s = await lstat(join(real, name)).catch(() => null);
-      return { name, type: s ? typeOf(s) : ('other' as EntryType), size: s?.isFile() ? s.size : 0 };
-    },
-    signal,
-  );
+  const { entries, truncated } = await listEntries(real, limit, signal);
   return {
     path: displayPath(ops.sandbox, real),
     entries,
