@@ -42,10 +42,12 @@ console.log(`test:stress: ${loops} busy loop(s) running (at most ${maxMinutes} m
 const stop = () => {
   for (const b of busy) b.kill('SIGKILL');
 };
-process.on('SIGINT', () => {
-  stop();
-  process.exit(130);
-});
+// Interrupted or told to stop (Ctrl-C, a CI time-out): the busy loops go with it.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    stop();
+    process.exit(130);
+  });
 const project = argv.e2e ? [] : ['--project', 'unit'];
 const passOn = (argv._ as string[]).map(String);
 const run = await $({

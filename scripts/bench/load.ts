@@ -26,6 +26,7 @@ import { envFiles } from '../lib/stack/stack-files.ts';
 import {
   acceptedSpans,
   containerPid,
+  cpuSeconds,
   memoryLimiterBound,
   type NoopCollector,
   peakRss,
@@ -81,6 +82,8 @@ interface Step {
   errors: string[];
   peak?: number;
   peakSinceStart: boolean;
+  /** CPU time per span that arrived, in µs, per process (the load and the sinks' catch-up until counted). */
+  cpu: Record<string, number | undefined>;
   wallMs: number;
   holds: boolean;
   saturated: boolean;
@@ -99,6 +102,8 @@ interface Target {
   kind: Kind;
   endpoint: string;
   pid: number;
+  /** The processes whose CPU time a step reports: the collector, and for the stack Jaeger too. */
+  cpuPids: Record<string, number>;
   /** Called before a load: reads what it compares with afterwards. */
   before(): Promise<Count>;
 }
@@ -206,6 +211,10 @@ async function stackTarget(s: EphemeralStack, container: string): Promise<Target
     kind: 'stack',
     endpoint: `127.0.0.1:${await publishedPort(container, 4317)}`,
     pid: await containerPid(container),
+    cpuPids: {
+      collector: await containerPid(container),
+      jaeger: await containerPid(container.replace(/otel-collector-1$/, 'jaeger-1')),
+    },
     before: async () => async (l) => {
       // What the collector accepted (once Prometheus has scraped it) is all the sinks can get: no need to wait for
       // the spans the sender dropped.
@@ -230,6 +239,7 @@ async function noopTarget(n: NoopCollector): Promise<Target> {
     kind: 'no-op',
     endpoint: n.otlpGrpc,
     pid: await containerPid(n.container),
+    cpuPids: { collector: await containerPid(n.container) },
     before: async () => {
       const before = await acceptedSpans(n.metricsUrl);
       return async (l) => ({
@@ -259,6 +269,7 @@ async function step(bin: string, t: Target, rate: number, n: number): Promise<St
   const sent = loadSpans(load);
   const count = await t.before();
   const reset = resetPeakRss(t.pid);
+  const cpuBefore = Object.entries(t.cpuPids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
   const start = Date.now();
   const run = await withProgress(
     `${t.kind}: ${fmt(rate)} spans/s, ${fmt(sent)} spans`,
@@ -271,6 +282,16 @@ async function step(bin: string, t: Target, rate: number, n: number): Promise<St
     log,
   );
   const arrived = t.kind === 'no-op' ? (got.accepted ?? 0) : Math.min(got.files ?? 0, got.jaeger ?? 0);
+  const cpu = Object.fromEntries(
+    cpuBefore.map(([name, pid, before]) => {
+      const after = cpuSeconds(pid);
+      const us =
+        before === undefined || after === undefined || !arrived
+          ? undefined
+          : ((after - before) * 1e6) / arrived;
+      return [name, us];
+    }),
+  );
   const errors = run.exitCode === 0 ? run.errors : [...run.errors, `telemetrygen exited ${run.exitCode}`];
   if (errors.length) log(`${t.kind}: telemetrygen said: ${errors.slice(0, 3).join(' | ').slice(0, 400)}`);
   const achieved = (arrived / run.wallMs) * 1000;
@@ -285,6 +306,7 @@ async function step(bin: string, t: Target, rate: number, n: number): Promise<St
     // without a reset (not allowed), the peak since the collector started
     peak: peakRss(t.pid),
     peakSinceStart: !reset,
+    cpu,
     wallMs: run.wallMs,
     holds: sent === arrived && errors.length === 0,
     saturated: achieved < rate * 0.8,
@@ -392,4 +414,10 @@ console.log(
   `bench: collector peak RSS: stack ${mib(top('stack'))}, no-op ${mib(top('no-op'))}${since}; Jaeger ${mib(jaegerPeak)} (since its start)`,
 );
 console.log(`bench: memory limiter bound (stack collector): ${bound}`);
+// Where the difference comes from: CPU per span of each process, at the highest rate each collector held (the load
+// and, for the stack, the sinks catching up until every span was counted). The load generator shares the machine.
+const us = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} µs`);
+console.log(
+  `bench: CPU per span at the highest rate held: no-op collector ${us(ceiling?.cpu.collector)}; stack collector ${us(full?.cpu.collector)}, Jaeger ${us(full?.cpu.jaeger)}`,
+);
 console.log(`bench: total wall time ${secs()}`);

@@ -41,6 +41,20 @@ export function peakRss(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time a process (all its threads) has used, in seconds (utime + stime of /proc/<pid>/stat, in the kernel's
+ * USER_HZ ticks of 10 ms); undefined when not readable from here.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts a new peak (VmHWM := current RSS); false when not allowed (not root nor the owner): peaks then add up. */
 export function resetPeakRss(pid: number): boolean {
   try {
