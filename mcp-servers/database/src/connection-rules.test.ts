@@ -25,6 +25,9 @@ describe('refuseConnectionState', () => {
     'RELEASE s',
     'EXPLAIN BEGIN',
     'DELETE FROM orders; BEGIN',
+    'END',
+    'CREATE TRIGGER tr AFTER INSERT ON orders BEGIN SELECT 1; END; COMMIT',
+    'CREATE TRIGGER tr AFTER INSERT ON orders BEGIN SELECT 1; END; BEGIN',
   ])('refuses transaction control %j in both tools', (sql) => {
     for (const tool of ['read', 'write'] as const) {
       expect(refusal(sql, tool)?.rule, `${tool}: ${sql}`).toBe('transaction-refused');
@@ -60,6 +63,10 @@ describe('refuseConnectionState', () => {
     'INSERT INTO orders SELECT * FROM orders',
     "CREATE TABLE t (x); -- TEMP in a comment, 'temp.x' in a string",
     "CREATE VIEW v AS SELECT * FROM pragma_table_info('orders')",
+    'CREATE TRIGGER tr AFTER INSERT ON orders BEGIN UPDATE customers SET name = name; DELETE FROM t; END',
+    'create trigger tr after insert on orders when new.quantity > 1 begin update t set x = case when new.quantity > 9 then 1 else 0 end; insert into t values (1); end;',
+    "INSERT INTO t VALUES ('pragma_x'), ('pragma_database_list')",
+    "UPDATE t SET a = 'x', b = 'pragma_busy_timeout' WHERE c IN ('pragma_x', 'y')",
   ])('execute allows %j', (sql) => {
     expect(refusal(sql, 'write')).toBeUndefined();
   });
@@ -89,6 +96,13 @@ describe('refuseConnectionState', () => {
     'SELECT * FROM main.pragma_database_list AS d',
     'SELECT * FROM [pragma_busy_timeout]',
     "SELECT * FROM 'PRAGMA_DATABASE_LIST'",
+    'SELECT * FROM "pragma_database_list"',
+    'SELECT * FROM orders JOIN main."pragma_database_list" ON 1',
+    "SELECT * FROM orders AS o, 'pragma_database_list' WHERE 1",
+    "SELECT * FROM orders JOIN customers ON 1, 'pragma_database_list'",
+    "SELECT * FROM ('pragma_busy_timeout'(1))",
+    "SELECT 1 WHERE 1 IN 'pragma_busy_timeout'",
+    "SELECT 'x' UNION SELECT file FROM orders, [pragma_database_list]",
   ])('a query refuses %j', (sql) => {
     expect(refusal(sql, 'read')?.rule).toBe('pragma-refused');
   });
@@ -104,6 +118,10 @@ describe('refuseConnectionState', () => {
     'SELECT name FROM pragma_table_info(?) JOIN pragma_index_list(?)',
     "SELECT 'BEGIN', 'PRAGMA cache_size = 1' AS x",
     'EXPLAIN QUERY PLAN SELECT * FROM orders',
+    "SELECT 'pragma_database_list', 'pragma_x' AS y",
+    "SELECT a, 'pragma_busy_timeout' FROM orders WHERE b = 'pragma_x' ORDER BY a, 'pragma_y'",
+    "SELECT a IS DISTINCT FROM b, 'pragma_x' FROM (SELECT 1 AS a, 'pragma_y' AS b)",
+    "SELECT * FROM orders WHERE product IN ('x', 'pragma_database_list')",
   ])('a query allows %j', (sql) => {
     expect(refusal(sql, 'read')).toBeUndefined();
   });

@@ -6,11 +6,13 @@
 // from the tokens (sql-lexer.ts), before SQLite compiles anything, because compiling a PRAGMA that sets a value
 // already sets it (sqlite3Pragma acts while generating code), on the server's checking connection too:
 // - transaction control (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE) is refused: each call is a transaction
-//   of its own (`transaction-refused`);
+//   of its own (`transaction-refused`); the END closing a trigger's body is part of its CREATE TRIGGER
+//   (statements() in sql-lexer.ts keeps a trigger together);
 // - a query may run only the read-only PRAGMAs of READ_PRAGMAS, with an argument only where it names a table or
 //   index (never `= value`); the write tool only the PRAGMAs of WRITE_PRAGMAS, which change the database file,
 //   not the connection (`pragma-refused`). PRAGMA table functions (`pragma_table_info(...)`) follow the query's
-//   list; `pragma_database_list` and `PRAGMA database_list` are refused: they show the database's absolute path;
+//   list (a quoted `'pragma_x'` is one only where a table is named, not as a value); `pragma_database_list` and
+//   `PRAGMA database_list` are refused: they show the database's absolute path;
 // - TEMP tables, views, indexes and triggers are refused in writes (`temp-object-refused`): they live in the
 //   connection, not the file.
 // The write worker checks after each statement that no transaction is open and no TEMP object exists (db.ts), in
@@ -74,11 +76,67 @@ const isPunct = (t: Token | undefined, c: string) => t?.kind === 'punct' && t.va
 const nameOf = (t: Token | undefined) =>
   t && (t.kind === 'word' || t.kind === 'name' || t.kind === 'string') ? t.value.toLowerCase() : undefined;
 
-/** `pragma_xxx` table functions other than those of READ_PRAGMAS (named as a word, a quoted name or a string). */
+/** Words that end a FROM clause (at its own depth of parentheses). */
+const AFTER_FROM = new Set([
+  'where',
+  'group',
+  'having',
+  'window',
+  'order',
+  'limit',
+  'union',
+  'intersect',
+  'except',
+  'returning',
+  'select',
+  'values',
+  'set',
+  'do',
+]);
+
+/**
+ * The tokens of `stmt` in a place where SQLite takes a table or table function: called (`x(...)`), after FROM,
+ * JOIN, IN or a schema's `.`, or after a `,` of a FROM list. A string there is a name too (`FROM 'x'`); elsewhere it
+ * is a value.
+ */
+function tablePlaces(stmt: Token[]): Set<Token> {
+  const places = new Set<Token>();
+  const inFrom = [false]; // per depth of parentheses: in a FROM list
+  stmt.forEach((t, k) => {
+    const prev = stmt[k - 1];
+    const depth = inFrom.length - 1;
+    if (isPunct(t, '(')) inFrom.push(false);
+    else if (isPunct(t, ')')) {
+      if (depth > 0) inFrom.pop();
+    } else if (isPunct(t, ';')) inFrom.splice(0, inFrom.length, false);
+    else if (isWord(t, 'from'))
+      inFrom[depth] = !isWord(prev, 'distinct'); // not `a IS DISTINCT FROM b`
+    else if (t.kind === 'word' && AFTER_FROM.has(t.value)) inFrom[depth] = false;
+    if (
+      isPunct(stmt[k + 1], '(') ||
+      isWord(prev, 'from', 'join', 'in') ||
+      isPunct(prev, '.') ||
+      (isPunct(prev, ',') && inFrom[depth])
+    ) {
+      places.add(t);
+    }
+  });
+  return places;
+}
+
+/**
+ * `pragma_xxx` table functions other than those of READ_PRAGMAS: named as a bare word anywhere, or quoted (a name
+ * or a string) where a table can be named; `INSERT INTO t VALUES ('pragma_x')` is a value.
+ */
 function refusePragmaFunctions(stmt: Token[]): void {
+  const places = tablePlaces(stmt);
   for (const t of stmt) {
     const name = nameOf(t);
-    if (name?.startsWith('pragma_') && !READ_PRAGMAS.has(name.slice('pragma_'.length))) {
+    if (
+      name?.startsWith('pragma_') &&
+      !READ_PRAGMAS.has(name.slice('pragma_'.length)) &&
+      (t.kind === 'word' || places.has(t))
+    ) {
       throw new ConnectionRuleError(
         'pragma-refused',
         `${name} is refused: the PRAGMA table functions allowed are those of the read-only PRAGMAs (${[...READ_PRAGMAS].map((p) => `pragma_${p}`).join(', ')})`,

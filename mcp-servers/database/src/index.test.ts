@@ -1,7 +1,8 @@
 // The database server as shipped (index.ts in a child process): stdio and Streamable HTTP with the SDK client
 // and the official MCP Inspector CLI, the write tool's opt-in through the environment, OTLP spans, and a stdio
 // transport failure ending the process. Processes start slowly on a busy machine: the time-outs are generous.
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,5 +147,21 @@ describe('database server: a stdio transport failure', { timeout: 120_000 }, () 
     expect(r.stderr).toContain('stdio transport error: ReadBuffer exceeded maximum size of 10485760 bytes');
     expect(r.stderr).toContain('stdio transport closed after: ReadBuffer exceeded maximum size');
     expect(r.stderr).toContain('exiting with status 1');
+  });
+});
+
+describe('database server: settings', { timeout: 120_000 }, () => {
+  it('lists MCP_MAX_RESPONSE_BYTES in --help, and refuses to start on a bad value, naming it', () => {
+    const help = spawnSync(process.execPath, [entry, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stderr).toMatch(/MCP_MAX_RESPONSE_BYTES +largest tool result, as JSON \(default 4194304\)/);
+    const file = dbFile();
+    const bad = spawnSync(process.execPath, [entry, '--db', file], {
+      encoding: 'utf8',
+      env: { ...process.env, MCP_MAX_RESPONSE_BYTES: '4MB' },
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('MCP_MAX_RESPONSE_BYTES must be a positive integer, not 4MB');
+    expect(existsSync(file)).toBe(false); // stopped before anything started
   });
 });

@@ -2,6 +2,7 @@
 // mcp-database: argv and environment, then the transport. Tools: server.ts; rules: sql-rules.ts.
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_MAX_RESPONSE_BYTES, MAX_RESPONSE_ENV } from '@claude-code-telemetry/mcp-common/instrument';
 import {
   COMMON_HELP,
   log,
@@ -30,6 +31,7 @@ Environment:
   DATABASE_WORKER_MAX_RSS_BYTES  a worker whose memory passes this while it runs a statement is killed
                              (default ${DEFAULT_MAX_WORKER_RSS_BYTES}; Linux)
   DATABASE_MAX_BYTES         size limit of the database file for writes (default ${DEFAULT_MAX_DATABASE_BYTES})
+  ${MAX_RESPONSE_ENV}     largest tool result, as JSON (default ${DEFAULT_MAX_RESPONSE_BYTES})
 ${COMMON_HELP}`;
 
 async function main() {
@@ -44,22 +46,25 @@ async function main() {
     else if (rest[i]?.startsWith('--db=')) file = (rest[i] as string).slice(5);
     else throw new Error(`unknown argument ${rest[i]} (see --help)`);
   }
-  const path = resolve(file);
-  const { db, created } = openDatabase(path);
-  const say = log(NAME);
+  // Every setting is read before anything starts: a bad value stops the server here, naming the variable.
   const timeoutMs = positiveIntEnv('DATABASE_QUERY_TIMEOUT_MS', 5000);
   const allowWrites = process.env.DATABASE_ALLOW_WRITES === '1';
   const maxWorkerRssBytes = positiveIntEnv('DATABASE_WORKER_MAX_RSS_BYTES', DEFAULT_MAX_WORKER_RSS_BYTES);
+  const workers = positiveIntEnv('DATABASE_QUERY_WORKERS', 4);
+  const maxWorkers = positiveIntEnv('DATABASE_QUERY_WORKERS_MAX', 8);
+  const maxDatabaseBytes = positiveIntEnv('DATABASE_MAX_BYTES', DEFAULT_MAX_DATABASE_BYTES);
+  const limits = {
+    maxRows: positiveIntEnv('DATABASE_MAX_ROWS', 500),
+    maxResultBytes: positiveIntEnv('DATABASE_MAX_RESULT_BYTES', 1024 * 1024),
+    toolTimeoutMs: positiveIntEnv(TOOL_TIMEOUT_ENV, DEFAULT_TOOL_TIMEOUT_MS),
+    maxResponseBytes: positiveIntEnv(MAX_RESPONSE_ENV, DEFAULT_MAX_RESPONSE_BYTES),
+  };
+  const path = resolve(file);
+  const { db, created } = openDatabase(path);
+  const say = log(NAME);
   const svc = {
     db,
-    runner: new QueryRunner({
-      file: path,
-      timeoutMs,
-      workers: positiveIntEnv('DATABASE_QUERY_WORKERS', 4),
-      maxWorkers: positiveIntEnv('DATABASE_QUERY_WORKERS_MAX', 8),
-      maxWorkerRssBytes,
-      log: say,
-    }),
+    runner: new QueryRunner({ file: path, timeoutMs, workers, maxWorkers, maxWorkerRssBytes, log: say }),
     writer: allowWrites
       ? new QueryRunner({
           file: path,
@@ -67,13 +72,11 @@ async function main() {
           timeoutMs,
           workers: 1,
           maxWorkerRssBytes,
-          maxDatabaseBytes: positiveIntEnv('DATABASE_MAX_BYTES', DEFAULT_MAX_DATABASE_BYTES),
+          maxDatabaseBytes,
           log: say,
         })
       : undefined,
-    maxRows: positiveIntEnv('DATABASE_MAX_ROWS', 500),
-    maxResultBytes: positiveIntEnv('DATABASE_MAX_RESULT_BYTES', 1024 * 1024),
-    toolTimeoutMs: positiveIntEnv(TOOL_TIMEOUT_ENV, DEFAULT_TOOL_TIMEOUT_MS),
+    ...limits,
     redact: hideDatabasePath(path, realpathSync(path)),
   };
   say(

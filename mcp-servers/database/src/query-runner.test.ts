@@ -77,15 +77,33 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     expect(r.pids().length, 'never more than maxWorkers').toBeLessThanOrEqual(3);
   });
 
-  it('stops a query that turns out slow on the worker kept for quick queries at its short limit (query-busy)', async () => {
-    const r = runner({ timeoutMs: 600_000, workers: 1, maxWorkers: 2, quickLimitMs: 300, quickMs: 60_000 });
+  it('gives the worker kept for quick queries only to the same SQL with the same values, and stops it there at its short limit once it turns out slow (query-busy)', async () => {
+    const { file, db } = freshDatabase();
+    db.exec('CREATE TABLE scale (v INTEGER); INSERT INTO scale VALUES (1)');
+    const r = runner({
+      file,
+      timeoutMs: 600_000,
+      workers: 1,
+      maxWorkers: 2,
+      maxWaitMs: 500,
+      quickLimitMs: 300,
+      quickMs: 60_000,
+    });
     await r.whenReady();
     const upTo =
-      'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?) SELECT count(*) AS c FROM n';
+      'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ? * (SELECT v FROM scale)) SELECT count(*) AS c FROM n';
     expect(await r.query(upTo, [10], limits)).toMatchObject({ rows: [{ c: 10 }] }); // remembered as quick
     const slow = r.query(ENDLESS, undefined, limits); // the first worker, for 10 minutes
     slow.catch(() => {});
+    // Other values: not known to be quick, so it waits for the busy worker, not for the one kept for quick queries.
     await expect(r.query(upTo, [1e15], limits)).rejects.toMatchObject({
+      rule: 'query-busy',
+      message:
+        '1 of the 2 query workers (DATABASE_QUERY_WORKERS_MAX; the last is kept for quick queries) stayed busy for 500 ms: try again',
+    });
+    // The same SQL and values, slow now that its table changed: it takes the reserve, which stops it.
+    db.prepare('UPDATE scale SET v = ?').run(1e14);
+    await expect(r.query(upTo, [10], limits)).rejects.toMatchObject({
       rule: 'query-busy',
       message:
         'every other query worker was busy (1 of DATABASE_QUERY_WORKERS_MAX=2), so the query ran on the one kept for quick queries, which stops a query after 300 ms: it was stopped; try again when the slow queries are done',

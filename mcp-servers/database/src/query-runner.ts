@@ -64,7 +64,7 @@ export class QueryRunner {
   private readonly readyWaiters: (() => void)[] = [];
   /** How the last worker ended (named in the error when no worker is ready in time). */
   private lastExit = '';
-  /** SQL of queries that ran quick last time. */
+  /** Queries (SQL and bound values) that ran quick last time. */
   private readonly quickSql: QuickQueries;
   /** Whether the last worker is kept for quick queries (a read pool of 2 or more). */
   private readonly reserve: boolean;
@@ -89,7 +89,7 @@ export class QueryRunner {
   ): Promise<QueryResult> {
     if (this.o.mode !== 'read') throw new Error('query() needs a read runner');
     const { straightLine } = inspectReadQuery(this.checker, sql, params);
-    const quick = this.quickSql.isQuick(sql, straightLine);
+    const quick = this.quickSql.isQuick(sql, params, straightLine);
     return this.submit({ kind: 'read', sql, params, limits }, signal, quick) as Promise<QueryResult>;
   }
 
@@ -282,7 +282,7 @@ export class QueryRunner {
         onReserve && limitMs < this.o.timeoutMs
           ? () => reserveStopped(limitMs, this.o.maxWorkers)
           : undefined,
-      ran: job.kind === 'read' ? (ms) => this.quickSql.ran(job.sql, ms) : undefined,
+      ran: job.kind === 'read' ? (ms) => this.quickSql.ran(job.sql, job.params, ms) : undefined,
     };
     return runOnWorker(worker, job, limits, signal);
   }

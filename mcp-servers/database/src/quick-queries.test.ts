@@ -40,28 +40,44 @@ describe('reserveStopped', () => {
 describe('QuickQueries', () => {
   it('counts a straight-line query as quick, and SQL that ran in under quickMs last time', () => {
     const q = new QuickQueries();
-    expect(q.isQuick('SELECT 1', true)).toBe(true);
-    expect(q.isQuick('SELECT * FROM t', false)).toBe(false);
-    q.ran('SELECT * FROM t', QUICK_MS - 1);
-    expect(q.isQuick('SELECT * FROM t', false)).toBe(true);
+    expect(q.isQuick('SELECT 1', undefined, true)).toBe(true);
+    expect(q.isQuick('SELECT * FROM t', undefined, false)).toBe(false);
+    q.ran('SELECT * FROM t', undefined, QUICK_MS - 1);
+    expect(q.isQuick('SELECT * FROM t', undefined, false)).toBe(true);
+    expect(q.isQuick('SELECT * FROM t', [], false)).toBe(true);
   });
 
-  it('forgets SQL that ran slow or was stopped', () => {
+  it('keys on the SQL and its bound values: the same SQL with other values is not known to be quick', () => {
     const q = new QuickQueries(100);
-    q.ran('a', 10);
-    q.ran('a', 100);
-    expect(q.isQuick('a', false)).toBe(false);
-    q.ran('b', 10);
-    q.ran('b', undefined);
-    expect(q.isQuick('b', false)).toBe(false);
+    const sql = 'SELECT * FROM orders WHERE product LIKE ?';
+    q.ran(sql, ['x%'], 1);
+    expect(q.isQuick(sql, ['x%'], false)).toBe(true);
+    expect(q.isQuick(sql, ['%'], false)).toBe(false);
+    expect(q.isQuick(sql, [1], false)).toBe(false);
+    expect(q.isQuick(sql, undefined, false)).toBe(false);
+    q.ran(sql, ['%'], 500);
+    expect(q.isQuick(sql, ['x%'], false)).toBe(true);
+    // Where the SQL ends and the values start is part of the key.
+    q.ran('SELECT ?', ['a'], 1);
+    expect(q.isQuick('SELECT ?,', ['a'], false)).toBe(false);
+  });
+
+  it('forgets a query that ran slow or was stopped', () => {
+    const q = new QuickQueries(100);
+    q.ran('a', undefined, 10);
+    q.ran('a', undefined, 100);
+    expect(q.isQuick('a', undefined, false)).toBe(false);
+    q.ran('b', [1], 10);
+    q.ran('b', [1], undefined);
+    expect(q.isQuick('b', [1], false)).toBe(false);
   });
 
   it('remembers the latest ones only: a quick run again counts as the latest', () => {
     const q = new QuickQueries(100, 2);
-    q.ran('a', 1);
-    q.ran('b', 1);
-    q.ran('a', 1);
-    q.ran('c', 1);
-    expect(['a', 'b', 'c'].filter((sql) => q.isQuick(sql, false))).toEqual(['a', 'c']);
+    q.ran('a', undefined, 1);
+    q.ran('b', undefined, 1);
+    q.ran('a', undefined, 1);
+    q.ran('c', undefined, 1);
+    expect(['a', 'b', 'c'].filter((sql) => q.isQuick(sql, undefined, false))).toEqual(['a', 'c']);
   });
 });

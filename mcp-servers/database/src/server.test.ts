@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
+import { DEFAULT_MAX_RESPONSE_BYTES, toolMetrics } from '@claude-code-telemetry/mcp-common/instrument';
 import { createTelemetry } from '@claude-code-telemetry/mcp-common/telemetry';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -45,6 +45,7 @@ async function connect(
       maxRows: 50,
       maxResultBytes: o.maxResultBytes ?? 1024 * 1024,
       toolTimeoutMs: o.toolTimeoutMs ?? 120_000,
+      maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
       redact: hideDatabasePath(file),
     },
     telemetry,
@@ -126,7 +127,15 @@ describe('database tools, writes disabled (the default)', { timeout: 60_000 }, (
     })();
     const runner = new QueryRunner({ file, timeoutMs: 5000, workers: 1 });
     const server = createDatabaseServer(
-      { db, runner, maxRows: 50, maxResultBytes: 1024 * 1024, toolTimeoutMs: 120_000, redact: (m) => m },
+      {
+        db,
+        runner,
+        maxRows: 50,
+        maxResultBytes: 1024 * 1024,
+        toolTimeoutMs: 120_000,
+        maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+        redact: (m) => m,
+      },
       telemetry,
       toolMetrics(telemetry),
       { transport: 'http' },
@@ -332,6 +341,8 @@ describe('database tools, writes enabled', { timeout: 60_000 }, () => {
     for (const [sql, rule] of [
       ['BEGIN', 'transaction-refused'],
       ['BEGIN IMMEDIATE', 'transaction-refused'],
+      ['END', 'transaction-refused'],
+      ['COMMIT', 'transaction-refused'],
       ['SAVEPOINT s', 'transaction-refused'],
       ['PRAGMA foreign_keys = OFF', 'pragma-refused'],
       ['PRAGMA query_only = 1', 'pragma-refused'],
@@ -365,6 +376,37 @@ describe('database tools, writes enabled', { timeout: 60_000 }, () => {
     });
     expect(text(fk)).toBe('refused (sql-error): FOREIGN KEY constraint failed');
     await t.call('execute', { sql: 'DELETE FROM orders WHERE product = ?', params: ['after the attempts'] });
+  });
+
+  it('creates ordinary triggers (a body of several statements, CASE ... END inside), which then fire', async () => {
+    const setup = [
+      'CREATE TABLE order_log (product TEXT, size TEXT)',
+      `CREATE TRIGGER log_order AFTER INSERT ON orders
+         BEGIN
+           INSERT INTO order_log VALUES (new.product, CASE WHEN new.quantity > 5 THEN 'big' ELSE 'small' END);
+           UPDATE order_log SET product = upper(product) WHERE product = new.product;
+         END;`,
+      'CREATE TRIGGER unlog_order AFTER DELETE ON orders BEGIN DELETE FROM order_log WHERE product = upper(old.product); END',
+    ];
+    for (const sql of setup) {
+      const r = await t.call('execute', { sql });
+      expect(r.isError, `${sql}: ${text(r)}`).toBeFalsy();
+    }
+    const insert = 'INSERT INTO orders (customer_id, product, quantity, price_cents) VALUES (1, ?, ?, 1)';
+    await t.call('execute', { sql: insert, params: ['trigger test', 7] });
+    await t.call('execute', { sql: insert, params: ['trigger test 2', 1] });
+    const log = await t.call('query', { sql: 'SELECT * FROM order_log ORDER BY product' });
+    expect(log.structuredContent).toMatchObject({
+      rows: [
+        { product: 'TRIGGER TEST', size: 'big' },
+        { product: 'TRIGGER TEST 2', size: 'small' },
+      ],
+    });
+    await t.call('execute', { sql: "DELETE FROM orders WHERE product LIKE 'trigger test%'" });
+    expect(t.db.prepare('SELECT count(*) AS n FROM order_log').get()).toEqual({ n: 0 });
+    for (const sql of ['DROP TRIGGER log_order', 'DROP TRIGGER unlog_order', 'DROP TABLE order_log']) {
+      expect((await t.call('execute', { sql })).isError, sql).toBeFalsy();
+    }
   });
 
   it('queries leave the read workers as they were, and never show where the database is', async () => {

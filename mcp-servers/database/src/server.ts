@@ -32,6 +32,8 @@ export interface DatabaseService {
   maxResultBytes: number;
   /** Time budget of one tool call (MCP_TOOL_TIMEOUT_MS). */
   toolTimeoutMs: number;
+  /** Largest tool result, as JSON bytes (MCP_MAX_RESPONSE_BYTES, read at start). */
+  maxResponseBytes: number;
   /** Error messages as the client sees them (hideDatabasePath). */
   redact: (message: string) => string;
 }
@@ -54,6 +56,7 @@ export function createDatabaseServer(
   ) =>
     instrumentTool<A>(telemetry, metrics, ctx, tool, async (args, signal) => fn(args, signal), {
       timeoutMs: svc.toolTimeoutMs,
+      maxResponseBytes: svc.maxResponseBytes,
       redact: svc.redact,
     });
 

@@ -51,6 +51,25 @@ describe('statements and withoutTail', () => {
     ]);
   });
 
+  const split = (sql: string) => statements(tokenize(sql)).map((s) => s.map((t) => t.value).join(' '));
+
+  it('keeps a trigger together: its body ends at the END right after a `;`, not at a CASE or column end', () => {
+    expect(
+      split(
+        'CREATE TRIGGER tr AFTER INSERT ON t WHEN CASE new.a WHEN 1 THEN 1 END BEGIN UPDATE t SET end = CASE WHEN 1 THEN 2 END; DELETE FROM u; END; BEGIN; END',
+      ),
+    ).toEqual([
+      'create trigger tr after insert on t when case new . a when 1 then 1 end begin update t set end = case when 1 then 2 end ; delete from u ; end',
+      'begin',
+      'end',
+    ]);
+    expect(
+      split('explain query plan create temp trigger x before delete on t begin select 1; end commit'),
+    ).toEqual(['explain query plan create temp trigger x before delete on t begin select 1 ; end', 'commit']);
+    // Not a trigger: split at each `;` as before.
+    expect(split('CREATE TABLE trigger_log (x); END')).toEqual(['create table trigger_log ( x )', 'end']);
+  });
+
   it('removes trailing semicolons, comments and blanks, nothing else', () => {
     expect(withoutTail('SELECT 1;;  -- done\n; /* x */ ')).toBe('SELECT 1');
     expect(withoutTail("SELECT ';' -- c")).toBe("SELECT ';'");

@@ -72,14 +72,47 @@ export function tokenize(sql: string): Token[] {
   return tokens;
 }
 
-/** The tokens of each statement: split at `;` (a trigger body's inner statements come out as statements too). */
+const isSemi = (t: Token | undefined) => t?.kind === 'punct' && t.value === ';';
+
+/** Whether a statement's tokens start with [EXPLAIN [QUERY PLAN]] CREATE [TEMP | TEMPORARY] TRIGGER. */
+function opensTrigger(stmt: Token[]): boolean {
+  const w = stmt.slice(0, 6).map((t) => (t.kind === 'word' ? t.value : ''));
+  let i = 0;
+  if (w[0] === 'explain') i = w[1] === 'query' && w[2] === 'plan' ? 3 : 1;
+  if (w[i] !== 'create') return false;
+  if (w[i + 1] === 'temp' || w[i + 1] === 'temporary') i++;
+  return w[i + 1] === 'trigger';
+}
+
+/**
+ * The tokens of each statement: split at `;`, except inside a trigger. A CREATE TRIGGER statement runs to the END
+ * that closes its body: in SQLite's grammar every statement of the body ends with `;`, so that END is the first
+ * one right after a `;` (as sqlite3_complete() has it). A CASE's END never follows a `;`, and counting CASE ... END
+ * would not do: `end` is also a valid bare column name (`UPDATE t SET end = 1`).
+ */
 export function statements(tokens: Token[]): Token[][] {
-  const out: Token[][] = [[]];
-  for (const t of tokens) {
-    if (t.kind === 'punct' && t.value === ';') out.push([]);
-    else out[out.length - 1]?.push(t);
+  const out: Token[][] = [];
+  let stmt: Token[] = [];
+  const close = () => {
+    if (stmt.length > 0) out.push(stmt);
+    stmt = [];
+  };
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k] as Token;
+    if (!isSemi(t)) stmt.push(t);
+    else if (!opensTrigger(stmt)) close();
+    else {
+      stmt.push(t);
+      const next = tokens[k + 1];
+      if (next?.kind === 'word' && next.value === 'end') {
+        stmt.push(next);
+        k++;
+        close();
+      }
+    }
   }
-  return out.filter((s) => s.length > 0);
+  close();
+  return out;
 }
 
 /** The SQL up to its last token that is not a `;`: trailing semicolons, comments and blanks removed. */

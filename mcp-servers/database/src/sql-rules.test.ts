@@ -108,6 +108,16 @@ describe('the write path', () => {
     expect(rw.inTransaction).toBe(false);
   });
 
+  it('counts a trigger, its body of several statements included, as one statement', () => {
+    const trigger =
+      'CREATE TRIGGER tr AFTER INSERT ON orders BEGIN UPDATE customers SET name = CASE WHEN new.quantity > 1 THEN name ELSE name END; DELETE FROM customers WHERE 0; END';
+    expect(checkWriteStatement(rw, trigger).readonly).toBe(false);
+    expect(checkWriteStatement(rw, `${trigger};`).readonly).toBe(false);
+    expect(() => checkWriteStatement(rw, `${trigger}; DELETE FROM orders`)).toThrow(
+      expect.objectContaining({ rule: 'multiple-statements' }),
+    );
+  });
+
   it('refuses SQL over the length limit before compiling it, naming the limit', () => {
     const sql = `SELECT '${'x'.repeat(MAX_SQL_LENGTH)}'`;
     expect(() => checkWriteStatement(rw, sql)).toThrow(
