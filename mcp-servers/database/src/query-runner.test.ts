@@ -3,6 +3,7 @@
 // start. No assertion counts milliseconds: each checks what happened, so a busy machine only makes it slower.
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueryResult } from './query.ts';
@@ -41,6 +42,15 @@ describe('a pool of query workers', { timeout: 120_000 }, () => {
     for (const s of slow) expect(await stateWhen(s, quick)).toBe('pending');
     r.close();
     for (const s of slow) await expect(s).rejects.toThrow(/query worker exited/);
+  });
+
+  it('runs its workers below the server: nice +10 (replacing workers and slow statements yield to answering)', async () => {
+    const r = runner({ timeoutMs: 600_000, workers: 2 });
+    await r.query('SELECT 1', undefined, limits);
+    const pids = r.pids();
+    expect(pids.length).toBeGreaterThan(0);
+    // The main thread's nice value: SQLite runs there (better-sqlite3 is synchronous).
+    expect(pids.map((pid) => getPriority(pid))).toEqual(pids.map(() => Math.min(19, getPriority() + 10)));
   });
 
   it('starts a spare when every worker is busy: a quick query is not held up by slow ones; the extra retires', async () => {

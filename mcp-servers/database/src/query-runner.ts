@@ -18,6 +18,7 @@
 // - A time limit that expires while its result is already waiting to be read does not count (deadline.ts).
 // The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
@@ -30,6 +31,9 @@ import { type RunLimits, runOnWorker } from './run-on-worker.ts';
 import { type QueryRunnerOptions, type RunnerSettings, runnerSettings } from './runner-options.ts';
 import { inspectReadQuery, type SqlParam } from './sql-rules.ts';
 import { holdsTooMuch, workerRssLimit } from './worker-memory.ts';
+
+/** How far below the server the query workers run (nice, added to the server's own; 19 at most). */
+const WORKER_NICENESS = 10;
 
 export type { QueryRunnerOptions } from './runner-options.ts';
 
@@ -129,6 +133,14 @@ export class QueryRunner {
   private spawn(): void {
     const args = [this.o.file, this.o.mode, String(this.o.maxDatabaseBytes)];
     const child = fork(WORKER, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // Workers run below the server's priority (nice +WORKER_NICENESS; lowering one's own priority needs no
+    // privilege): replacing killed workers (a process start each) and slow statements never take the CPU from the
+    // server's answering, which every quick query needs.
+    try {
+      if (child.pid) setPriority(child.pid, Math.min(19, getPriority() + WORKER_NICENESS));
+    } catch {
+      // not allowed here: the workers run at the server's priority
+    }
     const worker: Worker = { child, ready: false, busy: false, dead: false };
     this.workers.add(worker);
     child.on('message', (m: { ready?: true }) => {
