@@ -18,7 +18,6 @@
 // - A time limit that expires while its result is already waiting to be read does not count (deadline.ts).
 // The write tool has a runner of its own with one read-write worker (SQLite has one writer at a time anyway).
 import { type ChildProcess, fork } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
@@ -31,9 +30,6 @@ import { type RunLimits, runOnWorker } from './run-on-worker.ts';
 import { type QueryRunnerOptions, type RunnerSettings, runnerSettings } from './runner-options.ts';
 import { inspectReadQuery, type SqlParam } from './sql-rules.ts';
 import { holdsTooMuch, workerRssLimit } from './worker-memory.ts';
-
-/** How far below the server the query workers run (nice, added to the server's own; 19 at most). */
-const WORKER_NICENESS = 10;
 
 export type { QueryRunnerOptions } from './runner-options.ts';
 
@@ -114,6 +110,11 @@ export class QueryRunner {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /** How many live workers have started (tests: wait for a spare's start, which a busy machine makes slow). */
+  readyWorkers(): number {
+    return [...this.workers].filter((w) => w.ready && !w.dead).length;
+  }
+
   /** Process ids of the live workers (tests: a killed worker is replaced). */
   pids(): number[] {
     return [...this.workers].filter((w) => !w.dead).map((w) => w.child.pid as number);
@@ -133,14 +134,6 @@ export class QueryRunner {
   private spawn(): void {
     const args = [this.o.file, this.o.mode, String(this.o.maxDatabaseBytes)];
     const child = fork(WORKER, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    // Workers run below the server's priority (nice +WORKER_NICENESS; lowering one's own priority needs no
-    // privilege): replacing killed workers (a process start each) and slow statements never take the CPU from the
-    // server's answering, which every quick query needs.
-    try {
-      if (child.pid) setPriority(child.pid, Math.min(19, getPriority() + WORKER_NICENESS));
-    } catch {
-      // not allowed here: the workers run at the server's priority
-    }
     const worker: Worker = { child, ready: false, busy: false, dead: false };
     this.workers.add(worker);
     child.on('message', (m: { ready?: true }) => {
