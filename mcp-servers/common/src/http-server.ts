@@ -32,6 +32,8 @@ export interface HttpServerOptions {
    * accepted too, and its signed user and session id say whose call it is; the headers then decide nothing.
    */
   sessionSecret?: string;
+  /** Revoked sessions (SESSION_REVOKED_DIR): the host names each ended session here; its credential is refused. */
+  revokedDir?: string;
   allowedHosts: string[];
   allowedOrigins: string[];
   createMcpServer: (ctx: CallContext) => McpServer | Promise<McpServer>;
@@ -100,7 +102,10 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     let identity: { user: string; sessionId: string } | undefined;
     if (o.sessionSecret && isSessionCredential(bearer)) {
-      const check = verifySessionCredential(o.sessionSecret, bearer);
+      const check = verifySessionCredential(o.sessionSecret, bearer, {
+        remoteAddress: req.socket.remoteAddress,
+        revokedDir: o.revokedDir,
+      });
       if (!check.ok) {
         refusals.note('auth', `refused ${req.method} /mcp from ${from}: ${check.error}`);
         jsonRpcError(res, 401, check.error, { 'www-authenticate': 'Bearer' });

@@ -157,6 +157,7 @@ export async function serve(o: {
     sessionSecret: env.MCP_SESSION_SECRET
       ? validateToken(env.MCP_SESSION_SECRET, 'MCP_SESSION_SECRET')
       : undefined,
+    revokedDir: env.SESSION_REVOKED_DIR || undefined,
     allowedHosts: list(env.MCP_ALLOWED_HOSTS, ['localhost', '127.0.0.1', '::1']),
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS, []),
     createMcpServer: create,

@@ -1,22 +1,41 @@
-// Per-session credentials: what an MCP server trusts to decide whose session a call belongs to. `pnpm session`
-// mints one when a session starts (scripts/lib/session/session-credential.ts, the same format) and hands it to
-// that session's container only; the servers hold the secret (MCP_SESSION_SECRET) and verify it. The user and
-// session id come from the signed payload, never from a header the client could set.
-//   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms since the epoch}>.<base64url HMAC-SHA256>
+// Per-session credentials: what the stack's services (MCP servers, the session gateway, the egress proxy) trust to
+// decide whose session a request belongs to. `pnpm session` mints one when a session starts
+// (scripts/lib/session/session-credential.ts, the same format) and hands it to that session's container only; the
+// services hold the secret (MCP_SESSION_SECRET) and verify it. The user and session id come from the signed
+// payload, never from a header the client could set.
+//   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms, n?: network CIDR}>.<base64url HMAC-SHA256>
+// A credential dies with its session: its expiry is the session's wall clock (plus a margin), the host marks the
+// session revoked when it ends (a file named after the session id in SESSION_REVOKED_DIR), and it is bound to the
+// session's own network: a request from any other address is refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { join } from 'node:path';
 
 export interface SessionIdentity {
   user: string;
   sessionId: string;
   expiresAt: number;
+  /** The session's own network (CIDR, e.g. 172.20.3.0/24): the only source addresses it is good from. */
+  network?: string;
 }
 
 export type CredentialCheck = ({ ok: true } & SessionIdentity) | { ok: false; error: string };
+
+export interface VerifyContext {
+  now?: number;
+  /** The request's source address (req.socket.remoteAddress); required when the credential names a network. */
+  remoteAddress?: string;
+  /** The folder of revoked sessions (SESSION_REVOKED_DIR): a file named after a session id revokes it. */
+  revokedDir?: string;
+}
 
 const PREFIX = 'cct1';
 /** A session's user, as `pnpm session --user` takes it: 1-64 letters, digits or . _ @ -. */
 export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const SESSION = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A bound credential's network: an IPv4 or IPv6 prefix. */
+const CIDR = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/;
 
 const sign = (secret: string, payload: string) =>
   createHmac('sha256', secret).update(`${PREFIX}.${payload}`).digest('base64url');
@@ -25,13 +44,40 @@ const sign = (secret: string, payload: string) =>
 export const isSessionCredential = (token: string) => token.startsWith(`${PREFIX}.`);
 
 export function mintSessionCredential(secret: string, id: SessionIdentity): string {
-  const payload = Buffer.from(JSON.stringify({ u: id.user, s: id.sessionId, e: id.expiresAt })).toString(
-    'base64url',
-  );
+  const payload = Buffer.from(
+    JSON.stringify({ u: id.user, s: id.sessionId, e: id.expiresAt, ...(id.network ? { n: id.network } : {}) }),
+  ).toString('base64url');
   return `${PREFIX}.${payload}.${sign(secret, payload)}`;
 }
 
-export function verifySessionCredential(secret: string, token: string, now = Date.now()): CredentialCheck {
+/** An address as Node reports it (`::ffff:172.20.0.3` for IPv4 on a dual-stack socket), plain. */
+export function plainAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? (m[1] as string) : address;
+}
+
+/** Whether `address` lies in `cidr`; false for anything malformed. */
+export function inNetwork(address: string, cidr: string): boolean {
+  const m = CIDR.exec(cidr);
+  const ip = plainAddress(address);
+  if (!m) return false;
+  const [, base, bits] = m as unknown as [string, string, string];
+  const family = isIPv4(base) ? 'ipv4' : isIPv6(base) ? 'ipv6' : null;
+  if (!family || (family === 'ipv4' ? !isIPv4(ip) : !isIPv6(ip))) return false;
+  const prefix = Number(bits);
+  if (prefix > (family === 'ipv4' ? 32 : 128)) return false;
+  const list = new BlockList();
+  list.addSubnet(base, prefix, family);
+  return list.check(ip, family);
+}
+
+export function verifySessionCredential(
+  secret: string,
+  token: string,
+  ctx: VerifyContext | number = {},
+): CredentialCheck {
+  const c: VerifyContext = typeof ctx === 'number' ? { now: ctx } : ctx;
+  const now = c.now ?? Date.now();
   const [prefix, payload, mac, ...rest] = token.split('.');
   if (prefix !== PREFIX || !payload || !mac || rest.length)
     return { ok: false, error: 'not a session credential' };
@@ -39,7 +85,7 @@ export function verifySessionCredential(secret: string, token: string, now = Dat
   const got = Buffer.from(mac);
   if (want.length !== got.length || !timingSafeEqual(want, got))
     return { ok: false, error: 'session credential with a wrong signature' };
-  let body: { u?: unknown; s?: unknown; e?: unknown };
+  let body: { u?: unknown; s?: unknown; e?: unknown; n?: unknown };
   try {
     body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -50,5 +96,22 @@ export function verifySessionCredential(secret: string, token: string, now = Dat
   if (typeof body.s !== 'string' || !SESSION.test(body.s))
     return { ok: false, error: 'session credential without a valid session id' };
   if (typeof body.e !== 'number' || body.e <= now) return { ok: false, error: 'session credential expired' };
-  return { ok: true, user: body.u, sessionId: body.s, expiresAt: body.e };
+  if (body.n !== undefined) {
+    if (typeof body.n !== 'string' || !CIDR.test(body.n))
+      return { ok: false, error: 'session credential with a malformed network' };
+    if (!c.remoteAddress || !inNetwork(c.remoteAddress, body.n))
+      return {
+        ok: false,
+        error: `session credential used from ${c.remoteAddress ? plainAddress(c.remoteAddress) : 'an unknown address'}, outside its session's network`,
+      };
+  }
+  if (c.revokedDir && existsSync(join(c.revokedDir, body.s)))
+    return { ok: false, error: 'session credential of a session that has ended' };
+  return {
+    ok: true,
+    user: body.u,
+    sessionId: body.s,
+    expiresAt: body.e,
+    ...(typeof body.n === 'string' ? { network: body.n } : {}),
+  };
 }
