@@ -1,6 +1,9 @@
-// The HTTP front door in process: refused requests are logged in summary, and a 403 names no allowed host.
+// The HTTP front door in process: refused requests are logged in summary, a 403 names no allowed host, and no
+// client header turns a call's telemetry off.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHttpServer, startHttpServer } from './http-server.ts';
+import type { CallContext } from './instrument.ts';
 import { INITIALIZE, rawRequest } from './testing.ts';
 
 const token = 'k'.repeat(40);
@@ -77,6 +80,45 @@ describe('refused requests are logged in summary', { timeout: 60_000 }, () => {
     for (const body of [r.body, origin.body, lines.join('\n')]) {
       expect(body).not.toContain('secret-internal-name');
       expect(body).not.toContain('secret-origin.example');
+    }
+  });
+});
+
+describe("a call's telemetry", { timeout: 60_000 }, () => {
+  // Issue 23: `X-Claude-Code-Telemetry: 0` once switched the servers' spans and metrics off for a request.
+  const attempts: Record<string, string>[] = [
+    {},
+    { 'x-claude-code-telemetry': '0' },
+    { 'x-claude-code-telemetry': 'false' },
+    { 'x-claude-code-telemetry': '' },
+  ];
+  it.each(attempts)('is on whatever the client sends (%o)', async (extra) => {
+    const contexts: CallContext[] = [];
+    const s = await startHttpServer({
+      name: 'test',
+      version: '0',
+      host: '127.0.0.1',
+      port: 0,
+      token,
+      allowedHosts: ['127.0.0.1'],
+      allowedOrigins: [],
+      createMcpServer: (ctx) => {
+        contexts.push(ctx);
+        return new McpServer({ name: 't', version: '0' });
+      },
+      log: () => {},
+    });
+    try {
+      const r = await rawRequest(`${s.url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${token}`, ...extra },
+        body: INITIALIZE,
+      });
+      expect(r.status).toBe(200);
+      expect(contexts).toHaveLength(1);
+      expect(contexts[0]?.telemetry).not.toBe(false);
+    } finally {
+      await s.close();
     }
   });
 });

@@ -3,7 +3,7 @@
 //   GET  /health  liveness for compose healthchecks (no auth, no data)
 //   POST /mcp     MCP over Streamable HTTP: Host/Origin check (DNS rebinding), then bearer token
 // Logs go to stderr only; refused requests are logged in summary (repeat-log.ts), so a flood of bad tokens cannot
-// flood the log.
+// flood the log. A call's telemetry does not depend on anything the client sends.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -16,8 +16,6 @@ import { isSessionCredential, verifySessionCredential } from './session-credenti
 
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
-/** The session's CLAUDE_CODE_ENABLE_TELEMETRY, also set by the MCP config: anything but 1 means no telemetry. */
-export const TELEMETRY_HEADER = 'x-claude-code-telemetry';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -138,11 +136,12 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
     if (header !== undefined && !fromHeader) o.log(`ignored malformed ${SESSION_HEADER} header`);
     // A session credential's signed id wins over the header.
     const sessionId = identity?.sessionId ?? fromHeader;
-    const telemetryHeader = req.headers[TELEMETRY_HEADER];
-    const telemetry = telemetryHeader === undefined || telemetryHeader === '1';
+    // Every call over HTTP leaves its span and metrics: the server's telemetry is the stack's record of what a
+    // session did with it, so nothing the client sends can turn it off (an `X-Claude-Code-Telemetry: 0` header once
+    // did, issue 23).
     let mcp: McpServer;
     try {
-      mcp = await o.createMcpServer({ transport: 'http', sessionId, telemetry, user: identity?.user });
+      mcp = await o.createMcpServer({ transport: 'http', sessionId, user: identity?.user });
     } catch (err) {
       // e.g. a user with no workspace: the client's problem, said plainly
       jsonRpcError(res, 403, (err as Error).message);

@@ -56,8 +56,9 @@ export interface CallContext {
   /** The session's user, from its signed credential (http only): decides the file-ops root. */
   user?: string;
   /**
-   * False when the session turned telemetry off (CLAUDE_CODE_ENABLE_TELEMETRY other than 1, sent in a header or
-   * the environment): its calls then leave no span or metric, as the session itself leaves none.
+   * False only for a stdio server started with CLAUDE_CODE_ENABLE_TELEMETRY other than 1 in its own environment
+   * (it runs inside the session, as part of it). Never set for HTTP: a client cannot turn the stack's servers'
+   * telemetry off (http-server.ts).
    */
   telemetry?: boolean;
 }
