@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `pnpm stack:check [--session ID]`: did a session's telemetry reach every sink? Waits (bounded) until
 // Prometheus, Jaeger and the telemetry files hold the session's data, prints what each holds, and exits 1
-// naming the sink that does not. Default session: the latest record in the sessions folder.
+// naming the sink that does not. Default session: the latest record in the sessions folder (read through
+// record-files.ts: records that break its rules, or start in the future, are passed over with a warning).
 import { argv } from 'zx';
-import { latestSessionRecord } from './lib/session/session-record.ts';
+import { latestSessionRecord } from './lib/session/record-files.ts';
+import { SESSION_ID } from './lib/session/session-record.ts';
 import { describeSessionInSinks, waitForSessionInSinks } from './lib/sinks/session-sinks.ts';
 import { hostUrls } from './lib/stack/host-urls.ts';
 import { readLocalEnv } from './lib/stack/local-env.ts';
@@ -18,8 +20,18 @@ points and events in the telemetry files. Default: the latest session in SESSION
 const local = readLocalEnv();
 const sessionsDir = local.SESSIONS_DIR ?? 'sessions';
 
+function latest(): string {
+  const { record, problems } = latestSessionRecord(sessionsDir);
+  for (const p of problems) console.error(`check: warning: ${p.file} ${p.why}`);
+  return record.sessionId;
+}
+
 try {
-  const session = argv.session ? String(argv.session) : latestSessionRecord(sessionsDir).sessionId;
+  if (argv.session && !SESSION_ID.test(String(argv.session)))
+    throw new Error(
+      `--session takes a session id (a UUID), not ${JSON.stringify(String(argv.session).slice(0, 80))}`,
+    );
+  const session = argv.session ? String(argv.session) : latest();
   console.log(`check: session ${session}`);
   const found = await waitForSessionInSinks(
     session,

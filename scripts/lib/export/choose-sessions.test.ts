@@ -23,13 +23,35 @@ const known = (
   recorded: false,
 });
 const list = [known('a', 1_000, 2_000), known('b', 5_000, 9_000), known('c', 3_000, null)];
+const X = 'aaaaaaaa-1111-4111-8111-111111111111';
+const Y = 'bbbbbbbb-2222-4222-8222-222222222222';
 
 describe('chooseSessions', () => {
   it('takes explicit ids as given, even unknown ones (the export then says which are unknown)', () => {
-    expect(chooseSessions(list, { sessions: ['x', 'a'] }, 'here')).toEqual({
-      ids: ['x', 'a'],
+    expect(chooseSessions(list, { sessions: [X, Y] }, 'here')).toEqual({
+      ids: [X, Y],
       selection: { by: 'session' },
     });
+  });
+
+  it('takes only session ids: an id becomes a path and a file name', () => {
+    for (const bad of ['a', '../../etc', `${X}/..`, `${X}\u001b[2J`, ''])
+      expect(() => chooseSessions(list, { sessions: [X, bad] }, 'here'), bad).toThrow(
+        /--session takes a session id \(a UUID, as `pnpm export list` shows\), not /,
+      );
+  });
+
+  it('never takes a session starting in the future (a record or telemetry could claim any time) as the latest', () => {
+    const now = 1_000_000_000;
+    const lying = [...list, known('future', now + 3_600_000, null), known('unknown', null, null)];
+    const r = chooseSessions(lying, {}, 'here', now);
+    expect(r.ids).toEqual(['b']);
+    expect(r.note).toMatch(
+      /^no --session given: the latest one, b; passed over: future \(it starts .*, in the future \(more than 5 min ahead of this host's clock\)\), unknown \(its start time is unknown\)$/,
+    );
+    expect(() => chooseSessions([known('future', now + 3_600_000, null)], {}, 'here', now)).toThrow(
+      /no session known can be the latest; passed over: future .*: name one with --session/,
+    );
   });
 
   it('--all: every known session; none known is an error naming where it looked', () => {

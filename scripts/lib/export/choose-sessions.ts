@@ -1,9 +1,11 @@
 // Export phase "choose": which sessions an export takes, from the command's options and the sessions known
 // (session-index.ts), and how they were chosen (the manifest's `selection`). Pure; a choice that finds nothing is
-// an UnknownSessionError saying how to find ids (or, for --user, which users are known).
+// an UnknownSessionError saying how to find ids (or, for --user, which users are known). An id is a session id or
+// nothing (it becomes a path and a file name); a session whose start is unknown or in the future is never "the
+// latest" (telemetry and records can claim any time), and the note says which were passed over.
 
 import { USER_NAME } from '../session/session-plan.ts';
-import { latestOf } from '../session/session-record.ts';
+import { latestOf, SESSION_ID, whyNotLatest } from '../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 import { UnknownSessionError } from './staging.ts';
 
@@ -55,6 +57,11 @@ export function chooseSessions(
       throw new UnknownSessionError(
         '--session names the sessions outright: it goes without --user (use --user alone, or with --since)',
       );
+    for (const id of c.sessions)
+      if (!SESSION_ID.test(id))
+        throw new UnknownSessionError(
+          `--session takes a session id (a UUID, as \`pnpm export list\` shows), not ${JSON.stringify(id.slice(0, 80))}`,
+        );
     return { ids: c.sessions, selection: { by: 'session' } };
   }
   const since =
@@ -95,11 +102,21 @@ export function chooseSessions(
       );
     return { ids, selection: { by: 'filter', since } };
   }
-  const latest = latestOf(known);
-  if (!latest) throw new UnknownSessionError(`no sessions known (${where}): run \`pnpm session\` first`);
+  const latest = latestOf(known, now);
+  const passedOver = known.flatMap((s) => {
+    const why = whyNotLatest(s.start, now);
+    return why ? [`${s.id} (${why})`] : [];
+  });
+  const passed = passedOver.length ? `; passed over: ${passedOver.join(', ')}` : '';
+  if (!latest)
+    throw new UnknownSessionError(
+      known.length
+        ? `no session known can be the latest${passed}: name one with --session`
+        : `no sessions known (${where}): run \`pnpm session\` first`,
+    );
   return {
     ids: [latest.id],
     selection: { by: 'latest' },
-    note: `no --session given: the latest one, ${latest.id}`,
+    note: `no --session given: the latest one, ${latest.id}${passed}`,
   };
 }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
+import type { RecordProblem } from '../session/record-files.ts';
 import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostUrls } from '../stack/host-urls.ts';
@@ -74,6 +75,8 @@ const argv: Record<string, unknown> = { ...opts, _: positionals };
 for (const name of negated) argv[name] = false;
 
 const say = (line: string) => console.log(`export: ${line}`);
+/** A record or id left out of the index (on stderr: `list --json` stays JSON). */
+const warn = (p: RecordProblem) => console.error(`export: warning: ${p.file} ${p.why}`);
 const fail = (line: string, code = 1): never => {
   console.error(`export: error: ${line}`);
   process.exit(code);
@@ -126,7 +129,7 @@ async function chosenSessions(): Promise<Chosen> {
     }
   }
   const user = argv.user === undefined ? undefined : String(argv.user);
-  const known = explicit.length ? [] : await indexSessions(telemetryDir, sessionsDir);
+  const known = explicit.length ? [] : await indexSessions(telemetryDir, sessionsDir, warn);
   try {
     const { ids, selection, note } = chooseSessions(
       known,
@@ -155,7 +158,7 @@ function versions(): Record<string, string> {
 
 async function main(): Promise<void> {
   if (verb === 'list') {
-    const known = await indexSessions(telemetryDir, sessionsDir);
+    const known = await indexSessions(telemetryDir, sessionsDir, warn);
     if (argv.json) {
       console.log(JSON.stringify(known, null, 2));
       return;

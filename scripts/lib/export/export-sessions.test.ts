@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,51 @@ describe('exportSessions', () => {
     expect(r.manifest.missing.map((m) => m.what)).toContain(`session record of ${B}`);
     expect(r.archive).toMatch(/claude-code-sessions-2-\d{8}T\d{6}Z\.tar\.gz$/);
     expect(r.manifest.content.userPrompts).toBe(true); // A's telemetry carried prompts; B's did not
+  });
+
+  it('leaves planted links, FIFOs and linked record folders out of the archive, and says which and why', {
+    timeout: 20_000,
+  }, async () => {
+    const s = setup();
+    const HOST = 'host-file-content-5c2a9e';
+    const hostFile = join(s.base, 'host-file');
+    writeFileSync(hostFile, `${HOST}\n`);
+    const record = join(s.sessionsDir, A);
+    symlinkSync(hostFile, join(record, 'transcript-agent-evil.jsonl')); // the reported attack
+    symlinkSync('/proc/self/environ', join(record, 'transcript.jsonl'));
+    execFileSync('mkfifo', [join(record, 'terminal.log')]); // would hang a blocking read
+    writeFileSync(join(record, 'planted.jsonl'), HOST); // a name the record does not define
+    // B's record folder is a link to a folder elsewhere, with a record that looks right
+    const elsewhere = join(s.base, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'metadata.json'), JSON.stringify({ sessionId: B }));
+    writeFileSync(join(elsewhere, 'session.log'), HOST);
+    symlinkSync(elsewhere, join(s.sessionsDir, B));
+    const r = await exportSessions({ ...options(s), sessions: [A, B], prometheus: null, jaeger: null });
+    const files = await readArchive(r.archive);
+    for (const [name, data] of files) expect(data.toString('utf8'), name).not.toContain(HOST);
+    const paths = r.manifest.files.map((f) => f.path);
+    expect(paths.filter((p) => p.startsWith('sessions/'))).toEqual([
+      `sessions/${A}/metadata.json`,
+      `sessions/${A}/session.log`,
+      `sessions/${A}/transcript-agent-x1.jsonl`,
+    ]);
+    const why = Object.fromEntries(r.manifest.missing.map((m) => [m.what, m.why]));
+    expect(why[`sessions/${A}/transcript-agent-evil.jsonl`]).toMatch(
+      /transcript-agent-evil\.jsonl is a symbolic link: record files are never followed: left out of the archive/,
+    );
+    expect(why[`sessions/${A}/transcript.jsonl`]).toMatch(/is a symbolic link/);
+    expect(why[`sessions/${A}/terminal.log`]).toMatch(/terminal\.log is a FIFO: only regular files are read/);
+    expect(why[`session record of ${B}`]).toMatch(/is a symbolic link: record folders are never followed/);
+    expect(r.summary.map((x) => x.sessionId)).toEqual([A, B]); // B's telemetry is still exported
+  });
+
+  it('refuses ids that are not session ids before reading anything', async () => {
+    const s = setup();
+    const run = exportSessions({ ...options(s), sessions: ['../../etc'], prometheus: null, jaeger: null });
+    await expect(run).rejects.toThrow(UnknownSessionError);
+    await expect(run).rejects.toThrow(/not session ids \(a UUID.*"\.\.\/\.\.\/etc"/);
+    expect(existsSync(s.outDir) ? readdirSync(s.outDir) : []).toEqual([]);
   });
 
   it('refuses an unknown session id, naming how to find ids, and writes nothing', async () => {

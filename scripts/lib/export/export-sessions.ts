@@ -5,6 +5,7 @@
 // Sinks that do not answer make the archive smaller, never silent: the manifest's `missing` says what and why.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { SESSION_ID } from '../session/session-record.ts';
 import { type Manifest, packArchive, verifyArchive } from './archive.ts';
 import type { Selection } from './choose-sessions.ts';
 import type { FilterOptions } from './otlp-filter.ts';
@@ -63,6 +64,12 @@ export function archiveName(sessions: string[], now: Date, selection?: Selection
 export async function exportSessions(o: ExportOptions): Promise<ExportResult> {
   const sessions = [...new Set(o.sessions)];
   if (!sessions.length) throw new UnknownSessionError('no session to export');
+  // An id becomes a path (the record folder) and a name (the archive's): a session id (a UUID) or nothing.
+  const notIds = sessions.filter((id) => !SESSION_ID.test(id));
+  if (notIds.length)
+    throw new UnknownSessionError(
+      `not session ids (a UUID, as \`pnpm export list\` shows): ${notIds.map((id) => JSON.stringify(id.slice(0, 80))).join(', ')}`,
+    );
   mkdirSync(o.outDir, { recursive: true });
   const dir = mkdtempSync(join(o.outDir, '.export-'));
   try {

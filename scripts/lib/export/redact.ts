@@ -13,13 +13,8 @@
 // were sent, whatever those switches say (measured with 2.1.332). The export redacts them the same way: a body stays
 // only where the session logged that content itself; elsewhere its `body` becomes `<REDACTED>` (its length, ids
 // and model stay). See sessionContent and rawBodiesShown.
-import {
-  hashSecret,
-  MIN_SECRET_LENGTH,
-  readSecretHashes,
-  SECRET_NAME,
-  type SecretHashes,
-} from '../session/session-record.ts';
+import { readSessionSecrets } from '../session/record-files.ts';
+import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
 import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
 import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
 import type { Manifest } from './archive.ts';
@@ -122,7 +117,7 @@ export function sessionScrubber(
   const hashes: SecretHashes[] = [];
   for (const id of sessions) {
     try {
-      const h = readSecretHashes(sessionsDir, id);
+      const h = readSessionSecrets(sessionsDir, id);
       if (h) hashes.push(h);
     } catch (err) {
       missing.push({

@@ -1,7 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RecordProblem } from '../session/record-files.ts';
 import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { indexSessions, parseDuration } from './session-index.ts';
 
@@ -40,6 +42,39 @@ describe('indexSessions', () => {
       [B]: 'only-record',
       [C]: null,
     });
+  });
+});
+
+describe('indexSessions against hostile records and telemetry', () => {
+  it('leaves out, with a warning, records that break the rules and ids that are not ids; never hangs', {
+    timeout: 5000,
+  }, async () => {
+    const base = mkdtempSync(join(tmpdir(), 'session-index-'));
+    const telemetry = join(base, 'telemetry');
+    const sessions = join(base, 'sessions');
+    writeTelemetry(telemetry, [
+      { id: A, variant: 'default', user: '\u001b[2Jmallory' },
+      { id: '../../outside', variant: 'default' },
+    ]);
+    writeSessionRecord(sessions, B);
+    mkdirSync(join(sessions, C));
+    execFileSync('mkfifo', [join(sessions, C, 'metadata.json')]); // `pnpm export list` hung on this
+    const elsewhere = join(base, 'elsewhere');
+    writeSessionRecord(elsewhere, A);
+    symlinkSync(join(elsewhere, A), join(sessions, A));
+    writeFileSync(join(sessions, 'notes.txt'), 'not a record');
+    const warnings: RecordProblem[] = [];
+    const known = await indexSessions(telemetry, sessions, (p) => warnings.push(p));
+    expect(known.map((s) => [s.id, s.recorded, s.user]).sort()).toEqual([
+      [A, false, null], // from its telemetry only; a user.name that is not a user name is not taken
+      [B, true, 'tester'],
+    ]);
+    expect(warnings.map((w) => `${w.file.replace(base, '')} ${w.why}`).sort()).toEqual([
+      `/sessions/${A} is a symbolic link: record folders are never followed: left out`,
+      `/sessions/${C}/metadata.json is a FIFO: only regular files are read: left out`,
+      '/sessions/notes.txt names "notes.txt", not a session id (a UUID): left out',
+      '/telemetry has a session.id "../../outside", not a session id (a UUID): left out',
+    ]);
   });
 });
 

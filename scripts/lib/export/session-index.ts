@@ -1,7 +1,11 @@
 // The sessions an export can take: those in the telemetry files (Claude Code's events: start, end, cost, tokens)
 // and those the session wrapper recorded (the session records, session-record.ts), joined by session id. The user
 // is the record's (`pnpm session --user`), else the `user.name` the telemetry carries (a record may be gone).
-import { byStart, listSessionRecords, type SessionMetadata } from '../session/session-record.ts';
+// Only session ids are taken (a telemetry's session.id or a folder name that is not one is left out, with a
+// warning), and records are read through record-files.ts: a record that breaks its rules is left out, with why.
+import { listSessionRecords, type RecordProblem } from '../session/record-files.ts';
+import { USER_NAME } from '../session/session-plan.ts';
+import { byStart, SESSION_ID, type SessionMetadata } from '../session/session-record.ts';
 import { eventsOf } from '../sinks/otlp-records.ts';
 import { exportRequests, signalFiles } from '../sinks/telemetry-files.ts';
 
@@ -22,7 +26,13 @@ export interface KnownSession {
 
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v) || 0);
 
-export async function indexSessions(telemetryDir: string, sessionsDir: string): Promise<KnownSession[]> {
+/** The sessions known, in the order of byStart; `warn` hears of every record or id left out, and why. */
+export async function indexSessions(
+  telemetryDir: string,
+  sessionsDir: string,
+  warn: (problem: RecordProblem) => void = () => {},
+): Promise<KnownSession[]> {
+  const badIds = new Set<string>();
   const byId = new Map<string, KnownSession>();
   const get = (id: string) => {
     let s = byId.get(id);
@@ -48,10 +58,19 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
     for await (const req of exportRequests(file)) {
       for (const e of eventsOf(req)) {
         if (!e.session) continue;
+        if (!SESSION_ID.test(e.session)) {
+          if (!badIds.has(e.session))
+            warn({
+              file: telemetryDir,
+              why: `has a session.id ${JSON.stringify(e.session.slice(0, 80))}, not a session id (a UUID): left out`,
+            });
+          badIds.add(e.session);
+          continue;
+        }
         const s = get(e.session);
         s.inTelemetry = true;
         const user = e.resource['user.name'] ?? e.attrs['user.name'];
-        if (s.user === null && typeof user === 'string' && user) s.user = user;
+        if (s.user === null && typeof user === 'string' && USER_NAME.test(user)) s.user = user;
         if (Number.isFinite(e.time)) {
           s.start = s.start === null ? e.time : Math.min(s.start, e.time);
           s.end = s.end === null ? e.time : Math.max(s.end, e.time);
@@ -68,7 +87,9 @@ export async function indexSessions(telemetryDir: string, sessionsDir: string): 
       }
     }
   }
-  for (const m of listSessionRecords(sessionsDir)) {
+  const { records, problems } = listSessionRecords(sessionsDir);
+  for (const p of problems) warn({ file: p.file, why: `${p.why}: left out` });
+  for (const m of records) {
     const s = get(m.sessionId);
     s.recorded = true;
     s.status = m.status;

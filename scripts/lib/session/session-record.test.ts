@@ -2,59 +2,21 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSessionSecrets } from './record-files.ts';
 import {
+  CLOCK_SKEW_MS,
   hashSecret,
   hashSecrets,
   latestOf,
-  latestSessionRecord,
-  listSessionRecords,
-  readSecretHashes,
-  readSessionRecord,
   recordPaths,
   SESSION_ID,
-  type SessionMetadata,
   SHAREABLE_FILES,
-  writeMetadata,
+  whyNotLatest,
   writeSecretHashes,
 } from './session-record.ts';
 
-const meta = (sessionId: string, startedAt: string): SessionMetadata => ({
-  sessionId,
-  status: 'completed',
-  mode: 'headless',
-  api: 'scripted',
-  script: 'demo',
-  model: null,
-  user: null,
-  claudeVersion: 'test',
-  telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: 'http://otel-collector:4318' },
-  startedAt,
-  endedAt: null,
-  durationMs: null,
-  exitCode: 0,
-  signal: null,
-  files: { log: 'session.log', metadata: 'metadata.json' },
-});
-
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
-const C = '33333333-3333-4333-8333-333333333333';
-
-function recordsDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'records-'));
-  for (const [id, start] of [
-    [B, '2026-11-25T10:00:02.000Z'],
-    [A, '2026-11-25T10:00:01.000Z'],
-  ] as const) {
-    const paths = recordPaths(dir, id);
-    mkdirSync(paths.dir);
-    writeMetadata(paths, meta(id, start));
-  }
-  mkdirSync(join(dir, C)); // a folder without metadata is not a record
-  mkdirSync(join(dir, 'broken'));
-  writeFileSync(join(dir, 'broken', 'metadata.json'), '{ not json');
-  return dir;
-}
 
 describe('session record', () => {
   it('lays a record out as <dir>/<id>/{session.log,metadata.json,...} and never shares secrets.json', () => {
@@ -78,18 +40,6 @@ describe('session record', () => {
       expect(SESSION_ID.test(bad), bad).toBe(false);
   });
 
-  it('lists readable records oldest first and names the latest; unreadable ones are skipped', () => {
-    const dir = recordsDir();
-    expect(listSessionRecords(dir).map((m) => m.sessionId)).toEqual([A, B]);
-    expect(latestSessionRecord(dir).sessionId).toBe(B);
-    expect(readSessionRecord(dir, 'broken')).toBeNull();
-    expect(readSessionRecord(dir, C)).toBeNull();
-    expect(listSessionRecords(join(dir, 'absent'))).toEqual([]);
-    expect(() => latestSessionRecord(join(dir, 'absent'))).toThrow(
-      /no session records in .*absent.*pnpm session/,
-    );
-  });
-
   it('orders sessions by start, then id: the same "latest" for records and the export index', () => {
     const list = [
       { id: 'b', start: 2 },
@@ -101,6 +51,31 @@ describe('session record', () => {
     expect(latestOf([])).toBeUndefined();
   });
 
+  it('never takes a start unknown or in the future (beyond the clock skew) as the latest', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    const list = [
+      { id: 'past', start: now - 60_000 },
+      { id: 'skewed', start: now + CLOCK_SKEW_MS - 1 },
+      { id: 'future', start: now + CLOCK_SKEW_MS + 1 },
+      { id: 'far', start: Date.parse('2099-01-01T00:00:00Z') },
+      { id: 'unknown', start: null },
+    ];
+    expect(latestOf(list, now)?.id).toBe('skewed');
+    expect(
+      latestOf(
+        list.filter((s) => s.id !== 'skewed'),
+        now,
+      )?.id,
+    ).toBe('past');
+    expect(latestOf([{ id: 'unknown', start: null }], now)).toBeUndefined();
+    expect(whyNotLatest(null, now)).toMatch(/start time is unknown/);
+    expect(whyNotLatest(Number.NaN, now)).toMatch(/start time is unknown/);
+    expect(whyNotLatest(Date.parse('2099-01-01T00:00:00Z'), now)).toMatch(
+      /2099-01-01T00:00:00.000Z, in the future/,
+    );
+    expect(whyNotLatest(now, now)).toBeNull();
+  });
+
   it('keeps only salted hashes of secret-named variables, in a 0600 file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'records-'));
     const paths = recordPaths(dir, A);
@@ -109,11 +84,11 @@ describe('session record', () => {
     writeSecretHashes(paths, { ANTHROPIC_API_KEY: key, HOME: '/home/node', SHORT_TOKEN: 'abc' });
     expect(readFileSync(paths.secrets, 'utf8')).not.toContain(key);
     expect(statSync(paths.secrets).mode & 0o777).toBe(0o600);
-    const h = readSecretHashes(dir, A);
+    const h = readSessionSecrets(dir, A);
     expect(h?.sha256).toEqual([hashSecret(h?.salt ?? '', key)]);
     expect(hashSecrets({ API_KEY: key }, 'salt').sha256).toEqual([hashSecret('salt', key)]);
-    expect(readSecretHashes(dir, B)).toBeNull();
+    expect(readSessionSecrets(dir, B)).toBeNull();
     writeFileSync(paths.secrets, 'nope');
-    expect(() => readSecretHashes(dir, A)).toThrow(/secrets\.json unreadable/);
+    expect(() => readSessionSecrets(dir, A)).toThrow(/secrets\.json is not JSON/);
   });
 });

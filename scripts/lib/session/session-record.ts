@@ -1,10 +1,13 @@
-// The session record: `<SESSIONS_DIR>/<session id>/`, written by the session wrapper inside the Claude Code
-// container and read on the host (`pnpm session`, `stack:check`, `pnpm export`). This module is its only owner:
-// the folder's layout, the metadata type, the id format, listing and "the latest", and the salted hashes of the
-// session's secrets. It stands alone (Node built-ins only) because the container image copies it beside its
-// entrypoint: nothing else of the host's code goes into that image.
+// The session record: `<SESSIONS_DIR>/<session id>/`, written on the host by `pnpm session` (session-recorder.ts)
+// from what it observes of the container, plus the files the session hands back through its spool (marked as
+// reported); read on the host (`pnpm session`, `stack:check`, `pnpm export`). The container's wrapper writes the same
+// layout into its spool. This module is its only owner:
+// the folder's layout, the metadata type, the id format, the order of sessions and "the latest", and the salted
+// hashes of the session's secrets. Host code reads a record only through record-files.ts (it refuses links, FIFOs,
+// devices, oversized files and ids that are not ids). It stands alone (Node built-ins only) because the container
+// image copies it beside its entrypoint: nothing else of the host's code goes into that image.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A session id: a UUID, as `claude --session-id` takes it. */
@@ -86,7 +89,10 @@ export function writeMetadata(paths: RecordPaths, meta: SessionMetadata): void {
   writeFileSync(paths.metadata, `${JSON.stringify(meta, null, 2)}\n`);
 }
 
-/** The record's metadata, or null when there is none or it cannot be read. */
+/**
+ * @deprecated Unsafe against a hostile record (follows links, blocks on a FIFO, trusts the id): host code reads
+ * records through record-files.ts (readSessionMetadata). Kept until session-run.ts and compat-run.ts switch.
+ */
 export function readSessionRecord(sessionsDir: string, sessionId: string): SessionMetadata | null {
   const file = recordPaths(sessionsDir, sessionId).metadata;
   if (!existsSync(file)) return null;
@@ -97,17 +103,6 @@ export function readSessionRecord(sessionsDir: string, sessionId: string): Sessi
   }
 }
 
-/** Every readable record in the folder, oldest first. */
-export function listSessionRecords(sessionsDir: string): SessionMetadata[] {
-  if (!existsSync(sessionsDir)) return [];
-  return readdirSync(sessionsDir)
-    .map((id) => readSessionRecord(sessionsDir, id))
-    .filter((m): m is SessionMetadata => m !== null)
-    .map((m) => ({ m, start: Date.parse(m.startedAt) }))
-    .sort((a, b) => byStart({ id: a.m.sessionId, start: a.start }, { id: b.m.sessionId, start: b.start }))
-    .map(({ m }) => m);
-}
-
 /** The one order of sessions everywhere: by start time (unknown first), then by id. */
 export function byStart(
   a: { id: string; start: number | null },
@@ -116,16 +111,26 @@ export function byStart(
   return (a.start || 0) - (b.start || 0) || a.id.localeCompare(b.id);
 }
 
-/** "The latest session" of a list, in the order of byStart. */
-export function latestOf<T extends { id: string; start: number | null }>(sessions: T[]): T | undefined {
-  return [...sessions].sort(byStart).at(-1);
+/** How far ahead of this host's clock a start may be and still be believed (clocks differ a little). */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Why a session with this start cannot be "the latest" (a record or telemetry could claim any time), or null. */
+export function whyNotLatest(start: number | null, now = Date.now()): string | null {
+  if (start === null || !Number.isFinite(start)) return 'its start time is unknown';
+  if (start > now + CLOCK_SKEW_MS)
+    return `it starts ${new Date(start).toISOString()}, in the future (more than ${CLOCK_SKEW_MS / 60_000} min ahead of this host's clock)`;
+  return null;
 }
 
-/** The latest recorded session, or an error saying how to make one. */
-export function latestSessionRecord(sessionsDir: string): SessionMetadata {
-  const latest = listSessionRecords(sessionsDir).at(-1);
-  if (!latest) throw new Error(`no session records in ${sessionsDir}: run \`pnpm session\` first`);
-  return latest;
+/** "The latest session" of a list, in the order of byStart, among those whyNotLatest lets be it. */
+export function latestOf<T extends { id: string; start: number | null }>(
+  sessions: T[],
+  now = Date.now(),
+): T | undefined {
+  return sessions
+    .filter((s) => whyNotLatest(s.start, now) === null)
+    .sort(byStart)
+    .at(-1);
 }
 
 // ---- the session's secrets, known by salted hash only
@@ -165,15 +170,4 @@ export function hashSecrets(
 /** Writes secrets.json (mode 0600): the hashes `pnpm export` removes those secrets by. */
 export function writeSecretHashes(paths: RecordPaths, env: Record<string, string | undefined>): void {
   writeFileSync(paths.secrets, `${JSON.stringify(hashSecrets(env))}\n`, { mode: 0o600 });
-}
-
-/** The session's secret hashes; null when it has none; throws naming the file when it cannot be read. */
-export function readSecretHashes(sessionsDir: string, sessionId: string): SecretHashes | null {
-  const file = recordPaths(sessionsDir, sessionId).secrets;
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SecretHashes;
-  } catch (err) {
-    throw new Error(`${file} unreadable (${(err as Error).message})`);
-  }
 }
