@@ -1,15 +1,31 @@
-// One line of the egress proxy's access log (squid.conf's `egress` logformat) and the event it becomes:
-//   %ts.%03tu %un %>a %rm %ru %>Hs %Ss %<a
-//   1764403200.123 alice+7c0e8d5e-6a0b-4a43-9d0e-2f8b6c1d9a11 172.20.0.5 CONNECT api.anthropic.com:443 200 TCP_TUNNEL 160.79.104.10
-// The proxy user name is USER+SESSION_ID (pnpm session sets it in the session's proxy URL).
+// One line of the egress proxy's access log (squid.conf's `egress` logformat, ACCESS_LOGFORMAT below) and the
+// event it becomes. The format is built so that no byte a client controls (its proxy user name, its URL, its
+// method) can move a field boundary or start a line: every such field is written with Squid's `%#` encoding
+// (RFC 1738 percent-encoding of `%`, space, controls, non-ASCII and the URL-unsafe characters), so a field is a run
+// of printable ASCII without spaces, fields are separated by exactly one space, and a line has exactly FIELDS
+// fields. The parser reads exactly that and nothing else: anything that is not is reported, never guessed at.
+// Who made the attempt comes from the auth helper's verified note (auth-answer.ts: `cct_verified=USER/SESSION`),
+// never from the claimed proxy user name, which is only kept (escaped) to say who an unauthenticated attempt
+// pretended to be.
+import { isIP } from 'node:net';
+import { excerpt, percentBytes } from './byte-lines.ts';
+
+/** The logformat of squid.conf (a test checks squid.conf carries exactly this). */
+export const ACCESS_LOGFORMAT =
+  'logformat egress egress1 %ts.%03tu %>a %#rm %>Hs %#Ss %#<a %#ul %#{cct_verified}note %#ru';
+const FIELDS = 10;
 
 export interface EgressAttempt {
   timeMs: number;
+  /** Verified by the auth helper (from the session credential), or null. */
   user: string | null;
   sessionId: string | null;
+  authenticated: boolean;
+  /** The proxy user name the client sent, escaped and bounded (only for the record; never trusted). */
+  claimedUser: string | null;
   client: string;
   method: string;
-  /** The URL, or host:port for CONNECT. */
+  /** The URL, or host:port for CONNECT (printable, bounded). */
   target: string;
   host: string;
   status: number;
@@ -17,54 +33,155 @@ export interface EgressAttempt {
   decision: 'allowed' | 'denied';
 }
 
-const SESSION = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export interface UnparsedLine {
+  timeMs: number;
+  error: string;
+  /** A bounded, escaped excerpt of the line. */
+  excerpt: string;
+}
 
-export function parseAccessLine(line: string): EgressAttempt | null {
-  const f = line.trim().split(/\s+/);
-  if (f.length < 7) return null;
-  const [ts, un, client, method, target, status, squidStatus] = f as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  const timeMs = Math.round(Number(ts) * 1000);
-  if (!Number.isFinite(timeMs)) return null;
-  let user: string | null = null;
-  let sessionId: string | null = null;
-  const name = un === '-' ? '' : decodeURIComponent(un);
-  const plus = name.lastIndexOf('+');
-  if (plus > 0 && SESSION.test(name.slice(plus + 1))) {
-    user = name.slice(0, plus);
-    sessionId = name.slice(plus + 1);
-  } else if (SESSION.test(name)) sessionId = name;
-  else if (name) user = name;
-  let host = target;
+export type ParsedLine = { ok: true; attempt: EgressAttempt } | { ok: false; unparsed: UnparsedLine };
+
+type Strings<N extends number, T extends string[] = []> = T['length'] extends N
+  ? T
+  : Strings<N, [...T, string]>;
+const PRINTABLE = /^[\x21-\x7e]+$/;
+/** What Squid's %# writes: the characters rfc1738_escape leaves as they are, and %XX (upper-case hex). */
+const ENCODED = /^(?:[A-Za-z0-9!$&()*+,\-./:;=?@_]|%[0-9A-F]{2})+$/;
+/** The helper's note: USER/SESSION, each as session-credential.ts accepts them (neither holds a /). */
+const VERIFIED = /^([A-Za-z0-9._@-]{1,64})\/([A-Za-z0-9._:-]{1,128})$/;
+const MAX_TARGET = 2048;
+const MAX_NAME = 256;
+
+/** Decodes percent-escapes to bytes, then UTF-8 (invalid sequences as U+FFFD); null on a malformed escape. */
+export function percentDecode(field: string): string | null {
+  const bytes = percentBytes(field);
+  return bytes ? new TextDecoder('utf-8', { fatal: false }).decode(bytes) : null;
+}
+
+/** Printable as is; otherwise (controls, quotes, non-ASCII, too long) JSON-escaped and bounded. */
+function printable(s: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: controls are what is escaped here
+  if (s.length <= max && !/[\x00-\x1f\x7f-\u{10ffff}]/u.test(s)) return s;
+  const head = JSON.stringify(s.length > max ? s.slice(0, max) : s).replace(
+    /[^\x20-\x7e]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return s.length > max ? `${head}… (${s.length} chars)` : head;
+}
+
+function hostOf(method: string, target: string): string {
+  if (method === 'CONNECT') {
+    if (target.startsWith('[')) return target.slice(1, Math.max(1, target.indexOf(']')));
+    const colon = target.lastIndexOf(':');
+    return colon > 0 ? target.slice(0, colon) : target;
+  }
   try {
-    host = method === 'CONNECT' ? (target.split(':')[0] ?? target) : new URL(target).hostname;
-  } catch {}
-  const code = Number(status);
-  const denied = squidStatus.startsWith('TCP_DENIED') || code === 403 || code === 407;
+    return new URL(target).hostname;
+  } catch {
+    return '';
+  }
+}
+
+const bad = (line: string, error: string, now: number): ParsedLine => ({
+  ok: false,
+  unparsed: { timeMs: now, error, excerpt: excerpt(line, 300) },
+});
+
+/** `line` as latin1 (one char per byte, as byte-lines.ts gives it). Never throws. */
+export function parseAccessLine(line: string, now = Date.now()): ParsedLine {
+  const f = line.split(' ');
+  if (f.length !== FIELDS)
+    return bad(line, `expected ${FIELDS} space-separated fields, got ${f.length}`, now);
+  const at = f.findIndex((x) => !PRINTABLE.test(x));
+  if (at !== -1) return bad(line, `field ${at + 1} is empty or holds a byte outside printable ASCII`, now);
+  const [tag, ts, client, rm, hs, ss, server, ul, note, ru] = f as Strings<10>;
+  if (tag !== 'egress1') return bad(line, 'not an egress1 line', now);
+  if (!/^\d{1,12}\.\d{3}$/.test(ts)) return bad(line, 'malformed time', now);
+  if (client !== '-' && !isIP(client)) return bad(line, 'malformed client address', now);
+  if (!/^\d{1,3}$/.test(hs)) return bad(line, 'malformed HTTP status', now);
+  const encoded = [rm, ss, server, ul, note, ru];
+  if (encoded.some((x) => !ENCODED.test(x))) return bad(line, 'a field not in Squid %# encoding', now);
+  if (server !== '-' && !isIP(percentDecode(server) ?? '')) return bad(line, 'malformed server address', now);
+  const decoded = [rm, ss, ul, note, ru].map(percentDecode);
+  const [method, squidStatus, claimed, verified, target] = decoded as Strings<5>;
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(squidStatus) && squidStatus !== '-')
+    return bad(line, 'malformed Squid status', now);
+
+  const status = Number(hs);
+  const v = VERIFIED.exec(verified);
+  // Authenticated: the helper verified a credential for exactly the session named, and Squid did not refuse it.
+  const authenticated = !!v && v[2] === claimed && status !== 407;
+  const denied = squidStatus.startsWith('TCP_DENIED') || status === 403 || status === 407;
+  const safeMethod = printable(method, 64);
+  const safeTarget = printable(target, MAX_TARGET);
   return {
-    timeMs,
-    user,
-    sessionId,
-    client,
-    method,
-    target,
-    host,
-    status: code,
-    squidStatus,
-    decision: denied ? 'denied' : 'allowed',
+    ok: true,
+    attempt: {
+      timeMs: Math.round(Number(ts) * 1000),
+      user: authenticated && v ? (v[1] as string) : null,
+      sessionId: authenticated && v ? (v[2] as string) : null,
+      authenticated,
+      claimedUser: authenticated || claimed === '-' ? null : printable(claimed, MAX_NAME),
+      client,
+      method: safeMethod,
+      target: safeTarget,
+      host: printable(hostOf(method, target), MAX_NAME),
+      status,
+      squidStatus,
+      decision: denied ? 'denied' : 'allowed',
+    },
   };
 }
 
-/** The attempts as one OTLP/HTTP JSON logs request: claude_code_telemetry.egress events with the session's id. */
-export function egressLogsRequest(attempts: EgressAttempt[]): unknown {
-  const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+type Attr = { key: string; value: Record<string, unknown> };
+const str = (key: string, value: string): Attr => ({ key, value: { stringValue: value } });
+
+function attemptRecord(a: EgressAttempt) {
+  const nanos = `${BigInt(a.timeMs) * 1_000_000n}`;
+  return {
+    timeUnixNano: nanos,
+    observedTimeUnixNano: nanos,
+    severityNumber: a.decision === 'denied' ? 13 : 9,
+    severityText: a.decision === 'denied' ? 'WARN' : 'INFO',
+    body: { stringValue: 'claude_code_telemetry.egress' },
+    attributes: [
+      str('event.name', 'claude_code_telemetry.egress'),
+      ...(a.sessionId ? [str('session.id', a.sessionId)] : []),
+      ...(a.user ? [str('user.name', a.user)] : []),
+      { key: 'egress.authenticated', value: { boolValue: a.authenticated } },
+      ...(a.claimedUser ? [str('egress.claimed_user', a.claimedUser)] : []),
+      str('decision', a.decision),
+      str('method', a.method),
+      str('host', a.host),
+      str('target', a.target),
+      { key: 'status', value: { intValue: String(a.status) } },
+      str('squid_status', a.squidStatus),
+      str('client.address', a.client),
+    ],
+  };
+}
+
+function unparsedRecord(u: UnparsedLine) {
+  const nanos = `${BigInt(u.timeMs) * 1_000_000n}`;
+  return {
+    timeUnixNano: nanos,
+    observedTimeUnixNano: nanos,
+    severityNumber: 17,
+    severityText: 'ERROR',
+    body: { stringValue: 'claude_code_telemetry.egress' },
+    attributes: [
+      str('event.name', 'claude_code_telemetry.egress'),
+      { key: 'egress.authenticated', value: { boolValue: false } },
+      str('decision', 'unparsed'),
+      str('egress.error', u.error),
+      str('egress.excerpt', u.excerpt),
+    ],
+  };
+}
+
+/** The lines as one OTLP/HTTP JSON logs request: claude_code_telemetry.egress events. */
+export function egressLogsRequest(lines: ParsedLine[]): unknown {
   return {
     resourceLogs: [
       {
@@ -72,28 +189,7 @@ export function egressLogsRequest(attempts: EgressAttempt[]): unknown {
         scopeLogs: [
           {
             scope: { name: 'claude_code_telemetry.egress_proxy' },
-            logRecords: attempts.map((a) => {
-              const nanos = `${BigInt(a.timeMs) * 1_000_000n}`;
-              return {
-                timeUnixNano: nanos,
-                observedTimeUnixNano: nanos,
-                severityNumber: a.decision === 'denied' ? 13 : 9,
-                severityText: a.decision === 'denied' ? 'WARN' : 'INFO',
-                body: { stringValue: 'claude_code_telemetry.egress' },
-                attributes: [
-                  str('event.name', 'claude_code_telemetry.egress'),
-                  ...(a.sessionId ? [str('session.id', a.sessionId)] : []),
-                  ...(a.user ? [str('user.name', a.user)] : []),
-                  str('decision', a.decision),
-                  str('method', a.method),
-                  str('host', a.host),
-                  str('target', a.target),
-                  { key: 'status', value: { intValue: String(a.status) } },
-                  str('squid_status', a.squidStatus),
-                  str('client.address', a.client),
-                ],
-              };
-            }),
+            logRecords: lines.map((l) => (l.ok ? attemptRecord(l.attempt) : unparsedRecord(l.unparsed))),
           },
         ],
       },

@@ -217,8 +217,12 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         kind: 'dockerfile',
         dockerfile: 'stack/egress-proxy/Dockerfile',
         args: { NODE_IMAGE: r('NODE_LOCAL_IMAGE'), SQUID_VERSION: r('SQUID_VERSION') },
-        // The log daemon and its line parser; squid.conf and the allowlist are mounted by compose.
-        context: [{ kind: 'copy', from: 'stack/egress-proxy' }],
+        // The auth helper, the log daemon and their modules, and the credential check they share with the MCP
+        // servers (Node built-ins only); squid.conf and the allowlist are mounted by compose.
+        context: [
+          { kind: 'copy', from: 'mcp-servers/common/src/session-credential.ts' },
+          { kind: 'copy', from: 'stack/egress-proxy' },
+        ],
       },
     },
     mcpServer(v, 'file-ops', 'MCP_FILE_OPS_IMAGE'),
