@@ -48,6 +48,21 @@ describe('MCP server images', () => {
   });
 });
 
+describe('session gateway image', () => {
+  it('is tagged with its package.json version and stages mcp-common with it (the credential)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'stack/session-gateway/package.json'), 'utf8')) as {
+      version: string;
+    };
+    const spec = catalog.find((s) => s.name === 'session-gateway');
+    expect(spec?.version).toBe(pkg.version);
+    expect(spec?.dependsOn).toEqual(['node']);
+    expect(spec?.recipe).toMatchObject({
+      dockerfile: 'stack/session-gateway/Dockerfile',
+      context: [{ kind: 'workspace-package', dirs: ['mcp-servers/common', 'stack/session-gateway'] }],
+    });
+  });
+});
+
 describe('buildOrder', () => {
   it('builds bases before the images on top of them', () => {
     const names = buildOrder(catalog).map((s) => s.name);
@@ -68,7 +83,7 @@ describe('buildOrder', () => {
 
   it('names an unknown image and the known ones', () => {
     expect(() => buildOrder(catalog, ['grafna'])).toThrow(
-      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, victorialogs, node, claude-code, egress-proxy, mcp-file-ops, mcp-database, anthropic-replay)',
+      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, victorialogs, node, claude-code, egress-proxy, mcp-file-ops, mcp-database, anthropic-replay, session-gateway)',
     );
   });
 

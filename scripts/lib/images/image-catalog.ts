@@ -246,6 +246,7 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
         ],
       },
     },
+    sessionGateway(v),
   ];
 }
 
@@ -266,6 +267,34 @@ function mcpServer(v: Record<string, string>, server: 'file-ops' | 'database', r
           kind: 'workspace-package',
           name: `@claude-code-telemetry/mcp-${server}`,
           dirs: ['mcp-servers/common', `mcp-servers/${server}`],
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The session gateway: the sessions' one way to the model (and their telemetry's way in). Its reference is
+ * SESSION_GATEWAY_IMAGE of versions.env; until that line is there, the package's version (0.1.0) stands in.
+ */
+function sessionGateway(v: Record<string, string>): ImageSpec {
+  const ref = v.SESSION_GATEWAY_IMAGE ?? 'claude-code-telemetry/session-gateway:0.1.0';
+  const version = ref.split(':')[1] ?? '';
+  return {
+    name: 'session-gateway',
+    ref,
+    component: 'session gateway (model proxy, usage record, budgets)',
+    version,
+    dependsOn: ['node'],
+    recipe: {
+      kind: 'dockerfile',
+      dockerfile: 'stack/session-gateway/Dockerfile',
+      args: { NODE_IMAGE: required(v, 'NODE_LOCAL_IMAGE'), VERSION: version },
+      context: [
+        {
+          kind: 'workspace-package',
+          name: '@claude-code-telemetry/session-gateway',
+          dirs: ['mcp-servers/common', 'stack/session-gateway'],
         },
       ],
     },
