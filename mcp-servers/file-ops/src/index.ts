@@ -12,6 +12,7 @@ import {
 import { TOOL_TIMEOUT_ENV } from '@claude-code-telemetry/mcp-common/time-budget';
 import { DEFAULT_LIMITS } from './lib.ts';
 import { createSandbox, userSandbox } from './path-rules.ts';
+import { requireProcFd } from './sandbox-fd.ts';
 import { createFileOpsServer, NAME, VERSION } from './server.ts';
 
 const HELP = `Usage: mcp-file-ops [--root DIR ...] [transport options]
@@ -29,6 +30,8 @@ async function main() {
     process.stderr.write(`${HELP}\n`);
     return;
   }
+  // Every file operation is bound to its sandbox through /proc/self/fd (sandbox-fd.ts): without it, no start.
+  requireProcFd();
   const roots: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--root' && rest[i + 1]) roots.push(rest[++i] as string);

@@ -1,10 +1,12 @@
-// File operations behind the tools. Every path goes through path-rules.ts first; expected failures throw a
-// FileOpError (or PathRuleError, EditRuleError) naming the rule, which the tool layer turns into an isError result.
-// Results name paths relative to their root (displayPath), never where the roots are.
+// File operations behind the tools. Every path goes through path-rules.ts first (its checks and clear refusals),
+// then is opened and bound to the sandbox by sandbox-fd.ts, and used only through what was opened: no path is
+// looked up again after its check (issue 22 item 3). Expected failures throw a FileOpError (or PathRuleError,
+// EditRuleError) naming the rule, which the tool layer turns into an isError result. Results name paths relative
+// to their root (displayPath), never where the roots are.
 // Writes go through atomic-write.ts; list_directory's bounded listing is list-entries.ts.
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, opendir, stat } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { lstat, opendir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '@claude-code-telemetry/mcp-common/instrument';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '@claude-code-telemetry/mcp-common/time-budget';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
@@ -13,7 +15,18 @@ import { readAtMost } from './bounded-read.ts';
 import { applyEdits, checkEdits, type Edit } from './edits.ts';
 import { compileGlob } from './glob.ts';
 import { listEntries, typeOf } from './list-entries.ts';
-import { displayPath, resolveInSandbox, type Sandbox } from './path-rules.ts';
+import { displayPath, PathRuleError, resolveInSandbox, type Sandbox } from './path-rules.ts';
+import {
+  at,
+  type Bound,
+  makeDirectories,
+  openDirectory,
+  openDirectoryAt,
+  openFileAt,
+  openParent,
+  sayError,
+  self,
+} from './sandbox-fd.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
 export type { Edit } from './edits.ts';
@@ -57,6 +70,11 @@ export interface FileOps {
 /** Only regular files are read: a FIFO blocks its reader until a writer comes, a device may act when opened. */
 function mustBeRegularFile(st: Stats, path: string): void {
   if (st.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory: use list_directory`);
+  if (st.isSymbolicLink())
+    throw new PathRuleError(
+      'symlink-escape',
+      `${path} is a symlink (swapped in while the call ran): not followed`,
+    );
   if (!st.isFile()) {
     throw new FileOpError(
       'not-a-file',
@@ -65,48 +83,70 @@ function mustBeRegularFile(st: Stats, path: string): void {
   }
 }
 
-/** A text file inside the sandbox: its real path (for a write back) and content. */
-async function readText(
-  ops: FileOps,
-  path: string,
-): Promise<{ real: string; size: number; content: string }> {
-  const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  // Checked before the open, so a FIFO or device is never opened at all ...
-  mustBeRegularFile(await lstat(real), path);
-  // ... and again on the open handle, should it have been swapped meanwhile: O_NONBLOCK makes the open of a FIFO
-  // return at once (without it, the open waits for a writer on one of libuv's 4 threads: 4 such calls stall every
-  // file operation of the server); O_NOFOLLOW makes the open of a symlink fail.
-  const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+/** Closes a bound folder or file once `fn` is done with it, whatever happened. */
+async function using<T>(bound: Bound, fn: (b: Bound) => Promise<T>): Promise<T> {
   try {
-    const st = await fh.stat();
-    mustBeRegularFile(st, path);
-    const limit = ops.limits.maxReadBytes;
-    if (st.size > limit) {
-      throw new FileOpError(
-        'too-large',
-        `${path} is ${st.size} bytes, over the read limit of ${limit} bytes`,
-      );
-    }
-    // fstat may say less than there is (a file growing meanwhile): read at most one byte past the limit.
-    const buf = await readAtMost(fh, limit, st.size);
-    if (buf.length > limit) {
-      throw new FileOpError(
-        'too-large',
-        `${path} is over the read limit of ${limit} bytes (it grew while it was read)`,
-      );
-    }
-    const content = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
-    return { real, size: buf.length, content };
-  } catch (err) {
-    if (err instanceof TypeError) throw new FileOpError('not-utf8', `${path} is not UTF-8 text`);
-    throw err;
+    return await fn(bound);
   } finally {
-    await fh.close();
+    await bound.fh.close();
   }
 }
 
+/** Opens the folder holding a file `path` the client named (it must exist), bound; the root is a folder. */
+async function openFolderOf(ops: FileOps, path: string) {
+  const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
+  if (ops.sandbox.roots.includes(real))
+    throw new FileOpError('is-directory', `${path} is a directory: use list_directory`);
+  return openParent(ops.sandbox, real, path);
+}
+
+/** The text of the file `name` in the bound folder `dir`: its real path and content. */
+async function readTextIn(
+  ops: FileOps,
+  dir: Bound,
+  name: string,
+  path: string,
+): Promise<{ real: string; size: number; content: string }> {
+  // Checked before the open, so a FIFO or device is never opened at all ...
+  mustBeRegularFile(
+    await lstat(at(dir, name)).catch((err) => Promise.reject(sayError(err, path, 'read'))),
+    path,
+  );
+  // ... and again on the open handle, should it have been swapped meanwhile: O_NONBLOCK makes the open of a FIFO
+  // return at once (without it, the open waits for a writer on one of libuv's 4 threads: 4 such calls stall every
+  // file operation of the server); openFileAt adds O_NOFOLLOW (a symlink is not opened) and binds the file.
+  const file = await openFileAt(ops.sandbox, dir, name, path, constants.O_RDONLY | constants.O_NONBLOCK);
+  return using(file, async ({ fh, real }) => {
+    try {
+      const st = await fh.stat();
+      mustBeRegularFile(st, path);
+      const limit = ops.limits.maxReadBytes;
+      if (st.size > limit) {
+        throw new FileOpError(
+          'too-large',
+          `${path} is ${st.size} bytes, over the read limit of ${limit} bytes`,
+        );
+      }
+      // fstat may say less than there is (a file growing meanwhile): read at most one byte past the limit.
+      const buf = await readAtMost(fh, limit, st.size);
+      if (buf.length > limit) {
+        throw new FileOpError(
+          'too-large',
+          `${path} is over the read limit of ${limit} bytes (it grew while it was read)`,
+        );
+      }
+      const content = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
+      return { real, size: buf.length, content };
+    } catch (err) {
+      if (err instanceof TypeError) throw new FileOpError('not-utf8', `${path} is not UTF-8 text`);
+      throw err;
+    }
+  });
+}
+
 export async function readTextFile(ops: FileOps, path: string) {
-  const { real, size, content } = await readText(ops, path);
+  const { dir, name } = await openFolderOf(ops, path);
+  const { real, size, content } = await using(dir, () => readTextIn(ops, dir, name, path));
   return { path: displayPath(ops.sandbox, real), size, content };
 }
 
@@ -125,30 +165,52 @@ export async function writeTextFile(
     );
   }
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: false });
-  const existing = await lstat(real).catch(() => null);
-  if (existing?.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory`);
-  // A symlink is replaced (never written through); a FIFO, socket or device is left alone.
-  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
-    throw new FileOpError(
-      'not-a-file',
-      `${path} is not a regular file (a FIFO, socket or device): it is not replaced`,
-    );
+  const folder = `the folder of ${path}`;
+  let dir: Bound;
+  if (createDirectories) {
+    signal?.throwIfAborted();
+    ({ dir } = await makeDirectories(ops.sandbox, dirname(real), folder, signal));
+  } else {
+    dir = await openDirectory(ops.sandbox, dirname(real), folder).catch((err: unknown) => {
+      if ((err as PathRuleError).rule === 'not-found') {
+        throw new FileOpError(
+          'parent-missing',
+          `the folder of ${path} does not exist (set createDirectories to make it)`,
+        );
+      }
+      if ((err as PathRuleError).rule === 'not-a-directory')
+        throw new FileOpError('not-a-directory', `the parent of ${path} is not a directory`);
+      throw err;
+    });
   }
-  const parent = await stat(dirname(real)).catch(() => null);
-  if (!parent) {
-    if (!createDirectories) {
+  return using(dir, async () => {
+    const name = basename(real);
+    const existing = await lstat(at(dir, name)).catch(() => null);
+    if (existing?.isDirectory()) throw new FileOpError('is-directory', `${path} is a directory`);
+    // A symlink is replaced (never written through); a FIFO, socket or device is left alone.
+    if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
       throw new FileOpError(
-        'parent-missing',
-        `the folder of ${path} does not exist (set createDirectories to make it)`,
+        'not-a-file',
+        `${path} is not a regular file (a FIFO, socket or device): it is not replaced`,
       );
     }
-    signal?.throwIfAborted();
-    await mkdir(dirname(real), { recursive: true });
-  } else if (!parent.isDirectory()) {
-    throw new FileOpError('not-a-directory', `the parent of ${path} is not a directory`);
-  }
-  await atomicWrite(real, content, signal);
-  return { path: displayPath(ops.sandbox, real), bytesWritten: bytes, created: !existing };
+    await atomicWrite(ops.sandbox, dir, name, content, signal, path);
+    return {
+      path: displayPath(ops.sandbox, join(dir.real, name)),
+      bytesWritten: bytes,
+      created: !existing,
+    };
+  });
+}
+
+/** Opens a folder `path` the client named (it must exist; the root itself too), bound. */
+async function openFolder(ops: FileOps, path: string): Promise<Bound> {
+  const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
+  return openDirectory(ops.sandbox, real, path).catch((err: unknown) => {
+    if ((err as PathRuleError).rule === 'not-a-directory')
+      throw new FileOpError('not-a-directory', `${path} is not a directory`);
+    throw err;
+  });
 }
 
 /**
@@ -156,13 +218,12 @@ export async function writeTextFile(
  * when `signal` aborts (the call's time budget). The listing: list-entries.ts.
  */
 export async function listDirectory(ops: FileOps, path: string, signal?: AbortSignal) {
-  const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  const st = await stat(real);
-  if (!st.isDirectory()) throw new FileOpError('not-a-directory', `${path} is not a directory`);
+  const dir = await openFolder(ops, path);
   const limit = ops.limits.maxListEntries;
-  const { entries, truncated } = await listEntries(real, limit, signal);
+  // Listed and described through the folder's descriptor (self, at): a swap of the path meanwhile is not followed.
+  const { entries, truncated } = await using(dir, () => listEntries(self(dir), limit, signal));
   return {
-    path: displayPath(ops.sandbox, real),
+    path: displayPath(ops.sandbox, dir.real),
     entries,
     truncated,
     ...(truncated
@@ -175,11 +236,23 @@ export async function listDirectory(ops: FileOps, path: string, signal?: AbortSi
 
 export async function fileInfo(ops: FileOps, path: string) {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  // lstat, on the real path: nothing is opened (a FIFO or device is only described), and a symlink swapped in
-  // meanwhile is described as a symlink, not followed.
-  const st = await lstat(real);
+  let st: Stats;
+  let where: string;
+  if (ops.sandbox.roots.includes(real)) {
+    const root = await openDirectory(ops.sandbox, real, path);
+    st = await using(root, () => root.fh.stat());
+    where = root.real;
+  } else {
+    // lstat, in its bound folder: nothing is opened (a FIFO or device is only described), and a symlink swapped
+    // in meanwhile is described as a symlink, not followed.
+    const { dir, name } = await openParent(ops.sandbox, real, path);
+    st = await using(dir, () =>
+      lstat(at(dir, name)).catch((err) => Promise.reject(sayError(err, path, 'describe'))),
+    );
+    where = join(dir.real, name);
+  }
   return {
-    path: displayPath(ops.sandbox, real),
+    path: displayPath(ops.sandbox, where),
     type: typeOf(st),
     size: st.size,
     modified: st.mtime.toISOString(),
@@ -190,11 +263,10 @@ export async function fileInfo(ops: FileOps, path: string) {
 
 export async function createDirectory(ops: FileOps, path: string) {
   const real = await resolveInSandbox(ops.sandbox, path, { mustExist: false, allowRoot: true });
-  const existing = await stat(real).catch(() => null);
-  if (existing && !existing.isDirectory())
-    throw new FileOpError('not-a-directory', `${path} exists and is not a directory`);
-  await mkdir(real, { recursive: true });
-  return { path: displayPath(ops.sandbox, real), created: !existing };
+  // A folder on the way that is a file is refused (not-a-directory), naming it.
+  const { dir, created } = await makeDirectories(ops.sandbox, real, path);
+  await dir.fh.close();
+  return { path: displayPath(ops.sandbox, dir.real), created };
 }
 
 /** A file-system error (it has a code), as opposed to an abort or a bug. */
@@ -215,35 +287,45 @@ export async function searchFiles(
 ) {
   const limit = Math.min(maxResults ?? ops.limits.maxSearchResults, ops.limits.maxSearchResults);
   const matchesName = compileGlob(pattern);
-  const start = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  if (!(await stat(start)).isDirectory())
-    throw new FileOpError('not-a-directory', `${path} is not a directory`);
+  const start = await openFolder(ops, path);
   const matches: string[] = [];
   let truncated = false;
   let unreadable = 0;
-  const walk = async (dir: string): Promise<void> => {
+  /** Lists the bound folder `dir` (`rel` below the start), then each folder in it, opened through it and bound. */
+  const walk = async (dir: Bound, rel: string): Promise<void> => {
     let handle: Awaited<ReturnType<typeof opendir>>;
     try {
-      handle = await opendir(dir);
+      handle = await opendir(self(dir));
     } catch (err) {
       // The folder searched must be readable (its error says why); one below it is skipped and counted.
-      if (dir === start || !isSystemError(err)) throw err;
+      if (dir === start || !isSystemError(err)) throw sayError(err, path, 'list');
       unreadable++;
       return;
     }
     try {
       for await (const entry of handle) {
         signal?.throwIfAborted();
-        const full = join(dir, entry.name);
+        const below = rel ? join(rel, entry.name) : entry.name;
         if (matchesName(entry.name)) {
           if (matches.length >= limit) {
             truncated = true;
             return;
           }
-          matches.push(relative(start, full));
+          matches.push(below);
         }
-        // Symlinks are listed when they match but never followed: a link out of the roots leads nowhere.
-        if (entry.isDirectory() && !entry.isSymbolicLink()) await walk(full);
+        // Symlinks are listed when they match but never followed: a link out of the roots leads nowhere. A folder
+        // swapped for one meanwhile is not opened (O_NOFOLLOW), nor one found outside (bound): skipped and counted.
+        if (entry.isDirectory() && !entry.isSymbolicLink()) {
+          let sub: Bound;
+          try {
+            sub = await openDirectoryAt(ops.sandbox, dir, entry.name, join(path, below));
+          } catch (err) {
+            if (signal?.aborted || !(isSystemError(err) || err instanceof PathRuleError)) throw err;
+            unreadable++;
+            continue;
+          }
+          await using(sub, () => walk(sub, below));
+        }
         if (truncated) return;
       }
     } catch (err) {
@@ -252,16 +334,16 @@ export async function searchFiles(
       unreadable++;
     }
   };
-  await walk(start);
+  await using(start, () => walk(start, ''));
   return {
-    path: displayPath(ops.sandbox, start),
+    path: displayPath(ops.sandbox, start.real),
     pattern,
     matches,
     truncated,
     unreadable,
     ...(unreadable
       ? {
-          note: `${unreadable} folder${unreadable === 1 ? '' : 's'} below ${displayPath(ops.sandbox, start)} could not be read and ${unreadable === 1 ? 'was' : 'were'} skipped: the matches may be incomplete`,
+          note: `${unreadable} folder${unreadable === 1 ? '' : 's'} below ${displayPath(ops.sandbox, start.real)} could not be read and ${unreadable === 1 ? 'was' : 'were'} skipped: the matches may be incomplete`,
         }
       : {}),
   };
@@ -276,10 +358,14 @@ export async function editFile(
 ) {
   // The edits' count and size before the file is read; the result's size before any diff is built, dryRun or not.
   checkEdits(edits, ops.limits.maxWriteBytes);
-  const { real, content } = await readText(ops, path);
-  const next = applyEdits(content, edits, path, ops.limits.maxWriteBytes);
-  const shown = displayPath(ops.sandbox, real);
-  const { diff, truncated } = unifiedDiff(shown, content, next);
-  if (!dryRun) await atomicWrite(real, next, signal);
-  return { path: shown, diff, diffTruncated: truncated, applied: !dryRun };
+  const { dir, name } = await openFolderOf(ops, path);
+  // Read and written back in the same bound folder.
+  return using(dir, async () => {
+    const { real, content } = await readTextIn(ops, dir, name, path);
+    const next = applyEdits(content, edits, path, ops.limits.maxWriteBytes);
+    const shown = displayPath(ops.sandbox, real);
+    const { diff, truncated } = unifiedDiff(shown, content, next);
+    if (!dryRun) await atomicWrite(ops.sandbox, dir, name, next, signal, path);
+    return { path: shown, diff, diffTruncated: truncated, applied: !dryRun };
+  });
 }

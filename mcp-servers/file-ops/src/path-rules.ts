@@ -15,7 +15,10 @@ export type PathRule =
   | 'outside-roots'
   | 'symlink-escape'
   | 'not-found'
-  | 'root-itself';
+  | 'root-itself'
+  // sandbox-fd.ts, once a path is opened:
+  | 'not-a-directory'
+  | 'unverifiable';
 
 export class PathRuleError extends RuleError<PathRule> {}
 

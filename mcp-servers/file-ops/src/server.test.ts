@@ -172,8 +172,9 @@ describe('file-ops tools', () => {
   it('errors name paths relative to the root, even from the file system', async () => {
     const r = await call('create_directory', { path: 'hello.txt/sub' });
     expect(r.isError).toBe(true);
-    expect(text(r)).toBe(
-      "internal error in create_directory: ENOTDIR: not a directory, mkdir 'hello.txt/sub'",
+    expect(text(r)).toBe('refused (not-a-directory): hello.txt/sub: its folder hello.txt is not a directory');
+    expect(text(await call('create_directory', { path: 'hello.txt' }))).toBe(
+      'refused (not-a-directory): hello.txt is not a directory',
     );
     const abs = await call('read_file', { path: join(tree.root, 'nested', 'missing.txt') });
     expect(text(abs)).toBe('refused (not-found): nested/missing.txt does not exist');
