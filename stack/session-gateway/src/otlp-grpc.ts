@@ -52,6 +52,10 @@ export interface OtlpGrpcOptions {
   log?: (line: string) => void;
 }
 
+/** grpc-message as the gRPC spec says: printable ASCII as is, everything else (and %) percent-encoded in UTF-8. */
+export const grpcMessage = (m: string) =>
+  m.replace(/[^\x20-\x24\x26-\x7e]+/gu, (c) => encodeURIComponent(c).replace(/%(?![0-9A-F]{2})/g, '%25'));
+
 /** Answers a call with its status alone (a gRPC "trailers-only" response). */
 function trailersOnly(stream: ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed || stream.headersSent) return;
@@ -60,7 +64,7 @@ function trailersOnly(stream: ServerHttp2Stream, code: number, message: string):
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(code),
-      'grpc-message': encodeURIComponent(`session gateway: ${message}`),
+      'grpc-message': grpcMessage(`session gateway: ${message}`),
     },
     { endStream: true },
   );
