@@ -6,10 +6,16 @@
 //     in the files and in Jaeger;
 //   - the collector's memory stays under its memory limiter's bound (80 % of OTELCOL_MEMORY_LIMIT), it is not
 //     killed or restarted, and it still serves afterwards.
+// And from inside a session's network, through the session gateway: one session sends unique delta series as fast
+// as it is answered (what once had the collector OOM-killed 7 times) while another sends its usual metrics and
+// events: the flooder is refused past its series limit (429), the other session's every point and event is in the
+// files, Prometheus and VictoriaLogs, and the collector is neither killed nor restarted.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { envFiles } from '../scripts/lib/stack/stack-files.ts';
 import { containerPid, peakRss } from '../scripts/lib/testing/bench-collector.ts';
@@ -22,6 +28,7 @@ import { encodeTraces, grpcExportTraces } from '../scripts/lib/testing/otlp-prot
 import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { type ServiceControl, serviceControl } from './support/service-control.ts';
+import { sessionNetwork } from './support/session-network.ts';
 
 const FLOOD_SENDERS = 16;
 /** Of the flooders, these send over gRPC (the rest over HTTP). */
@@ -144,4 +151,102 @@ describe('a client flooding the collector', () => {
       { timeoutMs: 120_000, intervalMs: 2000 },
     );
   });
+
+  it("one session's unique delta series cost another session nothing", async () => {
+    const net = await sessionNetwork(s);
+    const flood = randomUUID();
+    const polite = randomUUID();
+    const POLITE_EXPORTS = 10;
+    try {
+      const script = `
+        const FLOOD_MS = ${FLOOD_MS};
+        const flood = ${JSON.stringify({ session: flood, auth: `Bearer ${net.credential('mallory', flood)}` })};
+        const polite = ${JSON.stringify({ session: polite, auth: `Bearer ${net.credential('carol', polite)}` })};
+        const attr = (key, v) => ({ key, value: { stringValue: String(v) } });
+        const now = () => String(Date.now() * 1e6);
+        const metrics = (session, name, temporality, points) => ({ resourceMetrics: [{ resource: { attributes: [attr('service.name', 'flood-spec')] },
+          scopeMetrics: [{ metrics: [{ name, sum: { aggregationTemporality: temporality, isMonotonic: true,
+            dataPoints: points.map((p) => ({ attributes: [attr('session.id', session), ...p.attrs], asInt: String(p.value), startTimeUnixNano: p.start, timeUnixNano: now() })) } }] }] }] });
+        const send = (who, path, body) => fetch('http://session-gateway:8080' + path, { method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: who.auth }, body: JSON.stringify(body), signal: AbortSignal.timeout(30000) })
+          .then(async (r) => { await r.arrayBuffer(); return r.status; }, (e) => e.name);
+        const statuses = {};
+        let n = 0;
+        const until = Date.now() + FLOOD_MS;
+        const flooder = async () => {
+          while (Date.now() < until) {
+            const k = n++;
+            const points = Array.from({ length: 1000 }, (_, i) => ({ attrs: [attr('unique', k * 1000 + i)], value: 1, start: now() }));
+            const st = await send(flood, '/v1/metrics', metrics(flood.session, 'flood.unique', 1, points));
+            statuses[st] = (statuses[st] ?? 0) + 1;
+          }
+        };
+        // As an SDK does: a refusal that says retry later is retried.
+        const retried = async (path, body) => {
+          for (let i = 0; i < 60; i++) {
+            const st = await send(polite, path, body);
+            if (st === 200) return true;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+          return false;
+        };
+        const start = now();
+        const politeSender = async () => {
+          let ok = 0;
+          for (let i = 1; i <= ${POLITE_EXPORTS}; i++) {
+            if (await retried('/v1/metrics', metrics(polite.session, 'polite.count', 2, [{ attrs: [], value: i, start }]))) ok++;
+            if (await retried('/v1/logs', { resourceLogs: [{ resource: { attributes: [attr('service.name', 'flood-spec')] }, scopeLogs: [{ logRecords: [{ timeUnixNano: now(),
+              body: { stringValue: 'polite.event' }, attributes: [attr('session.id', polite.session), attr('event.index', i)] }] }] }] })) ok++;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          return ok;
+        };
+        const [politeOk] = await Promise.all([politeSender(), ...Array.from({ length: 4 }, flooder)]);
+        console.log(JSON.stringify({ statuses, floodRequests: n, politeOk }));`;
+      const out = (await net.run(script, 180_000)) as {
+        statuses: Record<string, number>;
+        floodRequests: number;
+        politeOk: number;
+      };
+      console.log(`gateway flood: ${JSON.stringify(out)}`);
+      expect(out.statuses['429'] ?? 0, 'the flooder was refused past its series limit').toBeGreaterThan(0);
+      expect(out.politeOk, 'every polite export acknowledged').toBe(2 * POLITE_EXPORTS);
+      await waitFor(
+        `the files do not hold the polite session's ${POLITE_EXPORTS} points and events`,
+        async () => {
+          const points = await sessionRecords(s.telemetryDir, 'metrics', polite);
+          const events = await sessionRecords(s.telemetryDir, 'logs', polite);
+          return points.length >= POLITE_EXPORTS && events.length >= POLITE_EXPORTS ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await waitFor(
+        `VictoriaLogs does not hold the polite session's ${POLITE_EXPORTS} events`,
+        async () =>
+          (await vlQuery(s.victorialogs, sessionFilter(polite))).length === POLITE_EXPORTS ? true : undefined,
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await waitFor(
+        `Prometheus does not hold the polite session's counter at ${POLITE_EXPORTS}`,
+        async () =>
+          (await promQuery(s.prometheus, `max(last_over_time({session_id="${polite}"}[1h]))`))[0]
+            ?.value[1] === String(POLITE_EXPORTS)
+            ? true
+            : undefined,
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(
+        await c
+          .docker([
+            'inspect',
+            '--format',
+            '{{.State.OOMKilled}} {{.RestartCount}}',
+            c.container('otel-collector'),
+          ])
+          .then((r) => r.stdout.trim()),
+      ).toBe('false 0');
+    } finally {
+      await net.remove();
+    }
+  }, 400_000);
 });

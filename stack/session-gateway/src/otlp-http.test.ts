@@ -208,7 +208,9 @@ describe('refusals', () => {
     const over = await post('/v1/metrics', metricsJson('a', 'd'), json);
     expect(over.status).toBe(429);
     expect(over.headers.get('retry-after')).toBe('5');
-    expect((await over.json()).message).toMatch(/limit of 3 \(OTLP_SESSION_MAX_SERIES\)/);
+    expect(((await over.json()) as { message: string }).message).toMatch(
+      /limit of 3 \(OTLP_SESSION_MAX_SERIES\)/,
+    );
     expect((await post('/v1/metrics', metricsJson('a', 'b'), json)).status).toBe(200);
     who = { user: 'carol', sessionId: 'sess-carol' };
     expect((await post('/v1/metrics', metricsJson('a', 'b', 'c'), json)).status).toBe(200);

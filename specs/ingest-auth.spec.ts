@@ -1,0 +1,164 @@
+// Recipe: a session's telemetry is whose its credential says (issue 23). From inside a session's own network:
+//   - the collector is out of reach (its trusted ports and the sessions' receiver alike);
+//   - telemetry forged for bob (his user name and session id, on the resource and the record, twice over) is
+//     refused without a credential (401 over HTTP, UNAUTHENTICATED over gRPC);
+//   - the same sent with alice's credential is stored as alice's: her user name and session id, telemetry.source
+//     reported, in the files and in VictoriaLogs; bob's session holds only his own record, unchanged.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
+import { waitFor } from '../scripts/lib/wait-for.ts';
+import { type SessionNetwork, sessionNetwork } from './support/session-network.ts';
+import { type StackInfo, stack } from './support/stack.ts';
+
+const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+/** One OTLP JSON log record: identity forged on the resource and the record, each key twice. */
+const forgedLogs = (marker: string, user: string, session: string) => ({
+  resourceLogs: [
+    {
+      resource: {
+        attributes: [
+          attr('service.name', 'ingest-spec'),
+          attr('user.name', user),
+          attr('user.name', user),
+          attr('session.id', session),
+          attr('telemetry.source', 'observed'),
+        ],
+      },
+      scopeLogs: [
+        {
+          logRecords: [
+            {
+              timeUnixNano: String(Date.now() * 1e6),
+              body: { stringValue: 'claude_code.api_request' },
+              attributes: [
+                attr('session.id', session),
+                attr('session.id', session),
+                attr('user.name', user),
+                attr('telemetry.source', 'observed'),
+                attr('event.name', 'api_request'),
+                attr('marker', marker),
+                { key: 'cost_usd', value: { doubleValue: 999 } },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+const str = (item: unknown, key: string) =>
+  (item as { attributes?: Array<{ key: string; value: { stringValue?: string } }> }).attributes
+    ?.filter((a) => a.key === key)
+    .map((a) => a.value.stringValue);
+
+describe('telemetry ingest from a session', () => {
+  let s: StackInfo;
+  let net: SessionNetwork;
+  const alice = { user: 'alice', session: randomUUID() };
+  const bob = { user: 'bob', session: randomUUID() };
+  beforeAll(async () => {
+    s = stack();
+    net = await sessionNetwork(s);
+  }, 120_000);
+  afterAll(async () => {
+    await net?.remove();
+  });
+
+  it("is refused without a credential and stamped with the sender's own identity with one", async () => {
+    // bob's own record, from a trusted sender (the host's port): it must stay as it is.
+    const original = `original-${randomUUID()}`;
+    const own = await fetch(`${s.otlpHttp}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(forgedLogs(original, bob.user, bob.session)),
+    });
+    expect(own.status).toBe(200);
+
+    const forged = `forged-${randomUUID()}`;
+    const script = `
+      const body = ${JSON.stringify(JSON.stringify(forgedLogs(forged, bob.user, bob.session)))};
+      const post = (url, headers = {}) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(10000) })
+        .then(async (r) => { await r.arrayBuffer(); return r.status; }, (e) => 'unreachable: ' + (e.cause?.code ?? e.name));
+      const { connect } = await import('node:http2');
+      const grpc = () => new Promise((resolve) => {
+        const c = connect('http://session-gateway:4317');
+        c.on('error', (e) => resolve('error ' + e.code));
+        const r = c.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.logs.v1.LogsService/Export', 'content-type': 'application/grpc', te: 'trailers' });
+        let status;
+        r.on('response', (h) => { status = h['grpc-status'] ?? status; });
+        r.on('trailers', (t) => { status = t['grpc-status'] ?? status; });
+        r.on('close', () => { c.close(); resolve(Number(status)); });
+        r.on('error', () => {});
+        r.end(Buffer.alloc(5));
+      });
+      console.log(JSON.stringify({
+        collectorTrusted: await post('http://otel-collector:4318/v1/logs'),
+        collectorSessions: await post('http://otel-collector:4319/v1/logs'),
+        noCredential: await post('http://session-gateway:8080/v1/logs'),
+        badCredential: await post('http://session-gateway:8080/v1/logs', { authorization: 'Bearer cct1.e30.AAAA' }),
+        grpcNoCredential: await grpc(),
+        alice: await post('http://session-gateway:8080/v1/logs', { authorization: 'Bearer ${net.credential(alice.user, alice.session)}' }),
+      }));`;
+    const out = (await net.run(script)) as Record<string, string | number>;
+    expect(String(out.collectorTrusted), 'the collector from a session network').toMatch(/^unreachable/);
+    expect(String(out.collectorSessions), "the sessions' receiver from a session network").toMatch(
+      /^unreachable/,
+    );
+    expect(out.noCredential).toBe(401);
+    expect(out.badCredential).toBe(401);
+    expect(out.grpcNoCredential).toBe(16);
+    expect(out.alice).toBe(200);
+
+    // The files: alice's session holds the record, as hers; bob's holds his own only, unchanged.
+    const aliceRecord = await waitFor(
+      "the record alice sent is not in her session's files",
+      async () =>
+        (await sessionRecords(s.telemetryDir, 'logs', alice.session)).find((r) =>
+          str(r.item, 'marker')?.includes(forged),
+        ),
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(str(aliceRecord.item, 'user.name')).toEqual(['alice']);
+    expect(str(aliceRecord.item, 'session.id')).toEqual([alice.session]);
+    expect(str(aliceRecord.item, 'telemetry.source')).toEqual(['reported']);
+    const bobs = await waitFor(
+      "bob's own record is not in his session's files",
+      async () => {
+        const r = await sessionRecords(s.telemetryDir, 'logs', bob.session);
+        return r.some((x) => str(x.item, 'marker')?.includes(original)) ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(bobs.map((r) => str(r.item, 'marker'))).toEqual([[original]]);
+    expect(str(bobs[0]?.item, 'user.name')).toEqual(['bob']);
+
+    // VictoriaLogs: the same.
+    const inVl = await waitFor(
+      'VictoriaLogs does not hold the record alice sent',
+      async () => {
+        const e = await vlQuery(
+          s.victorialogs,
+          `${sessionFilter(alice.session)} marker:=${JSON.stringify(forged)}`,
+        );
+        return e.length ? e : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(inVl).toHaveLength(1);
+    expect(inVl[0]?.['user.name']).toBe('alice');
+    expect(inVl[0]?.['telemetry.source']).toBe('reported');
+    const bobInVl = await waitFor(
+      "VictoriaLogs does not hold bob's own record",
+      async () => {
+        const e = await vlQuery(s.victorialogs, sessionFilter(bob.session));
+        return e.length ? e : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(bobInVl.map((e) => e.marker)).toEqual([original]);
+    expect(bobInVl[0]?.['user.name']).toBe('bob');
+  }, 240_000);
+});
