@@ -4,28 +4,36 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planSession } from '../scripts/lib/session/session-plan.ts';
-import { loadScriptInfo, prepareSessionRun } from '../scripts/lib/session/session-run.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
-import { composeArgs } from '../scripts/lib/stack/compose.ts';
-import { ANSI, playInteractiveDemo, ptySession, squeeze } from '../scripts/lib/testing/pty-session.ts';
+import { runSessionIn } from '../scripts/lib/testing/ephemeral-stack.ts';
+import {
+  ANSI,
+  playInteractiveDemo,
+  ptySession,
+  shellQuote,
+  squeeze,
+} from '../scripts/lib/testing/pty-session.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
-import { shellQuote } from '../stack/claude-code/session-wrapper.ts';
 import { expectedFor, stack } from './support/stack.ts';
 
 describe('an interactive session through a pseudo-terminal', () => {
   it('produces the telemetry of a headless one, and its terminal recording lands in the session log', async () => {
     const s = stack();
-    const plan = planSession({ interactive: true, user: 'pty-user' }, {}, loadScriptInfo);
-    const run = prepareSessionRun(plan, s.composeEnv);
-    const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...run.args]);
-    const tty = ptySession(command, { ...s.composeEnv, ...run.secretEnv });
-    try {
-      expect(await playInteractiveDemo(tty), 'the session did not end within 30000 ms of /exit').toBe(0);
-    } finally {
-      tty.kill();
-    }
+    let played: number | null | 'timeout' = null;
+    const out = await runSessionIn(s, { interactive: true, user: 'pty-user' }, undefined, {
+      terminal: async (argv, env) => {
+        const tty = ptySession(shellQuote(argv), env);
+        try {
+          played = await playInteractiveDemo(tty);
+          return played === 'timeout' ? null : played;
+        } finally {
+          tty.kill();
+        }
+      },
+    });
+    expect(played, 'the session did not end within 30000 ms of /exit').toBe(0);
+    const plan = out.plan;
 
     const dir = join(s.sessionsDir, plan.sessionId);
     const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')) as {

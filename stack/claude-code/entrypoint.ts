@@ -9,13 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordPaths, SESSION_ID } from '../../scripts/lib/session/session-record.ts';
-import { limitEventRequest, parseLimits } from './session-limits.ts';
+import { parseLimits } from './session-limits.ts';
 import { runWrapped } from './session-wrapper.ts';
 import { checkTelemetryEnv } from './telemetry-env.ts';
 
 const SETTINGS = '/opt/claude-code-telemetry/stack/claude-code/settings.json';
 const MCP_CONFIG = '/opt/claude-code-telemetry/stack/claude-code/mcp-config.json';
-const SESSIONS_DIR = process.env.SESSIONS_DIR ?? '/sessions';
+/** The session's spool (mounted by pnpm session): what the wrapper hands back to the host's recorder. */
+const SESSIONS_DIR = process.env.SESSIONS_DIR ?? '/spool';
 /** sysexits.h EX_CONFIG: the environment is wrong, not the program. */
 const EX_CONFIG = 78;
 
@@ -123,41 +124,12 @@ async function main(): Promise<number> {
     ),
     limits,
   });
-  if (meta.limit) {
-    say(`session ${sessionId}: ended by ${meta.limit.description}`);
-    if (check.enabled) await reportLimit(sessionId, meta.limit.kind, meta.limit.description);
-  }
+  // The host's recorder takes this as the session's report, and sends the session_limit event itself.
+  if (meta.limit) say(`session ${sessionId}: ended by ${meta.limit.description}`);
   say(
-    `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); record: ${recordPaths(SESSIONS_DIR, sessionId).dir}`,
+    `session ${sessionId} ${meta.status} in ${meta.durationMs} ms (exit ${meta.exitCode}); handed back in ${recordPaths(SESSIONS_DIR, sessionId).dir}`,
   );
   return meta.exitCode ?? 1;
-}
-
-/**
- * Sends the session_limit event to the collector's OTLP/HTTP port (whatever protocol the CLI used), so the limit
- * shows in the sinks and the archive beside the session's own events. A collector that is down loses only this
- * event; the record says the same.
- */
-async function reportLimit(sessionId: string, kind: 'time' | 'memory' | 'processes', description: string) {
-  const endpoint = process.env.TELEMETRY_HTTP_ENDPOINT ?? 'http://otel-collector:4318';
-  const body = limitEventRequest({
-    sessionId,
-    user: process.env.SESSION_USER || null,
-    kind,
-    description,
-    timeMs: Date.now(),
-  });
-  try {
-    const r = await fetch(`${endpoint}/v1/logs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!r.ok) say(`the session_limit event was refused by ${endpoint}: HTTP ${r.status}`);
-  } catch (err) {
-    say(`the session_limit event could not be sent to ${endpoint}: ${(err as Error).message}`);
-  }
 }
 
 main().then(

@@ -5,15 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectedTelemetry } from '../../../stack/anthropic-replay/src/expectations.ts';
 import { parseSessionScript } from '../../../stack/anthropic-replay/src/session-script.ts';
-import { shellQuote } from '../../../stack/claude-code/session-wrapper.ts';
 import { buildImages, loadVersions, withClaudeCode } from '../images/build-images.ts';
 import type { Log } from '../progress.ts';
 import { planSession } from '../session/session-plan.ts';
 import { readSessionRecord } from '../session/session-record.ts';
-import { loadScriptInfo, prepareSessionRun, sessionsFixtures } from '../session/session-run.ts';
-import { composeArgs } from '../stack/compose.ts';
+import { loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
 import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
-import { playInteractiveDemo, ptySession } from '../testing/pty-session.ts';
+import { playInteractiveDemo, ptySession, shellQuote } from '../testing/pty-session.ts';
 import type { CompatRun, Expectation, ReleaseInput } from './compat-matrix.ts';
 import { observeSession } from './observe-session.ts';
 
@@ -72,16 +70,24 @@ async function runOne(
   let error: string | undefined;
   try {
     if (kind === 'interactive') {
-      const run = prepareSessionRun(plan, composeEnv);
-      const command = shellQuote(['docker', ...composeArgs(s.project, [s.override]), ...run.args]);
-      const tty = ptySession(command, { ...composeEnv, ...run.secretEnv });
-      try {
-        const code = await playInteractiveDemo(tty);
-        exitCode = code === 'timeout' ? null : code;
-        if (code === 'timeout') error = 'the interactive session did not end within 30000 ms of /exit';
-      } finally {
-        tty.kill();
-      }
+      await runSessionIn(
+        stack,
+        { interactive: true, user: 'compat', otlpProtocol: protocol, sessionId: plan.sessionId },
+        undefined,
+        {
+          terminal: async (argv, env) => {
+            const tty = ptySession(shellQuote(argv), env);
+            try {
+              const code = await playInteractiveDemo(tty);
+              exitCode = code === 'timeout' ? null : code;
+              if (code === 'timeout') error = 'the interactive session did not end within 30000 ms of /exit';
+              return exitCode;
+            } finally {
+              tty.kill();
+            }
+          },
+        },
+      );
     } else {
       const out = await runSessionIn(
         stack,

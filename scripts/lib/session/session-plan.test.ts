@@ -15,18 +15,19 @@ describe('planSession', () => {
     expect(p).toMatchObject({ mode: 'headless', api: 'scripted', script: 'demo', passThrough: [] });
     expect(p.env).toMatchObject({
       CLAUDE_CODE_SESSION_ID: p.sessionId,
-      ANTHROPIC_BASE_URL: 'http://anthropic-replay:8080/scripts/demo',
+      ANTHROPIC_BASE_URL: 'http://session-gateway:8080/scripts/demo',
       SESSION_PROMPT: 'prompt of demo',
       SESSION_MODEL: 'claude-sonnet-4-5-20250929',
     });
     expect(planSession({}, {}, scripts).sessionId).not.toBe(p.sessionId);
   });
 
-  it('sends --prompt and --interactive to Anthropic when a real key is in the environment, by name only', () => {
+  it('sends --prompt and --interactive to Anthropic (through the gateway) when the stack has a key, never the key', () => {
     const p = planSession({ prompt: 'hello', sessionId: id }, { ANTHROPIC_API_KEY: 'sk-ant-real' }, scripts);
-    expect(p).toMatchObject({ api: 'anthropic', passThrough: ['ANTHROPIC_API_KEY'] });
-    expect(JSON.stringify(p.env)).not.toContain('sk-ant-real');
-    expect(p.env.ANTHROPIC_BASE_URL).toBeUndefined();
+    expect(p).toMatchObject({ api: 'anthropic', passThrough: [] });
+    expect(JSON.stringify(p)).not.toContain('sk-ant-real');
+    expect(p.env.ANTHROPIC_BASE_URL).toBe('http://session-gateway:8080');
+    expect(p.env.ANTHROPIC_API_KEY).toBeUndefined();
     const i = planSession({ interactive: true }, { ANTHROPIC_API_KEY: 'sk-ant-real' }, scripts);
     expect(i).toMatchObject({ mode: 'interactive', api: 'anthropic' });
   });
@@ -48,13 +49,16 @@ describe('planSession', () => {
     ).toBeUndefined();
   });
 
-  it('names the session in its egress proxy URL, so the proxy logs each attempt with its user and session', () => {
+  it('leaves every credential-bearing variable to the run (minted for the session network, passed by name)', () => {
     const p = planSession({ user: 'alice', sessionId: id }, {}, scripts);
-    expect(p.env.HTTPS_PROXY).toBe(`http://alice+${id}:session@egress-proxy:3128`);
-    expect(p.env.HTTP_PROXY).toBe(p.env.HTTPS_PROXY);
-    expect(planSession({ sessionId: id }, {}, scripts).env.HTTPS_PROXY).toBe(
-      `http://default+${id}:session@egress-proxy:3128`,
-    );
+    for (const k of [
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'ANTHROPIC_API_KEY',
+      'MCP_SESSION_TOKEN',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+    ])
+      expect(p.env[k], k).toBeUndefined();
   });
 
   it('labels every signal with --user through a short resource attribute list', () => {
@@ -64,16 +68,16 @@ describe('planSession', () => {
     });
   });
 
-  it('exports over the protocol asked for, to the collector port that speaks it', () => {
+  it('exports over the protocol asked for, to the session gateway port that speaks it', () => {
     expect(planSession({ otlpProtocol: 'grpc' }, {}, scripts).env).toMatchObject({
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4317',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://session-gateway:4317',
     });
     expect(planSession({ otlpProtocol: 'http/json' }, {}, scripts).env).toMatchObject({
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://session-gateway:8080',
     });
-    // Unset: the compose file's default (http/protobuf to 4318) applies.
+    // Unset: the compose file's default (http/protobuf to the gateway's 8080) applies.
     expect(planSession({}, {}, scripts).env.OTEL_EXPORTER_OTLP_PROTOCOL).toBeUndefined();
     expect(() => planSession({ otlpProtocol: 'udp' }, {}, scripts)).toThrow(
       '--otlp-protocol must be one of http/protobuf, http/json, grpc, not "udp"',

@@ -16,12 +16,18 @@ export interface SessionOptions {
   otlpProtocol?: string;
 }
 
-/** The collector's OTLP endpoint (inside the compose network) for each protocol Claude Code can export with. */
+/**
+ * Where a session sends its telemetry for each protocol Claude Code can export with: the session gateway on the
+ * session's own network, which takes it only with the session's credential and stamps the verified user and session.
+ */
 export const OTLP_ENDPOINTS: Record<string, string> = {
-  'http/protobuf': 'http://otel-collector:4318',
-  'http/json': 'http://otel-collector:4318',
-  grpc: 'http://otel-collector:4317',
+  'http/protobuf': 'http://session-gateway:8080',
+  'http/json': 'http://session-gateway:8080',
+  grpc: 'http://session-gateway:4317',
 };
+
+/** The model API as a session sees it: the session gateway, which holds the upstream key. */
+export const MODEL_GATEWAY = 'http://session-gateway:8080';
 
 export interface ScriptInfo {
   name: string;
@@ -72,14 +78,14 @@ export function planSession(
   if (api === 'scripted') {
     script = o.script ?? 'demo';
     const info = loadScript(script);
-    env.ANTHROPIC_BASE_URL = `http://anthropic-replay:8080/scripts/${info.name}`;
-    // The scripted API checks no key; Claude Code wants one to be set.
-    env.ANTHROPIC_API_KEY = 'scripted-session-no-key';
+    // Through the gateway to the scripted API, which picks the script by this path.
+    env.ANTHROPIC_BASE_URL = `${MODEL_GATEWAY}/scripts/${info.name}`;
     env.SESSION_SCRIPT = info.name;
     env.SESSION_PROMPT = o.prompt ?? info.prompt;
     env.SESSION_MODEL = o.model ?? info.model;
   } else {
-    passThrough.push('ANTHROPIC_API_KEY');
+    // The gateway holds the stack owner's key; the session sends only its own credential (as its API key).
+    env.ANTHROPIC_BASE_URL = MODEL_GATEWAY;
     if (o.prompt) env.SESSION_PROMPT = o.prompt;
     if (o.model) env.SESSION_MODEL = o.model;
   }
@@ -88,10 +94,8 @@ export function planSession(
     // On every metric point, event and span (Claude Code copies resource attributes onto each): short on purpose.
     env.OTEL_RESOURCE_ATTRIBUTES = `user.name=${o.user}`;
   }
-  // The egress proxy logs each attempt under this name (USER+SESSION_ID; not a secret, a label).
-  const proxy = `http://${encodeURIComponent(o.user ?? 'default')}+${sessionId}:session@egress-proxy:3128`;
-  env.HTTPS_PROXY = proxy;
-  env.HTTP_PROXY = proxy;
+  // The credential-bearing variables (API key, OTLP headers, proxy URL, MCP token) are set when the session runs
+  // (session-run.ts), by name only: the credential is minted for the session's network.
   if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
   if (o.otlpProtocol !== undefined) {
     const endpoint = OTLP_ENDPOINTS[o.otlpProtocol];

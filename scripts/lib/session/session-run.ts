@@ -1,14 +1,24 @@
-// Runs one Claude Code session in the stack: `docker compose run` of the claude-code service with the
-// variables planSession chose. Secrets go by name (-e NAME), so their values never appear on a command line.
-import { existsSync, readFileSync } from 'node:fs';
+// Runs one Claude Code session in the stack, and records it from the host: `docker compose run` of the claude-code
+// service on a network of the session's own, with its user's workspace and its own spool, and a credential bound to
+// that network and revoked when it ends. The record is written here (session-recorder.ts), out of the session's
+// reach. Secrets go by name (-e NAME), so their values never appear on a command line.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { $ } from 'zx';
 import { repoRoot } from '../repo-root.ts';
+import { postJson } from '../sinks/http-json.ts';
 import { composeArgs } from '../stack/compose.ts';
+import { readEnvFile } from '../stack/env-file.ts';
 import { prepareUserWorkspace, readLocalEnv } from '../stack/local-env.ts';
+import { envFiles } from '../stack/stack-files.ts';
 import { mintSessionCredential } from './session-credential.ts';
+import { limitEventRequest } from './session-events.ts';
+import { openSessionNetwork, parseCaps } from './session-network.ts';
 import { planSession, type ScriptInfo, type SessionOptions, type SessionPlan } from './session-plan.ts';
 import { readSessionRecord, recordPaths, type SessionMetadata } from './session-record.ts';
+import { DEFAULT_LOG_MAX_BYTES, type Observed, startRecord } from './session-recorder.ts';
+import { harvestSpool, openSpool } from './session-spool.ts';
 
 export const sessionsFixtures = join(repoRoot, 'fixtures', 'sessions');
 
@@ -31,58 +41,23 @@ export function loadScriptInfo(nameOrFile: string): ScriptInfo {
   return { name, prompt: json.prompt ?? '', model: json.model ?? 'claude-sonnet-4-5-20250929' };
 }
 
-/** A session's credential for the MCP servers is good for this long (at most; the session's wall clock ends it sooner). */
-const CREDENTIAL_TTL_MS = 7 * 24 * 3600 * 1000;
-
 /** The user whose workspace a session gets: its --user, or `default`. */
 export const workspaceUser = (plan: SessionPlan) => plan.env.SESSION_USER ?? 'default';
 
-export interface SessionRun {
-  /** `docker compose` arguments after the files and project: run --rm ... claude-code. */
-  args: string[];
-  /** Secrets for the `docker compose` process, handed to the container by name (never on a command line). */
-  secretEnv: Record<string, string>;
-  /** The host folder mounted as the session's /workspace. */
-  workspace: string;
-}
+/** How long past its wall clock the host lets a session's container run before it stops it itself. */
+const HOST_GRACE_MS = 15_000;
 
-/**
- * How to run a planned session: its user's workspace (created if missing) as /workspace, its own credential for
- * the MCP servers (signed with MCP_SESSION_SECRET of the stack's values), and the plan's variables.
- */
-export function prepareSessionRun(
-  plan: SessionPlan,
-  stackValues: Record<string, string | undefined>,
-  o: { extraEnv?: Record<string, string>; noDeps?: boolean } = {},
-): SessionRun {
-  const secret = stackValues.MCP_SESSION_SECRET;
-  const workspaces = stackValues.WORKSPACES_DIR;
-  if (!secret || !workspaces)
-    throw new Error('no MCP_SESSION_SECRET or WORKSPACES_DIR in stack/.env.local: run pnpm stack:setup');
-  const user = workspaceUser(plan);
-  const workspace = prepareUserWorkspace(workspaces, user);
-  const token = mintSessionCredential(secret, {
-    user,
-    sessionId: plan.sessionId,
-    expiresAt: Date.now() + CREDENTIAL_TTL_MS,
-  });
-  const env = { ...plan.env, ...o.extraEnv };
+/** The session's credential in every form its container needs, by variable name (secrets: passed by name only). */
+export function credentialEnv(sessionId: string, token: string): Record<string, string> {
+  const proxy = `http://${sessionId}:${token}@egress-proxy:3128`;
   return {
-    args: [
-      'run',
-      '--rm',
-      // compose run starts the services a session depends on when they are not running; a fault spec that stopped
-      // one on purpose must keep it stopped.
-      ...(o.noDeps ? ['--no-deps'] : []),
-      ...(plan.mode === 'headless' ? ['-T'] : []),
-      '-v',
-      `${workspace}:/workspace`,
-      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      ...[...plan.passThrough, 'MCP_SESSION_TOKEN'].flatMap((k) => ['-e', k]),
-      'claude-code',
-    ],
-    secretEnv: { MCP_SESSION_TOKEN: token },
-    workspace,
+    MCP_SESSION_TOKEN: token,
+    // The model client sends it as x-api-key to the gateway, which holds the real key.
+    ANTHROPIC_API_KEY: token,
+    // OTLP exporters: header values are URL-encoded (OpenTelemetry's env spec).
+    OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
+    HTTPS_PROXY: proxy,
+    HTTP_PROXY: proxy,
   };
 }
 
@@ -91,39 +66,265 @@ export interface SessionOutcome {
   exitCode: number;
   metadata: SessionMetadata | null;
   dir: string;
-  /** What the session printed, when run quiet. */
+  /** What the session printed, when run quiet (its last 4 MiB). */
   output: string;
 }
 
-export async function runSession(
-  o: SessionOptions,
-  opts: {
-    project?: string;
-    /** Compose files applied over stack/compose.yaml (the specs' test override). */
-    overrides?: string[];
-    /** Variables in the container, besides the plan's. */
-    extraEnv?: Record<string, string>;
-    /** The environment of the `docker compose` process itself (interpolation: the specs' stack values). */
-    composeEnv?: Record<string, string>;
-    /** Leave stopped services stopped (compose run --no-deps). */
-    noDeps?: boolean;
-    /** Where the session records are (default: SESSIONS_DIR of stack/.env.local). */
-    sessionsDir?: string;
-    quiet?: boolean;
-  } = {},
-): Promise<SessionOutcome> {
-  const plan = planSession(o, process.env, loadScriptInfo);
+export interface RunOptions {
+  project?: string;
+  /** Compose files applied over stack/compose.yaml (the specs' test override). */
+  overrides?: string[];
+  /** Variables in the container, besides the plan's. */
+  extraEnv?: Record<string, string>;
+  /** The environment of the `docker compose` process itself (interpolation: the specs' stack values). */
+  composeEnv?: Record<string, string>;
+  /** Leave stopped services stopped (a fault spec stopped one on purpose). */
+  noDeps?: boolean;
+  /** Where the session records are (default: SESSIONS_DIR of stack/.env.local). */
+  sessionsDir?: string;
+  quiet?: boolean;
+  /**
+   * For interactive sessions driven by a program (a pseudo-terminal in the specs): runs the command with the
+   * environment and resolves to its exit code. Default: this terminal (stdio inherited).
+   */
+  terminal?: (argv: string[], env: Record<string, string>) => Promise<number | null>;
+}
+
+const OUTPUT_KEEP = 4 << 20;
+
+export async function runSession(o: SessionOptions, opts: RunOptions = {}): Promise<SessionOutcome> {
+  const stackValues: Record<string, string | undefined> = opts.composeEnv ?? readLocalEnv();
+  const plan = planSession(
+    o,
+    { ...process.env, ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY || stackValues.ANTHROPIC_API_KEY },
+    loadScriptInfo,
+  );
   if (plan.notice) process.stderr.write(`session: ${plan.notice}\n`);
-  const stackValues = opts.composeEnv ?? readLocalEnv();
   const sessionsDir = opts.sessionsDir ?? stackValues.SESSIONS_DIR ?? join(repoRoot, 'sessions');
-  const run = prepareSessionRun(plan, stackValues, { extraEnv: opts.extraEnv, noDeps: opts.noDeps });
+  const { MCP_SESSION_SECRET: secret, WORKSPACES_DIR: workspaces, SPOOL_DIR: spoolDir } = stackValues;
+  const revokedDir = stackValues.SESSION_REVOKED_DIR;
+  if (!secret || !workspaces || !spoolDir || !revokedDir)
+    throw new Error(
+      'no MCP_SESSION_SECRET, WORKSPACES_DIR, SPOOL_DIR or SESSION_REVOKED_DIR in stack/.env.local: run pnpm stack:setup',
+    );
+  const project = opts.project ?? stackValues.STACK_PROJECT ?? 'claude-code-telemetry';
+  const user = workspaceUser(plan);
+  const workspace = prepareUserWorkspace(workspaces, user);
+  const limits = sessionLimits({ ...stackValues, ...opts.extraEnv });
+  const composeProcEnv = { ...process.env, ...opts.composeEnv };
+  const composeBase = composeArgs(opts.project, opts.overrides);
+
+  // The services a session needs, up (as compose run would start them), unless a spec keeps one stopped.
+  if (!opts.noDeps) {
+    const up = await $({
+      quiet: true,
+      nothrow: true,
+      env: composeProcEnv,
+    })`docker ${composeBase} up -d --wait session-gateway mcp-file-ops mcp-database egress-proxy`;
+    if (up.exitCode !== 0)
+      throw new Error(`the session's services did not come up: ${up.stderr.trim().slice(-800)}`);
+  }
+  const network = await openSessionNetwork(
+    { project, overrides: opts.overrides, composeEnv: composeProcEnv },
+    { id: plan.sessionId, user },
+    parseCaps(stackValues),
+  );
+  const revoke = () => writeFileSync(join(revokedDir, plan.sessionId), `${new Date().toISOString()}\n`);
+  let spool: Awaited<ReturnType<typeof openSpool>> | undefined;
+  try {
+    spool = await openSpool(spoolDir, plan.sessionId, stackValues.SESSION_SPOOL_SIZE || '256m');
+    const token = mintSessionCredential(secret, {
+      user,
+      sessionId: plan.sessionId,
+      // Dies with the session: its wall clock and the host's grace, and revoked at its end anyway.
+      expiresAt: Date.now() + limits.timeoutMs + HOST_GRACE_MS + 60_000,
+      network: network.subnet,
+    });
+    const secrets = credentialEnv(plan.sessionId, token);
+    const container = `${project}-session-${plan.sessionId.slice(0, 13)}`;
+    const env = { ...plan.env, ...opts.extraEnv };
+    const args = [
+      ...composeBase,
+      'run',
+      '--name',
+      container,
+      '--label',
+      `claude-code-telemetry.session=${plan.sessionId}`,
+      '--no-deps',
+      ...(plan.mode === 'headless' ? ['-T'] : []),
+      '-v',
+      `${workspace}:/workspace`,
+      '-v',
+      `${spool.dir}:/spool`,
+      ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      ...Object.keys(secrets).flatMap((k) => ['-e', k]),
+      'claude-code',
+    ];
+    const image = await claudeImage(opts.composeEnv);
+    const recorder = startRecord(
+      sessionsDir,
+      {
+        sessionId: plan.sessionId,
+        mode: plan.mode,
+        api: plan.api,
+        script: plan.script ?? null,
+        model: env.SESSION_MODEL || null,
+        user: env.SESSION_USER || null,
+        claudeVersion: image.version,
+        telemetry: telemetryOf(env),
+        startedAt: new Date().toISOString(),
+      },
+      secrets,
+      Number(stackValues.SESSION_LOG_MAX_BYTES) || DEFAULT_LOG_MAX_BYTES,
+    );
+    const runEnv = { ...composeProcEnv, ...secrets, SESSION_NETWORK: network.name } as Record<string, string>;
+    let output = '';
+    let timedOut = false;
+    const clock = setTimeout(() => {
+      timedOut = true;
+      void $({ quiet: true, nothrow: true })`docker stop -t 5 ${container}`;
+    }, limits.timeoutMs + HOST_GRACE_MS);
+    let exitCode: number | null;
+    try {
+      if (plan.mode === 'interactive') {
+        exitCode = opts.terminal
+          ? await opts.terminal(['docker', ...args], runEnv)
+          : await spawnExit('docker', args, runEnv, 'inherit');
+      } else {
+        exitCode = await spawnExit('docker', args, runEnv, 'pipe', (chunk, stream) => {
+          recorder.write(chunk);
+          if (opts.quiet) output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
+          else (stream === 'stderr' ? process.stderr : process.stdout).write(chunk);
+        });
+      }
+    } finally {
+      clearTimeout(clock);
+    }
+    revoke();
+    const seen = await inspectContainer(container);
+    await $({ quiet: true, nothrow: true })`docker rm -f ${container}`;
+    const metadata = recorder.finish(
+      {
+        exitCode: seen.exitCode ?? exitCode,
+        signal: null,
+        image: image.ref,
+        oomKilled: seen.oomKilled,
+        timedOut,
+        spool: spool.bound,
+        timeoutMs: limits.timeoutMs,
+        memoryLimit: limits.memory,
+      },
+      harvestSpool(spool.dir, plan.sessionId),
+    );
+    if (metadata.limit && metadata.telemetry.enabled)
+      await reportLimit(composeBase, composeProcEnv, metadata);
+    return {
+      plan,
+      exitCode: metadata.exitCode ?? exitCode ?? 1,
+      metadata: readSessionRecord(sessionsDir, plan.sessionId),
+      dir: recordPaths(sessionsDir, plan.sessionId).dir,
+      output,
+    };
+  } finally {
+    revoke();
+    await spool?.remove();
+    await network.remove();
+  }
+}
+
+function sessionLimits(env: Record<string, string | undefined>) {
+  const raw = env.SESSION_TIMEOUT_SECONDS ?? '3600';
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 7 * 24 * 3600)
+    throw new Error(`SESSION_TIMEOUT_SECONDS=${raw}: not a number of seconds from 1 to 604800`);
+  return { timeoutMs: Math.round(seconds * 1000), memory: env.SESSION_MEMORY_LIMIT || '2g' };
+}
+
+function telemetryOf(env: Record<string, string>): SessionMetadata['telemetry'] {
+  const enabled = env.CLAUDE_CODE_ENABLE_TELEMETRY !== '0';
+  const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  return {
+    enabled,
+    protocol: enabled ? protocol : null,
+    endpoint: enabled ? (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://session-gateway:8080') : null,
+  };
+}
+
+/** The Claude Code image the session runs, and the CLI version its label names. */
+async function claudeImage(
+  composeEnv?: Record<string, string>,
+): Promise<{ ref: string | null; version: string }> {
+  const ref =
+    composeEnv?.CLAUDE_CODE_IMAGE ??
+    (existsSync(envFiles.images) ? readEnvFile(envFiles.images).CLAUDE_CODE_IMAGE : undefined) ??
+    null;
+  if (!ref) return { ref, version: '' };
   const r = await $({
+    quiet: true,
     nothrow: true,
-    quiet: opts.quiet ?? false,
-    env: { ...process.env, ...opts.composeEnv, ...run.secretEnv },
-    stdio: plan.mode === 'interactive' ? 'inherit' : opts.quiet ? 'pipe' : ['ignore', 'inherit', 'inherit'],
-  })`docker ${composeArgs(opts.project, opts.overrides)} ${run.args}`;
-  const metadata = readSessionRecord(sessionsDir, plan.sessionId);
-  const { dir } = recordPaths(sessionsDir, plan.sessionId);
-  return { plan, exitCode: r.exitCode ?? 1, metadata, dir, output: r.stdout + r.stderr };
+  })`docker image inspect --format ${'{{index .Config.Labels "org.opencontainers.image.version"}}'} ${ref}`;
+  return { ref, version: r.exitCode === 0 ? r.stdout.trim() : '' };
+}
+
+async function inspectContainer(name: string): Promise<{ exitCode: number | null; oomKilled: boolean }> {
+  const r = await $({
+    quiet: true,
+    nothrow: true,
+  })`docker inspect --format ${'{{.State.ExitCode}} {{.State.OOMKilled}}'} ${name}`;
+  const [code, oom] = r.stdout.trim().split(' ');
+  return { exitCode: r.exitCode === 0 ? Number(code) : null, oomKilled: oom === 'true' };
+}
+
+function spawnExit(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  stdio: 'inherit' | 'pipe',
+  onData?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void,
+): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env,
+      stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d: Buffer) => onData?.(d, 'stdout'));
+    child.stderr?.on('data', (d: Buffer) => onData?.(d, 'stderr'));
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+}
+
+/**
+ * Sends the session_limit event to the collector's OTLP/HTTP port on this host, so the limit shows in the sinks and
+ * the archive beside the session's own events. Observed by the host, so not the session's to forge or suppress.
+ */
+async function reportLimit(
+  composeBase: string[],
+  env: Record<string, string | undefined>,
+  m: SessionMetadata,
+): Promise<void> {
+  if (!m.limit) return;
+  const port = await $({ quiet: true, nothrow: true, env })`docker ${composeBase} port otel-collector 4318`;
+  const at = port.stdout.trim().split('\n')[0];
+  if (port.exitCode !== 0 || !at) {
+    process.stderr.write(
+      `session: the session_limit event was not sent (no collector port: ${port.stderr.trim()})\n`,
+    );
+    return;
+  }
+  const body = limitEventRequest({
+    sessionId: m.sessionId,
+    user: m.user,
+    kind: m.limit.kind,
+    description: m.limit.description,
+    source: m.limit.source ?? 'observed',
+    timeMs: Date.now(),
+  });
+  try {
+    await postJson('the collector', `http://${at.replace(/^0\.0\.0\.0/, '127.0.0.1')}/v1/logs`, body, {
+      timeoutMs: 10_000,
+    });
+  } catch (err) {
+    process.stderr.write(`session: the session_limit event could not be sent: ${(err as Error).message}\n`);
+  }
 }

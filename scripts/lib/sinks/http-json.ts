@@ -1,4 +1,4 @@
-// The one HTTP GET of the sink clients (Prometheus, Jaeger): bounded in time, abortable, and failing with an error
+// The one HTTP client of the sink clients (Prometheus, Jaeger; and the host's own events to the collector): bounded in time, abortable, and failing with an error
 // that names the backend, where it was asked, and why: "Jaeger unreachable at http://127.0.0.1:16686 (no answer
 // within 5000 ms)", "Prometheus answered 400 Bad Request to /api/v1/query: parse error ...".
 
@@ -17,12 +17,31 @@ export async function getText(backend: string, url: string, o: RequestOptions = 
   return (await get(backend, url, o)).text();
 }
 
-async function get(backend: string, url: string, o: RequestOptions): Promise<Response> {
+/** POSTs a JSON body (the host's own events to the collector); fails like a GET. */
+export async function postJson(
+  backend: string,
+  url: string,
+  body: unknown,
+  o: RequestOptions = {},
+): Promise<void> {
+  await get(backend, url, o, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function get(
+  backend: string,
+  url: string,
+  o: RequestOptions,
+  init: RequestInit = {},
+): Promise<Response> {
   const timeoutMs = o.timeoutMs ?? 5000;
   let res: Response;
   try {
     const timeout = AbortSignal.timeout(timeoutMs);
-    res = await fetch(url, { signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout });
+    res = await fetch(url, { ...init, signal: o.signal ? AbortSignal.any([timeout, o.signal]) : timeout });
   } catch (err) {
     o.signal?.throwIfAborted();
     const e = err as Error & { cause?: { code?: string; message?: string } };

@@ -1,7 +1,7 @@
 // stack/.env.local: generated secrets, the directories the stack writes to, and the ids that own them. Kept
 // across runs (secrets are generated once), never committed, mode 0600.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
 import { USER_NAME } from '../session/session-plan.ts';
@@ -45,6 +45,13 @@ export function planLocalEnv(
       WORKSPACES_DIR: resolve(env.WORKSPACES_DIR ?? existing.WORKSPACES_DIR ?? join(repoRoot, 'workspaces')),
       // The collector's persistent sending queues: a folder of their own, so a full telemetry disk spares them.
       QUEUE_DIR: resolve(env.QUEUE_DIR ?? existing.QUEUE_DIR ?? join(repoRoot, 'queue')),
+      // Each running session's hand-back folder (its transcripts, what it reports), apart from the records: a session
+      // sees only its own, and pnpm session moves what it finds into the record when the session ends.
+      SPOOL_DIR: resolve(env.SPOOL_DIR ?? existing.SPOOL_DIR ?? join(repoRoot, '.spool')),
+      // Ended sessions by id: the services refuse their credentials (mounted read-only into them).
+      SESSION_REVOKED_DIR: resolve(
+        env.SESSION_REVOKED_DIR ?? existing.SESSION_REVOKED_DIR ?? join(repoRoot, '.revoked'),
+      ),
       TELEMETRY_UID: String(owner.uid),
       TELEMETRY_GID: String(owner.gid),
     },
@@ -73,21 +80,22 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   const queueDir = values.QUEUE_DIR as string;
   const workspacesDir = values.WORKSPACES_DIR as string;
   for (const dir of [telemetryDir, sessionsDir, queueDir, workspacesDir]) mkdirSync(dir, { recursive: true });
+  // The records are the host's alone (no container mounts them); the spool and the revoked list are only listed by
+  // their owner (a session's spool folder is opened to the containers' uid 1000 one by one).
+  for (const key of ['SPOOL_DIR', 'SESSION_REVOKED_DIR'] as const) {
+    const dir = values[key];
+    if (dir) mkdirSync(dir, { recursive: true, mode: 0o711 });
+  }
+  chmodSync(sessionsDir, 0o700);
   // Only its owner lists the users' folders; the containers' uid 1000 owns them (as root) or is let in (0711).
   if (ids.uid === 0) chownSync(workspacesDir, NODE_UID, NODE_UID);
   chmodSync(workspacesDir, ids.uid === 0 || ids.uid === NODE_UID ? 0o700 : 0o711);
   if (ids.uid === 0) {
     chownSync(telemetryDir, COLLECTOR_UID, COLLECTOR_UID);
     chownSync(queueDir, COLLECTOR_UID, COLLECTOR_UID);
-    chownSync(sessionsDir, NODE_UID, NODE_UID);
-    said.push(
-      `${telemetryDir} and ${queueDir} owned by uid ${COLLECTOR_UID} (collector), ${sessionsDir} by uid ${NODE_UID} (claude-code)`,
-    );
-  } else if (ids.uid !== NODE_UID && statSync(sessionsDir).uid === ids.uid) {
-    // The Claude Code container runs as uid 1000: let it write session records here.
-    chmodSync(sessionsDir, 0o777);
-    said.push(`${sessionsDir} made writable for the container's uid ${NODE_UID} (yours is ${ids.uid})`);
+    said.push(`${telemetryDir} and ${queueDir} owned by uid ${COLLECTOR_UID} (collector)`);
   }
+  said.push(`${sessionsDir}: session records, written on the host only (mode 0700)`);
   return said;
 }
 

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { repoRoot } from '../repo-root.ts';
+import { pruneSessionNetworks } from '../session/session-network.ts';
 import type { SessionOptions } from '../session/session-plan.ts';
-import { runSession, type SessionOutcome } from '../session/session-run.ts';
+import { type RunOptions, runSession, type SessionOutcome } from '../session/session-run.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostIds, planLocalEnv, prepareStackDirs } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
@@ -22,6 +23,7 @@ export const STACK_SERVICES = [
   'mcp-file-ops',
   'mcp-database',
   'egress-proxy',
+  'session-gateway',
 ];
 export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
 
@@ -68,6 +70,9 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     TELEMETRY_DIR: o.telemetryDir ?? join(base, 'telemetry'),
     SESSIONS_DIR: join(base, 'sessions'),
     QUEUE_DIR: join(base, 'queue'),
+    WORKSPACES_DIR: join(base, 'workspaces'),
+    SPOOL_DIR: join(base, 'spool'),
+    SESSION_REVOKED_DIR: join(base, 'revoked'),
   });
   prepareStackDirs(values);
   const telemetryDir = values.TELEMETRY_DIR as string;
@@ -119,6 +124,8 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     },
     async down() {
       await running.down({ removeVolumes: true, timeout: 10_000 });
+      // Networks of sessions whose runner was killed before it cleaned up.
+      await pruneSessionNetworks(project);
       // Its temporary folders too (telemetry, sessions, queues: hundreds of MB after a bench). Not a telemetry
       // folder the caller passed in. As a non-root user, files the containers' users wrote may stay behind.
       try {
@@ -135,7 +142,7 @@ export function runSessionIn(
   s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
   o: SessionOptions,
   extraEnv?: Record<string, string>,
-  run: { noDeps?: boolean } = {},
+  run: { noDeps?: boolean; terminal?: RunOptions['terminal'] } = {},
 ): Promise<SessionOutcome> {
   return runSession(o, {
     project: s.project,
@@ -145,5 +152,6 @@ export function runSessionIn(
     extraEnv,
     quiet: true,
     noDeps: run.noDeps,
+    terminal: run.terminal,
   });
 }
