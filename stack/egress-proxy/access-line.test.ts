@@ -141,6 +141,22 @@ describe('the egress access line', () => {
     expect(target).toMatch(/^[\x20-\x7e…()0-9a-z ]+$/);
   });
 
+  it('tells requests Squid could not read, and clients that left, from allowed ones', () => {
+    const tooLarge = line({ method: 'GET', status: 431, squid: 'NONE_NONE', claimed: '', note: '' });
+    expect(parseAccessLine(tooLarge.replace(/\S+$/, 'error:request-too-large'))).toMatchObject({
+      ok: true,
+      attempt: { decision: 'invalid', status: 431, authenticated: false, host: '' },
+    });
+    expect(parseAccessLine(line({ status: 0, squid: 'NONE_NONE_ABORTED', note: '' }))).toMatchObject({
+      ok: true,
+      attempt: { decision: 'aborted' },
+    });
+    expect(parseAccessLine(line({ status: 503, squid: 'NONE_NONE' }))).toMatchObject({
+      ok: true,
+      attempt: { decision: 'allowed', authenticated: true },
+    });
+  });
+
   it('trusts the helper note only for the session named, and not on a 407', () => {
     const elsewhere = parseAccessLine(line({ note: `mallory/${other}` }));
     expect(elsewhere).toMatchObject({

@@ -30,7 +30,11 @@ export interface EgressAttempt {
   host: string;
   status: number;
   squidStatus: string;
-  decision: 'allowed' | 'denied';
+  /**
+   * denied: refused by the rules (or for want of credentials); invalid: a request Squid could not read (its URL
+   * is then `error:...`); aborted: the client left before any answer; allowed: let through.
+   */
+  decision: 'allowed' | 'denied' | 'invalid' | 'aborted';
 }
 
 export interface UnparsedLine {
@@ -112,7 +116,14 @@ export function parseAccessLine(line: string, now = Date.now()): ParsedLine {
   const v = VERIFIED.exec(verified);
   // Authenticated: the helper verified a credential for exactly the session named, and Squid did not refuse it.
   const authenticated = !!v && v[2] === claimed && status !== 407;
-  const denied = squidStatus.startsWith('TCP_DENIED') || status === 403 || status === 407;
+  const decision: EgressAttempt['decision'] =
+    squidStatus.includes('DENIED') || status === 403 || status === 407
+      ? 'denied'
+      : target.startsWith('error:')
+        ? 'invalid'
+        : status === 0 && squidStatus.endsWith('_ABORTED')
+          ? 'aborted'
+          : 'allowed';
   const safeMethod = printable(method, 64);
   const safeTarget = printable(target, MAX_TARGET);
   return {
@@ -129,7 +140,7 @@ export function parseAccessLine(line: string, now = Date.now()): ParsedLine {
       host: printable(hostOf(method, target), MAX_NAME),
       status,
       squidStatus,
-      decision: denied ? 'denied' : 'allowed',
+      decision,
     },
   };
 }
@@ -142,8 +153,8 @@ function attemptRecord(a: EgressAttempt) {
   return {
     timeUnixNano: nanos,
     observedTimeUnixNano: nanos,
-    severityNumber: a.decision === 'denied' ? 13 : 9,
-    severityText: a.decision === 'denied' ? 'WARN' : 'INFO',
+    severityNumber: a.decision === 'allowed' ? 9 : 13,
+    severityText: a.decision === 'allowed' ? 'INFO' : 'WARN',
     body: { stringValue: 'claude_code_telemetry.egress' },
     attributes: [
       str('event.name', 'claude_code_telemetry.egress'),
