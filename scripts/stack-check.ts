@@ -4,7 +4,7 @@
 // naming the sink that does not. Default session: the latest record in the sessions folder (read through
 // record-files.ts: records that break its rules, or start in the future, are passed over with a warning).
 import { argv } from 'zx';
-import { latestSessionRecord } from './lib/session/record-files.ts';
+import { latestSessionRecord } from './lib/session/record-metadata.ts';
 import { SESSION_ID } from './lib/session/session-record.ts';
 import { describeSessionInSinks, waitForSessionInSinks } from './lib/sinks/session-sinks.ts';
 import { hostUrls } from './lib/stack/host-urls.ts';

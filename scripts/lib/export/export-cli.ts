@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
-import type { RecordProblem } from '../session/record-files.ts';
+import type { RecordProblem } from '../session/record-metadata.ts';
 import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostUrls } from '../stack/host-urls.ts';

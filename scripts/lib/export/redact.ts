@@ -13,7 +13,7 @@
 // were sent, whatever those switches say (measured with 2.1.332). The export redacts them the same way: a body stays
 // only where the session logged that content itself; elsewhere its `body` becomes `<REDACTED>` (its length, ids
 // and model stay). See sessionContent and rawBodiesShown.
-import { readSessionSecrets } from '../session/record-files.ts';
+import { readSessionSecrets } from '../session/record-metadata.ts';
 import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
 import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
 import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';

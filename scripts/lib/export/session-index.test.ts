@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RecordProblem } from '../session/record-files.ts';
+import type { RecordProblem } from '../session/record-metadata.ts';
 import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { indexSessions, parseDuration } from './session-index.ts';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSessionSecrets } from './record-files.ts';
+import { readSessionSecrets } from './record-metadata.ts';
 import {
   CLOCK_SKEW_MS,
   hashSecret,
