@@ -110,9 +110,14 @@ describe('the egress log daemon', { timeout: 30_000 }, () => {
     expect(stderr).toMatch(/sender \(pid \d+\) exited \(SIGKILL\); restarting/);
   });
 
-  it('exits, cleanly, only when Squid closes its stdin', async () => {
+  it('exits, cleanly, only when Squid closes it (SIGTERM, stdin closed), after sending what it holds', async () => {
+    daemon.stdin?.write(line(6));
+    daemon.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(daemon.exitCode).toBeNull();
     daemon.stdin?.end();
     const code = await until('the daemon to exit', () => daemon.exitCode ?? undefined, 10_000);
     expect(code).toBe(0);
+    expect(count('h6.example')).toBe(1);
   });
 });

@@ -106,10 +106,14 @@ function runDaemon() {
     for (const line of lines.push(chunk)) command(line);
   });
   process.stdin.on('error', (err) => say(`stdin: ${err.message}`));
-  process.stdin.on('end', () => {
+  // Squid is done (its stdin closes; on shutdown or reconfigure it also sends SIGTERM): give the sender a few
+  // seconds to send what it holds, then go.
+  let finishing = false;
+  const finish = () => {
+    if (finishing) return;
+    finishing = true;
     const last = lines.end();
     if (last) command(last);
-    // Squid is done: give the sender a few seconds to send what it holds, then go.
     const deadline = Date.now() + 5000;
     const poll = setInterval(() => {
       if (unsent.size && Date.now() < deadline) return;
@@ -120,7 +124,9 @@ function runDaemon() {
       sender?.kill();
       process.exit(0);
     }, 100);
-  });
+  };
+  process.stdin.on('end', finish);
+  process.on('SIGTERM', finish);
   startSender();
 }
 runDaemon();
