@@ -1,12 +1,13 @@
 // The check-then-use race (issue 22 item 3): a user swaps one of their own folders for a symlink (to a folder
 // outside, or to /proc/self) between the sandbox's check of a path and its use. A second process swaps as fast as
-// it can for SWAP_MS while this test calls every tool's code (lib.ts) through that folder, thousands of times.
+// it can while this test calls every tool's code (lib.ts) through that folder, for SWAP_MS and at least
+// MIN_ROUNDS rounds of the table: thousands of calls.
 // Nothing outside may be read, listed, described or written; and, as a positive control that the race is really
 // run, the same calls succeed on the real folder a good share of the time. The counts are printed.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createDirectory,
@@ -23,21 +24,24 @@ import { createSandbox } from './path-rules.ts';
 import { makeTree } from './test-tree.ts';
 
 const SWAP_MS = 5000;
-const MAX_ROUNDS = 5000;
+const MIN_ROUNDS = 150;
+/** However slow the machine, the swapper stops by then (and the test fails, short of MIN_ROUNDS). */
+const MAX_MS = 40_000;
 const IN_FLIGHT = 4;
 const INSIDE = 'inside secret';
 const OUTSIDE = 'OUTSIDE-SECRET: a value the user must never see';
 
-/** Name -> inode and content hash of every entry of a folder: an atomic write outside changes the inode. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir)) {
-    const st = lstatSync(join(dir, name));
-    out[name] = st.isFile()
-      ? `${st.ino}:${createHash('sha256')
-          .update(readFileSync(join(dir, name)))
-          .digest('hex')}`
-      : `${st.ino}:${st.mode.toString(8)}`;
+/** Path -> inode and content hash of everything below a folder: an atomic write outside changes the inode. */
+function snapshot(dir: string, out: Record<string, string> = {}, rel = ''): Record<string, string> {
+  for (const name of readdirSync(join(dir, rel))) {
+    const path = join(rel, name);
+    const st = lstatSync(join(dir, path));
+    if (st.isFile())
+      out[path] = `${st.ino}:${createHash('sha256')
+        .update(readFileSync(join(dir, path)))
+        .digest('hex')}`;
+    else out[path] = `${st.ino}:${st.mode.toString(8)}`;
+    if (st.isDirectory()) snapshot(dir, out, path);
   }
   return out;
 }
@@ -45,7 +49,9 @@ function snapshot(dir: string): Record<string, string> {
 type Outcome = 'ok' | 'leak' | 'refused';
 type Op = (i: number) => Promise<Outcome>;
 
-const named = (names: string[]) => names.some((n) => n === 'only-outside.txt' || n === 'cmdline');
+/** A listing of the outside folder or of /proc/self. */
+const named = (names: string[]) =>
+  names.some((n) => basename(n) === 'only-outside.txt' || basename(n) === 'cmdline');
 
 describe('a folder swapped for a symlink while the tools use it', () => {
   it('never reads, lists or writes outside; the calls succeed on the real folder', {
@@ -54,44 +60,59 @@ describe('a folder swapped for a symlink while the tools use it', () => {
     const tree = makeTree();
     const d = join(tree.root, 'd');
     mkdirSync(d);
-    writeFileSync(join(d, 'secret.txt'), INSIDE);
-    writeFileSync(join(d, 'environ'), INSIDE);
-    writeFileSync(join(d, 'e.txt'), 'inside e\n');
-    writeFileSync(join(tree.outside, 'secret.txt'), OUTSIDE);
-    writeFileSync(join(tree.outside, 'environ'), OUTSIDE);
-    writeFileSync(join(tree.outside, 'e.txt'), `${OUTSIDE} e\n`);
-    writeFileSync(join(tree.outside, 'only-outside.txt'), OUTSIDE);
+    // The same names inside d and outside, at d/ (the swapped folder is the last component of the folder
+    // opened: O_NOFOLLOW's case) and at d/in/ (it is a middle component: only the check of /proc/self/fd sees it).
+    // d/net/dev is /proc/self/net/dev once d is swapped for /proc/self.
+    for (const [where, text] of [
+      [d, INSIDE],
+      [tree.outside, OUTSIDE],
+    ] as const) {
+      for (const sub of ['', 'in']) {
+        mkdirSync(join(where, sub), { recursive: true });
+        writeFileSync(join(where, sub, 'secret.txt'), text);
+        writeFileSync(join(where, sub, 'e.txt'), `${text} e\n`);
+        if (where === tree.outside) writeFileSync(join(where, sub, 'only-outside.txt'), text);
+      }
+      writeFileSync(join(where, 'environ'), text);
+    }
+    mkdirSync(join(d, 'net'));
+    writeFileSync(join(d, 'net', 'dev'), INSIDE);
     const outsideBefore = snapshot(tree.outside);
     const ops: FileOps = { sandbox: await createSandbox([tree.root]), limits: DEFAULT_LIMITS };
 
-    const read = (name: string) => async () =>
-      (await readTextFile(ops, `d/${name}`)).content === INSIDE ? 'ok' : 'leak';
-    const table: Record<string, Op> = {
-      'read d/secret.txt': read('secret.txt'),
-      'read d/environ (/proc/self)': read('environ'),
-      // Writes outside are found afterwards, in the outside folder's snapshot.
-      'write d/w.txt (temp + rename)': () => writeTextFile(ops, 'd/w.txt', 'w\n').then(() => 'ok'),
-      'write d/nd-N/w.txt (createDirectories)': (i) =>
-        writeTextFile(ops, `d/nd-${i % 20}/w.txt`, 'w\n', true).then(() => 'ok'),
-      'mkdir d/m-N': (i) => createDirectory(ops, `d/m-${i % 20}`).then(() => 'ok'),
-      'edit d/e.txt': async () => {
-        const r = await editFile(ops, 'd/e.txt', [{ oldText: 'e\n', newText: 'e\n' }], false);
-        return r.diff.includes('OUTSIDE') ? 'leak' : 'ok';
-      },
-      'list d': async () =>
-        named((await listDirectory(ops, 'd')).entries.map((e) => e.name)) ? 'leak' : 'ok',
-      'stat d/secret.txt': async () =>
-        (await fileInfo(ops, 'd/secret.txt')).size === INSIDE.length ? 'ok' : 'leak',
-      'search d': async () => (named((await searchFiles(ops, 'd', '*')).matches) ? 'leak' : 'ok'),
-    };
+    const read = (path: string) => async () =>
+      (await readTextFile(ops, path)).content === INSIDE ? 'ok' : 'leak';
+    const table: Record<string, Op> = { 'read d/net/dev (/proc/self/net/dev)': read('d/net/dev') };
+    for (const at of ['d', 'd/in']) {
+      Object.assign(table, {
+        [`read ${at}/secret.txt`]: read(`${at}/secret.txt`),
+        // Writes outside are found afterwards, in the outside folder's snapshot.
+        [`write ${at}/w.txt (temp + rename)`]: () =>
+          writeTextFile(ops, `${at}/w.txt`, 'w\n').then(() => 'ok'),
+        [`write ${at}/nd-N/w.txt (createDirectories)`]: (i: number) =>
+          writeTextFile(ops, `${at}/nd-${i % 20}/w.txt`, 'w\n', true).then(() => 'ok'),
+        [`mkdir ${at}/m-N`]: (i: number) => createDirectory(ops, `${at}/m-${i % 20}`).then(() => 'ok'),
+        [`edit ${at}/e.txt`]: async () => {
+          const r = await editFile(ops, `${at}/e.txt`, [{ oldText: 'e\n', newText: 'e\n' }], false);
+          return r.diff.includes('OUTSIDE') ? 'leak' : 'ok';
+        },
+        [`list ${at}`]: async () =>
+          named((await listDirectory(ops, at)).entries.map((e) => e.name)) ? 'leak' : 'ok',
+        [`stat ${at}/secret.txt`]: async () =>
+          (await fileInfo(ops, `${at}/secret.txt`)).size === INSIDE.length ? 'ok' : 'leak',
+        [`search ${at}`]: async () => (named((await searchFiles(ops, at, '*')).matches) ? 'leak' : 'ok'),
+      });
+    }
+    table['read d/environ (/proc/self/environ)'] = read('d/environ');
     const counts = Object.fromEntries(
       Object.keys(table).map((k) => [k, { ok: 0, leak: 0, refused: 0 } as Record<Outcome, number>]),
     );
     const refusals = new Map<string, number>();
 
+    const stop = join(tree.base, 'stop');
     const swapper = spawn(
       process.execPath,
-      [join(import.meta.dirname, 'test-swapper.ts'), d, String(SWAP_MS), tree.outside, '/proc/self'],
+      [join(import.meta.dirname, 'test-swapper.ts'), d, stop, String(MAX_MS), tree.outside, '/proc/self'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let swaps = '';
@@ -106,10 +127,11 @@ describe('a folder swapped for a symlink while the tools use it', () => {
     // The swapper is running once the folder is seen gone or swapped.
     while (lstatSync(d, { throwIfNoEntry: false })?.isDirectory()) await new Promise((r) => setTimeout(r, 1));
 
-    // IN_FLIGHT rounds at a time, each the 9 calls at once: every gap between a check and a use is raced.
+    // IN_FLIGHT rounds at a time, each all the calls of the table at once: every gap between a check and a use is raced.
     let rounds = 0;
+    const until = performance.now() + SWAP_MS;
     const worker = async () => {
-      while (running && rounds < MAX_ROUNDS) {
+      while (running && (rounds < MIN_ROUNDS || performance.now() < until)) {
         const i = rounds++;
         await Promise.all(
           Object.entries(table).map(async ([name, op]) => {
@@ -126,7 +148,7 @@ describe('a folder swapped for a symlink while the tools use it', () => {
       }
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    if (running) swapper.kill();
+    writeFileSync(stop, '');
     expect(await exited).toBe(0);
     // The swapper restores the real folder last, so it is a folder again.
     expect(lstatSync(d).isDirectory()).toBe(true);
@@ -136,7 +158,7 @@ describe('a folder swapped for a symlink while the tools use it', () => {
     console.log(
       `race: ${rounds} rounds of ${Object.keys(table).length} calls against ${swaps.trim()} swaps\n` +
         Object.entries(counts)
-          .map(([k, c]) => `  ${k.padEnd(40)} ok ${c.ok}  leak ${c.leak}  refused ${c.refused}`)
+          .map(([k, c]) => `  ${k.padEnd(46)} ok ${c.ok}  leak ${c.leak}  refused ${c.refused}`)
           .join('\n') +
         `\n  refusals: ${JSON.stringify(Object.fromEntries(refusals))}` +
         `\n  outside: ${changed.length} entries changed or new ${JSON.stringify(changed.slice(0, 10))}`,
@@ -145,7 +167,7 @@ describe('a folder swapped for a symlink while the tools use it', () => {
       Object.fromEntries(Object.keys(table).map((k) => [k, 0])),
     );
     expect(outsideAfter).toEqual(outsideBefore);
-    expect(rounds).toBeGreaterThanOrEqual(100);
+    expect(rounds).toBeGreaterThanOrEqual(MIN_ROUNDS);
     // The positive control: each call went through on the real folder in at least 1 round in 10.
     for (const [k, c] of Object.entries(counts)) expect(c.ok, k).toBeGreaterThanOrEqual(rounds / 10);
   });

@@ -1,12 +1,13 @@
 // The attacker of sandbox-race.test.ts, as its own process (so it races the server's thread pool for real):
-// swaps the folder DIR, inside the sandbox, with a symlink, and back, as fast as it can for MS milliseconds,
-// holding each state a random few microseconds. The
-// symlink points to each TARGET in turn (a folder outside holding a secret, `/proc/self`). Prints its swap count.
-// Usage: node test-swapper.ts DIR MS TARGET...
-import { renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+// swaps the folder DIR, inside the sandbox, with a symlink, and back, holding each state a random few
+// microseconds, until the file STOP exists or MAX_MS milliseconds have passed. The symlink points to each TARGET
+// in turn (a folder outside holding a secret, `/proc/self`). Leaves DIR a folder; prints its swap count.
+// Usage: node test-swapper.ts DIR STOP MAX_MS TARGET...
+import { existsSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 
-const [dir, ms, ...targets] = process.argv.slice(2);
-if (!dir || !ms || targets.length === 0) throw new Error('usage: test-swapper.ts DIR MS TARGET...');
+const [dir, stop, ms, ...targets] = process.argv.slice(2);
+if (!dir || !stop || !ms || targets.length === 0)
+  throw new Error('usage: test-swapper.ts DIR STOP MAX_MS TARGET...');
 const hidden = `${dir}.hidden`;
 const end = Date.now() + Number(ms);
 /** A call with createDirectories may make DIR again while it is away: that new folder is removed first. */
@@ -27,7 +28,7 @@ const hold = (us: number) => {
   while (process.hrtime.bigint() < until);
 };
 let swaps = 0;
-while (Date.now() < end) {
+while (Date.now() < end && !existsSync(stop)) {
   renameSync(dir, hidden);
   put(() => symlinkSync(targets[swaps % targets.length] as string, dir));
   hold(300);

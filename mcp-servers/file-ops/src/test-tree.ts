@@ -20,6 +20,10 @@ export function makeTree() {
   symlinkSync('../../..', join(root, 'nested', 'deeper', 'link-up'));
   symlinkSync('/', join(root, 'link-slash'));
   symlinkSync('hello.txt', join(root, 'link-inside'));
+  // What a user swaps a folder for: the server's own /proc entry, another user's folder, the devices.
+  symlinkSync('/proc/self', join(root, 'link-proc'));
+  symlinkSync(evil, join(root, 'link-evil'));
+  symlinkSync('/dev', join(root, 'link-dev'));
   return { base, root, outside, evil };
 }
 
@@ -48,5 +52,10 @@ export const PATH_ATTACKS = (t: ReturnType<typeof makeTree>): [string, boolean, 
   ['nested/deeper/link-up/outside/secret.txt', true, 'symlink-escape'],
   ['link-slash/etc/passwd', true, 'symlink-escape'],
   ['link-out', true, 'symlink-escape'],
+  ['link-proc/environ', true, 'symlink-escape'],
+  ['link-proc/new.txt', false, 'symlink-escape'],
+  ['link-evil/secret.txt', true, 'symlink-escape'],
+  ['link-evil/new.txt', false, 'symlink-escape'],
+  ['link-dev/null', true, 'symlink-escape'],
   ['..%2f..%2fetc%2fpasswd', true, 'not-found'],
 ];
