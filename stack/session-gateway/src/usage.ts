@@ -58,45 +58,55 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** SSE: lines `event: X` and `data: {...}`; only message_start and message_delta data are parsed. */
+const EVENT = Buffer.from('event:');
+const DATA = Buffer.from('data:');
+
+/**
+ * SSE: lines `event: X` and `data: {...}`; only message_start and message_delta data are decoded and parsed. Lines
+ * are found in the bytes (Buffer.indexOf): the text deltas, nearly all of a stream, are never decoded.
+ */
 export function sseUsageParser(): UsageParser {
   const u = emptyUsage();
-  const decoder = new TextDecoder();
-  let line = '';
+  let partial: Buffer[] = [];
+  let partialLength = 0;
   let skipping = false;
   let event = '';
-  const onLine = (l: string) => {
-    if (l.startsWith('event:')) event = l.slice(6).trim();
-    else if (l.startsWith('data:') && (event === 'message_start' || event === 'message_delta')) {
-      const data = parseObject(l.slice(5));
+  const onLine = (line: Buffer) => {
+    const end = line.length && line[line.length - 1] === 13 ? line.length - 1 : line.length;
+    if (end === 0) event = '';
+    else if (line.subarray(0, 6).equals(EVENT)) event = line.toString('latin1', 6, end).trim();
+    else if ((event === 'message_start' || event === 'message_delta') && line.subarray(0, 5).equals(DATA)) {
+      const data = parseObject(line.toString('utf8', 5, end));
       if (!data) return;
       if (data.type === 'message_start') {
         const message = data.message as Record<string, unknown> | undefined;
         if (typeof message?.model === 'string') u.model = message.model;
         apply(u, message?.usage);
       } else if (data.type === 'message_delta') apply(u, data.usage);
-    } else if (l === '') event = '';
+    }
   };
   return {
     push(chunk) {
-      const text = decoder.decode(chunk, { stream: true });
+      const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       let start = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        const piece = text.slice(start, nl);
+      for (let nl = b.indexOf(10, start); nl !== -1; nl = b.indexOf(10, start)) {
+        const piece = b.subarray(start, nl);
         start = nl + 1;
-        if (!skipping) onLine((line + piece).replace(/\r$/, ''));
-        line = '';
+        if (!skipping) onLine(partialLength ? Buffer.concat([...partial, piece]) : piece);
+        partial = [];
+        partialLength = 0;
         skipping = false;
       }
-      if (skipping) return;
-      line += text.slice(start);
-      if (line.length > MAX_LINE) {
-        line = '';
+      if (skipping || start === b.length) return;
+      partialLength += b.length - start;
+      if (partialLength > MAX_LINE) {
+        partial = [];
+        partialLength = 0;
         skipping = true;
-      }
+      } else partial.push(Buffer.from(b.subarray(start)));
     },
     end() {
-      if (!skipping && line) onLine(line);
+      if (!skipping && partialLength) onLine(Buffer.concat(partial));
       return u;
     },
   };
