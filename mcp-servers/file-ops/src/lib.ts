@@ -5,7 +5,7 @@
 // to their root (displayPath), never where the roots are.
 // Writes go through atomic-write.ts; list_directory's bounded listing is list-entries.ts.
 import { constants, type Stats } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '@claude-code-telemetry/mcp-common/instrument';
 import { DEFAULT_TOOL_TIMEOUT_MS } from '@claude-code-telemetry/mcp-common/time-budget';
@@ -13,7 +13,6 @@ import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import { atomicWrite } from './atomic-write.ts';
 import { readAtMost } from './bounded-read.ts';
 import { applyEdits, checkEdits, type Edit } from './edits.ts';
-import { compileGlob } from './glob.ts';
 import { listEntries, typeOf } from './list-entries.ts';
 import { displayPath, PathRuleError, resolveInSandbox, type Sandbox } from './path-rules.ts';
 import {
@@ -21,15 +20,18 @@ import {
   type Bound,
   makeDirectories,
   openDirectory,
-  openDirectoryAt,
   openFileAt,
+  openFolder,
   openParent,
   sayError,
   self,
+  using,
 } from './sandbox-fd.ts';
 import { unifiedDiff } from './unified-diff.ts';
 
 export type { Edit } from './edits.ts';
+/** search_files lives in its own module; the tools import every operation from here. */
+export { searchFiles } from './search-files.ts';
 
 export type FileOpRule =
   | 'too-large'
@@ -80,15 +82,6 @@ function mustBeRegularFile(st: Stats, path: string): void {
       'not-a-file',
       `${path} is not a regular file (a FIFO, socket or device): only regular files are read or edited`,
     );
-  }
-}
-
-/** Closes a bound folder or file once `fn` is done with it, whatever happened. */
-async function using<T>(bound: Bound, fn: (b: Bound) => Promise<T>): Promise<T> {
-  try {
-    return await fn(bound);
-  } finally {
-    await bound.fh.close();
   }
 }
 
@@ -203,22 +196,12 @@ export async function writeTextFile(
   });
 }
 
-/** Opens a folder `path` the client named (it must exist; the root itself too), bound. */
-async function openFolder(ops: FileOps, path: string): Promise<Bound> {
-  const real = await resolveInSandbox(ops.sandbox, path, { mustExist: true, allowRoot: true });
-  return openDirectory(ops.sandbox, real, path).catch((err: unknown) => {
-    if ((err as PathRuleError).rule === 'not-a-directory')
-      throw new FileOpError('not-a-directory', `${path} is not a directory`);
-    throw err;
-  });
-}
-
 /**
  * The entries of a folder, sorted by name: at most `maxListEntries` (then `truncated`, with a note), stopping
  * when `signal` aborts (the call's time budget). The listing: list-entries.ts.
  */
 export async function listDirectory(ops: FileOps, path: string, signal?: AbortSignal) {
-  const dir = await openFolder(ops, path);
+  const dir = await openFolder(ops.sandbox, path);
   const limit = ops.limits.maxListEntries;
   // Listed and described through the folder's descriptor (self, at): a swap of the path meanwhile is not followed.
   const { entries, truncated } = await using(dir, () => listEntries(self(dir), limit, signal));
@@ -267,86 +250,6 @@ export async function createDirectory(ops: FileOps, path: string) {
   const { dir, created } = await makeDirectories(ops.sandbox, real, path);
   await dir.fh.close();
   return { path: displayPath(ops.sandbox, dir.real), created };
-}
-
-/** A file-system error (it has a code), as opposed to an abort or a bug. */
-const isSystemError = (err: unknown) => typeof (err as { code?: unknown } | null)?.code === 'string';
-
-/**
- * Names below a folder matching a pattern (glob.ts), depth first, symlinks listed but never followed, as paths
- * relative to that folder. Stops at `maxResults` (truncated) or when `signal` aborts (the call's time budget),
- * between two directory entries. A folder below it that cannot be read is skipped and counted (`unreadable`,
- * with a note): the matches are then incomplete.
- */
-export async function searchFiles(
-  ops: FileOps,
-  path: string,
-  pattern: string,
-  maxResults?: number,
-  signal?: AbortSignal,
-) {
-  const limit = Math.min(maxResults ?? ops.limits.maxSearchResults, ops.limits.maxSearchResults);
-  const matchesName = compileGlob(pattern);
-  const start = await openFolder(ops, path);
-  const matches: string[] = [];
-  let truncated = false;
-  let unreadable = 0;
-  /** Lists the bound folder `dir` (`rel` below the start), then each folder in it, opened through it and bound. */
-  const walk = async (dir: Bound, rel: string): Promise<void> => {
-    let handle: Awaited<ReturnType<typeof opendir>>;
-    try {
-      handle = await opendir(self(dir));
-    } catch (err) {
-      // The folder searched must be readable (its error says why); one below it is skipped and counted.
-      if (dir === start || !isSystemError(err)) throw sayError(err, path, 'list');
-      unreadable++;
-      return;
-    }
-    try {
-      for await (const entry of handle) {
-        signal?.throwIfAborted();
-        const below = rel ? join(rel, entry.name) : entry.name;
-        if (matchesName(entry.name)) {
-          if (matches.length >= limit) {
-            truncated = true;
-            return;
-          }
-          matches.push(below);
-        }
-        // Symlinks are listed when they match but never followed: a link out of the roots leads nowhere. A folder
-        // swapped for one meanwhile is not opened (O_NOFOLLOW), nor one found outside (bound): skipped and counted.
-        if (entry.isDirectory() && !entry.isSymbolicLink()) {
-          let sub: Bound;
-          try {
-            sub = await openDirectoryAt(ops.sandbox, dir, entry.name, join(path, below));
-          } catch (err) {
-            if (signal?.aborted || !(isSystemError(err) || err instanceof PathRuleError)) throw err;
-            unreadable++;
-            continue;
-          }
-          await using(sub, () => walk(sub, below));
-        }
-        if (truncated) return;
-      }
-    } catch (err) {
-      // A folder that fails while it is read (EIO, removed meanwhile) is incomplete: counted, like one unreadable.
-      if (signal?.aborted || !isSystemError(err)) throw err;
-      unreadable++;
-    }
-  };
-  await using(start, () => walk(start, ''));
-  return {
-    path: displayPath(ops.sandbox, start.real),
-    pattern,
-    matches,
-    truncated,
-    unreadable,
-    ...(unreadable
-      ? {
-          note: `${unreadable} folder${unreadable === 1 ? '' : 's'} below ${displayPath(ops.sandbox, start.real)} could not be read and ${unreadable === 1 ? 'was' : 'were'} skipped: the matches may be incomplete`,
-        }
-      : {}),
-  };
 }
 
 export async function editFile(

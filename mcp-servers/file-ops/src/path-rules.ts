@@ -1,6 +1,8 @@
 // The sandbox: every path a tool touches is resolved here against the configured roots, and refused with the
 // rule it breaks. Checks the lexical path (.., absolute paths, sibling prefixes, null bytes) AND the real path on
 // disk (symlinks), including for paths that do not exist yet, through their nearest existing ancestor.
+// These checks say clearly which rule a path breaks, but a path can change between a check and its use: every
+// tool then opens what it works on and binds it to the sandbox (sandbox-fd.ts), and uses only what it opened.
 // Nothing a client gets shows where the roots are on the server: results name paths with `displayPath` and errors
 // pass through `redactRoots`, both relative to the root (`[root N]/...` for a root after the first).
 import { lstat, realpath } from 'node:fs/promises';

@@ -9,7 +9,7 @@
 import { constants, existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { PathRuleError, type Sandbox } from './path-rules.ts';
+import { PathRuleError, resolveInSandbox, type Sandbox } from './path-rules.ts';
 
 export const PROC_FD = '/proc/self/fd';
 
@@ -195,4 +195,19 @@ export async function makeDirectories(
     throw err;
   }
   return { dir, created };
+}
+
+/** A folder `path` as the client gave it (it must exist; a root too): checked (path-rules.ts), opened, bound. */
+export async function openFolder(sandbox: Sandbox, path: string): Promise<Bound> {
+  const real = await resolveInSandbox(sandbox, path, { mustExist: true, allowRoot: true });
+  return openDirectory(sandbox, real, path);
+}
+
+/** Runs `fn` on a bound folder or file, then closes it, whatever happened. */
+export async function using<T>(bound: Bound, fn: (b: Bound) => Promise<T>): Promise<T> {
+  try {
+    return await fn(bound);
+  } finally {
+    await bound.fh.close();
+  }
 }
