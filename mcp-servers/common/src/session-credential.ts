@@ -45,7 +45,12 @@ export const isSessionCredential = (token: string) => token.startsWith(`${PREFIX
 
 export function mintSessionCredential(secret: string, id: SessionIdentity): string {
   const payload = Buffer.from(
-    JSON.stringify({ u: id.user, s: id.sessionId, e: id.expiresAt, ...(id.network ? { n: id.network } : {}) }),
+    JSON.stringify({
+      u: id.user,
+      s: id.sessionId,
+      e: id.expiresAt,
+      ...(id.network ? { n: id.network } : {}),
+    }),
   ).toString('base64url');
   return `${PREFIX}.${payload}.${sign(secret, payload)}`;
 }

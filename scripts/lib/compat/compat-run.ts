@@ -7,8 +7,8 @@ import { expectedTelemetry } from '../../../stack/anthropic-replay/src/expectati
 import { parseSessionScript } from '../../../stack/anthropic-replay/src/session-script.ts';
 import { buildImages, loadVersions, withClaudeCode } from '../images/build-images.ts';
 import type { Log } from '../progress.ts';
+import { readSessionMetadata } from '../session/record-metadata.ts';
 import { planSession } from '../session/session-plan.ts';
-import { readSessionRecord } from '../session/session-record.ts';
 import { loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
 import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
 import { playInteractiveDemo, ptySession, shellQuote } from '../testing/pty-session.ts';
@@ -99,7 +99,12 @@ async function runOne(
   } catch (err) {
     error = (err as Error).message.split('\n').slice(0, 3).join(' ');
   }
-  const record = readSessionRecord(s.sessionsDir, plan.sessionId);
+  let record: ReturnType<typeof readSessionMetadata> = null;
+  try {
+    record = readSessionMetadata(s.sessionsDir, plan.sessionId);
+  } catch (err) {
+    error ??= (err as Error).message;
+  }
   const status = record?.status ?? 'no session record';
   const observation = await observeSession(plan.sessionId, s);
   return {

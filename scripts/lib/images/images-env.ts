@@ -19,6 +19,7 @@ export const IMAGE_VARIABLES: Record<string, string> = {
   'mcp-database': 'MCP_DATABASE_IMAGE',
   'anthropic-replay': 'ANTHROPIC_REPLAY_IMAGE',
   'egress-proxy': 'EGRESS_PROXY_IMAGE',
+  'session-gateway': 'SESSION_GATEWAY_IMAGE',
 };
 
 export function imagesEnvValues(

@@ -9,7 +9,12 @@ export function mintSessionCredential(
   id: { user: string; sessionId: string; expiresAt: number; network?: string },
 ): string {
   const payload = Buffer.from(
-    JSON.stringify({ u: id.user, s: id.sessionId, e: id.expiresAt, ...(id.network ? { n: id.network } : {}) }),
+    JSON.stringify({
+      u: id.user,
+      s: id.sessionId,
+      e: id.expiresAt,
+      ...(id.network ? { n: id.network } : {}),
+    }),
   ).toString('base64url');
   const mac = createHmac('sha256', secret).update(`cct1.${payload}`).digest('base64url');
   return `cct1.${payload}.${mac}`;

@@ -7,7 +7,7 @@
 // devices, oversized files and ids that are not ids). It stands alone (Node built-ins only) because the container
 // image copies it beside its entrypoint: nothing else of the host's code goes into that image.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A session id: a UUID, as `claude --session-id` takes it. */
@@ -16,8 +16,38 @@ export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a
 export interface SessionMetadata {
   sessionId: string;
   status: 'running' | 'completed' | 'failed' | 'interrupted' | 'limit-exceeded';
-  /** Set when a per-session limit (time, memory, processes) ended the session. */
-  limit?: { kind: 'time' | 'memory' | 'processes'; description: string };
+  /**
+   * Set when a per-session limit (time, memory, processes) ended the session; `source` says whether the host saw it
+   * (the wall clock, the engine's OOM flag) or only the session's own wrapper reported it (refused forks).
+   */
+  limit?: { kind: 'time' | 'memory' | 'processes'; description: string; source?: 'observed' | 'reported' };
+  /**
+   * Which fields and files the host observed (from the engine: docker run, wait and inspect, and the container's
+   * output stream) and which the session reported (written inside it, so the user's word). Absent in records
+   * written before the host kept them.
+   */
+  provenance?: { observed: string[]; reported: string[] };
+  /** What the host saw of the session's container. */
+  container?: {
+    image: string | null;
+    exitCode: number | null;
+    oomKilled: boolean;
+    /** The host's own wall clock ended it. */
+    timedOut: boolean;
+    /** How the session's hand-back folder was bounded. */
+    spool: string;
+    /** How much of the output stream session.log holds (it is bounded). */
+    logBytes: number;
+    logTruncated: boolean;
+  };
+  /** What the session said about itself (its wrapper's metadata), kept apart from what was observed. */
+  reported?: {
+    status: string | null;
+    exitCode: number | null;
+    limit: { kind: string; description: string } | null;
+    /** Files the session handed back that the host did not take, and why. */
+    refused: string[];
+  };
   mode: 'headless' | 'interactive';
   api: string;
   script: string | null;
@@ -87,20 +117,6 @@ export function recordPaths(sessionsDir: string, sessionId: string): RecordPaths
 
 export function writeMetadata(paths: RecordPaths, meta: SessionMetadata): void {
   writeFileSync(paths.metadata, `${JSON.stringify(meta, null, 2)}\n`);
-}
-
-/**
- * @deprecated Unsafe against a hostile record (follows links, blocks on a FIFO, trusts the id): host code reads
- * records through record-files.ts (readSessionMetadata). Kept until session-run.ts and compat-run.ts switch.
- */
-export function readSessionRecord(sessionsDir: string, sessionId: string): SessionMetadata | null {
-  const file = recordPaths(sessionsDir, sessionId).metadata;
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as SessionMetadata;
-  } catch {
-    return null;
-  }
 }
 
 /** The one order of sessions everywhere: by start time (unknown first), then by id. */

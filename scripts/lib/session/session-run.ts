@@ -12,12 +12,13 @@ import { composeArgs } from '../stack/compose.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { prepareUserWorkspace, readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
+import { readSessionMetadata } from './record-metadata.ts';
 import { mintSessionCredential } from './session-credential.ts';
 import { limitEventRequest } from './session-events.ts';
 import { openSessionNetwork, parseCaps } from './session-network.ts';
 import { planSession, type ScriptInfo, type SessionOptions, type SessionPlan } from './session-plan.ts';
-import { readSessionRecord, recordPaths, type SessionMetadata } from './session-record.ts';
-import { DEFAULT_LOG_MAX_BYTES, type Observed, startRecord } from './session-recorder.ts';
+import { recordPaths, type SessionMetadata } from './session-record.ts';
+import { DEFAULT_LOG_MAX_BYTES, startRecord } from './session-recorder.ts';
 import { harvestSpool, openSpool } from './session-spool.ts';
 
 export const sessionsFixtures = join(repoRoot, 'fixtures', 'sessions');
@@ -109,7 +110,10 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
     );
   const project = opts.project ?? stackValues.STACK_PROJECT ?? 'claude-code-telemetry';
   const user = workspaceUser(plan);
-  const workspace = prepareUserWorkspace(workspaces, user);
+  const workspace = prepareUserWorkspace(workspaces, user, undefined, {
+    imagesDir: stackValues.WORKSPACE_IMAGES_DIR,
+    size: stackValues.WORKSPACE_QUOTA,
+  });
   const limits = sessionLimits({ ...stackValues, ...opts.extraEnv });
   const composeProcEnv = { ...process.env, ...opts.composeEnv };
   const composeBase = composeArgs(opts.project, opts.overrides);
@@ -221,7 +225,7 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
     return {
       plan,
       exitCode: metadata.exitCode ?? exitCode ?? 1,
-      metadata: readSessionRecord(sessionsDir, plan.sessionId),
+      metadata: readSessionMetadata(sessionsDir, plan.sessionId),
       dir: recordPaths(sessionsDir, plan.sessionId).dir,
       output,
     };

@@ -221,3 +221,42 @@ export function parseRequestLine(
   }
   return undefined;
 }
+
+/**
+ * One event as an OTLP/HTTP JSON logs request (the host's own events to the collector): string attributes on the
+ * resource and on the record, the event's name as its body and `event.name`.
+ */
+export function eventRequest(o: {
+  resource: Record<string, string>;
+  scope: string;
+  name: string;
+  timeMs: number;
+  severity: { number: number; text: string };
+  attributes: Record<string, string>;
+}): ExportRequest {
+  const kvs = (m: Record<string, string>): KeyValue[] =>
+    Object.entries(m).map(([key, value]) => ({ key, value: { stringValue: value } }));
+  const nanos = `${BigInt(o.timeMs) * 1_000_000n}`;
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: kvs(o.resource) },
+        scopeLogs: [
+          {
+            scope: { name: o.scope },
+            logRecords: [
+              {
+                timeUnixNano: nanos,
+                observedTimeUnixNano: nanos,
+                severityNumber: o.severity.number,
+                severityText: o.severity.text,
+                body: { stringValue: o.name },
+                attributes: kvs({ 'event.name': o.name, ...o.attributes }),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  } as unknown as ExportRequest;
+}

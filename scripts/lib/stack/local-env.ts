@@ -7,6 +7,7 @@ import { repoRoot } from '../repo-root.ts';
 import { USER_NAME } from '../session/session-plan.ts';
 import { formatEnvFile, parseEnvFile } from './env-file.ts';
 import { envFiles } from './stack-files.ts';
+import { mountUserQuota, quotaEnforced, shareWorkspaces } from './workspace-quota.ts';
 
 /** The uid the collector image runs as by default, and the uid of `node` in the project's Node images. */
 export const COLLECTOR_UID = 10001;
@@ -48,6 +49,15 @@ export function planLocalEnv(
       // Each running session's hand-back folder (its transcripts, what it reports), apart from the records: a session
       // sees only its own, and pnpm session moves what it finds into the record when the session ends.
       SPOOL_DIR: resolve(env.SPOOL_DIR ?? existing.SPOOL_DIR ?? join(repoRoot, '.spool')),
+      // Each user's workspace filesystem image (quotas, as root: workspace-quota.ts).
+      WORKSPACE_IMAGES_DIR: resolve(
+        env.WORKSPACE_IMAGES_DIR ?? existing.WORKSPACE_IMAGES_DIR ?? join(repoRoot, '.workspace-images'),
+      ),
+      WORKSPACE_QUOTA: env.WORKSPACE_QUOTA ?? existing.WORKSPACE_QUOTA ?? '1g',
+      // How file-ops binds WORKSPACES_DIR: rslave where users' quota filesystems are mounted under it.
+      WORKSPACES_PROPAGATION: quotaEnforced(env.WORKSPACE_QUOTA ?? existing.WORKSPACE_QUOTA)
+        ? 'rslave'
+        : 'rprivate',
       // Ended sessions by id: the services refuse their credentials (mounted read-only into them).
       SESSION_REVOKED_DIR: resolve(
         env.SESSION_REVOKED_DIR ?? existing.SESSION_REVOKED_DIR ?? join(repoRoot, '.revoked'),
@@ -87,6 +97,15 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
     if (dir) mkdirSync(dir, { recursive: true, mode: 0o711 });
   }
   chmodSync(sessionsDir, 0o700);
+  if (values.WORKSPACES_PROPAGATION === 'rslave') {
+    shareWorkspaces(workspacesDir, values.WORKSPACE_QUOTA);
+    said.push(
+      `${workspacesDir}: a shared mount; each user's folder a ${values.WORKSPACE_QUOTA} filesystem of its own`,
+    );
+  } else
+    said.push(
+      `${workspacesDir}: plain folders, no quota (quotas need root and WORKSPACE_QUOTA other than off)`,
+    );
   // Only its owner lists the users' folders; the containers' uid 1000 owns them (as root) or is let in (0711).
   if (ids.uid === 0) chownSync(workspacesDir, NODE_UID, NODE_UID);
   chmodSync(workspacesDir, ids.uid === 0 || ids.uid === NODE_UID ? 0o700 : 0o711);
@@ -103,7 +122,12 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
  * The workspace folder of one user (WORKSPACES_DIR/<user>), created for the containers' uid 1000 when missing. A
  * session of that user gets it as /workspace; the file-ops server confines that session's calls to it.
  */
-export function prepareUserWorkspace(workspacesDir: string, user: string, ids: HostIds = hostIds()): string {
+export function prepareUserWorkspace(
+  workspacesDir: string,
+  user: string,
+  ids: HostIds = hostIds(),
+  quota?: { imagesDir?: string; size?: string },
+): string {
   if (!USER_NAME.test(user) || user === '.' || user === '..')
     throw new Error(`not a user name for a workspace: ${JSON.stringify(user)}`);
   const dir = join(workspacesDir, user);
@@ -112,6 +136,8 @@ export function prepareUserWorkspace(workspacesDir: string, user: string, ids: H
     if (ids.uid === 0) chownSync(dir, NODE_UID, NODE_UID);
     else if (ids.uid !== NODE_UID) chmodSync(dir, 0o777); // the containers' uid 1000 must write it
   }
+  if (quota?.imagesDir && quotaEnforced(quota.size))
+    mountUserQuota({ dir, imagesDir: quota.imagesDir, user, quota: quota.size ?? '1g', uid: NODE_UID });
   return dir;
 }
 

@@ -2,7 +2,7 @@
 // SAME stack/compose.yaml users run plus the specs' override (short intervals, small rotation), a project name of
 // its own, random host ports on 127.0.0.1, temporary telemetry and session folders. `down()` removes it all.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -13,6 +13,7 @@ import { type RunOptions, runSession, type SessionOutcome } from '../session/ses
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostIds, planLocalEnv, prepareStackDirs } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
+import { unmountUnder } from '../stack/workspace-quota.ts';
 
 export const STACK_SERVICES = [
   'otel-collector',
@@ -73,17 +74,23 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     WORKSPACES_DIR: join(base, 'workspaces'),
     SPOOL_DIR: join(base, 'spool'),
     SESSION_REVOKED_DIR: join(base, 'revoked'),
+    WORKSPACE_IMAGES_DIR: join(base, 'workspace-images'),
   });
   prepareStackDirs(values);
   const telemetryDir = values.TELEMETRY_DIR as string;
   const sessionsDir = values.SESSIONS_DIR as string;
   const project = `cct-test-${randomBytes(4).toString('hex')}`;
+  // The gateway's budgets: a copy the specs may change (re-read every 200 ms).
+  const budgets = join(base, 'budgets.json');
+  copyFileSync(join(repoRoot, 'stack/session-gateway/budgets.json'), budgets);
   const composeEnv: Record<string, string> = {
     ...readEnvFile(envFiles.versions),
     ...readEnvFile(envFiles.images),
     ...values,
     ...o.env,
     STACK_PROJECT: project,
+    GATEWAY_BUDGETS: budgets,
+    GATEWAY_BUDGETS_CHECK_MS: '200',
     // 0: Docker picks a free port, still on 127.0.0.1 (stack/compose.yaml binds every port there)
     OTLP_GRPC_PORT: '0',
     OTLP_HTTP_PORT: '0',
@@ -126,6 +133,8 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
       await running.down({ removeVolumes: true, timeout: 10_000 });
       // Networks of sessions whose runner was killed before it cleaned up.
       await pruneSessionNetworks(project);
+      // The users' quota filesystems and the shared mount of the workspaces (as root).
+      unmountUnder(base);
       // Its temporary folders too (telemetry, sessions, queues: hundreds of MB after a bench). Not a telemetry
       // folder the caller passed in. As a non-root user, files the containers' users wrote may stay behind.
       try {
