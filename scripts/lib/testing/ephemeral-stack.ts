@@ -75,6 +75,8 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     SPOOL_DIR: join(base, 'spool'),
     SESSION_REVOKED_DIR: join(base, 'revoked'),
     WORKSPACE_IMAGES_DIR: join(base, 'workspace-images'),
+    // Small, so a spec can fill a workspace in a second.
+    WORKSPACE_QUOTA: o.env?.WORKSPACE_QUOTA ?? '64m',
   });
   prepareStackDirs(values);
   const telemetryDir = values.TELEMETRY_DIR as string;
