@@ -15,6 +15,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Selection } from './choose-sessions.ts';
+import type { UsageComparison } from './usage.ts';
 
 export const MANIFEST_FORMAT = 1;
 
@@ -55,6 +56,11 @@ export interface Manifest {
   };
   /** Secrets removed while exporting, by rule (never the values). */
   redactions: Record<string, number>;
+  /**
+   * Per session id: model usage as the session gateway observed it beside what Claude Code reported, and each
+   * difference named (usage.ts; summary.json has the same). Absent in archives written before it was recorded.
+   */
+  usage?: Record<string, UsageComparison>;
   /** Per signal: files read, records kept, torn and corrupt lines met. */
   telemetry: Record<
     string,

@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { logsPayload } from '../../../stack/session-gateway/src/usage-event.ts';
 import { hashSecrets } from '../session/session-record.ts';
 import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { type Manifest, readArchive, verifyArchive } from './archive.ts';
@@ -134,6 +143,56 @@ describe('exportSessions', () => {
     }
     expect(manifest.redactions['session-secret'] ?? 0).toBeGreaterThan(0);
     expect(text(`sessions/${A}/session.log`)).toContain('[REDACTED:');
+  });
+
+  it("puts the gateway's observed usage beside the reported in summary.json, the manifest and report.html", async () => {
+    const s = setup();
+    // The gateway's record: 4 of A's 5 calls (Claude Code reported one more), and 5 of B's; as the gateway sends them.
+    const seen = (id: string, n: number) =>
+      logsPayload(
+        Array.from({ length: n }, (_, i) => ({
+          time: 1_795_468_742_000 + i,
+          user: 'alice',
+          sessionId: id,
+          path: '/v1/messages',
+          model: 'claude-opus-4-8',
+          status: 200,
+          attempt: 1,
+          inputTokens: 123,
+          outputTokens: 45,
+          cacheReadTokens: 0,
+          cacheCreationTokens: 0,
+          costUsd: 0.00174,
+          priceKnown: true,
+          ttfbMs: 20,
+          durationMs: 65,
+          requestId: null,
+          outcome: 'ok',
+        })),
+      );
+    appendFileSync(
+      join(s.telemetryDir, 'logs.jsonl'),
+      `${JSON.stringify(seen(A, 4))}\n${JSON.stringify(seen(B, 5))}\n`,
+    );
+    const r = await exportSessions({ ...options(s), sessions: [A, B], prometheus: null, jaeger: null });
+    const usage = r.manifest.usage ?? {};
+    expect(usage[A]?.differences.map((d) => d.text)).toEqual([
+      'reported 5 model calls, observed 4',
+      'reported 615 input tokens, observed 492',
+      'reported 225 output tokens, observed 180',
+      'reported cost $0.0087, observed $0.00696',
+    ]);
+    expect(usage[B]).toMatchObject({
+      equal: true,
+      differences: [],
+      observed: { requests: 5, modelCalls: 5 },
+    });
+    expect(r.summary.map((x) => x.usage)).toEqual([usage[A], usage[B]]);
+    const files = await readArchive(r.archive);
+    const report = [...files].find(([name]) => name.endsWith('/report.html'))?.[1].toString('utf8') ?? '';
+    expect(report).toContain('<li>reported 5 model calls, observed 4</li>');
+    expect(report).toContain('data-key="usage.equal"'); // B's
+    expect(report).toContain('data-key="provenance"');
   });
 
   it('exports several sessions into one archive', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { SessionMetadata } from '../session/session-record.ts';
 import { type Recording, recordedSession } from '../testing/recorded-otlp.ts';
 import { apiErrorsText, COLORS, renderReport } from './report-html.ts';
 import { type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
+import { compareUsage, type ObservedUsage, type ReportedUsage, type UsageComparison } from './usage.ts';
 
 const telemetry = (name: Recording, withSpans = true): SessionTelemetry => {
   const r = recordedSession(name);
@@ -9,11 +11,24 @@ const telemetry = (name: Recording, withSpans = true): SessionTelemetry => {
 };
 
 /** report.html of one recorded session (Claude Code 2.1.332, scripts/lib/testing/recorded-otlp.ts). */
-function report(t: SessionTelemetry): string {
+function report(
+  t: SessionTelemetry,
+  o: { usage?: UsageComparison; record?: SessionMetadata | null } = {},
+): string {
+  const summary = summarize(t);
+  if (o.usage) summary.usage = o.usage;
   return renderReport({
     title: 'test',
     createdAt: '2026-11-29T09:00:00.000Z',
-    sessions: [{ summary: summarize(t), series: tokenSeries(t), timeline: timeline(t), conversation: [] }],
+    sessions: [
+      {
+        summary,
+        series: tokenSeries(t),
+        timeline: timeline(t),
+        conversation: [],
+        record: o.record ?? null,
+      },
+    ],
     missing: [],
     content: {
       userPrompts: false,
@@ -69,5 +84,145 @@ describe('report.html of the newer telemetry', () => {
     expect(hooks).not.toContain('data-key="subagents"');
     expect(hooks).not.toContain('data-key="apiErrors"');
     expect(cell(hooks, 'modelCalls.errors')).toBe('0');
+  });
+});
+
+const tokens = (input: number, output: number) => ({
+  input,
+  output,
+  cacheRead: 0,
+  cacheCreation: 0,
+  total: input + output,
+});
+const observed = (calls: number, cost: number): ObservedUsage => ({
+  requests: calls,
+  otherRequests: 0,
+  modelCalls: calls,
+  failed: 0,
+  tokens: tokens(123 * calls, 45 * calls),
+  costUsd: cost,
+  unpriced: 0,
+  forged: 0,
+});
+const reported = (calls: number, cost: number): ReportedUsage => ({
+  modelCalls: calls,
+  errors: 0,
+  tokens: tokens(123 * calls, 45 * calls),
+  costUsd: cost,
+});
+const rowClass = (html: string, field: string) =>
+  new RegExp(`<tr class="([a-z]+)" data-field="${field.replace('.', '\\.')}">`).exec(html)?.[1];
+
+describe('report.html: observed usage beside reported', () => {
+  it('says equal when the gateway saw what Claude Code reported', () => {
+    const html = report(telemetry('retry'), {
+      usage: compareUsage(observed(5, 0.0087), reported(5, 0.0087)),
+    });
+    expect(cell(html, 'usage')).toBe('equal');
+    expect(html).toContain('data-key="usage.equal"');
+    expect(html).not.toContain('data-key="usage.differences"');
+    expect(rowClass(html, 'modelCalls')).toBe('same');
+    expect(cell(html, 'usage.observed.costUsd')).toBe('$0.0087');
+  });
+
+  it('flags each difference, in words and in red: a forged api_request', () => {
+    const html = report(telemetry('retry'), {
+      usage: compareUsage(observed(6, 0.03), reported(7, 999.03)),
+    });
+    expect(cell(html, 'usage')).toBe('4 difference(s)');
+    expect(html).toContain('<div class="card alert">');
+    expect(html).toContain('<li>reported 7 model calls, observed 6</li>');
+    expect(html).toContain('<li>reported cost $999.03, observed $0.03</li>');
+    expect(rowClass(html, 'modelCalls')).toBe('diff');
+    expect(rowClass(html, 'tokens.cacheRead')).toBe('same');
+    expect(cell(html, 'usage.reported.modelCalls')).toBe('7');
+    expect(cell(html, 'usage.observed.modelCalls')).toBe('6');
+  });
+
+  it('compares what the summary holds: a session without gateway events differs, and says why', () => {
+    const html = report(telemetry('retry'));
+    expect(cell(html, 'usage')).toBe('5 difference(s)');
+    expect(html).toContain('<li>reported 1 model call, observed 0</li>');
+    expect(html).toContain('<li>reported 1200 cache creation tokens, observed 0</li>');
+    expect(html).toContain('the gateway recorded no request of this session');
+  });
+});
+
+const record = (over: Partial<SessionMetadata> = {}): SessionMetadata => ({
+  sessionId: 'cccccccc-3333-4333-8333-333333333333',
+  status: 'completed',
+  mode: 'headless',
+  api: 'replay',
+  script: 'demo',
+  model: null,
+  user: 'alice',
+  claudeVersion: '2.1.332',
+  telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: null },
+  startedAt: '2026-11-29T08:00:00.000Z',
+  endedAt: '2026-11-29T08:01:00.000Z',
+  durationMs: 60_000,
+  exitCode: 0,
+  signal: null,
+  files: { log: 'session.log', metadata: 'metadata.json' },
+  ...over,
+});
+
+describe("report.html: the record's provenance", () => {
+  it('lists what the host observed and what the session reported, and the files it refused, escaped', () => {
+    const html = report(telemetry('retry'), {
+      record: record({
+        provenance: {
+          observed: ['user', 'exitCode', 'secrets.json'],
+          reported: ['reported', 'transcript.jsonl'],
+        },
+        container: {
+          image: 'claude-code:local',
+          exitCode: 0,
+          oomKilled: false,
+          timedOut: false,
+          spool: 'tmpfs 64m',
+          logBytes: 2048,
+          logTruncated: false,
+        },
+        reported: {
+          status: 'completed',
+          exitCode: 0,
+          limit: null,
+          refused: [
+            '<img src=x onerror=alert(1)>.jsonl: not a record file',
+            'transcript.jsonl: a symbolic link',
+          ],
+        },
+      }),
+    });
+    expect(html).toContain(
+      'data-key="provenance.observed"><code>user</code>, <code>exitCode</code>, <code>secrets.json</code></td>',
+    );
+    expect(html).toContain(
+      'data-key="provenance.reported"><code>reported</code>, <code>transcript.jsonl</code></td>',
+    );
+    expect(html).toContain('2 file(s) handed back and not taken');
+    expect(html).toContain('<code>&lt;img src=x onerror=alert(1)&gt;.jsonl: not a record file</code>');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('<tr class="diff"><th>Refused from the session');
+    expect(cell(html, 'provenance.said')).toBe('status completed, exit 0');
+  });
+
+  it('says "not recorded" for a record written before provenance, and for none', () => {
+    expect(cell(report(telemetry('retry'), { record: record() }), 'provenance.observed')).toMatch(
+      /^not recorded \(a record written before the host kept provenance/,
+    );
+    expect(report(telemetry('retry'), { record: null })).toContain(
+      'not recorded: no metadata.json for this session in the archive',
+    );
+  });
+
+  it('lists at most 50 refused files and says how many more', () => {
+    const refused = Array.from({ length: 1001 }, (_, i) => `f${i}: not a record file`);
+    const html = report(telemetry('retry'), {
+      record: record({ reported: { status: null, exitCode: null, limit: null, refused } }),
+    });
+    expect(html.match(/<li><code>f\d+: not a record file<\/code><\/li>/g)).toHaveLength(50);
+    expect(html).toContain('and 951 more (metadata.json lists them all)');
   });
 });

@@ -3,7 +3,10 @@
 // no external font: it opens the same from a laptop, a ticket attachment or an air-gapped machine.
 // Over 300 lines on purpose: the page's template, styles, chart drawing and tables read best as one file, like the
 // page.
+import type { SessionMetadata } from '../session/session-record.ts';
 import type { Manifest } from './archive.ts';
+import { esc } from './html.ts';
+import { provenanceSection, usageCard, usageSection } from './report-usage.ts';
 import type { SeriesPoint, SessionSummary, TimelineEntry } from './summary.ts';
 import type { Turn } from './transcript.ts';
 
@@ -13,6 +16,8 @@ export interface ReportSession {
   timeline: TimelineEntry[];
   /** The conversation from Claude Code's transcript (absent when the record has none). */
   conversation?: Turn[];
+  /** The session's record (metadata.json): its provenance; null when the archive has none. */
+  record?: SessionMetadata | null;
 }
 
 export interface ReportInput {
@@ -40,11 +45,6 @@ export const COLORS = {
   hook: '#64748b',
 } as const;
 
-const esc = (s: unknown) =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 /** 12,345 (toLocaleString would load ICU's locale data: ~20 ms on the first call). */
 export const fmtInt = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 export const fmtUsd = (n: number) => `$${n.toFixed(4)}`;
@@ -215,14 +215,17 @@ function sessionSection(r: ReportSession): string {
 <p class="meta">${esc(s.start ?? '?')} → ${esc(s.end ?? '?')} · Claude Code ${esc(s.claudeCodeVersion ?? 'unknown')} · ${esc(s.models.join(', ') || 'no model calls')}${w ? ` · ${esc(w.mode)} session, ${esc(w.status)} (exit ${esc(w.exitCode ?? '–')})${w.script ? `, script ${esc(w.script)}` : ''}${w.user ? `, user ${esc(w.user)}` : ''}` : ''}</p>
 <div class="cards">
 ${card('Duration', fmtMs(s.durationMs), 'duration')}
-${card('Cost', fmtUsd(s.costUsd), 'cost')}
-${card('Tokens', fmtInt(s.tokens.total), 'tokens')}
-${card('Model calls', String(s.modelCalls.count), 'modelCalls')}
+${card('Cost (reported)', fmtUsd(s.costUsd), 'cost')}
+${card('Tokens (reported)', fmtInt(s.tokens.total), 'tokens')}
+${card('Model calls (reported)', String(s.modelCalls.count), 'modelCalls')}
 ${card('Tool calls', `${s.toolCalls.calls} (${fmtPct(s.toolCalls.successRate)} ok)`, 'toolCalls')}
 ${m.errors ? card('API errors', `${m.errors}${m.recoveredCalls ? ` (${m.recoveredCalls} call(s) recovered)` : ''}`, 'apiErrors') : ''}
 ${s.subagents.runs ? card('Subagents', String(s.subagents.runs), 'subagents') : ''}
 ${s.hooks.executions ? card('Hook executions', String(s.hooks.executions), 'hooks') : ''}
+${usageCard(s.usage)}
 </div>
+${usageSection(s.usage)}
+${provenanceSection(r.record)}
 ${
   r.series.length
     ? stepChart(
@@ -391,9 +394,11 @@ code{font:13px ui-monospace,monospace}.meta{color:#4b5563;margin:0 0 12px}
 figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{display:block;max-width:100%;height:auto}
 .axis{stroke:#374151}.grid{stroke:#e5e7eb}.tick,.legend,.lane{font-size:11px;fill:#374151}
 table{border-collapse:collapse;margin:12px 16px 12px 0;font-size:13px}caption{text-align:left;font-weight:600;padding-bottom:4px}
-th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}td{text-align:right}.tables{display:flex;flex-wrap:wrap}
+th,td{border:1px solid #e5e7eb;padding:3px 8px;text-align:left}td{text-align:right}td.left{text-align:left}.tables{display:flex;flex-wrap:wrap}
 table.wide{width:100%}.warn{background:#fef3c7;border:1px solid #f59e0b;border-radius:6px;padding:8px 12px}
 .note{color:#4b5563}
+.alert{background:#fee2e2;border:2px solid #dc2626;border-radius:6px;padding:8px 12px}.card.alert .value{color:#b91c1c}
+tr.diff td,tr.diff th{background:#fee2e2;color:#991b1b;font-weight:600}.ok{color:#166534}
 </style></head>
 <body>
 <h1>${esc(input.title)}</h1>

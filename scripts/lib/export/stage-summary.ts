@@ -1,6 +1,6 @@
 // Export phase "summarize": summary.json, the self-contained report.html, the archive's README, and the manifest
 // (format, sessions and how they were chosen, time range, versions, what is missing, what content and how many
-// secrets were removed, every file with size, sha256 and records). Everything written passes through the scrubber.
+// secrets were removed, each session's observed and reported usage, every file with size, sha256 and records). Everything written passes through the scrubber.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
@@ -70,6 +70,7 @@ export async function stageSummary(
           series: tokenSeries(p.t),
           timeline: timeline(p.t),
           conversation: stagedConversation(st, p.summary.sessionId),
+          record: p.t.metadata,
         })),
         missing: st.missing,
         content,
@@ -101,6 +102,7 @@ export async function stageSummary(
     missing: st.missing,
     content,
     redactions: { ...o.redactions },
+    usage: Object.fromEntries(summaries.map((s) => [s.sessionId, s.usage])),
     telemetry: o.telemetry,
     // records: lines of .jsonl files; spans of a Jaeger file, series of a Prometheus file, sessions of the summary
     files: (await describeFiles(st.dir)).map((f) => ({

@@ -56,6 +56,19 @@ describe('session summary', () => {
     expect(s.apiBodies).toEqual({ requests: 0, responses: 0, redacted: 0 });
   });
 
+  it("puts the gateway's observed usage beside it: none observed here, so every reported figure differs", () => {
+    const s = summarize(recorded('default'));
+    expect(s.usage.reported).toMatchObject({ modelCalls: 5, tokens: s.tokens, costUsd: s.costUsd });
+    expect(s.usage.observed).toMatchObject({ requests: 0, modelCalls: 0 });
+    expect(s.usage.equal).toBe(false);
+    expect(s.usage.differences.map((d) => d.field)).toEqual([
+      'modelCalls',
+      'tokens.input',
+      'tokens.output',
+      'costUsd',
+    ]);
+  });
+
   it('takes latency quantiles by nearest rank', () => {
     expect(latency([5, 1, 3, 2, 4])).toEqual({ count: 5, meanMs: 3, p50Ms: 3, p95Ms: 5, maxMs: 5 });
     expect(latency([])).toMatchObject({ count: 0, p50Ms: null });

@@ -2,7 +2,8 @@
 // retries, tool calls by tool with success rate, subagents, workflows, hook executions, raw API bodies, duration;
 // and the series and timeline the report draws. Built from the session's events (Claude Code's OTel log records,
 // the complete account), with tool names, time-to-first-token and API attempts taken from its spans when the trace
-// is there, and lines of code from its metric points. Each newer kind of telemetry has its own module
+// is there, and lines of code from its metric points; and `usage`: the session gateway's observed usage beside
+// Claude Code's reported usage, with each difference named (usage.ts). Each newer kind of telemetry has its own module
 // (api-attempts.ts, agents.ts, hooks.ts): a session without it sums up to zeros there.
 import type { SessionMetadata } from '../session/session-record.ts';
 import type { EventRecord, PointRecord, SpanRecord } from '../sinks/otlp-records.ts';
@@ -11,6 +12,7 @@ import { type ApiAttempts, apiAttempts, retryTimeline } from './api-attempts.ts'
 import { type Hooks, hooksOf, hookTimeline } from './hooks.ts';
 import { RAW_BODY_EVENTS, REDACTED } from './redact.ts';
 import { type Latency, latency, num, roundNoise, type TimelineEntry, truthy } from './summary-values.ts';
+import { sessionUsage, type UsageComparison } from './usage.ts';
 
 export { type Latency, latency, type TimelineEntry };
 
@@ -47,6 +49,8 @@ export interface SessionSummary {
   apiBodies: { requests: number; responses: number; redacted: number };
   linesOfCode: { added: number; removed: number };
   records: { events: number; spans: number; metricPoints: number };
+  /** Model usage as the session gateway observed it and as Claude Code reported it, and how they differ. */
+  usage: UsageComparison;
   wrapper: Pick<SessionMetadata, 'status' | 'mode' | 'exitCode' | 'script' | 'user'> | null;
 }
 
@@ -184,6 +188,7 @@ export function summarize(t: SessionTelemetry): SessionSummary {
     },
     linesOfCode: lines,
     records: { events: t.events.length, spans: t.spans.length, metricPoints: t.points.length },
+    usage: sessionUsage(t.sessionId, t.events),
     wrapper: m
       ? { status: m.status, mode: m.mode, exitCode: m.exitCode, script: m.script, user: m.user }
       : null,

@@ -187,7 +187,7 @@ export function compareUsage(observed: ObservedUsage, reported: ReportedUsage): 
         field: c.field,
         reported: r,
         observed: o,
-        text: `reported ${r} ${c.what}, observed ${o}`,
+        text: `reported ${r} ${r === 1 ? c.what.replace(/s$/, '') : c.what}, observed ${o}`,
       });
   }
   return { observed, reported, equal: differences.length === 0, differences, notes };
