@@ -1,11 +1,13 @@
 // Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
 // that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up. Reads each sink through
-// its one client: prometheus.ts, jaeger.ts, victorialogs.ts, telemetry-files.ts.
+// its one client: prometheus.ts, jaeger.ts, victorialogs.ts, telemetry-files.ts; and a session's events in the
+// files as flat records (with their resource: whose they are), for the usage stack:check compares.
 
 import { waitFor } from '../wait-for.ts';
 import { type JaegerTrace, jaegerTraces } from './jaeger.ts';
+import { type EventRecord, eventsOf } from './otlp-records.ts';
 import { promQuery } from './prometheus.ts';
-import { type Signal, sessionRecords } from './telemetry-files.ts';
+import { exportRequests, type Signal, sessionRecords, signalFiles } from './telemetry-files.ts';
 import { type LogEntry, sessionFilter, vlQuery } from './victorialogs.ts';
 
 export interface SinkEndpoints {
@@ -95,6 +97,15 @@ export async function waitForSessionInSinks(
     ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
   ];
   return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files, events };
+}
+
+/** One session's events in the telemetry files (current and rotated), Claude Code's and the stack's alike. */
+export async function sessionEvents(telemetryDir: string, sessionId: string): Promise<EventRecord[]> {
+  const out: EventRecord[] = [];
+  for (const file of signalFiles(telemetryDir, 'logs'))
+    for await (const req of exportRequests(file))
+      for (const e of eventsOf(req)) if (e.session === sessionId) out.push(e);
+  return out;
 }
 
 export function describeSessionInSinks(
