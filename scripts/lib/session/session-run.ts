@@ -57,6 +57,10 @@ export function credentialEnv(sessionId: string, token: string): Record<string, 
     ANTHROPIC_API_KEY: token,
     // OTLP exporters: header values are URL-encoded (OpenTelemetry's env spec).
     OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
+    // Per signal too: Claude Code's trace exporter does not take the generic variable (2.1.332, measured).
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: `Authorization=Bearer%20${token}`,
+    OTEL_EXPORTER_OTLP_METRICS_HEADERS: `Authorization=Bearer%20${token}`,
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS: `Authorization=Bearer%20${token}`,
     HTTPS_PROXY: proxy,
     HTTP_PROXY: proxy,
   };

@@ -39,7 +39,8 @@ export function presentedCredential(headers: IncomingHttpHeaders): string | unde
   if (typeof key === 'string' && key.trim()) return key.trim();
   const auth = headers.authorization;
   if (typeof auth !== 'string') return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+  // `Bearer%20…`: an OTLP exporter that did not URL-decode OTEL_EXPORTER_OTLP_HEADERS (the spec says to).
+  const m = /^Bearer(?:\s+|%20)(\S+)\s*$/i.exec(auth);
   return m?.[1];
 }
 
