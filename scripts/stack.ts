@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { $, argv } from 'zx';
 import { buildImages, parseMode } from './lib/images/build-images.ts';
+import { pruneSessionNetworks } from './lib/session/session-network.ts';
 import { RECORD_FILES } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
@@ -97,15 +98,20 @@ async function main(): Promise<number> {
   switch (verb) {
     case 'up':
       return up();
-    case 'down':
-      return (
+    case 'down': {
+      const code =
         (
           await compose(
             ['--profile', 'grafana', 'down', '--remove-orphans', ...(argv.volumes ? ['--volumes'] : [])],
             { nothrow: true },
           )
-        ).exitCode ?? 1
-      );
+        ).exitCode ?? 1;
+      // Networks of sessions whose runner was stopped before it removed them.
+      const project = readLocalEnv().STACK_PROJECT ?? 'claude-code-telemetry';
+      for (const name of await pruneSessionNetworks(project))
+        say(`removed the left-over session network ${name}`);
+      return code;
+    }
     case 'status':
       return (await compose(['ps', '--all'], { nothrow: true })).exitCode ?? 1;
     case 'logs':
