@@ -1,10 +1,12 @@
 // The Grafana dashboard's shape, checked without Grafana: a bare dashboard model (not the HTTP API envelope),
-// every datasource it uses provisioned with that uid, every query on a metric name Prometheus really has.
+// every datasource it uses provisioned with that uid, every query on a metric name Prometheus really has, and the
+// observed usage row's links to VictoriaLogs (which Grafana here cannot read).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DASHBOARD_FILE, dashboardJson } from './dashboard.ts';
+import { EVENT_NAME } from '../session-gateway/src/usage-event.ts';
+import { DASHBOARD_FILE, dashboardJson, OBSERVED_USAGE_QUERIES } from './dashboard.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const dashboard = JSON.parse(readFileSync(here('./dashboards/claude-code.json'), 'utf8')) as {
@@ -18,6 +20,7 @@ const dashboard = JSON.parse(readFileSync(here('./dashboards/claude-code.json'),
     gridPos: { x: number; y: number; w: number; h: number };
     datasource: { uid: string };
     targets: { expr: string; datasource: { uid: string } }[];
+    options?: { mode?: string; content?: string };
   }[];
   templating: { list: { name: string; datasource: { uid: string }; query: { query: string } }[] };
 };
@@ -31,8 +34,16 @@ const names = JSON.parse(readFileSync(here('../../fixtures/prometheus-metric-nam
   string[] | string
 >;
 const known = new Set(Object.values(names).filter(Array.isArray).flat());
-/** Rows only group the panels below them: no datasource, no queries. */
-const panels = dashboard.panels.filter((p) => p.type !== 'row');
+/** Rows only group the panels below them, text panels only say things: no datasource, no queries. */
+const panels = dashboard.panels.filter((p) => p.type !== 'row' && p.type !== 'text');
+/** The panels of a row: below it, above the next row. */
+function rowPanels(title: string) {
+  const rows = dashboard.panels.filter((p) => p.type === 'row');
+  const at = rows.findIndex((r) => r.title === title);
+  const top = rows[at]?.gridPos.y ?? Number.POSITIVE_INFINITY;
+  const next = rows[at + 1]?.gridPos.y ?? Number.POSITIVE_INFINITY;
+  return dashboard.panels.filter((p) => p.type !== 'row' && p.gridPos.y > top && p.gridPos.y < next);
+}
 
 /** Metric names in a PromQL expression: identifiers followed by `{` or `[` or standing alone inside a call. */
 function metricNames(expr: string): string[] {
@@ -91,9 +102,7 @@ describe('the Claude Code dashboard', () => {
   });
 
   it('has a By user row: tokens, cost, sessions and tool calls per user, over the time range', () => {
-    const row = dashboard.panels.find((p) => p.type === 'row' && p.title === 'By user');
-    expect(row).toBeDefined();
-    const below = panels.filter((p) => p.gridPos.y > (row?.gridPos.y ?? 0));
+    const below = rowPanels('By user');
     expect(below.map((p) => p.title)).toEqual([
       'Tokens by user',
       'Cost by user',
@@ -123,6 +132,27 @@ describe('the Claude Code dashboard', () => {
           expect(cells.has(`${x},${y}`), `${p.title} overlaps another panel at ${x},${y}`).toBe(false);
           cells.add(`${x},${y}`);
         }
+  });
+
+  it("has an Observed usage row: the gateway's events in VictoriaLogs, linked, and why they are not drawn", () => {
+    const [panel, ...more] = rowPanels('Observed usage by user (session gateway)');
+    expect(more).toEqual([]);
+    expect(panel?.type).toBe('text');
+    expect(panel?.options?.mode).toBe('markdown');
+    const content = panel?.options?.content ?? '';
+    const q = OBSERVED_USAGE_QUERIES;
+    expect(q.observed).toBe(
+      `event.name:=${EVENT_NAME} telemetry.source:=observed | stats by (user.name) count() requests, sum(input_tokens) input, sum(output_tokens) output, sum(cache_read_tokens) cache_read, sum(cache_creation_tokens) cache_creation, sum(cost_usd) usd`,
+    );
+    expect(q.reported).toMatch(/^event\.name:=api_request \| stats by \(user\.name\) /);
+    for (const query of Object.values(q)) {
+      expect(content).toContain(`  ${query}\n`);
+      // each query linked, as VictoriaLogs' UI reads it from its hash route
+      const link = `http://127.0.0.1:9428/select/vmui/#/?${new URLSearchParams({ query })}`;
+      expect(content).toContain(`](${link}&g0.range_input=24h`);
+    }
+    expect(content).toContain('not drawn here');
+    expect(content).toContain("Grafana's VictoriaLogs data source is a plugin this stack does not install");
   });
 
   it('breaks down by user and session through template variables', () => {

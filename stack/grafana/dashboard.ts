@@ -31,7 +31,10 @@ import {
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as text from '@grafana/grafana-foundation-sdk/text';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { GATEWAY_EVENT } from '../../scripts/lib/export/usage.ts';
+import { vlUiUrl } from '../../scripts/lib/sinks/victorialogs.ts';
 
 export const DASHBOARD_FILE = fileURLToPath(new URL('./dashboards/claude-code.json', import.meta.url));
 
@@ -123,13 +126,56 @@ const perUser = (metric: string) => `sum by (user_name) (${overRange(metric)})`;
 const WHOLE =
   'Counted per session, whole: a session that began before the range counts in full. Sessions run without --user have no user_name.';
 
+/** VictoriaLogs' web UI as the browser on this host reaches it (VICTORIALOGS_PORT's default, like Jaeger's link). */
+const VICTORIALOGS_UI = 'http://127.0.0.1:9428';
+/** The session gateway's own record of each model request; a gateway_request a session forged says reported. */
+const OBSERVED = `event.name:=${GATEWAY_EVENT} telemetry.source:=observed`;
+const USAGE_STATS =
+  'count() requests, sum(input_tokens) input, sum(output_tokens) output, sum(cache_read_tokens) cache_read, sum(cache_creation_tokens) cache_creation, sum(cost_usd) usd';
+/** LogsQL over VictoriaLogs: the observed usage by user, Claude Code's reported usage beside it, and per session. */
+export const OBSERVED_USAGE_QUERIES = {
+  observed: `${OBSERVED} | stats by (user.name) ${USAGE_STATS}`,
+  reported: `event.name:=api_request | stats by (user.name) ${USAGE_STATS}`,
+  bySession: `(${OBSERVED}) or event.name:=api_request | stats by (user.name, session.id, event.name) ${USAGE_STATS}`,
+};
+
+/**
+ * The observed usage row's one panel: Grafana here reads Prometheus and Jaeger only, and the gateway's events are
+ * in VictoriaLogs (no metric carries them), so it gives the queries and links to run them in VictoriaLogs' UI.
+ */
+function observedUsagePanel() {
+  const q = OBSERVED_USAGE_QUERIES;
+  const item = (what: string, query: string) =>
+    `- [${what}](${vlUiUrl(VICTORIALOGS_UI, query)}) (last 24 h; change the range there):\n\n  \`\`\`\n  ${query}\n  \`\`\``;
+  return new text.PanelBuilder()
+    .title('Observed usage by user: tokens, cost and requests the session gateway recorded (in VictoriaLogs)')
+    .description(
+      "The session gateway records every model request itself (outside the session's reach). Its events are in VictoriaLogs, which Grafana here cannot read: this panel links the queries instead of drawing them.",
+    )
+    .gridPos(grid(0, 54, 24, 12))
+    .mode(text.TextMode.Markdown)
+    .content(
+      [
+        `The session gateway sends one \`${GATEWAY_EVENT}\` event per model request it proxied (\`telemetry.source=observed\`: tokens by type, cost, status, attempt, time to first byte). Claude Code's own \`api_request\` events and the metrics above are what the session **reported**.`,
+        '',
+        "These figures are not drawn here: the gateway's events are in VictoriaLogs, not Prometheus, and Grafana's VictoriaLogs data source is a plugin this stack does not install (it would be downloaded at start). Run them in VictoriaLogs' UI:",
+        '',
+        item('Observed usage by user (the gateway)', q.observed),
+        item('Reported usage by user (Claude Code), to compare', q.reported),
+        item('Both, per session', q.bySession),
+        '',
+        "The gateway's `requests` include the failed ones (refused by a budget, API errors); add `http.status_code:=200` to its filter for the calls answered, what Claude Code's `api_request` counts. `pnpm stack:check --session ID` and `pnpm export` put the two side by side per session and name every difference.",
+      ].join('\n'),
+    );
+}
+
 export function claudeCodeDashboard() {
   const sum = (metric: string, extra = '') => `sum(${metric}{${scope}${extra}})`;
   const by = (labels: string, metric: string) => `sum by (${labels}) (${metric}{${scope}})`;
   return new DashboardBuilder('Claude Code')
     .uid('claude-code-telemetry')
     .description(
-      "Claude Code sessions, tokens, cost, code changes, active time, edit decisions and MCP tool calls, by session, and a By user row (tokens, cost, sessions, tool calls per user over the time range). Metric names as Prometheus's OTLP receiver writes them (UnderscoreEscapingWithSuffixes, verified live).",
+      "Claude Code sessions, tokens, cost, code changes, active time, edit decisions and MCP tool calls, by session, a By user row (tokens, cost, sessions, tool calls per user over the time range), and an Observed usage row (the session gateway's own record, in VictoriaLogs: its queries, linked). Metric names as Prometheus's OTLP receiver writes them (UnderscoreEscapingWithSuffixes, verified live).",
     )
     .tags(['claude-code', 'telemetry'])
     .timezone('browser')
@@ -329,6 +375,8 @@ export function claudeCodeDashboard() {
         }),
       ),
     )
+    .withRow(new RowBuilder('Observed usage by user (session gateway)').gridPos(grid(0, 53, 24, 1)))
+    .withPanel(observedUsagePanel())
     .build();
 }
 
