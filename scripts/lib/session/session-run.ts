@@ -128,7 +128,7 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
       quiet: true,
       nothrow: true,
       env: composeProcEnv,
-    })`docker ${composeBase} up -d --wait session-gateway mcp-file-ops mcp-database egress-proxy`;
+    })`docker ${composeBase} up -d --wait --no-recreate session-gateway mcp-file-ops mcp-database egress-proxy`;
     if (up.exitCode !== 0)
       throw new Error(`the session's services did not come up: ${up.stderr.trim().slice(-800)}`);
   }
