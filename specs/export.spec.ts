@@ -95,8 +95,18 @@ describe('pnpm export of a real session', () => {
     s = stack();
     const session = await runStackSession(s, { script: 'demo', user: 'export-spec' });
     expect(session.exitCode, session.output.slice(-2000)).toBe(0);
-    await waitForSessionInSinks(session.plan.sessionId, s, 60_000);
-    x = await exportSession(s, session.plan.sessionId);
+    const id = session.plan.sessionId;
+    await waitForSessionInSinks(id, s, 60_000);
+    // The gateway sends its events in batches, a second apart: wait for its record of every call too.
+    await waitFor(
+      `the telemetry files never held ${expected.modelCalls} gateway_request events of session ${id} after 20000 ms`,
+      async () =>
+        (await sessionRecords(s.telemetryDir, 'logs', id)).filter(
+          (l) => l.name === 'claude_code_telemetry.gateway_request',
+        ).length >= expected.modelCalls || undefined,
+      { timeoutMs: 20_000 },
+    );
+    x = await exportSession(s, id);
   });
 
   it('writes a complete archive: nothing missing, every file in the manifest, verify passes', async () => {
@@ -230,6 +240,16 @@ describe('pnpm export of a real session', () => {
     expect(summary.costUsd).toBeCloseTo(cost, 6);
     expect(summary.modelCalls.latency.p50Ms).toBeGreaterThan(0);
     expect(summary.wrapper).toMatchObject({ status: 'completed', exitCode: 0, user: 'export-spec' });
+    // The gateway's observed usage beside Claude Code's reported: equal, as the script says, in the manifest too.
+    expect(summary.usage).toMatchObject({
+      equal: true,
+      differences: [],
+      notes: [],
+      observed: { modelCalls: expected.modelCalls, forged: 0, tokens: summary.tokens },
+      reported: { modelCalls: expected.modelCalls, tokens: summary.tokens },
+    });
+    expect(summary.usage.observed.costUsd).toBeCloseTo(summary.costUsd, 6);
+    expect(x.manifest.usage?.[x.id]).toEqual(summary.usage);
   });
 
   it('has a report.html that Chromium renders offline: charts drawn, key numbers shown', async () => {
@@ -253,6 +273,12 @@ describe('pnpm export of a real session', () => {
     expect(shown('modelCalls')).toBe(String(expected.modelCalls));
     expect(shown('toolCalls')).toBe(`${expected.toolUses.length} (100.0% ok)`);
     expect(shown('tokens.cacheRead')).toBe(fmtInt(expected.tokens.cacheRead));
+    // observed beside reported, and the record's provenance (written by this host's recorder)
+    expect(shown('usage')).toBe('equal');
+    expect(shown('usage.observed.modelCalls')).toBe(String(expected.modelCalls));
+    expect(shown('usage.reported.modelCalls')).toBe(String(expected.modelCalls));
+    expect(dom).toMatch(/data-key="provenance\.observed"><code>sessionId<\/code>, <code>user<\/code>/);
+    expect(dom).toContain('data-key="provenance.refused"');
     // The conversation from the transcript, turn by turn: one tool call row per tool_use of the script.
     expect(dom.match(/<tr data-turn="tool call">/g) ?? []).toHaveLength(expected.toolUses.length);
     expect(dom).toContain('<tr data-turn="user">');
@@ -300,6 +326,7 @@ describe('pnpm export of a failed session', () => {
       modelCalls: { count: 0, errors: 1 },
       tokens: { total: 0 },
       wrapper: { status: 'failed' },
+      usage: { equal: true, observed: { modelCalls: 0 }, reported: { modelCalls: 0, errors: 1 } },
     });
     const trace = JSON.parse(x.text(`jaeger/${id}.json`)) as { data: JaegerTrace[] };
     const llm = trace.data
