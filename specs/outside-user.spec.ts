@@ -134,7 +134,7 @@ describe('an outside user, from inside a session, against another user', () => {
         ['fileOpsOnBobsNetwork', fileOpsOnBob, 8080],
         ...backends.map(([n, ip, port]) => [n, ip, port]),
       ],
-      names: [...BACKENDS.map(([n]) => n), bC],
+      names: [...BACKENDS.map(([n]) => n), bC, 'session-gateway'],
       http: [
         ['bob', `http://${bobIp}:9999/`],
         ['gateway', 'http://session-gateway:8080/health'],
@@ -155,7 +155,9 @@ describe('an outside user, from inside a session, against another user', () => {
     );
     console.info(`outside-user network: ${JSON.stringify(r)}`);
     for (const [label, v] of Object.entries(r.tcp)) expect(v, `tcp ${label}`).not.toBe('open');
-    for (const [name, v] of Object.entries(r.names)) expect(String(v), `resolve ${name}`).toMatch(/^error /);
+    const { 'session-gateway': gatewayName, ...names } = r.names;
+    for (const [name, v] of Object.entries(names)) expect(String(v), `resolve ${name}`).toMatch(/^error /);
+    expect(String(gatewayName)).toMatch(/^resolved /); // positive: Docker's DNS answers the session's own names
     expect(String(r.http.bob)).toMatch(/^unreachable/);
     for (const [label, v] of Object.entries(r.proxy)) expect(String(v), `proxy ${label}`).toMatch(/^403/);
     // Positive: the session's own services.
@@ -215,7 +217,8 @@ describe('an outside user, from inside a session, against another user', () => {
     expect(seen.includes(s.composeEnv.MCP_SESSION_SECRET as string), "the server's secret read").toBe(false);
     expect(seen).not.toMatch(/MCP_SESSION_SECRET|MCP_AUTH_TOKEN|OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect(r.outsideReads, r.unexpected.join('\n---\n').slice(0, 2000)).toBe(0);
-    expect(Object.keys(r.writePaths).filter((p) => p !== 'd/x')).toEqual([]);
+    // Writes land in the attacker's folder, under the name it has when the server is done (a swap renames it).
+    expect(Object.keys(r.writePaths).filter((p) => !/^(d|real)\/x$/.test(p))).toEqual([]);
     expect(readFileSync(join(bobWs, 'x'), 'utf8')).toBe(BOB_SECRET);
     expect(ou.hashTree(bobWs)).toEqual(before.workspace);
     // Positive: the real folder was read (and written) through the same path, between the swaps.
@@ -279,6 +282,9 @@ describe('an outside user, from inside a session, against another user', () => {
     expect(p.listing).toEqual(expect.arrayContaining(['terminal.log fifo', 'transcript-agent-x.jsonl link']));
     const a = await aRun; // no FIFO hang: the host's harvest returns
     const m = a.metadata;
+    console.info(
+      `outside-user spool record: ${JSON.stringify({ exit: a.exitCode, status: m?.status, user: m?.user, reported: m?.reported, provenance: m?.provenance })}`,
+    );
     expect(m?.sessionId).toBe(id.a);
     expect(m?.user).toBe(alice);
     expect(m?.status).toBe(a.exitCode === 0 ? 'completed' : 'failed');

@@ -205,7 +205,10 @@ const tcp = (host, port) => new Promise((resolve) => {
 });
 const get = (url) => fetch(url, { signal: AbortSignal.timeout(3000) })
   .then(async (r) => r.status + ' ' + (await r.text()).slice(0, 80), (e) => 'unreachable ' + (e.cause?.code ?? e.name));
-const lookup = (name) => dns.lookup(name).then((a) => 'resolved ' + a.address, (e) => 'error ' + e.code);
+// c-ares, not getaddrinfo: a name Docker's DNS cannot answer on an internal network hangs until its timeout, and
+// getaddrinfo would hold the few threads every other connection needs to resolve its own name meanwhile.
+const resolver = new dns.Resolver({ timeout: 2000, tries: 1 });
+const lookup = (name) => resolver.resolve4(name).then((a) => 'resolved ' + a[0], (e) => 'error ' + e.code);
 const viaProxy = (method, target) => new Promise((resolve) => {
   const req = http.request({ host: 'egress-proxy', port: 3128, method, path: target, timeout: 8000,
     headers: { host: target.replace(/^http:\\/\\//, '').split('/')[0], 'proxy-authorization': auth } });
@@ -218,10 +221,10 @@ const viaProxy = (method, target) => new Promise((resolve) => {
 const out = { tcp: {}, names: {}, http: {}, proxy: {} };
 await Promise.all([
   ...T.tcp.map(async ([l, h, port]) => { out.tcp[l] = await tcp(h, port); }),
-  ...T.names.map(async (n) => { out.names[n] = await lookup(n); }),
   ...T.http.map(async ([l, u]) => { out.http[l] = await get(u); }),
   ...T.proxy.map(async ([l, m, t]) => { out.proxy[l] = await viaProxy(m, t); }),
 ]);
+await Promise.all(T.names.map(async (n) => { out.names[n] = await lookup(n); }));
 console.log(JSON.stringify(out));`;
 
 /** The session's environment and every /proc/<pid>/environ it can read (the host looks for the stack's secrets). */
@@ -252,7 +255,7 @@ console.log(JSON.stringify(out));`;
 
 /**
  * The symlink race against file-ops: a second process swaps /workspace/d between a real folder (holding x and
- * environ) and links to /proc/self and ../BOB, while this one calls read_file d/x, read_file d/environ and
+ * environ) and links to /proc/self, ../BOB and /workspace/BOB (as the server sees its folders), while this one calls read_file d/x, read_file d/environ and
  * write_file d/x over MCP with the session's own credential, 4 at a time, for MS ms or MAX calls. Anything read that
  * is not the real folder's content comes back whole (bounded) for the host to judge; so do the distinct errors.
  */
@@ -261,16 +264,16 @@ import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 const { BOB, MS, MAX, MCP_SESSION_TOKEN: token } = process.env;
 const W = '/workspace';
-rmSync(W + '/d', { recursive: true, force: true }); rmSync(W + '/real', { recursive: true, force: true });
+rmSync(W + '/d', { recursive: true, force: true }); rmSync(W + '/real', { recursive: true, force: true }); rmSync('/tmp/race-stop', { force: true });
 mkdirSync(W + '/real'); writeFileSync(W + '/real/x', 'REAL-X'); writeFileSync(W + '/real/environ', 'REAL-ENVIRON');
 const swapper = spawn('node', ['-e', \`
-  const fs = require('node:fs'); const W = '/workspace'; const links = ['/proc/self', '../\${BOB}'];
-  const hold = new Int32Array(new SharedArrayBuffer(4)); const end = Date.now() + \${Number(MS) + 2000}; let n = 0;
-  while (Date.now() < end) {
+  const fs = require('node:fs'); const W = '/workspace'; const links = ['/proc/self', '../\${BOB}', '/workspace/\${BOB}'];
+  const hold = new Int32Array(new SharedArrayBuffer(4)); const end = Date.now() + \${Number(MS) + 5000}; let n = 0;
+  while (Date.now() < end && (n % 64 || !fs.existsSync('/tmp/race-stop'))) {
     try { fs.renameSync(W + '/real', W + '/d'); } catch {}
     Atomics.wait(hold, 0, 0, 1);
     try { fs.renameSync(W + '/d', W + '/real'); } catch {}
-    try { fs.symlinkSync(links[n % 2], W + '/d'); } catch {}
+    try { fs.symlinkSync(links[n % 3], W + '/d'); } catch {}
     Atomics.wait(hold, 0, 0, 1);
     try { fs.unlinkSync(W + '/d'); } catch {}
     n++;
@@ -296,7 +299,7 @@ const worker = async () => {
   }
 };
 await Promise.all([worker(), worker(), worker(), worker()]);
-swapper.kill(); await done;
+writeFileSync('/tmp/race-stop', ''); await done; rmSync('/tmp/race-stop');
 r.swaps = Number(swaps.trim()) || 0;
 rmSync(W + '/d', { recursive: true, force: true });
 r.realX = readFileSync(W + '/real/x', 'utf8');
