@@ -7,7 +7,7 @@
 // devices, oversized files and ids that are not ids). It stands alone (Node built-ins only) because the container
 // image copies it beside its entrypoint: nothing else of the host's code goes into that image.
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A session id: a UUID, as `claude --session-id` takes it. */
@@ -115,8 +115,11 @@ export function recordPaths(sessionsDir: string, sessionId: string): RecordPaths
   };
 }
 
+/** Writes metadata.json whole (a new file renamed over the old: whatever was at that name is replaced, not written). */
 export function writeMetadata(paths: RecordPaths, meta: SessionMetadata): void {
-  writeFileSync(paths.metadata, `${JSON.stringify(meta, null, 2)}\n`);
+  const tmp = `${paths.metadata}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(meta, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+  renameSync(tmp, paths.metadata);
 }
 
 /** The one order of sessions everywhere: by start time (unknown first), then by id. */
