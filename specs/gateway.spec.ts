@@ -1,29 +1,36 @@
 // Recipe: every model call of a session goes through the session gateway, which records what the API reported.
 // The gateway's record of a scripted session holds the same calls, tokens and cost as Claude Code's own telemetry
 // (its api_request events) and as the script (expectations.ts); each call is also a gateway_request event with
-// telemetry.source=observed in the sinks. A budget overrun is a 429 the session shows, naming the budget.
+// telemetry.source=observed in the sinks. This holds for every script of fixtures/sessions that ends by itself in
+// seconds, compared by the export's own rules (export/usage.ts); a scripted 529 is a failed request at the gateway
+// and, when Claude Code's retry recovers it, no api_error. A budget overrun is a 429 the session shows, naming
+// the budget.
 // Needs the lead's wiring: sessions reach the model at ANTHROPIC_BASE_URL=http://session-gateway:8080/scripts/NAME,
 // and the e2e stack sets GATEWAY_BUDGETS to a writable file of its own (the budgets test writes it).
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { $ } from 'zx';
+import {
+  compareUsage,
+  observedUsage,
+  sessionUsage,
+  type UsageComparison,
+  usageLine,
+  usd,
+} from '../scripts/lib/export/usage.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { countBy } from '../scripts/lib/sinks/session-sinks.ts';
+import { countBy, sessionEvents } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { expectedTelemetry } from '../stack/anthropic-replay/src/expectations.ts';
+import {
+  gatewayRecord,
+  recordAsEvents,
+  scriptCostUsd,
+  scriptDelayMs,
+  sessionScript,
+} from './support/gateway-usage.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
-
-type Row = Record<string, unknown>;
-
-/** The gateway's record of a session, read inside its container as `pnpm usage` does. */
-async function gatewayRecord(s: StackInfo, sessionId: string): Promise<Row[]> {
-  const r = await $({
-    quiet: true,
-    env: { ...process.env, ...s.composeEnv },
-  })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T session-gateway node src/usage-report.ts --session ${sessionId}`;
-  return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { requests: Row[] }).requests;
-}
 
 const attr = (item: unknown, key: string) => {
   const a = (item as { attributes?: { key: string; value: Record<string, unknown> }[] }).attributes?.find(
@@ -117,4 +124,109 @@ describe('the session gateway', () => {
       writeFileSync(file, JSON.stringify({ default: unlimited, users: {} }));
     }
   });
+});
+
+/** A script that keeps the API waiting longer than this in all is left out: it is a long wait, not a usage case. */
+const MAX_SCRIPT_WAIT_MS = 5_000;
+/** What a script needs beyond the e2e stack's settings (the stack turns Claude Code's retries off). */
+const SCRIPT_ENV: Record<string, Record<string, string>> = {
+  'api-retry-529': { CLAUDE_CODE_MAX_RETRIES: '2' },
+};
+const USER = 'usage-spec';
+const isMessages = (r: Record<string, unknown>) => /\/v1\/messages$/.test(String(r.path));
+const answered = (r: Record<string, unknown>) =>
+  Number(r.status) >= 200 && Number(r.status) < 300 && r.outcome === 'ok';
+
+const scripts = readdirSync(join(repoRoot, 'fixtures/sessions'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''))
+  .sort()
+  .map((name) => {
+    const wait = scriptDelayMs(sessionScript(name));
+    return {
+      name,
+      skip:
+        wait > MAX_SCRIPT_WAIT_MS
+          ? `its answers wait ${wait / 1000} s in all (over ${MAX_SCRIPT_WAIT_MS / 1000} s: a long wait)`
+          : undefined,
+    };
+  });
+
+describe("the session gateway's usage equals Claude Code's, for every scripted session", () => {
+  let s: StackInfo;
+  beforeAll(() => {
+    s = stack();
+  });
+
+  for (const { name, skip } of scripts) {
+    if (skip) {
+      console.log(`gateway usage: ${name}: skipped, ${skip}`);
+      it.skip(`${name} (skipped: ${skip})`, () => {});
+      continue;
+    }
+    it(name, async () => {
+      const script = sessionScript(name);
+      const expected = expectedTelemetry(script);
+      const env = SCRIPT_ENV[name];
+      const retried = Number(env?.CLAUDE_CODE_MAX_RETRIES ?? 0) > 0;
+      // Each scripted error is one failed request at the gateway. Claude Code reports it (api_error) only when the
+      // call failed for good; an attempt that a retry recovered, it does not report at all (api-attempts.ts).
+      const reportedErrors = retried ? 0 : expected.apiErrors.length;
+      const t0 = Date.now();
+      const out = await runStackSession(s, { script: name, user: USER }, env);
+      expect(out.exitCode === 0, `exit ${out.exitCode}: ${out.output.slice(-2000)}`).toBe(
+        reportedErrors === 0,
+      );
+      const id = out.plan.sessionId;
+
+      // The files, read as the export reads them, until both sides are whole (the gateway sends a batch a second).
+      let last: UsageComparison | undefined;
+      const files = await waitFor(
+        () =>
+          `the telemetry files never held ${expected.modelCalls} api_request, ${reportedErrors} api_error and ${expected.modelCalls + expected.apiErrors.length} gateway_request event(s) of ${name} session ${id} (last: ${last ? usageLine(last) : 'nothing'})`,
+        async () => {
+          last = sessionUsage(id, await sessionEvents(s.telemetryDir, id));
+          const { observed: o, reported: r } = last;
+          return r.modelCalls === expected.modelCalls &&
+            r.errors === reportedErrors &&
+            o.requests === expected.modelCalls + expected.apiErrors.length
+            ? last
+            : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      );
+
+      // The gateway's own record (SQLite), by the same rules, against Claude Code's api_request events.
+      const rows = await gatewayRecord(s, id);
+      for (const r of rows) expect(r).toMatchObject({ user: USER, session_id: id });
+      const record = compareUsage(observedUsage(id, recordAsEvents(rows)), files.reported);
+      expect(record.differences, usageLine(record)).toEqual([]);
+      expect(record.equal).toBe(true);
+      expect(record.observed, "the gateway's record vs its gateway_request events").toEqual(files.observed);
+      expect(files.equal, usageLine(files)).toBe(true);
+
+      // And as the script says: its answered calls, their tokens and cost; each scripted error a failed request.
+      const { total, ...tokens } = record.observed.tokens;
+      expect({ calls: record.observed.modelCalls, tokens }).toEqual({
+        calls: expected.modelCalls,
+        tokens: expected.tokens,
+      });
+      expect(record.observed.costUsd).toBeCloseTo(scriptCostUsd(script), 9);
+      expect(record.observed.unpriced).toBe(0);
+      const failed = rows.filter((r) => isMessages(r) && !answered(r));
+      expect(failed.map((r) => Number(r.status)).sort()).toEqual([...expected.apiErrors].sort());
+      if (retried && expected.apiErrors.length) {
+        // The retry's answer is a later attempt of the same call (the SDK's x-stainless-retry-count).
+        expect(failed.map((r) => Number(r.attempt))).toEqual(expected.apiErrors.map(() => 0));
+        expect(
+          rows.filter((r) => isMessages(r) && answered(r)).map((r) => Number(r.attempt))[0],
+        ).toBeGreaterThanOrEqual(1);
+      }
+      expect(record.reported.errors).toBe(reportedErrors);
+
+      console.log(
+        `gateway usage: ${name}: ${record.observed.modelCalls} call(s), ${record.observed.failed} failed request(s), ${total} tokens, ${usd(record.observed.costUsd)}; Claude Code ${record.reported.modelCalls} api_request, ${record.reported.errors} api_error, ${record.reported.tokens.total} tokens, ${usd(record.reported.costUsd)}; equal ${record.equal} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    }, 60_000);
+  }
 });

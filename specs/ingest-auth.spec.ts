@@ -3,12 +3,18 @@
 //   - telemetry forged for bob (his user name and session id, on the resource and the record, twice over) is
 //     refused without a credential (401 over HTTP, UNAUTHENTICATED over gRPC);
 //   - the same sent with alice's credential is stored as alice's: her user name and session id, telemetry.source
-//     reported, in the files and in VictoriaLogs; bob's session holds only his own record, unchanged.
+//     reported, in the files and in VictoriaLogs; bob's session holds only his own record, unchanged;
+//   - the MCP servers' telemetry is the stack's, not the session's to turn off: a file-ops call sent with
+//     `X-Claude-Code-Telemetry: 0` leaves its span (under the credential's session id) as one without it does.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { type SpanRecord, spansOf } from '../scripts/lib/sinks/otlp-records.ts';
+import { exportRequests, sessionRecords, signalFiles } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { serviceControl } from './support/service-control.ts';
 import { type SessionNetwork, sessionNetwork } from './support/session-network.ts';
 import { type StackInfo, stack } from './support/stack.ts';
 
@@ -48,6 +54,19 @@ const forgedLogs = (marker: string, user: string, session: string) => ({
     },
   ],
 });
+
+/**
+ * A service's spans of one session in the telemetry files (sessionRecords gives the span alone; the service name
+ * is on its resource, so this walks the files with otlp-records.ts).
+ */
+async function serviceSpans(dir: string, service: string, sessionId: string): Promise<SpanRecord[]> {
+  const out: SpanRecord[] = [];
+  for (const file of signalFiles(dir, 'traces'))
+    for await (const req of exportRequests(file))
+      for (const span of spansOf(req))
+        if (span.service === service && span.session === sessionId) out.push(span);
+  return out;
+}
 
 const str = (item: unknown, key: string) =>
   (item as { attributes?: Array<{ key: string; value: { stringValue?: string } }> }).attributes
@@ -161,4 +180,69 @@ describe('telemetry ingest from a session', () => {
     expect(bobInVl.map((e) => e.marker)).toEqual([original]);
     expect(bobInVl[0]?.['user.name']).toBe('bob');
   }, 240_000);
+
+  it("keeps the MCP servers' spans of a session whatever its client asks (X-Claude-Code-Telemetry: 0)", async () => {
+    // file-ops on the session network under its service name, as `pnpm session` connects it.
+    const c = serviceControl(s);
+    const fileOps = c.container('mcp-file-ops');
+    const user = 'mcp-telemetry';
+    const workspace = join(s.composeEnv.WORKSPACES_DIR as string, user);
+    mkdirSync(workspace, { recursive: true, mode: 0o777 });
+    const marker = `listed-${randomUUID()}.txt`;
+    writeFileSync(join(workspace, marker), 'x\n', { mode: 0o666 });
+    const off = randomUUID();
+    const on = randomUUID();
+    await c.docker(['network', 'connect', '--alias', 'mcp-file-ops', net.name, fileOps]);
+    try {
+      const script = `
+        const call = async (credential, session, extra) => {
+          const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer ' + credential, 'x-claude-code-session-id': session, ...extra };
+          const post = (body) => fetch('http://mcp-file-ops:8080/mcp', { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10000) });
+          const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ingest-spec', version: '1' } } });
+          const initStatus = init.status; await init.text();
+          const r = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_directory', arguments: { path: '.' } } });
+          return { init: initStatus, status: r.status, body: (await r.text()).slice(0, 4000) };
+        };
+        console.log(JSON.stringify({
+          off: await call(${JSON.stringify(net.credential(user, off))}, ${JSON.stringify(off)}, { 'X-Claude-Code-Telemetry': '0' }),
+          on: await call(${JSON.stringify(net.credential(user, on))}, ${JSON.stringify(on)}, {}),
+        }));`;
+      const out = (await net.run(script)) as Record<
+        'off' | 'on',
+        { init: number; status: number; body: string }
+      >;
+      for (const k of ['off', 'on'] as const) {
+        expect(out[k].init, `${k}: initialize`).toBe(200);
+        expect(out[k].status, `${k}: tools/call`).toBe(200);
+        expect(out[k].body, `${k}: the listing of ${user}'s workspace`).toContain(marker);
+      }
+    } finally {
+      await c.docker(['network', 'disconnect', '--force', net.name, fileOps]).catch(() => {});
+    }
+
+    // Each call's span, from mcp-file-ops, under its credential's session: the header changed nothing.
+    for (const [what, session] of [
+      ['with X-Claude-Code-Telemetry: 0', off],
+      ['without the header (the control)', on],
+    ] as const) {
+      const spans = await waitFor(
+        `no mcp-file-ops span of the list_directory call ${what} (session ${session}) in the telemetry files`,
+        async () => {
+          const found = await serviceSpans(s.telemetryDir, 'mcp-file-ops', session);
+          return found.some((x) => x.name === 'tools/call list_directory') ? found : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      const span = spans.find((x) => x.name === 'tools/call list_directory');
+      expect(span?.attrs, what).toMatchObject({
+        'session.id': session,
+        'gen_ai.tool.name': 'list_directory',
+        'mcp.tool.outcome': 'success',
+      });
+      expect(
+        (await sessionRecords(s.telemetryDir, 'traces', session)).map((r) => r.name),
+        `${what}: the session's spans in the files`,
+      ).toContain('tools/call list_directory');
+    }
+  }, 120_000);
 });
