@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `pnpm bench NAME`: runs scripts/bench/NAME.ts, which prints its figures.
+// `pnpm bench NAME [--quick]`: runs scripts/bench/NAME.ts, which prints its figures. --quick: small sizes, the
+// same code path and checks, seconds not minutes (scripts/bench/lib/quick.ts); what CI runs, never a result.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argv } from 'zx';
+import { isQuick, QUICK_NOTICE } from './bench/lib/quick.ts';
 import { repoRoot } from './lib/repo-root.ts';
 
 const dir = join(repoRoot, 'scripts/bench');
@@ -11,7 +13,9 @@ const names = readdirSync(dir)
   .map((f) => f.slice(0, -3));
 const name = String(argv._[0] ?? '');
 if (!name || !existsSync(join(dir, `${name}.ts`))) {
-  console.error(`Usage: pnpm bench NAME [options]   (benchmarks: ${names.join(', ')})`);
+  console.error(
+    `Usage: pnpm bench NAME [options] [--quick]   (benchmarks: ${names.join(', ')}; pnpm bench NAME --help)`,
+  );
   process.exit(name && !argv.help ? 64 : 0);
 }
 if (argv.help) {
@@ -27,3 +31,5 @@ if (argv.help) {
   process.exit(0);
 }
 await import(join(dir, `${name}.ts`));
+if (isQuick(argv))
+  console.log(`bench: ${QUICK_NOTICE}: the figures above are not results (run without --quick to measure)`);
