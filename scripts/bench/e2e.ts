@@ -4,6 +4,8 @@
 //      (bounded: SESSIONS sessions, each sink polled every 100 ms for at most 30000 ms);
 //   3. the e2e suite's wall time (pnpm test:e2e, which starts its own stack), unless --no-suite.
 // --defaults: the stack's production intervals (export every 5 s, batches of 1 s) instead of the specs' short ones.
+// Checks: every session ends with status 0 and reaches every sink within the bound; else the run fails.
+// --quick: 2 sessions, no suite (bench/lib/quick.ts): the same stack, sessions and checks, figures not results.
 import { $, argv } from 'zx';
 import { repoRoot } from '../lib/repo-root.ts';
 import { jaegerTraces } from '../lib/sinks/jaeger.ts';
@@ -13,10 +15,14 @@ import { sessionFilter, vlQuery } from '../lib/sinks/victorialogs.ts';
 import { NO_OVERRIDE, runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import { percentile } from '../lib/testing/percentile.ts';
 import { waitFor } from '../lib/wait-for.ts';
+import { isQuick, quickBanner, sized } from './lib/quick.ts';
 
-const SESSIONS = Number(argv.sessions ?? 20);
+const QUICK = isQuick(argv);
+const SESSIONS = Number(sized(argv.sessions, QUICK, 20, 2));
+const SUITE = argv.suite !== false && !QUICK;
 if (!Number.isInteger(SESSIONS) || SESSIONS < 1 || SESSIONS > 200)
   throw new Error('--sessions must be 1-200');
+if (QUICK) console.log(quickBanner(`${SESSIONS} sessions, no suite`));
 
 async function latencyFrom(ended: number, what: string, probe: () => Promise<boolean>): Promise<number> {
   await waitFor(what, async () => ((await probe()) ? true : undefined), {
@@ -85,7 +91,7 @@ for (const [sink, values] of Object.entries(lat)) {
     `  ${sink.padEnd(12)} p50 ${String(percentile(values, 50)).padStart(6)}   p95 ${String(percentile(values, 95)).padStart(6)}   max ${String(Math.max(...values)).padStart(6)}`,
   );
 }
-if (argv.suite !== false) {
+if (SUITE) {
   const t0 = Date.now();
   const r = await $({ nothrow: true, quiet: true, cwd: repoRoot })`pnpm test:e2e`;
   console.log(

@@ -14,6 +14,8 @@
 // memory (VmHWM) per step; the memory limiter's bound from its log.
 // The stack runs with its production settings (stack/compose.yaml, no test override). Bounded: at most 16 rates of
 // at most 15 s each, each tried at most twice, telemetrygen killed after 4x its time, each sink awaited at most 60 s.
+// --quick: one rate (1000 spans/s) for 2 s, no refining (bench/lib/quick.ts): the same stack, collectors, load and
+// counting; any step that loses a span or sees an export error fails the run (exit 1); figures are not results.
 // Over 300 lines: the steps, the counting in each sink and the report belong together and are read as one.
 import { argv } from 'zx';
 import { withProgress } from '../lib/progress.ts';
@@ -42,16 +44,18 @@ import {
   type TraceLoad,
   telemetrygenVersion,
 } from '../lib/testing/telemetrygen.ts';
+import { isQuick, quickBanner, sized } from './lib/quick.ts';
 
 const t0 = Date.now();
 const secs = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 const log = (line: string) => console.log(`bench: [${secs()}] ${line}`);
 
-const RATES = String(argv.rates ?? '1000,2000,4000,8000,16000,32000,64000,128000')
+const QUICK = isQuick(argv);
+const RATES = sized(argv.rates, QUICK, '1000,2000,4000,8000,16000,32000,64000,128000', '1000')
   .split(',')
   .map(Number);
-const SECONDS = Number(argv.seconds ?? 10);
-const REFINE = Number(argv.refine ?? 2);
+const SECONDS = Number(sized(argv.seconds, QUICK, 10, 2));
+const REFINE = Number(sized(argv.refine, QUICK, 2, 0));
 if (
   RATES.length < 1 ||
   RATES.length > 16 ||
@@ -61,6 +65,8 @@ if (
 if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 15) throw new Error('--seconds must be 1-15');
 if (!Number.isInteger(REFINE) || REFINE < 0 || REFINE > 4) throw new Error('--refine must be 0-4');
 RATES.sort((a, b) => a - b);
+if (QUICK)
+  console.log(quickBanner(`rates ${RATES.join(', ')} spans/s, ${SECONDS} s each, ${REFINE} refining`));
 
 const CHILD_SPANS = 4;
 const PER_WORKER = 500; // spans/s: the rate limiter keeps its pace well below this (measured: within 2 %)
@@ -423,3 +429,11 @@ console.log(
   `bench: CPU per span while the load ran, at the highest rate held: no-op collector ${us(ceiling?.cpu.collector)}; stack collector ${us(full?.cpu.collector)}, Jaeger ${us(full?.cpu.jaeger)}`,
 );
 console.log(`bench: total wall time ${secs()}`);
+// Quick: every step must hold (the rates are far below any limit): a lost span or a failed export fails the run.
+const lossy = steps.filter((s) => !s.holds);
+if (QUICK && (lossy.length || !steps.length)) {
+  console.log(
+    `bench: FAILED: ${lossy.length ? lossy.map((s) => `${s.kind} at ${s.rate}/s lost ${s.lost} span(s), ${s.errors.length} export error(s)`).join('; ') : 'no step ran'}`,
+  );
+  process.exitCode = 1;
+}
