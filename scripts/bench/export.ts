@@ -110,7 +110,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const marker = join(dir, 'placed.json');
 let placed: Record<string, number>;
-if (existsSync(marker)) {
+// quick: generated every time (a second), so that a failed run's files are never what the next one checks
+if (existsSync(marker) && !QUICK) {
   placed = JSON.parse(await $`cat ${marker}`.text()) as Record<string, number>;
   console.log(`bench: reusing ${dir}`);
 } else {
@@ -136,6 +137,12 @@ console.log(
 
 const sessionsDir = mkdtempSync(join(tmpdir(), 'bench-sessions-'));
 const outDir = mkdtempSync(join(tmpdir(), 'bench-out-'));
+// removed however the run ends (a failed check throws)
+process.once('exit', () => {
+  rmSync(outDir, { recursive: true, force: true });
+  rmSync(sessionsDir, { recursive: true, force: true });
+  if (argv.clean || QUICK) rmSync(dir, { recursive: true, force: true });
+});
 const cat = () => $({ quiet: true })`cat ${files} > /dev/null`;
 const exportOnce = async () => {
   rmSync(outDir, { recursive: true, force: true });
@@ -216,6 +223,3 @@ for (const { label, catMs, exportMs } of results) {
   );
 }
 console.log(`bench: archive ${archive}: every request of the session found, nothing else`);
-rmSync(outDir, { recursive: true, force: true });
-rmSync(sessionsDir, { recursive: true, force: true });
-if (argv.clean || QUICK) rmSync(dir, { recursive: true, force: true });
