@@ -17,6 +17,7 @@ import { argv } from 'zx';
 import { mintSessionCredential } from '../../mcp-servers/common/src/session-credential.ts';
 import { otlpReceiver } from '../../stack/session-gateway/src/test-support.ts';
 import { repoRoot } from '../lib/repo-root.ts';
+import { type ExportRequest, walk } from '../lib/sinks/otlp.ts';
 import { percentile } from '../lib/testing/percentile.ts';
 import { goalVerdict, isQuick, quickBanner, sized } from './lib/quick.ts';
 
@@ -167,10 +168,7 @@ async function run(base: string, count: number): Promise<Result[]> {
 const fmt = (v: number) => v.toFixed(2).padStart(8);
 /** The log records the receiver got: one usage event per request the gateway served. */
 const eventsReceived = () =>
-  (collector.payloads as { resourceLogs?: { scopeLogs?: { logRecords?: unknown[] }[] }[] }[])
-    .flatMap((p) => p.resourceLogs ?? [])
-    .flatMap((r) => r.scopeLogs ?? [])
-    .reduce((n, s) => n + (s.logRecords?.length ?? 0), 0);
+  collector.payloads.reduce((n: number, p) => n + [...walk('logs', p as ExportRequest)].length, 0);
 try {
   // Warm-up: connections, JIT, SQLite pages.
   await run(replay.url, Math.min(200, REQUESTS));
