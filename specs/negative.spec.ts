@@ -85,6 +85,8 @@ describe('a misconfigured telemetry environment', () => {
     expect(refused.output).toContain(
       'OTEL_EXPORTER_OTLP_PROTOCOL is unset: Claude Code would export nothing, silently',
     );
-    expect(refused.metadata).toBeNull();
+    // The host records what it saw: the container ended with 78 before Claude Code ran (no transcript).
+    expect(refused.metadata).toMatchObject({ status: 'failed', exitCode: 78, container: { exitCode: 78 } });
+    expect(refused.metadata?.files.transcript).toBeUndefined();
   });
 });

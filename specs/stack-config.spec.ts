@@ -66,6 +66,7 @@ describe('config files, checked by the real tools', () => {
       TELEMETRY_DIR: '/tmp/t',
       SESSIONS_DIR: '/tmp/s',
       QUEUE_DIR: '/tmp/q',
+      SESSION_REVOKED_DIR: '/tmp/r',
       OTELCOL_IMAGE: 'a:1',
       JAEGER_IMAGE: 'b:1',
       PROMETHEUS_IMAGE: 'c:1',
@@ -74,6 +75,7 @@ describe('config files, checked by the real tools', () => {
       MCP_FILE_OPS_IMAGE: 'e:1',
       MCP_DATABASE_IMAGE: 'f:1',
       EGRESS_PROXY_IMAGE: 'h:1',
+      SESSION_GATEWAY_IMAGE: 'i:1',
       HEALTHCHECK_BIN: '/tmp/healthcheck',
     };
     const cfg = await $({
@@ -100,9 +102,12 @@ describe('config files, checked by the real tools', () => {
       'mcp-file-ops',
       'otel-collector',
       'prometheus',
+      'session-gateway',
       'victorialogs',
     ]);
     for (const [name, svc] of Object.entries(services)) {
+      // Every service has a memory bound (a session's is its limit).
+      expect((svc as { mem_limit?: unknown }).mem_limit, `${name} has no memory limit`).toBeDefined();
       for (const p of svc.ports ?? [])
         expect(p.host_ip, `${name} publishes a port beyond 127.0.0.1`).toBe('127.0.0.1');
       expect(svc.container_name, name).toBeUndefined();

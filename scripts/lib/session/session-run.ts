@@ -182,7 +182,9 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
         telemetry: telemetryOf(env),
         startedAt: new Date().toISOString(),
       },
-      secrets,
+      // Every secret-named value the host hands the container (the credential, and any a caller adds): their hashes
+      // let pnpm export find them wherever the session's telemetry or transcript carries them.
+      { ...env, ...secrets },
       Number(stackValues.SESSION_LOG_MAX_BYTES) || DEFAULT_LOG_MAX_BYTES,
     );
     const runEnv = { ...composeProcEnv, ...secrets, SESSION_NETWORK: network.name } as Record<string, string>;
