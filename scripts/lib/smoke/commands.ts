@@ -34,13 +34,11 @@ export function smokeCommands(scripts: Record<string, string>, benches: string[]
   const run = (name: string) => (name === 'doctor' ? ['pnpm', 'run', name] : ['pnpm', name]);
   const help: SmokeCommand[] = [
     ...verbs.map((v) => ({ argv: [...run(v), '--help'], needs: 'checkout' as const, expect: USAGE })),
-    ...[...benches]
-      .sort()
-      .map((b) => ({
-        argv: ['pnpm', 'bench', b, '--help'],
-        needs: 'checkout' as const,
-        expect: /pnpm bench/,
-      })),
+    ...[...benches].sort().map((b) => ({
+      argv: ['pnpm', 'bench', b, '--help'],
+      needs: 'checkout' as const,
+      expect: /pnpm bench/,
+    })),
     // verbs without a package.json script: the bootstrap (both entries) and the SSH forced command
     { argv: ['bash', 'scripts/bootstrap.sh', '--help'], needs: 'checkout', expect: USAGE },
     { argv: ['node', 'scripts/bootstrap.ts', '--help'], needs: 'checkout', expect: USAGE },
