@@ -255,7 +255,11 @@ export function modelProxy(o: ProxyOptions) {
       cacheReadTokens: usage.cacheReadTokens,
       cacheCreationTokens: usage.cacheCreationTokens,
       costUsd: price.usd,
-      priceKnown: price.known,
+      // A response that carried no model and no tokens (an API error) costs nothing: that price is known.
+      priceKnown:
+        price.known ||
+        (usage.model === null &&
+          usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheCreationTokens === 0),
       ttfbMs,
       outcome,
     });
