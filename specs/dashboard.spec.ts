@@ -44,8 +44,14 @@ const resolve = (expr: string, user = '.*') =>
 
 /** The panels of the "By user" row: those below it (it is the last row). */
 const byUserRow = dashboard.panels.find((p) => p.type === 'row' && p.title === 'By user');
+// The By user row's panels: those below its header and above the next row's (the observed-usage row follows it).
+const nextRowY = Math.min(
+  ...dashboard.panels
+    .filter((p) => p.type === 'row' && p.gridPos.y > (byUserRow?.gridPos.y ?? 1e9))
+    .map((p) => p.gridPos.y),
+);
 const byUser = dashboard.panels.filter(
-  (p) => p.type !== 'row' && p.gridPos.y > (byUserRow?.gridPos.y ?? 1e9),
+  (p) => p.type !== 'row' && p.gridPos.y > (byUserRow?.gridPos.y ?? 1e9) && p.gridPos.y < nextRowY,
 );
 
 describe('the Grafana dashboard against the real Prometheus', () => {

@@ -1,6 +1,8 @@
 // Recipe: what must NOT reach the sinks, and what a failure looks like there.
-//   - a session with telemetry off leaves nothing in any sink (checked once a later session's data has arrived,
-//     so absence is proven by order, not by waiting a fixed time);
+//   - a session with telemetry off leaves none of Claude Code's own telemetry in any sink (checked once a later
+//     session's data has arrived, so absence is proven by order, not by waiting a fixed time), while what the stack
+//     observes of it (the gateway's model calls, the MCP servers' spans) is there all the same: a session cannot
+//     erase its usage by switching its telemetry off;
 //   - a scripted API failure (529) produces api_error events and error spans;
 //   - a misconfigured telemetry environment is refused by the entrypoint before Claude Code starts.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
-import { runStackSession, type StackInfo, stack } from './support/stack.ts';
+import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
 
 let s: StackInfo;
 beforeAll(() => {
@@ -18,7 +20,7 @@ beforeAll(() => {
 });
 
 describe('a session with telemetry disabled', () => {
-  it('leaves nothing in Prometheus, Jaeger, VictoriaLogs or the files', async () => {
+  it("leaves none of Claude Code's telemetry in any sink, and the gateway's record of its calls all the same", async () => {
     const off = await runStackSession(s, { script: 'demo', noTelemetry: true });
     expect(off.exitCode, off.output.slice(-1500)).toBe(0);
     expect(off.metadata?.telemetry.enabled).toBe(false);
@@ -32,12 +34,28 @@ describe('a session with telemetry disabled', () => {
       telemetryDir: s.telemetryDir,
     });
     const id = off.plan.sessionId;
-    expect(await promQuery(s.prometheus, `{session_id="${id}"}`)).toEqual([]);
+    const claudeCode = (name: string) => name.startsWith('claude_code.');
+    expect(await promQuery(s.prometheus, `{session_id="${id}", job="claude-code"}`)).toEqual([]);
     expect(await jaegerTraces(s.jaeger, 'claude-code', id)).toEqual([]);
-    expect(await vlQuery(s.victorialogs, sessionFilter(id))).toEqual([]);
+    const events = await vlQuery(s.victorialogs, sessionFilter(id));
+    expect(events.filter((e) => claudeCode(String(e._msg)))).toEqual([]);
     for (const signal of ['traces', 'metrics', 'logs'] as const) {
-      expect(await sessionRecords(s.telemetryDir, signal, id), signal).toEqual([]);
+      const own = (await sessionRecords(s.telemetryDir, signal, id)).filter((r) => claudeCode(r.name));
+      expect(own, signal).toEqual([]);
     }
+    // What the stack observed of it stays: every model call, from the gateway.
+    const calls = expectedFor('demo').modelCalls;
+    const observed = await waitFor(
+      `the gateway's ${calls} gateway_request events of session ${id} are not all in the files`,
+      async () => {
+        const l = (await sessionRecords(s.telemetryDir, 'logs', id)).filter(
+          (r) => r.name === 'claude_code_telemetry.gateway_request',
+        );
+        return l.length === calls ? l : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(observed).toHaveLength(calls);
   });
 });
 
