@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import {
+  headerLines,
   RECORD_FILES,
   type RecordPaths,
   recordPaths,
@@ -92,19 +93,6 @@ export function shellQuote(words: string[]): string {
   return words
     .map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`))
     .join(' ');
-}
-
-export function headerLines(m: WrapOptions['metadata']): string[] {
-  const t = m.telemetry;
-  return [
-    `# claude-code-telemetry session ${m.sessionId}`,
-    `# started    ${m.startedAt}`,
-    `# user       ${m.user ?? '(none)'}`,
-    `# mode       ${m.mode}; API: ${m.api}${m.script ? ` (script ${m.script})` : ''}${m.model ? `; model ${m.model}` : ''}`,
-    `# claude     ${m.claudeVersion}`,
-    `# telemetry  ${t.enabled ? `on: ${t.protocol} -> ${t.endpoint} (metrics, events, traces)` : 'off'}`,
-    '# ---',
-  ];
 }
 
 export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {

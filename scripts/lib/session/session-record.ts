@@ -72,6 +72,27 @@ export interface SessionMetadata {
   };
 }
 
+/** The header of a session log (the host's record and the wrapper's copy in the spool); `notes` go before its end. */
+export function headerLines(
+  m: Pick<
+    SessionMetadata,
+    'sessionId' | 'startedAt' | 'user' | 'mode' | 'api' | 'script' | 'model' | 'claudeVersion' | 'telemetry'
+  >,
+  notes: string[] = [],
+): string[] {
+  const t = m.telemetry;
+  return [
+    `# claude-code-telemetry session ${m.sessionId}`,
+    `# started    ${m.startedAt}`,
+    `# user       ${m.user ?? '(none)'}`,
+    `# mode       ${m.mode}; API: ${m.api}${m.script ? ` (script ${m.script})` : ''}${m.model ? `; model ${m.model}` : ''}`,
+    `# claude     ${m.claudeVersion}`,
+    `# telemetry  ${t.enabled ? `on: ${t.protocol} -> ${t.endpoint} (metrics, events, traces)` : 'off'}`,
+    ...notes,
+    '# ---',
+  ];
+}
+
 /** The files of a record, by role. */
 export const RECORD_FILES = {
   log: 'session.log',

@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import {
   hashSecrets,
+  headerLines,
   isShareable,
   RECORD_FILES,
   type RecordPaths,
@@ -64,20 +65,6 @@ const OBSERVED_FIELDS = [
   RECORD_FILES.metadata,
 ];
 
-export function headerLines(m: Started): string[] {
-  const t = m.telemetry;
-  return [
-    `# claude-code-telemetry session ${m.sessionId}`,
-    `# started    ${m.startedAt}`,
-    `# user       ${m.user ?? '(none)'}`,
-    `# mode       ${m.mode}; API: ${m.api}${m.script ? ` (script ${m.script})` : ''}${m.model ? `; model ${m.model}` : ''}`,
-    `# claude     ${m.claudeVersion}`,
-    `# telemetry  ${t.enabled ? `on: ${t.protocol} -> ${t.endpoint} (metrics, events, traces)` : 'off'}`,
-    '# recorded   on the host: this log is the container output stream; files marked reported came from the session',
-    '# ---',
-  ];
-}
-
 /** Parses the wrapper's metadata.json from the spool: the session's own account, whatever it holds. */
 function reportedAccount(h: SpoolHarvest): SessionMetadata['reported'] {
   const file = h.files.find((f) => f.name === RECORD_FILES.metadata);
@@ -134,7 +121,11 @@ export function startRecord(
     writeSync(log, b);
     logBytes += b.length;
   };
-  put(Buffer.from(`${headerLines(started).join('\n')}\n`));
+  put(
+    Buffer.from(
+      `${headerLines(started, ['# recorded   on the host: this log is the container output stream; files marked reported came from the session']).join('\n')}\n`,
+    ),
+  );
   writeMetadata(paths, meta);
   return {
     paths,
