@@ -88,6 +88,8 @@ export interface RunOptions {
   /** Where the session records are (default: SESSIONS_DIR of stack/.env.local). */
   sessionsDir?: string;
   quiet?: boolean;
+  /** A headless session's output as it comes, instead of this process's stdout and stderr (e.g. rendered). */
+  onData?: (chunk: Buffer, stream: 'stdout' | 'stderr', plan: SessionPlan) => void;
   /**
    * For interactive sessions driven by a program (a pseudo-terminal in the specs): runs the command with the
    * environment and resolves to its exit code. Default: this terminal (stdio inherited).
@@ -204,6 +206,7 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
         exitCode = await spawnExit('docker', args, runEnv, 'pipe', (chunk, stream) => {
           recorder.write(chunk);
           if (opts.quiet) output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
+          else if (opts.onData) opts.onData(chunk, stream, plan);
           else (stream === 'stderr' ? process.stderr : process.stdout).write(chunk);
         });
       }
