@@ -2,11 +2,12 @@
 // `pnpm session`: one Claude Code session in the running stack. Scripted (fixtures/sessions) by default; with a
 // real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
 import { argv } from 'zx';
+import { outcomeLine, sessionOutput } from './lib/session/session-output.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
-                    [--otlp-protocol http/protobuf|http/json|grpc]
+                    [--otlp-protocol http/protobuf|http/json|grpc] [--json]
 
   --script NAME     play fixtures/sessions/NAME.json against the scripted API (default: demo)
   --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
@@ -14,27 +15,31 @@ const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive
   --user NAME       label every metric, event and span of the session with user.name=NAME
   --no-telemetry    run with telemetry off (nothing may reach the sinks)
   --otlp-protocol P how Claude Code exports: http/protobuf (default), http/json or grpc (the collector port follows)
+  --json            print Claude Code's raw stream-json instead of the session rendered for reading
 The session's log and metadata land in sessions/<session id>/ (SESSIONS_DIR).`;
 
 if (argv.help || argv.h) {
   console.log(HELP);
   process.exit(0);
 }
+const output = sessionOutput(Boolean(argv.json));
 try {
-  const out = await runSession({
-    script: argv.script ? String(argv.script) : undefined,
-    prompt: argv.prompt ? String(argv.prompt) : undefined,
-    interactive: Boolean(argv.interactive),
-    user: argv.user ? String(argv.user) : undefined,
-    model: argv.model ? String(argv.model) : undefined,
-    sessionId: argv['session-id'] ? String(argv['session-id']) : undefined,
-    noTelemetry: argv.telemetry === false,
-    otlpProtocol: argv['otlp-protocol'] === undefined ? undefined : String(argv['otlp-protocol']),
-  });
-  const m = out.metadata;
-  console.log(
-    `session: ${out.plan.sessionId} ${m ? `${m.status} in ${m.durationMs} ms, exit ${m.exitCode}` : `exit ${out.exitCode} (no record: see above)`}`,
+  const out = await runSession(
+    {
+      script: argv.script ? String(argv.script) : undefined,
+      prompt: argv.prompt ? String(argv.prompt) : undefined,
+      interactive: Boolean(argv.interactive),
+      user: argv.user ? String(argv.user) : undefined,
+      model: argv.model ? String(argv.model) : undefined,
+      sessionId: argv['session-id'] ? String(argv['session-id']) : undefined,
+      noTelemetry: argv.telemetry === false,
+      otlpProtocol: argv['otlp-protocol'] === undefined ? undefined : String(argv['otlp-protocol']),
+    },
+    { onData: output.onData },
   );
+  output.end();
+  const m = out.metadata;
+  console.log(`session: ${outcomeLine(out)}`);
   console.log(`session: log and metadata in ${out.dir}`);
   if (m?.telemetry.enabled)
     console.log(`session: its events in VictoriaLogs: ${sessionEventsUrl(out.plan.sessionId)}`);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { $, argv } from 'zx';
 import { buildImages, parseMode } from './lib/images/build-images.ts';
 import { pruneSessionNetworks } from './lib/session/session-network.ts';
+import { outcomeLine, sessionOutput } from './lib/session/session-output.ts';
 import { RECORD_FILES } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
@@ -15,13 +16,14 @@ import { readEnvFile } from './lib/stack/env-file.ts';
 import { hostUrls } from './lib/stack/host-urls.ts';
 import { readLocalEnv, setupLocalEnv } from './lib/stack/local-env.ts';
 
-const HELP = `Usage: pnpm stack:up [--no-demo] [--no-grafana] [--build]
+const HELP = `Usage: pnpm stack:up [--no-demo] [--no-grafana] [--build] [--json]
        pnpm stack:down [--volumes]
        pnpm stack:status
        pnpm stack:logs [SERVICE] [--follow]
 
   up       setup, images (built when missing; --build rebuilds what changed), all services healthy, a demo session
-           (--no-demo skips it); Grafana too where its official image can be had (--no-grafana leaves it out)
+           (--no-demo skips it; --json prints its raw stream-json); Grafana too where its official image can be
+           had (--no-grafana leaves it out)
   down     stop and remove the containers (--volumes also deletes Prometheus data, workspace and database volumes)
   status   the services and their health
   logs     the services' logs`;
@@ -62,11 +64,11 @@ async function up(): Promise<number> {
   let demo = 0;
   if (argv.demo !== false) {
     say('demo session: fixtures/sessions/demo.json against the scripted API');
-    const out = await runSession({ script: 'demo', user: 'demo' });
+    const output = sessionOutput(Boolean(argv.json));
+    const out = await runSession({ script: 'demo', user: 'demo' }, { onData: output.onData });
+    output.end();
     demo = out.exitCode;
-    say(
-      `demo session ${out.plan.sessionId}: ${out.metadata?.status ?? 'no record'} (exit ${out.exitCode}), record in ${out.dir}`,
-    );
+    say(`demo session ${outcomeLine(out)}, record in ${out.dir}`);
     say(`its events, live: ${sessionEventsUrl(out.plan.sessionId)}`);
   }
   printWhere(profiles.length > 0);
