@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planSession } from '../session/session-plan.ts';
-import { chooseSessions, USER_NAME } from './choose-sessions.ts';
+import { chooseSessions, UnknownSessionError, USER_NAME } from './choose-sessions.ts';
 import type { KnownSession } from './session-index.ts';
-import { UnknownSessionError } from './staging.ts';
 
 const known = (
   id: string,

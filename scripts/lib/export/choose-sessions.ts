@@ -7,7 +7,9 @@
 import { USER_NAME } from '../session/session-plan.ts';
 import { latestOf, SESSION_ID, whyNotLatest } from '../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
-import { UnknownSessionError } from './staging.ts';
+
+/** No session to export: an id, --user or --since that matches none (the command exits 2). */
+export class UnknownSessionError extends Error {}
 
 /** How the sessions of an archive were chosen (`pnpm export`'s selectors). */
 export interface Selection {

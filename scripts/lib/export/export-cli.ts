@@ -14,8 +14,8 @@ import { hostUrls } from '../stack/host-urls.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
-import { chooseSessions, type Selection } from './choose-sessions.ts';
-import { exportSessions, UnknownSessionError } from './export-sessions.ts';
+import { chooseSessions, type Selection, UnknownSessionError } from './choose-sessions.ts';
+import { exportSessions } from './export-sessions.ts';
 import { indexSessions, type KnownSession, parseDuration } from './session-index.ts';
 
 const HELP = `Usage:

@@ -7,17 +7,16 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESSION_ID } from '../session/session-record.ts';
 import { type Manifest, packArchive, verifyArchive } from './archive.ts';
-import type { Selection } from './choose-sessions.ts';
+import { type Selection, UnknownSessionError } from './choose-sessions.ts';
 import type { FilterOptions } from './otlp-filter.ts';
 import { sessionScrubber } from './redact.ts';
 import { stageBackends } from './stage-backends.ts';
 import { stageRecords } from './stage-records.ts';
 import { type SessionSummary, stageSummary, summarizeSessions } from './stage-summary.ts';
 import { stageTelemetry } from './stage-telemetry.ts';
-import { type Staging, UnknownSessionError } from './staging.ts';
+import type { Staging } from './staging.ts';
 
 export { contentFlags } from './stage-summary.ts';
-export { UnknownSessionError };
 
 export interface ExportOptions {
   sessions: string[];

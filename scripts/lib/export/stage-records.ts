@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { RecordFileError, readRecordFile, recordFileNames, recordFolder } from '../session/record-files.ts';
 import { readSessionMetadata } from '../session/record-metadata.ts';
 import { isShareable, RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
+import { UnknownSessionError } from './choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
-import { type Staging, UnknownSessionError } from './staging.ts';
+import type { Staging } from './staging.ts';
 
 const LEFT_OUT = Symbol('left out');
 

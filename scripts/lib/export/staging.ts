@@ -20,5 +20,3 @@ export function writeJson(st: Staging, path: string, value: unknown): void {
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, `${st.scrub(JSON.stringify(value, null, 1))}\n`);
 }
-
-export class UnknownSessionError extends Error {}
