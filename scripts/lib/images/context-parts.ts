@@ -3,35 +3,16 @@
 // Each step is skipped when its inputs have not changed (input-stamp.ts), and a long one reports progress.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { $, which } from 'zx';
+import { $ } from 'zx';
 import { nativeAddonEnv } from '../host/native-addon-env.ts';
-import type { Log } from '../progress.ts';
 import { withProgress } from '../progress.ts';
 import { repoRoot } from '../repo-root.ts';
+import { type BuildRun, goEnv, goVersion } from './build-run.ts';
 import type { ContextPart } from './image-catalog.ts';
 import { cached, goSources } from './input-stamp.ts';
 import { buildPrometheusModule } from './prometheus-module.ts';
 
 const q = $({ quiet: true });
-/** The environment of every Go build here (also `pnpm bench load`'s telemetrygen): static binaries, go.mod as is. */
-export const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
-
-/** What one build run learns once (the Go toolchain's version) and where it reports. */
-export interface BuildRun {
-  log: Log;
-  goVersion?: string;
-}
-
-async function goVersion(run: BuildRun): Promise<string> {
-  if (run.goVersion) return run.goVersion;
-  if (!(await which('go', { nothrow: true }))) {
-    throw new Error(
-      'Go is needed to build the collector, Jaeger and the healthcheck probe, and `go` is not on PATH: install Go >= 1.24 (Debian trixie: apt-get install golang-go)',
-    );
-  }
-  run.goVersion = (await q`go env GOVERSION`).stdout.trim();
-  return run.goVersion;
-}
 
 /** Files a workspace package's image must not carry: tests and test helpers. */
 export const NOT_SHIPPED = /(^|\/)node_modules(\/|$)|\.test\.ts$|\/test-[^/]*\.ts$|\/testing\.ts$/;
@@ -83,7 +64,7 @@ export async function preparePart(
       return `${part.output} (Collector Builder v${part.builderVersion}, ${go}): ${result}`;
     }
     case 'prometheus-module':
-      return buildPrometheusModule(run, part, ctx, await goVersion(run), goEnv);
+      return buildPrometheusModule(run, part, ctx, await goVersion(run));
     case 'go-install': {
       const go = await goVersion(run);
       const result = await cached(ctx, part.output, [go, part.pkg, part.version, part.ldflags], () =>

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { withProgress } from '../progress.ts';
 import { repoRoot } from '../repo-root.ts';
-import type { BuildRun } from './context-parts.ts';
+import { type BuildRun, goEnv } from './build-run.ts';
 import { cached } from './input-stamp.ts';
 
 export interface PrometheusModulePart {
@@ -43,7 +43,6 @@ export async function buildPrometheusModule(
   part: PrometheusModulePart,
   ctx: string,
   go: string,
-  goEnv: NodeJS.ProcessEnv,
 ): Promise<string> {
   const ldflags = [
     '-s -w',

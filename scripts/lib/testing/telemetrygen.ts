@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { goEnv } from '../images/context-parts.ts';
+import { goEnv } from '../images/build-run.ts';
 import { type Log, withProgress } from '../progress.ts';
 import { repoRoot } from '../repo-root.ts';
 import { readEnvFile, required } from '../stack/env-file.ts';
