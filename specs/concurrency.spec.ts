@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { PROMETHEUS_LOOKBACK, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -32,11 +33,7 @@ describe('concurrent sessions', () => {
       const tokens = await waitFor(
         `tokens of ${id} never matched the script`,
         async () => {
-          const r = await promQuery(
-            s.prometheus,
-            `sum by (type) (last_over_time(claude_code_token_usage_tokens_total{session_id="${id}"}[${PROMETHEUS_LOOKBACK}]))`,
-          );
-          const got = Object.fromEntries(r.map((x) => [x.metric.type, Number(x.value[1])]));
+          const got = await sessionTokens(s.prometheus, id);
           return JSON.stringify(got) === JSON.stringify(expected.tokens) ? got : undefined;
         },
         { timeoutMs: 30_000 },

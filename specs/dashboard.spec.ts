@@ -12,6 +12,7 @@ import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { SESSION_METRICS, sessionTotal } from '../scripts/lib/sinks/session-totals.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, runStackSession, stack } from './support/stack.ts';
 
@@ -128,8 +129,7 @@ describe("the dashboard's By user row, for a session with a user", () => {
     if (!p?.targets?.length) throw new Error(`no By user panel titled ${prefix}...`);
     return { title: p.title, targets: p.targets };
   };
-  const sessionTotal = async (metric: string) =>
-    Number((await promQuery(stack().prometheus, `sum(${metric}{session_id="${session}"})`))[0]?.value[1]);
+  const total = async (metric: string) => Number(await sessionTotal(stack().prometheus, metric, session));
 
   it("Tokens by user: the script's tokens, only for that user", async () => {
     const { title, targets } = panel('Tokens by user');
@@ -140,7 +140,7 @@ describe("the dashboard's By user row, for a session with a user", () => {
 
   it('Cost by user: what Prometheus has for the session', async () => {
     const { title, targets } = panel('Cost by user');
-    const cost = await sessionTotal('claude_code_cost_usage_USD_total');
+    const cost = await total(SESSION_METRICS.cost);
     expect(cost).toBeGreaterThan(0);
     expect(await forUser(title, targets[0] as Target, (v) => Math.abs(v - cost) < 1e-9)).toBeCloseTo(cost, 9);
   });
@@ -156,7 +156,7 @@ describe("the dashboard's By user row, for a session with a user", () => {
     const mcpCalls = expected.toolUses.filter((t) => t.startsWith('mcp__')).length;
     expect(mcpCalls).toBeGreaterThan(0);
     expect(await forUser(title, mcp, (v) => v === mcpCalls)).toBe(mcpCalls);
-    const decisions = await sessionTotal('claude_code_code_edit_tool_decision_total');
+    const decisions = await total('claude_code_code_edit_tool_decision_total');
     expect(decisions).toBeGreaterThan(0);
     expect(await forUser(title, edits, (v) => v === decisions)).toBe(decisions);
   });

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { countBy, PROMETHEUS_LOOKBACK, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { countBy, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import {
@@ -66,11 +67,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
     return countBy(spans, (x) => x.operationName);
   }
   async function tokenTotals(id: string): Promise<string> {
-    const r = await promQuery(
-      s.prometheus,
-      `sum by (type) (last_over_time(claude_code_token_usage_tokens_total{session_id="${id}"}[${PROMETHEUS_LOOKBACK}]))`,
-    );
-    return JSON.stringify(Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])])));
+    return JSON.stringify(await sessionTokens(s.prometheus, id));
   }
   /** Fills the tmpfs up to its last byte. */
   function fill(): void {

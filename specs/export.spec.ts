@@ -16,8 +16,8 @@ import type { SessionSummary } from '../scripts/lib/export/summary.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { pointsOf, spansOf } from '../scripts/lib/sinks/otlp-records.ts';
-import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { SESSION_METRICS, sessionTokens, sessionTotal } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { envFiles } from '../scripts/lib/stack/stack-files.ts';
@@ -206,20 +206,16 @@ describe('pnpm export of a real session', () => {
     };
     for (const name of [
       'claude_code_session_count_total',
-      'claude_code_token_usage_tokens_total',
-      'claude_code_cost_usage_USD_total',
+      SESSION_METRICS.tokens,
+      SESSION_METRICS.cost,
     ])
       expect(Object.keys(prom.metrics)).toContain(name);
     const lastByType: Record<string, number> = {};
-    for (const series of prom.metrics.claude_code_token_usage_tokens_total?.result ?? []) {
+    for (const series of prom.metrics[SESSION_METRICS.tokens]?.result ?? []) {
       const type = series.metric.type as string;
       lastByType[type] = (lastByType[type] ?? 0) + Number(series.values.at(-1)?.[1]);
     }
-    const now = await promQuery(
-      s.prometheus,
-      `sum by (type) (claude_code_token_usage_tokens_total{session_id="${x.id}"})`,
-    );
-    expect(lastByType).toEqual(Object.fromEntries(now.map((r) => [r.metric.type, Number(r.value[1])])));
+    expect(lastByType).toEqual(await sessionTokens(s.prometheus, x.id));
     expect(lastByType).toEqual(expected.tokens);
   });
 
@@ -233,10 +229,7 @@ describe('pnpm export of a real session', () => {
     expect(summary.toolCalls.successRate).toBe(1);
     expect(Object.keys(summary.toolCalls.byTool).sort()).toEqual([...new Set(expected.toolUses)].sort());
     expect(summary.linesOfCode).toEqual({ added: expected.linesAdded, removed: expected.linesRemoved });
-    const cost = Number(
-      (await promQuery(s.prometheus, `sum(claude_code_cost_usage_USD_total{session_id="${x.id}"})`))[0]
-        ?.value[1],
-    );
+    const cost = Number(await sessionTotal(s.prometheus, SESSION_METRICS.cost, x.id));
     expect(summary.costUsd).toBeCloseTo(cost, 6);
     expect(summary.modelCalls.latency.p50Ms).toBeGreaterThan(0);
     expect(summary.wrapper).toMatchObject({ status: 'completed', exitCode: 0, user: 'export-spec' });

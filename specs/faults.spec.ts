@@ -21,8 +21,8 @@ import { type Manifest, readArchive } from '../scripts/lib/export/archive.ts';
 import { filterSignal } from '../scripts/lib/export/otlp-filter.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { jaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
-import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { PROMETHEUS_LOOKBACK, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import {
   type EphemeralStack,
@@ -130,11 +130,7 @@ async function scriptTotalsInPrometheus(id: string): Promise<Record<string, numb
     `Prometheus's token totals of session ${id} never matched the script`,
     async () => {
       const base = await url('prometheus', 9090);
-      const r = await promQuery(
-        base,
-        `sum by (type) (last_over_time(claude_code_token_usage_tokens_total{session_id="${id}"}[${PROMETHEUS_LOOKBACK}]))`,
-      );
-      const got = Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]));
+      const got = await sessionTokens(base, id);
       return JSON.stringify(got) === want ? got : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 1000 },

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { runSessionIn } from '../scripts/lib/testing/ephemeral-stack.ts';
 import {
   ANSI,
@@ -60,11 +60,7 @@ describe('an interactive session through a pseudo-terminal', () => {
     const tokens = await waitFor(
       `token usage of interactive session ${plan.sessionId} never matched the script`,
       async () => {
-        const r = await promQuery(
-          s.prometheus,
-          `sum by (type) (claude_code_token_usage_tokens_total{session_id="${plan.sessionId}"})`,
-        );
-        const got = Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]));
+        const got = await sessionTokens(s.prometheus, plan.sessionId);
         return same(got) ? got : undefined;
       },
       { timeoutMs: 20_000 },

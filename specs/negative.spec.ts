@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
@@ -90,9 +91,7 @@ describe('a scripted API failure (529 overloaded)', () => {
     expect(tags.error).toBe(true);
     expect(tags.success).toBe(false);
     expect(String(tags.status_code)).toBe('529');
-    expect(await promQuery(s.prometheus, `claude_code_token_usage_tokens_total{session_id="${id}"}`)).toEqual(
-      [],
-    );
+    expect(await sessionTokens(s.prometheus, id)).toEqual({});
   });
 });
 

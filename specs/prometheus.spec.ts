@@ -8,31 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { dataPoints, stringAttr } from '../scripts/lib/sinks/otlp.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
+import {
+  SESSION_METRICS,
+  sessionTokens,
+  sessionTotalQuery,
+  sessionTotals,
+} from '../scripts/lib/sinks/session-totals.ts';
 import { exportRequests, signalFiles } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { renderedDom, requireChromium, screenshot } from './support/chromium.ts';
 import { countColor, decodePng } from './support/png.ts';
 import { expectedFor, runStackSession, stack } from './support/stack.ts';
-
-async function totals(id: string) {
-  const s = stack();
-  const sum = async (q: string) => Number((await promQuery(s.prometheus, q))[0]?.value[1] ?? Number.NaN);
-  const byType = Object.fromEntries(
-    (
-      await promQuery(
-        s.prometheus,
-        `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`,
-      )
-    ).map((x) => [x.metric.type, Number(x.value[1])]),
-  );
-  return {
-    tokens: byType,
-    sessions: await sum(`sum(claude_code_session_count_total{session_id="${id}"})`),
-    added: await sum(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="added"})`),
-    removed: await sum(`sum(claude_code_lines_of_code_count_total{session_id="${id}", type="removed"})`),
-    cost: await sum(`sum(claude_code_cost_usage_USD_total{session_id="${id}"})`),
-  };
-}
 
 /** The aggregation temporalities of a session's token usage sums in the telemetry files. */
 async function temporalities(id: string): Promise<Set<number>> {
@@ -48,8 +34,8 @@ async function temporalities(id: string): Promise<Set<number>> {
 }
 
 /**
- * A session of this spec's own, once its token totals are in Prometheus. Not the warm-up session: an instant query
- * sees a series only for 5 minutes after its last sample (Prometheus's lookback), and the suite runs longer.
+ * A session of this spec's own, once its token totals are in Prometheus. Not the warm-up session: the metric-name
+ * check below is an instant query, which sees a series only for 5 minutes after its last sample.
  */
 let fresh: string;
 beforeAll(async () => {
@@ -59,7 +45,7 @@ beforeAll(async () => {
   const want = JSON.stringify(expectedFor('demo').tokens);
   await waitFor(
     `Prometheus's token totals of session ${fresh} never matched the script`,
-    async () => (JSON.stringify((await totals(fresh)).tokens) === want ? true : undefined),
+    async () => (JSON.stringify(await sessionTokens(stack().prometheus, fresh)) === want ? true : undefined),
     { timeoutMs: 60_000, intervalMs: 500 },
   );
 }, 180_000);
@@ -71,8 +57,8 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
     const want = {
       tokens: expected.tokens,
       sessions: 1,
-      added: expected.linesAdded,
-      removed: expected.linesRemoved,
+      linesAdded: expected.linesAdded,
+      linesRemoved: expected.linesRemoved,
     };
     const runs = await Promise.all(
       ['delta', 'cumulative'].map((t) =>
@@ -92,7 +78,7 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
         await waitFor(
           `the totals of session ${run.plan.sessionId} never matched the script`,
           async () => {
-            const t = await totals(run.plan.sessionId);
+            const t = await sessionTotals(s.prometheus, run.plan.sessionId);
             const { cost: _, ...rest } = t;
             return JSON.stringify(rest) === JSON.stringify(want) ? t : undefined;
           },
@@ -127,7 +113,7 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
     requireChromium();
     const s = stack();
     const id = fresh;
-    const expr = `sum by (type) (claude_code_token_usage_tokens_total{session_id="${id}"})`;
+    const expr = sessionTotalQuery(SESSION_METRICS.tokens, id, { by: ['type'] });
     const want = await promQuery(s.prometheus, expr);
     expect(want.length).toBe(4);
     const url = `${s.prometheus}/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table', 'g0.show_tree': '0' })}`;

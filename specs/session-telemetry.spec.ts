@@ -10,6 +10,7 @@ import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
 import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
 import { countBy } from '../scripts/lib/sinks/session-sinks.ts';
+import { SESSION_METRICS, sessionTokens, sessionTotal } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
@@ -48,11 +49,7 @@ describe('metrics in Prometheus', () => {
     const tokens = await waitFor(
       `token usage of session ${id} never matched the script after 20000 ms`,
       async () => {
-        const r = await promQuery(
-          s.prometheus,
-          `sum by (type) (claude_code_token_usage_tokens_total${sel()})`,
-        );
-        const got = Object.fromEntries(r.map((x) => [x.metric.type, Number(x.value[1])]));
+        const got = await sessionTokens(s.prometheus, id);
         return got.output === expected.tokens.output && got.input === expected.tokens.input ? got : undefined;
       },
       { timeoutMs: 20_000 },
@@ -61,7 +58,7 @@ describe('metrics in Prometheus', () => {
   });
 
   it('has a cost above zero, lines added/removed as the Write and Edit changed them, and active time', async () => {
-    expect(await value(`sum(claude_code_cost_usage_USD_total${sel()})`)).toBeGreaterThan(0);
+    expect(await sessionTotal(s.prometheus, SESSION_METRICS.cost, id)).toBeGreaterThan(0);
     const lines = await waitFor(
       `lines of code of session ${id} never matched the script`,
       async () => {

@@ -9,7 +9,7 @@
 import { $, argv } from 'zx';
 import { repoRoot } from '../lib/repo-root.ts';
 import { jaegerTraces } from '../lib/sinks/jaeger.ts';
-import { promQuery } from '../lib/sinks/prometheus.ts';
+import { sessionTokens } from '../lib/sinks/session-totals.ts';
 import { sessionRecords } from '../lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../lib/sinks/victorialogs.ts';
 import { NO_OVERRIDE, runSessionIn, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
@@ -53,9 +53,7 @@ try {
       latencyFrom(
         ended,
         `session ${id} not in Prometheus`,
-        async () =>
-          (await promQuery(s.prometheus, `claude_code_token_usage_tokens_total{session_id="${id}"}`)).length >
-          0,
+        async () => Object.keys(await sessionTokens(s.prometheus, id)).length > 0,
       ),
       latencyFrom(ended, `session ${id} not in Jaeger`, async () =>
         (await jaegerTraces(s.jaeger, 'claude-code', id)).some((t) =>

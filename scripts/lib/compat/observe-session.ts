@@ -1,13 +1,15 @@
 // What one Claude Code session left in each sink, for `pnpm compat`: the metric, event and span names and their
 // attribute keys (from the rotated files, the complete copy), which of them reached Prometheus, Jaeger and
-// VictoriaLogs, and the session's totals as Prometheus shows them. Reads each sink through its one client.
+// VictoriaLogs, and the session's totals as Prometheus shows them (session-totals.ts, over the retention). Reads
+// each sink through its one client.
 // A release may emit nothing at all (the point of the matrix): every wait here is bounded and ends in a report,
 // never an error.
 
 import { jaegerTraces } from '../sinks/jaeger.ts';
 import { eventsOf, pointsOf, spansOf } from '../sinks/otlp-records.ts';
-import { promQuery, promSeries } from '../sinks/prometheus.ts';
+import { promSeries } from '../sinks/prometheus.ts';
 import type { SinkEndpoints } from '../sinks/session-sinks.ts';
+import { SESSION_METRICS, sessionTokens, sessionTotal, sessionTotalsBy } from '../sinks/session-totals.ts';
 import { exportRequests, type Signal, signalFiles } from '../sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../sinks/victorialogs.ts';
 import { waitFor } from '../wait-for.ts';
@@ -219,18 +221,7 @@ export async function observeSession(
     ).catch(() => backends);
   }
   // 3. Totals as Prometheus shows them.
-  const sum = async (q: string) => {
-    const r = await promQuery(e.prometheus, q);
-    return r.length ? r.reduce((a, x) => a + Number(x.value[1]), 0) : null;
-  };
-  const byType = async (metric: string) =>
-    Object.fromEntries(
-      (await promQuery(e.prometheus, `sum by (type) (${metric}${sel})`)).map((x) => [
-        String(x.metric.type),
-        Number(x.value[1]),
-      ]),
-    );
-  const lines = await byType('claude_code_lines_of_code_count_total');
+  const lines = await sessionTotalsBy(e.prometheus, SESSION_METRICS.linesOfCode, sessionId, 'type');
   const hasLines = Object.keys(lines).length > 0;
   return {
     metrics: files.metrics,
@@ -249,8 +240,8 @@ export async function observeSession(
     backendRecords: backends.records,
     egress: backends.egress,
     totals: {
-      tokens: await byType('claude_code_token_usage_tokens_total'),
-      cost: await sum(`sum(claude_code_cost_usage_USD_total${sel})`),
+      tokens: await sessionTokens(e.prometheus, sessionId),
+      cost: (await sessionTotal(e.prometheus, SESSION_METRICS.cost, sessionId)) ?? null,
       eventCost: files.eventCost,
       linesAdded: hasLines ? (lines.added ?? 0) : null,
       linesRemoved: hasLines ? (lines.removed ?? 0) : null,

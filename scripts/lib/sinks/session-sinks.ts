@@ -1,12 +1,13 @@
 // Waits until one session's telemetry is in every sink, and reports what each holds; fails naming the sink
 // that lacks it and how long it waited. Used by `pnpm stack:check` and the e2e warm-up. Reads each sink through
-// its one client: prometheus.ts, jaeger.ts, victorialogs.ts, telemetry-files.ts; and a session's events in the
-// files as flat records (with their resource: whose they are), for the usage stack:check compares.
+// its one client: prometheus.ts (a session's totals: session-totals.ts), jaeger.ts, victorialogs.ts,
+// telemetry-files.ts; and a session's events in the files as flat records (with their resource: whose they
+// are), for the usage stack:check compares.
 
 import { waitFor } from '../wait-for.ts';
 import { type JaegerTrace, jaegerTraces } from './jaeger.ts';
 import { type EventRecord, eventsOf } from './otlp-records.ts';
-import { promQuery } from './prometheus.ts';
+import { SESSION_METRICS, sessionTokens, sessionTotal } from './session-totals.ts';
 import { exportRequests, type Signal, sessionRecords, signalFiles } from './telemetry-files.ts';
 import { type LogEntry, sessionFilter, vlQuery } from './victorialogs.ts';
 
@@ -27,30 +28,21 @@ export interface SessionInSinks {
   events: LogEntry[];
 }
 
-/** How far back a session's metrics are looked for: Prometheus's default retention (PROMETHEUS_RETENTION). */
-export const PROMETHEUS_LOOKBACK = '30d';
-
 export async function waitForSessionInSinks(
   session: string,
   e: SinkEndpoints,
   timeoutMs = 30_000,
 ): Promise<SessionInSinks> {
-  const sel = `{session_id="${session}"}`;
   const opts = { timeoutMs, intervalMs: 250 };
   const [tokens, traces, files] = await Promise.all([
     waitFor(
-      `no claude_code_token_usage_tokens_total for session ${session} in Prometheus`,
+      `no ${SESSION_METRICS.tokens} and ${SESSION_METRICS.sessions} for session ${session} in Prometheus`,
       async () => {
-        // last_over_time, not an instant query: Prometheus looks back only 5 minutes for an instant value, so a
-        // session that ended earlier (stack:check --session ID, the e2e warm-up late in the suite) would seem absent.
-        const last = (metric: string) => `last_over_time(${metric}${sel}[${PROMETHEUS_LOOKBACK}])`;
-        const r = await promQuery(
-          e.prometheus,
-          `sum by (type) (${last('claude_code_token_usage_tokens_total')})`,
-        );
-        return r.length && (await promQuery(e.prometheus, last('claude_code_session_count_total'))).length
-          ? Object.fromEntries(r.map((x) => [x.metric.type as string, Number(x.value[1])]))
-          : undefined;
+        const [tokens, count] = await Promise.all([
+          sessionTokens(e.prometheus, session),
+          sessionTotal(e.prometheus, SESSION_METRICS.sessions, session),
+        ]);
+        return Object.keys(tokens).length && count !== undefined ? tokens : undefined;
       },
       opts,
     ),
@@ -84,14 +76,7 @@ export async function waitForSessionInSinks(
     },
     opts,
   );
-  const cost = Number(
-    (
-      await promQuery(
-        e.prometheus,
-        `sum(last_over_time(claude_code_cost_usage_USD_total${sel}[${PROMETHEUS_LOOKBACK}]))`,
-      )
-    )[0]?.value[1] ?? 0,
-  );
+  const cost = (await sessionTotal(e.prometheus, SESSION_METRICS.cost, session)) ?? 0;
   const mcp = [
     ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
     ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
