@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashSecrets, secretValues } from '../session/session-record.ts';
 import { recordedLines, recordedSession } from '../testing/recorded-otlp.ts';
-import {
-  createScrubber,
-  REDACTED,
-  rawBodiesShown,
-  redactRawBodies,
-  redactRawBodyRecords,
-  sessionContent,
-} from './redact.ts';
+import { createScrubber, redactRawBodies, redactRawBodyRecords } from './redact.ts';
+import { REDACTED, sessionContent } from './session-content.ts';
 
 const KEY = 'sk-ant-api03-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm';
 const TOKEN = 'f3a9c1d27b8e4f60a5d3c2b1e0f9a8b7';
@@ -84,36 +78,6 @@ describe('secret scrubbing', () => {
 // Raw API bodies, recorded with Claude Code 2.1.332 (scripts/lib/testing/recorded-otlp.ts): it sends the prompt in
 // them whatever OTEL_LOG_USER_PROMPTS says.
 describe('raw API bodies', () => {
-  it('tells what content each session logged', () => {
-    const retry = recordedSession('retry');
-    const raw = recordedSession('raw-bodies');
-    const hooks = recordedSession('hooks');
-    const content = sessionContent(
-      [...retry.events, ...raw.events, ...hooks.events],
-      [...retry.spans, ...raw.spans, ...hooks.spans],
-    );
-    expect(content.get(retry.sessionId)).toEqual({
-      prompts: 'redacted',
-      responses: 'redacted',
-      toolDetails: 'none',
-      toolOutput: 'none',
-    });
-    expect(content.get(raw.sessionId)).toEqual({
-      prompts: 'shown',
-      responses: 'shown',
-      toolDetails: 'none',
-      toolOutput: 'none',
-    });
-    // a Bash call with the OTEL_LOG_TOOL_* switches off: no tool_parameters, no tool.output
-    expect(content.get(hooks.sessionId)).toMatchObject({ toolDetails: 'redacted', toolOutput: 'redacted' });
-    expect(rawBodiesShown(content.get(retry.sessionId))).toBe(false);
-    expect(rawBodiesShown(content.get(raw.sessionId))).toBe(true);
-    expect(
-      rawBodiesShown({ prompts: 'shown', responses: 'shown', toolDetails: 'shown', toolOutput: 'redacted' }),
-    ).toBe(false);
-    expect(rawBodiesShown(undefined)).toBe(false);
-  });
-
   it('redacts the bodies of a session that did not log its prompts: the prompt is not left in them', () => {
     const { sessionId, events, spans } = recordedSession('retry');
     const content = sessionContent(events, spans);

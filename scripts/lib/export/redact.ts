@@ -12,12 +12,13 @@
 // api_request_body and api_response_body events) hold the prompt, the answers and the tool input and output as they
 // were sent, whatever those switches say (measured with 2.1.332). The export redacts them the same way: a body stays
 // only where the session logged that content itself; elsewhere its `body` becomes `<REDACTED>` (its length, ids
-// and model stay). See sessionContent and rawBodiesShown.
+// and model stay). What a session logged is session-content.ts's (sessionContent, rawBodiesShown).
 import { readSessionSecrets } from '../session/record-metadata.ts';
 import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
 import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
-import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord } from '../sinks/otlp-records.ts';
 import type { Manifest } from './archive.ts';
+import { RAW_BODY_EVENTS, REDACTED, rawBodiesShown, type SessionContent } from './session-content.ts';
 
 interface Rule {
   name: string;
@@ -129,78 +130,8 @@ export function sessionScrubber(
   return createScrubber({ values: knownSecrets, hashes });
 }
 
-/** Claude Code's marker for content it did not log (its OTEL_LOG_* switches off). */
-export const REDACTED = '<REDACTED>';
-
-/** Whether a session's telemetry carries a kind of content: shown, redacted by Claude Code, or none of it at all. */
-export type Shown = 'shown' | 'redacted' | 'none';
-
-export interface SessionContent {
-  /** user_prompt `prompt` (OTEL_LOG_USER_PROMPTS). */
-  prompts: Shown;
-  /** assistant_response `response` (OTEL_LOG_ASSISTANT_RESPONSES). */
-  responses: Shown;
-  /** tool_result / tool_decision `tool_parameters`, `tool_input` (OTEL_LOG_TOOL_DETAILS): absent when off. */
-  toolDetails: Shown;
-  /** `tool.output` span events of claude_code.tool spans (OTEL_LOG_TOOL_CONTENT): absent when off. */
-  toolOutput: Shown;
-}
-
-/** The raw API body events (OTEL_LOG_RAW_API_BODIES=1) and the attribute that holds the body. */
-export const RAW_BODY_EVENTS: readonly string[] = ['api_request_body', 'api_response_body'];
+/** The attribute of a raw API body event that holds the body. */
 const BODY = 'body';
-
-const present = (v: unknown) => v !== undefined && v !== null && v !== REDACTED;
-
-/** What content each session's telemetry carries, by session id (from its events, and its spans for tool output). */
-export function sessionContent(events: EventRecord[], spans: SpanRecord[]): Map<string, SessionContent> {
-  const bySession = new Map<string, EventRecord[]>();
-  for (const e of events) {
-    if (!e.session) continue;
-    const list = bySession.get(e.session);
-    if (list) list.push(e);
-    else bySession.set(e.session, [e]);
-  }
-  const withOutput = new Set(
-    spans
-      .filter((s) => s.name === 'claude_code.tool' && s.events.some((e) => e.name === 'tool.output'))
-      .map((s) => s.session),
-  );
-  const out = new Map<string, SessionContent>();
-  for (const [id, mine] of bySession) {
-    const shown = (name: string, attrs: string[]): Shown => {
-      const of = mine.filter((e) => e.name === name);
-      if (of.some((e) => attrs.some((a) => present(e.attrs[a])))) return 'shown';
-      return of.length ? 'redacted' : 'none';
-    };
-    const tools = mine.some((e) => e.name === 'tool_result');
-    const details =
-      shown('tool_result', ['tool_parameters', 'tool_input']) === 'shown' ||
-      shown('tool_decision', ['tool_parameters']) === 'shown';
-    out.set(id, {
-      prompts: shown('user_prompt', ['prompt']),
-      responses: shown('assistant_response', ['response']),
-      toolDetails: details ? 'shown' : tools ? 'redacted' : 'none',
-      toolOutput: withOutput.has(id) ? 'shown' : tools ? 'redacted' : 'none',
-    });
-  }
-  return out;
-}
-
-/**
- * Whether a session's raw API bodies may stay as sent. A request body holds the prompt and the conversation so far
- * (answers, tool input and output), a response body the answer and its tool calls: they stay only where the
- * session logged its prompts and redacted none of the rest. Unknown (no events of the session) is redacted.
- */
-export function rawBodiesShown(c: SessionContent | undefined): boolean {
-  return (
-    c !== undefined &&
-    c.prompts === 'shown' &&
-    c.responses !== 'redacted' &&
-    c.toolDetails !== 'redacted' &&
-    c.toolOutput !== 'redacted'
-  );
-}
 
 /**
  * Redacts, in one OTLP logs request (in place), the body of each raw API body event whose session may not keep it

@@ -17,7 +17,8 @@ import {
 } from '../sinks/otlp-records.ts';
 import type { Manifest } from './archive.ts';
 import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
-import { RAW_BODY_EVENTS, redactRawBodies, redactRawBodyRecords, sessionContent } from './redact.ts';
+import { redactRawBodies, redactRawBodyRecords } from './redact.ts';
+import { RAW_BODY_EVENTS, sessionContent } from './session-content.ts';
 import type { Staging } from './staging.ts';
 
 export interface TelemetryRecords {

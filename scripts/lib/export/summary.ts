@@ -10,7 +10,7 @@ import type { EventRecord, PointRecord, SpanRecord } from '../sinks/otlp-records
 import { type Subagents, subagentsOf, subagentTimeline, type WorkflowRun, workflowsOf } from './agents.ts';
 import { type ApiAttempts, apiAttempts, retryTimeline } from './api-attempts.ts';
 import { type Hooks, hooksOf, hookTimeline } from './hooks.ts';
-import { RAW_BODY_EVENTS, REDACTED } from './redact.ts';
+import { RAW_BODY_EVENTS, REDACTED } from './session-content.ts';
 import { type Latency, latency, num, roundNoise, type TimelineEntry, truthy } from './summary-values.ts';
 import { sessionUsage, type UsageComparison } from './usage.ts';
 
