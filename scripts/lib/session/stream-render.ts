@@ -36,8 +36,14 @@ const count = (n: number) => n.toLocaleString('en-US');
 /** `text` cut to `width` characters, saying how many were cut. */
 export function cut(text: string, width: number): string {
   if (text.length <= width) return text;
-  const note = ` … (+${count(text.length - width)} chars)`;
-  return `${text.slice(0, Math.max(0, width - note.length))}${note}`;
+  // The note takes room too: what is cut is counted once the note's own length is known (it settles in 3 rounds).
+  let kept = width;
+  let note = '';
+  for (let i = 0; i < 3; i++) {
+    note = ` … (+${count(text.length - kept)} chars)`;
+    kept = Math.max(0, width - note.length);
+  }
+  return `${text.slice(0, kept)}${note}`;
 }
 
 /** A tool's input on one line: `key: value, …`, strings quoted (so newlines show as \n), cut to `width`. */
@@ -62,8 +68,7 @@ export function resultBlock(text: string, lines: number, width: number): string[
   const shown = all.slice(0, lines).map((l) => cut(l, width));
   if (all.length > lines) {
     const rest = all.slice(lines);
-    const chars = rest.reduce((n, l) => n + l.length + 1, 0);
-    shown.push(`… +${count(rest.length)} lines (${count(chars)} chars) not shown`);
+    shown.push(`… +${count(rest.length)} lines (${count(rest.join('\n').length)} chars) not shown`);
   }
   return shown.length === 1 && shown[0] === '' ? ['(no output)'] : shown;
 }
@@ -127,7 +132,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         `… API ${String(status)}: retry ${num(e.attempt)} of ${num(e.max_retries)} in ${seconds(num(e.retry_delay_ms))}`,
       ];
     }
-    return [`· ${cut(`system ${sub}: ${JSON.stringify(e)}`, width)}`];
+    return [`· ${cut(`system ${sub}: ${JSON.stringify(e)}`, width - 2)}`];
   }
 
   function assistant(e: Json): string[] {
@@ -146,7 +151,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         out.push(...indent(depth, [`● ${name}(${inputLine(b.input, width - name.length - 4)})`]));
       } else if (b.type === 'thinking') {
         out.push(...indent(depth, [`(thinking: ${count((str(b.thinking) ?? '').length)} chars)`]));
-      } else out.push(...indent(depth, [`· ${cut(`${String(b.type)}: ${JSON.stringify(b)}`, width)}`]));
+      } else out.push(...indent(depth, [`· ${cut(`${String(b.type)}: ${JSON.stringify(b)}`, width - 2)}`]));
     }
     // A model call that failed inside the CLI (e.g. an API error it gave up on) comes as an assistant message.
     if (str(e.error)) out.push(...indent(depth, [`✗ ${str(e.error)}`]));
@@ -156,7 +161,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
   function user(e: Json): string[] {
     const m = isObject(e.message) ? e.message : {};
     const depth = depthOf(e);
-    if (typeof m.content === 'string') return indent(depth, [`> ${cut(m.content, width)}`]);
+    if (typeof m.content === 'string') return indent(depth, [`> ${cut(m.content, width - 2)}`]);
     const out: string[] = [];
     for (const b of Array.isArray(m.content) ? m.content.filter(isObject) : []) {
       if (b.type === 'tool_result') {
@@ -165,8 +170,8 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         const lines = resultBlock(resultText(b.content), resultLines, width);
         const first = b.is_error === true ? `✗ ${lines[0]}` : lines[0];
         out.push(...indent(d, [`  ⎿  ${first}`, ...lines.slice(1).map((l) => `     ${l}`)]));
-      } else if (b.type === 'text') out.push(...indent(depth, [`> ${cut(str(b.text) ?? '', width)}`]));
-      else out.push(...indent(depth, [`· ${cut(`${String(b.type)}: ${JSON.stringify(b)}`, width)}`]));
+      } else if (b.type === 'text') out.push(...indent(depth, [`> ${cut(str(b.text) ?? '', width - 2)}`]));
+      else out.push(...indent(depth, [`· ${cut(`${String(b.type)}: ${JSON.stringify(b)}`, width - 2)}`]));
     }
     return out;
   }
@@ -195,7 +200,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         sawResult = true;
         return [...head, ...resultLine(e)];
       default:
-        return [...head, `· ${cut(`${e.type}: ${text}`, width)}`];
+        return [...head, `· ${cut(`${e.type}: ${text}`, width - 2)}`];
     }
   }
 
