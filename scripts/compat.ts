@@ -11,10 +11,11 @@ import {
   type ReleaseInput,
   renderMarkdown,
 } from './lib/compat/compat-matrix.ts';
-import { PROTOCOLS, runCompat, SESSION_KINDS } from './lib/compat/compat-run.ts';
+import { DEFAULT_PROTOCOLS, runCompat, SESSION_KINDS } from './lib/compat/compat-run.ts';
 import { CONTRACT_FILE, contractFrom } from './lib/compat/telemetry-contract.ts';
 import { loadVersions } from './lib/images/build-images.ts';
 import { repoRoot } from './lib/repo-root.ts';
+import { OTLP_PROTOCOLS } from './lib/session/session-record.ts';
 
 const HELP = `Usage: pnpm compat [--versions A,B,C | --last N] [--protocols P,Q] [--sessions S,T] [--out DIR] [--dry-run]
 
@@ -25,13 +26,13 @@ the script, and what changed from the release before.
   --versions A,B,C  these releases (npm view @anthropic-ai/claude-code versions)
   --last N          the N newest releases on the npm registry
                     (neither: the pinned release, CLAUDE_CODE_VERSION in stack/versions.env)
-  --protocols P,Q   OTLP protocols to export with (default: ${PROTOCOLS.join(',')}; also http/json)
+  --protocols P,Q   OTLP protocols to export with (default: ${DEFAULT_PROTOCOLS.join(',')}; any of ${OTLP_PROTOCOLS.join(',')})
   --sessions S,T    session kinds (default: ${SESSION_KINDS.join(',')})
   --out DIR         where compatibility.md and compatibility.json go (default: docs)
   --contract        also write the pinned release's telemetry contract (fixtures/contract/claude-code-telemetry.json)
                     from its demo session, for the contract spec (after a pin bump)
   --dry-run         print the releases and sessions it would run, run nothing
-Each release takes a few minutes (its image once, then ${SESSION_KINDS.length * PROTOCOLS.length} sessions by default).`;
+Each release takes a few minutes (its image once, then ${SESSION_KINDS.length * DEFAULT_PROTOCOLS.length} sessions by default).`;
 
 const RELEASE = /^\d+\.\d+\.\d+$/;
 const list = (v: unknown) =>
@@ -66,10 +67,10 @@ async function main(): Promise<number> {
     releases = [loadVersions().CLAUDE_CODE_VERSION as string];
   }
   releases = [...new Set(releases)].sort(compareReleases);
-  const protocols = argv.protocols === undefined ? [...PROTOCOLS] : list(argv.protocols);
-  const known = ['http/protobuf', 'http/json', 'grpc'];
+  const protocols = argv.protocols === undefined ? [...DEFAULT_PROTOCOLS] : list(argv.protocols);
+  const known: readonly string[] = OTLP_PROTOCOLS;
   if (protocols.some((p) => !known.includes(p)) || !protocols.length)
-    throw new Error(`--protocols takes ${known.join(', ')}; not ${argv.protocols}`);
+    throw new Error(`--protocols takes ${OTLP_PROTOCOLS.join(', ')}; not ${argv.protocols}`);
   const sessions = argv.sessions === undefined ? [...SESSION_KINDS] : list(argv.sessions);
   if (sessions.some((s) => !(SESSION_KINDS as readonly string[]).includes(s)) || !sessions.length)
     throw new Error(`--sessions takes ${SESSION_KINDS.join(', ')}; not ${argv.sessions}`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordPaths } from '../../scripts/lib/session/session-record.ts';
-import { runWrapped, type SessionMetadata, shellQuote } from './session-wrapper.ts';
+import { runWrapped, type SessionMetadata } from './session-wrapper.ts';
 
 const base = (sessionId: string): Parameters<typeof runWrapped>[0]['metadata'] => ({
   sessionId,
@@ -156,11 +156,5 @@ describe('runWrapped', () => {
       status: 'limit-exceeded',
       limit: { kind: 'memory', description: 'the memory limit of 64m (SESSION_MEMORY_LIMIT)' },
     });
-  });
-
-  it('quotes words for the shell', () => {
-    expect(shellQuote(['claude', '--session-id', 'x', "it's here"])).toBe(
-      "claude --session-id x 'it'\\''s here'",
-    );
   });
 });

@@ -21,6 +21,7 @@ import {
   recordPaths,
   type SessionMetadata,
   SUBAGENT_TRANSCRIPT,
+  shellQuote,
   writeMetadata,
   writeSecretHashes,
 } from '../../scripts/lib/session/session-record.ts';
@@ -86,13 +87,6 @@ export function findSubagentTranscripts(
     }
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** POSIX shell quoting for `script -c`. */
-export function shellQuote(words: string[]): string {
-  return words
-    .map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`))
-    .join(' ');
 }
 
 export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {

@@ -21,7 +21,7 @@ describe('checkTelemetryEnv', () => {
   it('refuses an unset OTLP protocol, which Claude Code ignores silently', () => {
     const { OTEL_EXPORTER_OTLP_PROTOCOL: _, ...env } = good;
     expect(checkTelemetryEnv(env).problems).toEqual([
-      'OTEL_EXPORTER_OTLP_PROTOCOL is unset: Claude Code would export nothing, silently. Set grpc, http/protobuf or http/json',
+      'OTEL_EXPORTER_OTLP_PROTOCOL is unset: Claude Code would export nothing, silently. Set one of http/protobuf, http/json, grpc',
     ]);
   });
 

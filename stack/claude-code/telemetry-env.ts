@@ -1,8 +1,9 @@
 // Checks the telemetry environment of a Claude Code session before it starts. Claude Code ignores a broken
 // telemetry setup silently (with OTEL_EXPORTER_OTLP_PROTOCOL unset it exports nothing), so the container
-// entrypoint refuses to start a session whose telemetry would be lost, and says which variable to fix.
+// entrypoint refuses to start a session whose telemetry would be lost, and says which variable to fix. The
+// protocols are the session record's list (session-record.ts), the one the host plans sessions with.
+import { OTLP_PROTOCOLS } from '../../scripts/lib/session/session-record.ts';
 
-export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
 /** The OpenTelemetry SDK's temporality preferences (unset means delta in Claude Code). */
 export const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
 /** Claude Code has dropped exports when OTEL_RESOURCE_ATTRIBUTES grew past about a dozen entries. */
@@ -44,7 +45,7 @@ export function checkTelemetryEnv(env: Record<string, string | undefined>): Tele
   const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL;
   if (!protocol) {
     problems.push(
-      'OTEL_EXPORTER_OTLP_PROTOCOL is unset: Claude Code would export nothing, silently. Set grpc, http/protobuf or http/json',
+      `OTEL_EXPORTER_OTLP_PROTOCOL is unset: Claude Code would export nothing, silently. Set one of ${OTLP_PROTOCOLS.join(', ')}`,
     );
   } else if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
     problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not one of ${OTLP_PROTOCOLS.join(', ')}`);

@@ -9,6 +9,7 @@ import { buildImages, loadVersions, withClaudeCode } from '../images/build-image
 import type { Log } from '../progress.ts';
 import { readSessionMetadata } from '../session/record-metadata.ts';
 import { planSession } from '../session/session-plan.ts';
+import type { OtlpProtocol } from '../session/session-record.ts';
 import { loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
 import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
 import { playInteractiveDemo, ptySession, shellQuote } from '../testing/pty-session.ts';
@@ -21,7 +22,8 @@ export const SESSION_KINDS = ['demo', 'api-error-529', 'api-retry-529', 'interac
 const KIND_ENV: Record<string, Record<string, string>> = {
   'api-retry-529': { CLAUDE_CODE_MAX_RETRIES: '2' },
 };
-export const PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+/** The protocols a run takes unless told (one per gateway port); --protocols takes any of OTLP_PROTOCOLS. */
+export const DEFAULT_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'grpc'];
 
 export function expectationFor(kind: string): Expectation {
   const script = kind === 'interactive' ? 'demo' : kind;

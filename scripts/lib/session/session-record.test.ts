@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   recordPaths,
   SESSION_ID,
   SHAREABLE_FILES,
+  shellQuote,
   whyNotLatest,
   writeSecretHashes,
 } from './session-record.ts';
@@ -90,5 +92,29 @@ describe('session record', () => {
     expect(readSessionSecrets(dir, B)).toBeNull();
     writeFileSync(paths.secrets, 'nope');
     expect(() => readSessionSecrets(dir, A)).toThrow(/secrets\.json is not JSON/);
+  });
+});
+
+describe('shellQuote', () => {
+  it('quotes words so a POSIX shell reads back exactly those words', () => {
+    const words = [
+      'claude',
+      '--session-id',
+      'x',
+      "it's here",
+      '$HOME',
+      'a b',
+      '*',
+      '',
+      '"q"',
+      'semi;colon',
+      'é',
+    ];
+    expect(shellQuote(['claude', '--session-id', 'x', "it's here"])).toBe(
+      "claude --session-id x 'it'\\''s here'",
+    );
+    const sh = spawnSync('sh', ['-c', `printf '%s\\0' ${shellQuote(words)}`], { encoding: 'utf8' });
+    expect(sh.status).toBe(0);
+    expect(sh.stdout.split('\0').slice(0, -1)).toEqual(words);
   });
 });

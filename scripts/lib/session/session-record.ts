@@ -3,15 +3,32 @@
 // reported); read on the host (`pnpm session`, `stack:check`, `pnpm export`). The container's wrapper writes the same
 // layout into its spool. This module is its only owner:
 // the folder's layout, the metadata type, the id format, the order of sessions and "the latest", and the salted
-// hashes of the session's secrets. Host code reads a record only through record-files.ts (it refuses links, FIFOs,
-// devices, oversized files and ids that are not ids). It stands alone (Node built-ins only) because the container
-// image copies it beside its entrypoint: nothing else of the host's code goes into that image.
+// hashes of the session's secrets; with them the two things of a session's run that host and container both spell:
+// the OTLP protocols its telemetry may take (recorded as `telemetry.protocol`) and the shell quoting of the command
+// an interactive session runs under script(1) (its terminal record). Host code reads a record only through
+// record-files.ts (it refuses links, FIFOs, devices, oversized files and ids that are not ids). It stands alone
+// (Node built-ins only) because the container image copies it beside its entrypoint: nothing else of the host's
+// code goes into that image, and container code imports nothing else of the host's.
 import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A session id: a UUID, as `claude --session-id` takes it. */
 export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The OTLP protocols a session's telemetry may take (OTEL_EXPORTER_OTLP_PROTOCOL): Claude Code's exporters, the
+ * gateway's two ports (HTTP for both http/*, gRPC), the container's check and `pnpm session`/`pnpm compat` options.
+ */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** POSIX shell quoting of a command line, for `script -c` (the wrapper's terminal record, the tests' pty). */
+export function shellQuote(words: string[]): string {
+  return words
+    .map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`))
+    .join(' ');
+}
 
 export interface SessionMetadata {
   sessionId: string;

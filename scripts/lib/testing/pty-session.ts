@@ -21,12 +21,8 @@ export interface PtySession {
   kill(): void;
 }
 
-/** POSIX shell quoting, for the command line `script -c` runs. */
-export function shellQuote(words: string[]): string {
-  return words
-    .map((w) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`))
-    .join(' ');
-}
+/** POSIX shell quoting, for the command line `script -c` runs: the one the session's wrapper uses. */
+export { shellQuote } from '../session/session-record.ts';
 
 /** Starts `command` (a shell command line: quote it with shellQuote) on a 120x40 pseudo-terminal. */
 export function ptySession(command: string, env: Record<string, string>): PtySession {
