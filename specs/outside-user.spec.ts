@@ -10,10 +10,11 @@ import { chownSync, existsSync, readdirSync, readFileSync, statfsSync, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
+import { prepareUserWorkspace } from '../scripts/lib/session/prepare-user-workspace.ts';
 import { mintSessionCredential } from '../scripts/lib/session/session-credential.ts';
 import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
-import { NODE_UID, prepareUserWorkspace } from '../scripts/lib/stack/local-env.ts';
+import { NODE_UID } from '../scripts/lib/stack/local-env.ts';
 import * as ou from './support/outside-user.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
 

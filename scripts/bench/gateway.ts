@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argv } from 'zx';
 import { mintSessionCredential } from '../../mcp-servers/common/src/session-credential.ts';
-import { otlpReceiver } from '../../stack/session-gateway/src/test-support.ts';
+import { DEFAULT_MODEL } from '../../stack/anthropic-replay/src/session-script.ts';
+import { otlpReceiver } from '../../stack/session-gateway/test/test-support.ts';
 import { repoRoot } from '../lib/repo-root.ts';
 import { type ExportRequest, walk } from '../lib/sinks/otlp.ts';
 import { percentile } from '../lib/testing/percentile.ts';
@@ -119,7 +120,7 @@ interface Result {
 }
 
 function call(base: string, agent: Agent, n: number): Promise<Result> {
-  const body = JSON.stringify({ model: 'claude-sonnet-4-5-20250929', stream: true, max_tokens: 1000 });
+  const body = JSON.stringify({ model: DEFAULT_MODEL, stream: true, max_tokens: 1000 });
   return new Promise((resolve) => {
     const t0 = performance.now();
     let ttfb = Number.NaN;

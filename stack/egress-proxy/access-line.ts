@@ -8,6 +8,7 @@
 // never from the claimed proxy user name, which is only kept (escaped) to say who an unauthenticated attempt
 // pretended to be.
 import { isIP } from 'node:net';
+import { CREDENTIAL_SESSION_ID, isUserName } from '../../mcp-servers/common/src/session-credential.ts';
 import { excerpt, percentBytes } from './byte-lines.ts';
 
 /** The logformat of squid.conf (a test checks squid.conf carries exactly this). */
@@ -52,8 +53,16 @@ type Strings<N extends number, T extends string[] = []> = T['length'] extends N
 const PRINTABLE = /^[\x21-\x7e]+$/;
 /** What Squid's %# writes: the characters rfc1738_escape leaves as they are, and %XX (upper-case hex). */
 const ENCODED = /^(?:[A-Za-z0-9!$&()*+,\-./:;=?@_]|%[0-9A-F]{2})+$/;
-/** The helper's note: USER/SESSION, each as session-credential.ts accepts them (neither holds a /). */
-const VERIFIED = /^([A-Za-z0-9._@-]{1,64})\/([A-Za-z0-9._:-]{1,128})$/;
+/** The helper's note: USER/SESSION, each as session-credential.ts accepts them (neither holds a /); else null. */
+function verifiedNote(note: string): { user: string; sessionId: string } | null {
+  const [user, sessionId, ...rest] = note.split('/');
+  return rest.length === 0 &&
+    isUserName(user) &&
+    sessionId !== undefined &&
+    CREDENTIAL_SESSION_ID.test(sessionId)
+    ? { user, sessionId }
+    : null;
+}
 const MAX_TARGET = 2048;
 const MAX_NAME = 256;
 
@@ -113,9 +122,9 @@ export function parseAccessLine(line: string, now = Date.now()): ParsedLine {
     return bad(line, 'malformed Squid status', now);
 
   const status = Number(hs);
-  const v = VERIFIED.exec(verified);
+  const v = verifiedNote(verified);
   // Authenticated: the helper verified a credential for exactly the session named, and Squid did not refuse it.
-  const authenticated = !!v && v[2] === claimed && status !== 407;
+  const authenticated = !!v && v.sessionId === claimed && status !== 407;
   const decision: EgressAttempt['decision'] =
     squidStatus.includes('DENIED') || status === 403 || status === 407
       ? 'denied'
@@ -130,8 +139,8 @@ export function parseAccessLine(line: string, now = Date.now()): ParsedLine {
     ok: true,
     attempt: {
       timeMs: Math.round(Number(ts) * 1000),
-      user: authenticated && v ? (v[1] as string) : null,
-      sessionId: authenticated && v ? (v[2] as string) : null,
+      user: authenticated && v ? v.user : null,
+      sessionId: authenticated && v ? v.sessionId : null,
       authenticated,
       claimedUser: authenticated || claimed === '-' ? null : printable(claimed, MAX_NAME),
       client,

@@ -9,7 +9,10 @@
 // holds the password.
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { verifySessionCredential } from '../../mcp-servers/common/src/session-credential.ts';
+import {
+  CREDENTIAL_SESSION_ID,
+  verifySessionCredential,
+} from '../../mcp-servers/common/src/session-credential.ts';
 import { type Line, percentBytes } from './byte-lines.ts';
 
 export interface AuthContext {
@@ -23,7 +26,6 @@ export interface AuthContext {
 /** The longest request line accepted (Squid's own helper buffer is 8 KiB). */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 const MIN_SECRET = 16;
-const SESSION = /^[A-Za-z0-9._:-]{1,128}$/;
 const CHANNEL = /^\d{1,10}$/;
 
 /** A helper reply value: printable ASCII without quotes or backslashes, bounded, in quotes. */
@@ -49,7 +51,7 @@ function verdict(
   const pass = percentBytes(rawPass)?.toString('latin1') ?? null;
   if (user === null || pass === null)
     return { ok: false, why: 'malformed percent-escape in the user or password' };
-  if (!SESSION.test(user)) return { ok: false, why: 'the proxy user name is not a session id' };
+  if (!CREDENTIAL_SESSION_ID.test(user)) return { ok: false, why: 'the proxy user name is not a session id' };
   if (!isIP(address)) return { ok: false, why: 'no client address (key_extras "%>a")' };
   if (!ctx.secret || ctx.secret.length < MIN_SECRET)
     return { ok: false, why: `MCP_SESSION_SECRET is not set (or under ${MIN_SECRET} characters)` };

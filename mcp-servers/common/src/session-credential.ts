@@ -1,8 +1,9 @@
-// Per-session credentials: what the stack's services (MCP servers, the session gateway, the egress proxy) trust to
-// decide whose session a request belongs to. `pnpm session` mints one when a session starts
-// (scripts/lib/session/session-credential.ts, the same format) and hands it to that session's container only; the
-// services hold the secret (MCP_SESSION_SECRET) and verify it. The user and session id come from the signed
-// payload, never from a header the client could set.
+// Per-session credentials and the session's identity: what the stack's services (MCP servers, the session gateway,
+// the egress proxy) trust to decide whose session a request belongs to. The one home of the credential's format and
+// of the user-name rule, for the host too: `pnpm session` checks --user and mints a credential with this module
+// (through scripts/lib/session/) and hands it to that session's container only; the services hold the secret
+// (MCP_SESSION_SECRET) and verify it. The user and session id come from the signed payload, never from a header
+// the client could set. Node built-ins only: the egress proxy's image copies this file as it is.
 //   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms, n?: network CIDR}>.<base64url HMAC-SHA256>
 // A credential dies with its session: its expiry is the session's wall clock (plus a margin), the host marks the
 // session revoked when it ends (a file named after the session id in SESSION_REVOKED_DIR), and it is bound to the
@@ -31,9 +32,16 @@ export interface VerifyContext {
 }
 
 const PREFIX = 'cct1';
-/** A session's user, as `pnpm session --user` takes it: 1-64 letters, digits or . _ @ -. */
-export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
-const SESSION = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A session's user, everywhere one is named (`pnpm session --user`, the credential, the workspace folder, the
+ * budgets, the export): 1-64 letters, digits or . _ @ -, and not `.` or `..` (it names a folder).
+ */
+export const USER_NAME = /^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$/;
+/** USER_NAME in words, for the errors that refuse a name. */
+export const USER_NAME_RULE = '1-64 letters, digits or . _ @ - (not . or ..)';
+export const isUserName = (name: unknown): name is string => typeof name === 'string' && USER_NAME.test(name);
+/** A credential's session id (pnpm session's are UUIDs): 1-128 letters, digits or . _ : - (never a /). */
+export const CREDENTIAL_SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A bound credential's network: an IPv4 or IPv6 prefix. */
 const CIDR = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/;
 
@@ -96,9 +104,8 @@ export function verifySessionCredential(
   } catch {
     return { ok: false, error: 'session credential with an unreadable payload' };
   }
-  if (typeof body.u !== 'string' || !USER_NAME.test(body.u))
-    return { ok: false, error: 'session credential without a valid user' };
-  if (typeof body.s !== 'string' || !SESSION.test(body.s))
+  if (!isUserName(body.u)) return { ok: false, error: 'session credential without a valid user' };
+  if (typeof body.s !== 'string' || !CREDENTIAL_SESSION_ID.test(body.s))
     return { ok: false, error: 'session credential without a valid session id' };
   if (typeof body.e !== 'number' || body.e <= now) return { ok: false, error: 'session credential expired' };
   if (body.n !== undefined) {

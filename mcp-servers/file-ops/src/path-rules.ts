@@ -7,7 +7,7 @@
 // pass through `redactRoots`, both relative to the root (`[root N]/...` for a root after the first).
 import { lstat, realpath } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { USER_NAME } from '@claude-code-telemetry/mcp-common/session-credential';
+import { isUserName } from '@claude-code-telemetry/mcp-common/session-credential';
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 
 export type PathRule =
@@ -50,8 +50,7 @@ export async function createSandbox(roots: string[]): Promise<Sandbox> {
  * session's start creates it), so a call can never create or reach another user's folder.
  */
 export async function userSandbox(base: Sandbox, user: string): Promise<Sandbox> {
-  if (!USER_NAME.test(user) || user === '.' || user === '..')
-    throw new Error(`not a user name: ${JSON.stringify(user)}`);
+  if (!isUserName(user)) throw new Error(`not a user name: ${JSON.stringify(user)}`);
   const root = base.roots[0];
   if (!root) throw new Error('no root directory configured');
   const dir = join(root, user);

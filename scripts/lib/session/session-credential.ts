@@ -1,5 +1,10 @@
-// Mints the credential of one session for the stack's services (MCP servers, session gateway, egress proxy). One
-// format, one module: the services' own (mcp-servers/common/src/session-credential.ts, Node built-ins only), which
-// verifies what this mints.
+// The host's door to the session identity: the credential it mints for a session and the user-name rule. One format,
+// one rule, one module: the services' own (mcp-servers/common/src/session-credential.ts, Node built-ins only),
+// which verifies what this mints; the host writes neither again.
 //   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms, n?: network CIDR}>.<base64url HMAC-SHA256>
-export { mintSessionCredential } from '../../../mcp-servers/common/src/session-credential.ts';
+export {
+  isUserName,
+  mintSessionCredential,
+  USER_NAME,
+  USER_NAME_RULE,
+} from '../../../mcp-servers/common/src/session-credential.ts';

@@ -1,7 +1,11 @@
 // What `pnpm session` runs, decided from its options and the host's environment. Pure, so the choice between
 // the scripted API and Anthropic's, and every variable handed to the container, is unit-tested.
 import { randomUUID } from 'node:crypto';
-import { SESSION_ID } from './session-record.ts';
+import { isUserName, USER_NAME_RULE } from './session-credential.ts';
+import { OTLP_PROTOCOLS, type OtlpProtocol, SESSION_ID } from './session-record.ts';
+
+/** The user-name rule (its home: the session identity module), here for the code that reads users from records. */
+export { USER_NAME } from './session-credential.ts';
 
 export interface SessionOptions {
   script?: string;
@@ -20,7 +24,7 @@ export interface SessionOptions {
  * Where a session sends its telemetry for each protocol Claude Code can export with: the session gateway on the
  * session's own network, which takes it only with the session's credential and stamps the verified user and session.
  */
-export const OTLP_ENDPOINTS: Record<string, string> = {
+export const OTLP_ENDPOINTS: Record<OtlpProtocol, string> = {
   'http/protobuf': 'http://session-gateway:8080',
   'http/json': 'http://session-gateway:8080',
   grpc: 'http://session-gateway:4317',
@@ -48,9 +52,6 @@ export interface SessionPlan {
   notice?: string;
 }
 
-/** A session's user (`--user`): 1-64 letters, digits or . _ @ -. The export, the workspaces and the proxy name use it. */
-export const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
-
 export function planSession(
   o: SessionOptions,
   hostEnv: Record<string, string | undefined>,
@@ -58,8 +59,8 @@ export function planSession(
 ): SessionPlan {
   const sessionId = o.sessionId ?? randomUUID();
   if (!SESSION_ID.test(sessionId)) throw new Error(`--session-id must be a UUID, not ${sessionId}`);
-  if (o.user !== undefined && !USER_NAME.test(o.user)) {
-    throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(o.user)}`);
+  if (o.user !== undefined && !isUserName(o.user)) {
+    throw new Error(`--user must be ${USER_NAME_RULE}, not ${JSON.stringify(o.user)}`);
   }
   if (o.script && (o.prompt || o.interactive)) {
     throw new Error('--script plays a whole scripted session: it goes without --prompt and --interactive');
@@ -98,13 +99,13 @@ export function planSession(
   // (session-run.ts), by name only: the credential is minted for the session's network.
   if (o.noTelemetry) env.CLAUDE_CODE_ENABLE_TELEMETRY = '0';
   if (o.otlpProtocol !== undefined) {
-    const endpoint = OTLP_ENDPOINTS[o.otlpProtocol];
-    if (!endpoint)
+    const protocol = o.otlpProtocol as OtlpProtocol;
+    if (!OTLP_PROTOCOLS.includes(protocol))
       throw new Error(
-        `--otlp-protocol must be one of ${Object.keys(OTLP_ENDPOINTS).join(', ')}, not ${JSON.stringify(o.otlpProtocol)}`,
+        `--otlp-protocol must be one of ${OTLP_PROTOCOLS.join(', ')}, not ${JSON.stringify(o.otlpProtocol)}`,
       );
-    env.OTEL_EXPORTER_OTLP_PROTOCOL = o.otlpProtocol;
-    env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
+    env.OTEL_EXPORTER_OTLP_ENDPOINT = OTLP_ENDPOINTS[protocol];
   }
   // A prompt or an interactive session with no key: say plainly that the scripted demo answers, not Anthropic.
   const notice =

@@ -6,12 +6,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { $ } from 'zx';
+import { parseSessionScript } from '../../../stack/anthropic-replay/src/session-script.ts';
 import { repoRoot } from '../repo-root.ts';
 import { postJson } from '../sinks/http-json.ts';
 import { composeArgs } from '../stack/compose.ts';
 import { readEnvFile } from '../stack/env-file.ts';
-import { prepareUserWorkspace, readLocalEnv } from '../stack/local-env.ts';
+import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
+import { prepareUserWorkspace } from './prepare-user-workspace.ts';
 import { readSessionMetadata } from './record-metadata.ts';
 import { mintSessionCredential } from './session-credential.ts';
 import { limitEventRequest } from './session-events.ts';
@@ -37,9 +39,10 @@ export function loadScriptInfo(nameOrFile: string): ScriptInfo {
   if (!file.startsWith(`${sessionsFixtures}/`)) {
     throw new Error(`${file} is not in fixtures/sessions/: the scripted API serves only the scripts there`);
   }
-  const json = JSON.parse(readFileSync(file, 'utf8')) as { prompt?: string; model?: string };
   const name = file.slice(sessionsFixtures.length + 1).replace(/\.json$/, '');
-  return { name, prompt: json.prompt ?? '', model: json.model ?? 'claude-sonnet-4-5-20250929' };
+  // The scripted API's own reading (schema, defaults): a script it would refuse is refused here, before the session.
+  const script = parseSessionScript(name, readFileSync(file, 'utf8'));
+  return { name, prompt: script.prompt, model: script.model };
 }
 
 /** The user whose workspace a session gets: its --user, or `default`. */

@@ -4,10 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
-import { USER_NAME } from '../session/session-plan.ts';
 import { formatEnvFile, parseEnvFile } from './env-file.ts';
 import { envFiles } from './stack-files.ts';
-import { mountUserQuota, quotaEnforced, shareWorkspaces } from './workspace-quota.ts';
+import { quotaEnforced, shareWorkspaces } from './workspace-quota.ts';
 
 /** The uid the collector image runs as by default, and the uid of `node` in the project's Node images. */
 export const COLLECTOR_UID = 10001;
@@ -116,29 +115,6 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   }
   said.push(`${sessionsDir}: session records, written on the host only (mode 0700)`);
   return said;
-}
-
-/**
- * The workspace folder of one user (WORKSPACES_DIR/<user>), created for the containers' uid 1000 when missing. A
- * session of that user gets it as /workspace; the file-ops server confines that session's calls to it.
- */
-export function prepareUserWorkspace(
-  workspacesDir: string,
-  user: string,
-  ids: HostIds = hostIds(),
-  quota?: { imagesDir?: string; size?: string },
-): string {
-  if (!USER_NAME.test(user) || user === '.' || user === '..')
-    throw new Error(`not a user name for a workspace: ${JSON.stringify(user)}`);
-  const dir = join(workspacesDir, user);
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (ids.uid === 0) chownSync(dir, NODE_UID, NODE_UID);
-    else if (ids.uid !== NODE_UID) chmodSync(dir, 0o777); // the containers' uid 1000 must write it
-  }
-  if (quota?.imagesDir && quotaEnforced(quota.size))
-    mountUserQuota({ dir, imagesDir: quota.imagesDir, user, quota: quota.size ?? '1g', uid: NODE_UID });
-  return dir;
 }
 
 /** Writes .env.local and prepares the directories; returns what it did, line by line. */

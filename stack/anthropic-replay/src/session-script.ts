@@ -68,11 +68,14 @@ const errorTurn = z
   })
   .strict();
 
+/** The model a script plays when it names none: the one model every scripted session and bench reports by default. */
+export const DEFAULT_MODEL = 'claude-sonnet-4-5-20250929';
+
 export const sessionScriptSchema = z
   .object({
     description: z.string().min(1),
     prompt: z.string().min(1).describe('The prompt `pnpm session --script` sends'),
-    model: z.string().min(1).default('claude-sonnet-4-5-20250929'),
+    model: z.string().min(1).default(DEFAULT_MODEL),
     turns: z.array(z.union([replyTurn, errorTurn])).min(1),
   })
   .strict();

@@ -3,7 +3,7 @@
 // read again at most every `checkEveryMs` when a request asks (no timer): a raised budget applies without a
 // restart. A file that no longer parses keeps the last good budgets, and the error is reported once per change.
 import { readFileSync } from 'node:fs';
-import { USER_NAME } from '@claude-code-telemetry/mcp-common/session-credential';
+import { USER_NAME, USER_NAME_RULE } from '@claude-code-telemetry/mcp-common/session-credential';
 import { z } from 'zod';
 
 const limit = (what: string) => z.number().positive().nullable().describe(what);
@@ -33,10 +33,7 @@ export const budgetsSchema = z
   .object({
     default: limitsSchema,
     users: z
-      .record(
-        z.string().regex(USER_NAME, 'a user name (1-64 letters, digits, . _ @ -)'),
-        limitsSchema.partial(),
-      )
+      .record(z.string().regex(USER_NAME, `a user name (${USER_NAME_RULE})`), limitsSchema.partial())
       .default({}),
   })
   .strict();
