@@ -73,6 +73,10 @@ export function resultBlock(text: string, lines: number, width: number): string[
   return shown.length === 1 && shown[0] === '' ? ['(no output)'] : shown;
 }
 
+/** The closing line of a session that succeeded, as `resultLine` writes it (the smoke list looks for it). */
+export const DONE_LINE =
+  /^✓ done in [\d.]+ s \(model [\d.]+ s\), \d+ turns · tokens: input [\d,]+, output [\d,]+, cache read [\d,]+, cache write [\d,]+ · cost \$[\d.]+$/m;
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The closing line of a `result` event: how it ended, its time, turns, tokens by kind and cost. */

@@ -4,6 +4,7 @@
 // ones that need the stack up (status, a session, its usage, the export's listing). The list is derived from
 // package.json's scripts and the benchmarks' folder, so a new verb is covered the day it is added; smoke.test.ts
 // checks that every command the README names is in .ci/run or here.
+import { DONE_LINE } from '../session/stream-render.ts';
 
 export type Needs = 'checkout' | 'stack';
 
@@ -54,7 +55,13 @@ export function smokeCommands(scripts: Record<string, string>, benches: string[]
   ];
   const stack: SmokeCommand[] = [
     { argv: ['pnpm', 'stack:status'], needs: 'stack', expect: /otel-collector/ },
-    { argv: ['pnpm', 'session', '--script', 'demo', '--user', 'smoke'], needs: 'stack' },
+    // Rendered for a person by default (the closing line of tokens and cost), the raw stream-json with --json.
+    { argv: ['pnpm', 'session', '--script', 'demo', '--user', 'smoke'], needs: 'stack', expect: DONE_LINE },
+    {
+      argv: ['pnpm', 'session', '--script', 'hooks', '--user', 'smoke', '--json'],
+      needs: 'stack',
+      expect: /^\{"type":"result",/m,
+    },
     { argv: ['pnpm', 'usage', '--user', 'smoke'], needs: 'stack', expect: /smoke/ },
     { argv: ['pnpm', 'export', 'list'], needs: 'stack' },
     { argv: ['pnpm', 'export', '--user', 'smoke', '--dry-run'], needs: 'stack' },
