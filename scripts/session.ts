@@ -3,18 +3,19 @@
 // real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
 import { argv } from 'zx';
 import { outcomeLine, sessionOutput } from './lib/session/session-output.ts';
+import { OTLP_PROTOCOLS } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
-                    [--otlp-protocol http/protobuf|http/json|grpc] [--json]
+                    [--otlp-protocol ${OTLP_PROTOCOLS.join('|')}] [--json]
 
   --script NAME     play fixtures/sessions/NAME.json against the scripted API (default: demo)
   --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
   --interactive     attach this terminal to Claude Code in the container; the terminal is recorded with timing
   --user NAME       label every metric, event and span of the session with user.name=NAME
   --no-telemetry    run with telemetry off (nothing may reach the sinks)
-  --otlp-protocol P how Claude Code exports: http/protobuf (default), http/json or grpc (the collector port follows)
+  --otlp-protocol P how Claude Code exports: ${OTLP_PROTOCOLS.join(', ')} (default http/protobuf; the port follows)
   --json            print Claude Code's raw stream-json instead of the session rendered for reading
 The session's log and metadata land in sessions/<session id>/ (SESSIONS_DIR).`;
 
