@@ -6,7 +6,7 @@
 // against the gateway's, not a broken sink). Default session: the latest record in the sessions folder (read
 // through record-files.ts: records that break its rules, or start in the future, are passed over with a warning).
 import { argv } from 'zx';
-import { sessionUsage, type UsageComparison, usageLine } from './lib/export/usage.ts';
+import { sessionUsage, type UsageComparison, usageLine } from './lib/export/analysis/usage.ts';
 import { latestSessionRecord } from './lib/session/record-metadata.ts';
 import { SESSION_ID } from './lib/session/session-record.ts';
 import { describeSessionInSinks, sessionEvents, waitForSessionInSinks } from './lib/sinks/session-sinks.ts';

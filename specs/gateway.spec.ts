@@ -17,7 +17,7 @@ import {
   type UsageComparison,
   usageLine,
   usd,
-} from '../scripts/lib/export/usage.ts';
+} from '../scripts/lib/export/analysis/usage.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { countBy, sessionEvents } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { GATEWAY_EVENT, GATEWAY_SERVICE } from '../../scripts/lib/export/usage.ts';
+import { GATEWAY_EVENT, GATEWAY_SERVICE } from '../../scripts/lib/export/analysis/usage.ts';
 import { repoRoot } from '../../scripts/lib/repo-root.ts';
 import type { EventRecord } from '../../scripts/lib/sinks/otlp-records.ts';
 import {

@@ -33,7 +33,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as text from '@grafana/grafana-foundation-sdk/text';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { GATEWAY_EVENT } from '../../scripts/lib/export/usage.ts';
+import { GATEWAY_EVENT } from '../../scripts/lib/export/analysis/usage.ts';
 import { vlUiUrl } from '../../scripts/lib/sinks/victorialogs.ts';
 
 export const DASHBOARD_FILE = fileURLToPath(new URL('./dashboards/claude-code.json', import.meta.url));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hashSecrets, secretValues } from '../session/session-record.ts';
 import { recordedLines, recordedSession } from '../testing/recorded-otlp.ts';
+import { REDACTED, sessionContent } from './analysis/session-content.ts';
 import { createScrubber, redactRawBodies, redactRawBodyRecords } from './redact.ts';
-import { REDACTED, sessionContent } from './session-content.ts';
 
 const KEY = 'sk-ant-api03-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm';
 const TOKEN = 'f3a9c1d27b8e4f60a5d3c2b1e0f9a8b7';

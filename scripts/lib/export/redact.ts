@@ -17,8 +17,13 @@ import { readSessionSecrets } from '../session/record-metadata.ts';
 import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
 import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
 import type { EventRecord } from '../sinks/otlp-records.ts';
+import {
+  RAW_BODY_EVENTS,
+  REDACTED,
+  rawBodiesShown,
+  type SessionContent,
+} from './analysis/session-content.ts';
 import type { Manifest } from './archive.ts';
-import { RAW_BODY_EVENTS, REDACTED, rawBodiesShown, type SessionContent } from './session-content.ts';
 
 interface Rule {
   name: string;

@@ -3,8 +3,8 @@
 // the host observed and which the session reported (metadata.json `provenance`), what the session's wrapper said
 // of itself, and the files it handed back that the host refused. README, "Sharing safely".
 import type { SessionMetadata } from '../session/session-record.ts';
+import { type ComparedField, GATEWAY_EVENT, type UsageComparison, usd } from './analysis/usage.ts';
 import { esc } from './html.ts';
-import { type ComparedField, GATEWAY_EVENT, type UsageComparison, usd } from './usage.ts';
 
 const int = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 

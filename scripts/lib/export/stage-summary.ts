@@ -5,15 +5,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
 import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import {
+  RAW_BODY_EVENTS,
+  REDACTED,
+  type SessionContent,
+  sessionContent,
+} from './analysis/session-content.ts';
+import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analysis/summary.ts';
+import { conversationOf, type Turn } from './analysis/transcript.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
 import type { Selection } from './choose-sessions.ts';
 import { renderReport } from './report-html.ts';
-import { RAW_BODY_EVENTS, REDACTED, type SessionContent, sessionContent } from './session-content.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
-import { type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
-import { conversationOf, type Turn } from './transcript.ts';
 
 export type SessionSummary = ReturnType<typeof summarize>;
 

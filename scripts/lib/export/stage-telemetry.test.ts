@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RECORDED_2_1_332, recordedLines } from '../testing/recorded-otlp.ts';
+import { REDACTED } from './analysis/session-content.ts';
+import { summarize } from './analysis/summary.ts';
 import { createScrubber } from './redact.ts';
-import { REDACTED } from './session-content.ts';
 import { contentFlags } from './stage-summary.ts';
 import { stageTelemetry } from './stage-telemetry.ts';
-import { summarize } from './summary.ts';
 
 const RETRY = RECORDED_2_1_332.retry.session;
 const RAW = RECORDED_2_1_332['raw-bodies'].session;

@@ -15,10 +15,10 @@ import {
   type SpanRecord,
   spansOf,
 } from '../sinks/otlp-records.ts';
+import { RAW_BODY_EVENTS, sessionContent } from './analysis/session-content.ts';
 import type { Manifest } from './archive.ts';
 import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
 import { redactRawBodies, redactRawBodyRecords } from './redact.ts';
-import { RAW_BODY_EVENTS, sessionContent } from './session-content.ts';
 import type { Staging } from './staging.ts';
 
 export interface TelemetryRecords {

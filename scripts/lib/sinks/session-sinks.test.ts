@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { logsPayload } from '../../../stack/session-gateway/src/usage-event.ts';
-import { sessionUsage, usageLine } from '../export/usage.ts';
+import { sessionUsage, usageLine } from '../export/analysis/usage.ts';
 import { writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { sessionEvents } from './session-sinks.ts';
 

@@ -5,8 +5,8 @@
 // is there, and lines of code from its metric points; and `usage`: the session gateway's observed usage beside
 // Claude Code's reported usage, with each difference named (usage.ts). Each newer kind of telemetry has its own module
 // (api-attempts.ts, agents.ts, hooks.ts): a session without it sums up to zeros there.
-import type { SessionMetadata } from '../session/session-record.ts';
-import type { EventRecord, PointRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import type { SessionMetadata } from '../../session/session-record.ts';
+import type { EventRecord, PointRecord, SpanRecord } from '../../sinks/otlp-records.ts';
 import { type Subagents, subagentsOf, subagentTimeline, type WorkflowRun, workflowsOf } from './agents.ts';
 import { type ApiAttempts, apiAttempts, retryTimeline } from './api-attempts.ts';
 import { type Hooks, hooksOf, hookTimeline } from './hooks.ts';

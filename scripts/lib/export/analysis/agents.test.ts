@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordedSession } from '../testing/recorded-otlp.ts';
+import { recordedSession } from '../../testing/recorded-otlp.ts';
 import { subagentsOf, subagentTimeline, workflowsOf } from './agents.ts';
 
 describe('subagents and workflows (recorded with Claude Code 2.1.332)', () => {

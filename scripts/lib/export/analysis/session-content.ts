@@ -3,7 +3,7 @@
 // whether its raw API bodies may stay as sent, which hold that content whatever the switches say (measured with
 // 2.1.332). Pure: built from the session's flat events and spans. The summary counts the bodies, the manifest says
 // what content is present, and the export redacts the bodies a session may not keep (redact.ts).
-import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord, SpanRecord } from '../../sinks/otlp-records.ts';
 
 /** Claude Code's marker for content it did not log (its OTEL_LOG_* switches off). */
 export const REDACTED = '<REDACTED>';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordedSession } from '../testing/recorded-otlp.ts';
+import { recordedSession } from '../../testing/recorded-otlp.ts';
 import { apiAttempts, retryTimeline } from './api-attempts.ts';
 
 describe('API attempts (recorded with Claude Code 2.1.332)', () => {

@@ -6,9 +6,9 @@ import {
   EVENT_NAME,
   logsPayload,
   type RequestEvent,
-} from '../../../stack/session-gateway/src/usage-event.ts';
-import { type EventRecord, eventsOf } from '../sinks/otlp-records.ts';
-import { recordedLine } from '../testing/fixture-telemetry.ts';
+} from '../../../../stack/session-gateway/src/usage-event.ts';
+import { type EventRecord, eventsOf } from '../../sinks/otlp-records.ts';
+import { recordedLine } from '../../testing/fixture-telemetry.ts';
 import { GATEWAY_EVENT, sessionUsage, usageLine, usd } from './usage.ts';
 
 const ID = 'cccccccc-3333-4333-8333-333333333333';

@@ -7,7 +7,7 @@
 //     api_retries_exhausted event (`total_attempts`) when it had been retried; its span has success=false.
 // So failed attempts are counted from the spans. Without the trace only the failures reported as api_error are
 // seen, and a call that failed then succeeded looks like a clean one: `attemptsFrom` says which was used.
-import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord, SpanRecord } from '../../sinks/otlp-records.ts';
 import { num, type TimelineEntry, truthy } from './summary-values.ts';
 
 export interface ApiAttempts {

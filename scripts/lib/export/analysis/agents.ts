@@ -6,7 +6,7 @@
 //     the background), duration_ms, total_tokens, total_tool_uses, model. A workflow's agents have none;
 //   - a workflow's agents' events and spans carry `workflow.run_id` (wf_...) and `workflow.name` (`custom` for a
 //     script passed inline, whatever its meta name).
-import type { EventRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord } from '../../sinks/otlp-records.ts';
 import { type Latency, latency, num, roundNoise, type TimelineEntry, truthy } from './summary-values.ts';
 
 export interface SubagentStats {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { eventsOf, pointsOf, spansOf } from '../sinks/otlp-records.ts';
-import { recordedLine } from '../testing/fixture-telemetry.ts';
-import { type Recording, recordedSession } from '../testing/recorded-otlp.ts';
+import { eventsOf, pointsOf, spansOf } from '../../sinks/otlp-records.ts';
+import { recordedLine } from '../../testing/fixture-telemetry.ts';
+import { type Recording, recordedSession } from '../../testing/recorded-otlp.ts';
 import { latency, type SessionTelemetry, summarize, timeline, tokenSeries } from './summary.ts';
 
 const ID = 'cccccccc-3333-4333-8333-333333333333';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordedSession } from '../testing/recorded-otlp.ts';
+import { recordedSession } from '../../testing/recorded-otlp.ts';
 import { hooksOf, hookTimeline } from './hooks.ts';
 
 describe('hook executions (recorded with Claude Code 2.1.332)', () => {

@@ -17,7 +17,7 @@
 // - compared, each named when they differ: model calls, the four token types, cost (to the millionth of a
 //   dollar; not compared when the gateway had no price for a model it saw). Failed requests and API errors are
 //   shown, not compared: Claude Code does not report a failed attempt that a retry recovered (api-attempts.ts).
-import type { EventRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord } from '../../sinks/otlp-records.ts';
 import { num, roundNoise } from './summary-values.ts';
 
 /** The session gateway's event (stack/session-gateway/src/usage-event.ts; the test checks they agree). */

@@ -1,6 +1,6 @@
 // The small values every part of a session summary is made of: attribute values read as numbers and booleans,
 // latency quantiles, cost sums without float noise, and the entries of the report's timeline.
-import type { Value } from '../sinks/otlp-records.ts';
+import type { Value } from '../../sinks/otlp-records.ts';
 
 export interface Latency {
   count: number;

@@ -3,7 +3,7 @@
 // hook event fires with hooks to run, hook_execution_start and hook_execution_complete, with hook_event
 // (PreToolUse, Stop, ...), hook_name (PreToolUse:Bash, SessionStart:startup, ...), num_hooks, num_success,
 // num_blocking, num_non_blocking_error, num_cancelled and total_duration_ms. No hook spans were seen.
-import type { EventRecord } from '../sinks/otlp-records.ts';
+import type { EventRecord } from '../../sinks/otlp-records.ts';
 import { type Latency, latency, num, type TimelineEntry } from './summary-values.ts';
 
 export interface HookStats {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordedSession } from '../testing/recorded-otlp.ts';
+import { recordedSession } from '../../testing/recorded-otlp.ts';
 import { rawBodiesShown, sessionContent } from './session-content.ts';
 
 describe('session content', () => {
