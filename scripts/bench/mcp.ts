@@ -20,7 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { argv } from 'zx';
-import { type SpawnedServer, spawnHttpServer } from '../../mcp-servers/common/src/testing.ts';
+import { type SpawnedServer, spawnHttpServer } from '../../mcp-servers/common/test/testing.ts';
 import { repoRoot } from '../lib/repo-root.ts';
 import { percentile } from '../lib/testing/percentile.ts';
 import { goalVerdict, isQuick, quickBanner, sized } from './lib/quick.ts';

@@ -2,9 +2,9 @@
 // client header turns a call's telemetry off.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INITIALIZE, rawRequest } from '../test/testing.ts';
 import { type RunningHttpServer, startHttpServer } from './http-server.ts';
 import type { CallContext } from './instrument.ts';
-import { INITIALIZE, rawRequest } from './testing.ts';
 
 const token = 'k'.repeat(40);
 const lines: string[] = [];

@@ -1,4 +1,4 @@
-// The official MCP conformance suite against the database server (see common/src/conformance-suite.ts), and the
+// The official MCP conformance suite against the database server (see common/test/conformance-suite.ts), and the
 // reading of its summary that decides a pass.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,8 @@ import {
   conformanceFailure,
   conformanceSummary,
   describeConformance,
-} from '@claude-code-telemetry/mcp-common/conformance-suite';
-import { spawnHttpServer } from '@claude-code-telemetry/mcp-common/testing';
+} from '@claude-code-telemetry/mcp-common/test/conformance-suite';
+import { spawnHttpServer } from '@claude-code-telemetry/mcp-common/test/testing';
 import { describe, expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));

@@ -2,8 +2,8 @@
 // nothing was left in the shared connection (the rules of connection-rules.ts refuse such statements before; this
 // is the net under them). Through the write worker and the tools: query-runner.test.ts, server.test.ts.
 import { describe, expect, it } from 'vitest';
+import { fingerprint, freshDatabase } from '../test/test-db.ts';
 import { executeWrite, leaveConnectionClean, limitDatabaseSize } from './db.ts';
-import { fingerprint, freshDatabase } from './test-db.ts';
 
 describe('the write connection', () => {
   it('a write past the size limit fails as database-full, naming the limit, and changes nothing', () => {

@@ -13,7 +13,7 @@ import {
   rawRequest,
   sendOversizedLine,
   spawnHttpServer,
-} from '@claude-code-telemetry/mcp-common/testing';
+} from '@claude-code-telemetry/mcp-common/test/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fingerprint, freshDatabase } from '../test/test-db.ts';
 import type { QueryResult } from './query.ts';
 import { QueryRunner, type QueryRunnerOptions } from './query-runner.ts';
-import { fingerprint, freshDatabase } from './test-db.ts';
 
 const ENDLESS = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n';
 const limits = { maxRows: 50, maxResultBytes: 1024 * 1024 };

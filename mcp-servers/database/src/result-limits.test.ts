@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { fingerprint, freshDatabase } from '../test/test-db.ts';
 import { runReadQuery } from './query.ts';
 import { guardedSql, MAX_GUARDED_COLUMNS } from './result-limits.ts';
-import { fingerprint, freshDatabase } from './test-db.ts';
 
 const { file, db: rw } = freshDatabase();
 rw.exec(`CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data BLOB, body TEXT);

@@ -13,10 +13,10 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint, freshDatabase, SQL_ATTACKS } from '../test/test-db.ts';
 import { hideDatabasePath } from './db.ts';
 import { QueryRunner } from './query-runner.ts';
 import { createDatabaseServer } from './server.ts';
-import { fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
 
 const spans = new InMemorySpanExporter();
 const telemetry = createTelemetry({

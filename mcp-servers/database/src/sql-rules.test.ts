@@ -1,9 +1,9 @@
 import { RuleError } from '@claude-code-telemetry/mcp-common/tool-result';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { connectionSettings, fingerprint, freshDatabase, SQL_ATTACKS } from '../test/test-db.ts';
 import { runReadQuery } from './query.ts';
 import { checkWriteStatement, inspectReadQuery, MAX_SQL_LENGTH, refuseOtherFiles } from './sql-rules.ts';
-import { connectionSettings, fingerprint, freshDatabase, SQL_ATTACKS } from './test-db.ts';
 
 const { file, db: rw } = freshDatabase();
 const ro = new Database(file, { readonly: true, fileMustExist: true });

@@ -1,10 +1,10 @@
-// The official MCP conformance suite against the file-ops server (see common/src/conformance-suite.ts).
+// The official MCP conformance suite against the file-ops server (see common/test/conformance-suite.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeConformance } from '@claude-code-telemetry/mcp-common/conformance-suite';
-import { spawnHttpServer } from '@claude-code-telemetry/mcp-common/testing';
+import { describeConformance } from '@claude-code-telemetry/mcp-common/test/conformance-suite';
+import { spawnHttpServer } from '@claude-code-telemetry/mcp-common/test/testing';
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const token = 'c'.repeat(40);

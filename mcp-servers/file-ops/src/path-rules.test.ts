@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTree, PATH_ATTACKS } from '../test/test-tree.ts';
 import {
   createSandbox,
   displayPath,
@@ -13,7 +14,6 @@ import {
   type Sandbox,
   userSandbox,
 } from './path-rules.ts';
-import { makeTree, PATH_ATTACKS } from './test-tree.ts';
 
 const tree = makeTree();
 let sandbox: Sandbox;

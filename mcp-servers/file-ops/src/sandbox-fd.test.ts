@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { constants, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTree } from '../test/test-tree.ts';
 import { DEFAULT_LIMITS, editFile, type FileOps, readTextFile, writeTextFile } from './lib.ts';
 import { createSandbox, PathRuleError, type Sandbox } from './path-rules.ts';
 import {
@@ -18,7 +19,6 @@ import {
   openParent,
   requireProcFd,
 } from './sandbox-fd.ts';
-import { makeTree } from './test-tree.ts';
 
 const tree = makeTree();
 mkdirSync(join(tree.outside, 'sub'));

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeTree } from '../test/test-tree.ts';
 import {
   createDirectory,
   DEFAULT_LIMITS,
@@ -21,7 +22,6 @@ import {
   writeTextFile,
 } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
-import { makeTree } from './test-tree.ts';
 
 const SWAP_MS = 5000;
 const MIN_ROUNDS = 150;
@@ -112,7 +112,14 @@ describe('a folder swapped for a symlink while the tools use it', () => {
     const stop = join(tree.base, 'stop');
     const swapper = spawn(
       process.execPath,
-      [join(import.meta.dirname, 'test-swapper.ts'), d, stop, String(MAX_MS), tree.outside, '/proc/self'],
+      [
+        join(import.meta.dirname, '../test/test-swapper.ts'),
+        d,
+        stop,
+        String(MAX_MS),
+        tree.outside,
+        '/proc/self',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let swaps = '';

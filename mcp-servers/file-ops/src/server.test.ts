@@ -10,10 +10,10 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTree, PATH_ATTACKS } from '../test/test-tree.ts';
 import { DEFAULT_LIMITS, searchFiles } from './lib.ts';
 import { createSandbox } from './path-rules.ts';
 import { createFileOpsServer } from './server.ts';
-import { makeTree, PATH_ATTACKS } from './test-tree.ts';
 
 const tree = makeTree();
 const spans = new InMemorySpanExporter();

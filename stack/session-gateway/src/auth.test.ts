@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { credential, SECRET } from '../test/test-support.ts';
 import { authenticate, presentedCredential } from './auth.ts';
-import { credential, SECRET } from './test-support.ts';
 
 const revokedDir = mkdtempSync(join(tmpdir(), 'revoked-'));
 mkdirSync(revokedDir, { recursive: true });

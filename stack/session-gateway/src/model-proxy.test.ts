@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { encodeSse, sseEvents } from '@claude-code-telemetry/anthropic-replay/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credential, otlpReceiver, startGateway, upstreamServer } from './test-support.ts';
+import { credential, otlpReceiver, startGateway, upstreamServer } from '../test/test-support.ts';
 
 const turn = {
   content: [{ type: 'text' as const, text: 'A streamed answer, long enough for several deltas. ✓ ünïcode' }],

@@ -6,8 +6,8 @@ import { expectedTelemetry } from '@claude-code-telemetry/anthropic-replay/expec
 import { createReplayServer } from '@claude-code-telemetry/anthropic-replay/server';
 import { loadSessionScripts } from '@claude-code-telemetry/anthropic-replay/session-script';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credential, startGateway } from '../test/test-support.ts';
 import { NO_LIMITS } from './budget-file.ts';
-import { credential, startGateway } from './test-support.ts';
 
 const loaded = loadSessionScripts(join(import.meta.dirname, '../../../fixtures/sessions'));
 const replay = createReplayServer({ loaded, log: () => {} });

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase } from './db.ts';
+import { openDatabase } from '../src/db.ts';
 
 export function freshDatabase(): { file: string; db: Database.Database } {
   const file = join(mkdtempSync(join(tmpdir(), 'mcp-db-')), 'test.sqlite');

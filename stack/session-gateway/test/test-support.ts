@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintSessionCredential } from '@claude-code-telemetry/mcp-common/session-credential';
 import { Pool } from 'undici';
-import { type Budgets, budgetFile, unlimited } from './budget-file.ts';
-import { openBudgets } from './budgets.ts';
-import { createGateway } from './server.ts';
-import { eventExporter } from './usage-event.ts';
+import { type Budgets, budgetFile, unlimited } from '../src/budget-file.ts';
+import { openBudgets } from '../src/budgets.ts';
+import { createGateway } from '../src/server.ts';
+import { eventExporter } from '../src/usage-event.ts';
 
 export const SECRET = 'gateway-test-secret-0123456789abcdef';
 
