@@ -6,16 +6,15 @@
 // 64 KiB names, a fake second line) leave the proxy up and are each logged once, as what they are. The outside host
 // is a container of this spec's own, on a network of its own on this machine: no other address is ever a target.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { mintSessionCredential } from '../scripts/lib/session/session-credential.ts';
 import { openSessionNetwork, type SessionNetwork } from '../scripts/lib/session/session-network.ts';
 import { vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
 import { envFiles } from '../scripts/lib/stack/stack-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { composeIn } from './support/compose-in.ts';
 import { type StackInfo, stack } from './support/stack.ts';
 
 const EGRESS_EVENT = 'claude_code_telemetry.egress';
@@ -71,12 +70,7 @@ console.log(JSON.stringify(out));
 process.exit(0);`;
 
 async function proxyState(s: StackInfo): Promise<string> {
-  const id = (
-    await $({
-      quiet: true,
-      env: { ...process.env, ...s.composeEnv },
-    })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} ps -q egress-proxy`
-  ).stdout.trim();
+  const id = (await composeIn(s, ['ps', '-q', 'egress-proxy'])).stdout.trim();
   return (
     await $({
       quiet: true,

@@ -14,6 +14,7 @@ import { type SpanRecord, spansOf } from '../scripts/lib/sinks/otlp-records.ts';
 import { exportRequests, sessionRecords, signalFiles } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { MCP_CALL, type McpAnswer, mcpUrl } from './support/mcp-call.ts';
 import { serviceControl } from './support/service-control.ts';
 import { type SessionNetwork, sessionNetwork } from './support/session-network.ts';
 import { type StackInfo, stack } from './support/stack.ts';
@@ -194,23 +195,14 @@ describe('telemetry ingest from a session', () => {
     const on = randomUUID();
     await c.docker(['network', 'connect', '--alias', 'mcp-file-ops', net.name, fileOps]);
     try {
-      const script = `
-        const call = async (credential, session, extra) => {
-          const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer ' + credential, 'x-claude-code-session-id': session, ...extra };
-          const post = (body) => fetch('http://mcp-file-ops:8080/mcp', { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(10000) });
-          const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ingest-spec', version: '1' } } });
-          const initStatus = init.status; await init.text();
-          const r = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_directory', arguments: { path: '.' } } });
-          return { init: initStatus, status: r.status, body: (await r.text()).slice(0, 4000) };
-        };
+      const script = `${MCP_CALL}
+        const call = (credential, session, extra) =>
+          mcpInitAndCall(${JSON.stringify(mcpUrl('mcp-file-ops'))}, { authorization: 'Bearer ' + credential, 'x-claude-code-session-id': session, ...extra }, 'list_directory', { path: '.' });
         console.log(JSON.stringify({
           off: await call(${JSON.stringify(net.credential(user, off))}, ${JSON.stringify(off)}, { 'X-Claude-Code-Telemetry': '0' }),
           on: await call(${JSON.stringify(net.credential(user, on))}, ${JSON.stringify(on)}, {}),
         }));`;
-      const out = (await net.run(script)) as Record<
-        'off' | 'on',
-        { init: number; status: number; body: string }
-      >;
+      const out = (await net.run(script)) as Record<'off' | 'on', McpAnswer>;
       for (const k of ['off', 'on'] as const) {
         expect(out[k].init, `${k}: initialize`).toBe(200);
         expect(out[k].status, `${k}: tools/call`).toBe(200);

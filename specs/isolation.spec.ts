@@ -5,33 +5,19 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { $ } from 'zx';
-import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { mintSessionCredential } from '../scripts/lib/session/session-credential.ts';
+import { mcpCallIn } from './support/mcp-call.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
 
 const SECRET = `bob's secret ${Date.now()}`;
 
 /** A tools/call to the file-ops server from inside its own container (it publishes no port), as a session would. */
-async function callFileOps(
-  s: StackInfo,
+const callFileOps = (
+  stack: StackInfo,
   headers: Record<string, string>,
   tool: string,
   args: Record<string, unknown>,
-): Promise<{ status: number; body: string }> {
-  const script = `
-    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...${JSON.stringify(headers)} };
-    const post = (body) => fetch('http://localhost:8080/mcp', { method: 'POST', headers, body: JSON.stringify(body) });
-    const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'isolation-spec', version: '1' } } });
-    if (!init.ok) { console.log(JSON.stringify({ status: init.status, body: await init.text() })); process.exit(0); }
-    const r = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: ${JSON.stringify(tool)}, arguments: ${JSON.stringify(args)} } });
-    console.log(JSON.stringify({ status: r.status, body: await r.text() }));`;
-  const r = await $({
-    quiet: true,
-    env: { ...process.env, ...s.composeEnv },
-  })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T mcp-file-ops node --input-type=module -e ${script}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string);
-}
+) => mcpCallIn(stack, 'mcp-file-ops', headers, tool, args);
 
 describe('per-user workspaces', () => {
   let s: StackInfo;

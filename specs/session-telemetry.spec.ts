@@ -4,8 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { $ } from 'zx';
-import { repoRoot } from '../scripts/lib/repo-root.ts';
 import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
 import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
@@ -13,6 +11,7 @@ import { countBy } from '../scripts/lib/sinks/session-sinks.ts';
 import { SESSION_METRICS, sessionTokens, sessionTotal } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { execIn } from './support/compose-in.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
 
 const expected = expectedFor('demo');
@@ -36,7 +35,7 @@ async function value(query: string): Promise<number> {
 describe('metrics in Prometheus', () => {
   it('has the session count, labelled with the session id and user', async () => {
     const count = await waitFor(
-      `no claude_code_session_count_total for session ${id} after 20000 ms`,
+      `no claude_code_session_count_total for session ${id}`,
       async () => ((await value(`sum(claude_code_session_count_total${sel()})`)) === 1 ? 1 : undefined),
       { timeoutMs: 20_000 },
     );
@@ -47,7 +46,7 @@ describe('metrics in Prometheus', () => {
 
   it('has token usage per type equal to the script, exactly', async () => {
     const tokens = await waitFor(
-      `token usage of session ${id} never matched the script after 20000 ms`,
+      `token usage of session ${id} never matched the script`,
       async () => {
         const got = await sessionTokens(s.prometheus, id);
         return got.output === expected.tokens.output && got.input === expected.tokens.input ? got : undefined;
@@ -83,7 +82,7 @@ describe('the trace in Jaeger', () => {
   let trace: JaegerTrace;
   beforeAll(async () => {
     trace = await waitFor(
-      `no complete claude-code trace for session ${id} in Jaeger after 20000 ms`,
+      `no complete claude-code trace for session ${id} in Jaeger`,
       async () => {
         const t = (await jaegerTraces(s.jaeger, 'claude-code', id))[0];
         const ops = countBy(t?.spans ?? [], (x) => x.operationName);
@@ -126,7 +125,7 @@ describe('the trace in Jaeger', () => {
 describe('the telemetry files', () => {
   it("hold the session's spans, metric points and events", async () => {
     const files = await waitFor(
-      `the files in ${s.telemetryDir} never held all of session ${id} after 20000 ms`,
+      `the files in ${s.telemetryDir} never held all of session ${id}`,
       async () => {
         const [traces, metrics, logs] = await Promise.all(
           (['traces', 'metrics', 'logs'] as const).map((sig) => sessionRecords(s.telemetryDir, sig, id)),
@@ -156,11 +155,7 @@ describe('the MCP servers did what the script asked', () => {
   it('every MCP call succeeded, the workspace file has the edited content and the database is as seeded', async () => {
     const log = session.output;
     expect(log).not.toContain('"is_error":true');
-    const run = (svc: string, cmd: string[]) =>
-      $({
-        quiet: true,
-        env: { ...process.env, ...s.composeEnv },
-      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T ${svc} ${cmd}`;
+    const run = (service: string, command: string[]) => execIn(s, service, command);
     const file = await run('mcp-file-ops', ['cat', `/workspace/spec-user/${id}/hello.py`]);
     expect(file.stdout).toBe(
       "def main():\n    print('Hello, and welcome!')\n    print('Have a nice day.')\n\n\nif __name__ == '__main__':\n    main()\n",

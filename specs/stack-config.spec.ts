@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
+import { compose } from '../scripts/lib/stack/compose.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
-import { envFiles, stackDir } from '../scripts/lib/stack/stack-files.ts';
+import { envFiles } from '../scripts/lib/stack/stack-files.ts';
 
 const versions = readEnvFile(envFiles.versions);
 const image = (key: string) => versions[key] as string;
@@ -78,11 +79,16 @@ describe('config files, checked by the real tools', () => {
       SESSION_GATEWAY_IMAGE: 'i:1',
       HEALTHCHECK_BIN: '/tmp/healthcheck',
     };
-    const cfg = await $({
-      quiet: true,
-      nothrow: true,
-      env,
-    })`docker compose -f ${join(stackDir, 'compose.yaml')} --env-file ${envFiles.versions} --profile grafana --profile session config --format json`;
+    // versions.env and these values only: not the local stack's .images.env and .env.local.
+    const cfg = await compose(
+      ['--profile', 'grafana', '--profile', 'session', 'config', '--format', 'json'],
+      {
+        localEnv: false,
+        env,
+        quiet: true,
+        nothrow: true,
+      },
+    );
     expect(cfg.exitCode, cfg.stderr).toBe(0);
     const services = (
       JSON.parse(cfg.stdout) as {

@@ -4,7 +4,6 @@
 // (export/usage.ts). Plus what a script's answered calls cost at the gateway's list prices.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { $ } from 'zx';
 import { GATEWAY_EVENT, GATEWAY_SERVICE } from '../../scripts/lib/export/analysis/usage.ts';
 import { repoRoot } from '../../scripts/lib/repo-root.ts';
 import type { EventRecord } from '../../scripts/lib/sinks/otlp-records.ts';
@@ -14,6 +13,7 @@ import {
   type SessionScript,
 } from '../../stack/anthropic-replay/src/session-script.ts';
 import { priceOf } from '../../stack/session-gateway/src/pricing.ts';
+import { execIn } from './compose-in.ts';
 import type { StackInfo } from './stack.ts';
 
 /** One row of the gateway's `requests` table (stack/session-gateway/src/budgets.ts). */
@@ -21,10 +21,7 @@ export type GatewayRow = Record<string, unknown>;
 
 /** The gateway's record of a session, read inside its container as `pnpm usage` does. */
 export async function gatewayRecord(s: StackInfo, sessionId: string): Promise<GatewayRow[]> {
-  const r = await $({
-    quiet: true,
-    env: { ...process.env, ...s.composeEnv },
-  })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} exec -T session-gateway node src/usage-report.ts --session ${sessionId}`;
+  const r = await execIn(s, 'session-gateway', ['node', 'src/usage-report.ts', '--session', sessionId]);
   return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { requests: GatewayRow[] }).requests;
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import type { SessionOutcome } from '../../scripts/lib/session/session-run.ts';
 import { waitFor } from '../../scripts/lib/wait-for.ts';
+import { MCP_CALL } from './mcp-call.ts';
 
 /** The names `pnpm session` gives a session's container and network (session-run.ts, session-network.ts). */
 export const sessionContainer = (project: string, id: string) => `${project}-session-${id.slice(0, 13)}`;
@@ -135,17 +136,6 @@ export function hashTree(dir: string): string[] {
   return out;
 }
 
-/** One MCP tools/call over HTTP (the servers are stateless: no initialize needed), as a script's source. */
-export const MCP_CALL = `
-const mcpCall = async (base, token, name, args) => {
-  try {
-    const r = await fetch(base + '/mcp', { method: 'POST', signal: AbortSignal.timeout(15000),
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer ' + token },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }) });
-    return { status: r.status, body: await r.text() };
-  } catch (e) { return { status: 0, body: 'unreachable: ' + (e.cause?.code ?? e.name) }; }
-};`;
-
 // ---- The attacks, each a script run inside the attacker's session container (uid 1000) ----
 
 /**
@@ -245,7 +235,7 @@ const labels = JSON.parse(process.env.TOKENS);
 const out = {};
 for (const [label, name] of Object.entries(labels)) {
   const token = process.env[name];
-  const fileOps = await mcpCall('http://mcp-file-ops:8080', token, 'read_file', { path: 'own.txt' });
+  const fileOps = await mcpCall('http://mcp-file-ops:8080/mcp', { authorization: 'Bearer ' + token }, 'read_file', { path: 'own.txt' });
   const gateway = await fetch('http://session-gateway:8080/v1/logs', { method: 'POST', signal: AbortSignal.timeout(10000),
     headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: '{"resourceLogs":[]}' })
     .then(async (r) => ({ status: r.status, body: (await r.text()).slice(0, 300) }), (e) => ({ status: 0, body: 'unreachable: ' + (e.cause?.code ?? e.name) }));
@@ -287,7 +277,7 @@ const end = Date.now() + Number(MS);
 const worker = async () => {
   while (Date.now() < end && r.attempts < Number(MAX)) {
     const [name, args] = calls[r.attempts++ % 3];
-    const res = await mcpCall('http://mcp-file-ops:8080', token, name, args);
+    const res = await mcpCall('http://mcp-file-ops:8080/mcp', { authorization: 'Bearer ' + token }, name, args);
     let result;
     try { result = JSON.parse(res.body).result; } catch {}
     if (res.status !== 200 || !result) { r.other++; if (r.unexpected.length < 20) r.unexpected.push(res.status + ' ' + res.body.slice(0, 500)); continue; }

@@ -1,14 +1,12 @@
 // Stopping, starting and inspecting the services of an ephemeral stack (the fault specs'), by compose service name.
 // A restarted container gets a new random host port, still on 127.0.0.1: `url()` reads it again each time.
-import { join } from 'node:path';
 import { $ } from 'zx';
-import { repoRoot } from '../../scripts/lib/repo-root.ts';
-import type { EphemeralStack } from '../../scripts/lib/testing/ephemeral-stack.ts';
 import { waitFor } from '../../scripts/lib/wait-for.ts';
+import { type ComposedStack, composeIn } from './compose-in.ts';
 
 export type ServiceControl = ReturnType<typeof serviceControl>;
 
-export function serviceControl(s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>) {
+export function serviceControl(s: ComposedStack) {
   const docker = (args: string[]) => $({ quiet: true })`docker ${args}`;
   const container = (service: string) => `${s.project}-${service}-1`;
   const inspect = async (service: string, format: string) =>
@@ -17,12 +15,7 @@ export function serviceControl(s: Pick<EphemeralStack, 'project' | 'override' | 
     docker,
     container,
     /** `docker compose` on the stack's files and project (never throws: check exitCode). */
-    compose: (args: string[]) =>
-      $({
-        quiet: true,
-        nothrow: true,
-        env: { ...process.env, ...s.composeEnv },
-      })`docker compose -p ${s.project} -f ${join(repoRoot, 'stack/compose.yaml')} -f ${s.override} ${args}`,
+    compose: (args: string[]) => composeIn(s, args),
     /** A service's URL now (its port published on 127.0.0.1). */
     async url(service: string, port: number): Promise<string> {
       const out =

@@ -6,8 +6,20 @@ import { envFiles, stackDir } from './stack-files.ts';
 
 export { envFiles, stackDir };
 
+/** Which stack compose talks to, when not the local one of stack/.env.local. */
+export interface ComposeTarget {
+  project?: string;
+  /** Compose files over stack/compose.yaml (an ephemeral stack's override). */
+  overrides?: string[];
+  /**
+   * Read the local stack's .images.env and .env.local (default). False for a stack whose values all come from
+   * `env` (an ephemeral stack's, so nothing of the local stack's settings reaches it) or a check with made-up ones.
+   */
+  localEnv?: boolean;
+}
+
 /** `docker compose` arguments for the stack: file (+ overrides), env files (later ones win), project name. */
-export function composeArgs(project?: string, overrides: string[] = []): string[] {
+export function composeArgs(project?: string, overrides: string[] = [], localEnv = true): string[] {
   const args = [
     'compose',
     '-f',
@@ -16,18 +28,28 @@ export function composeArgs(project?: string, overrides: string[] = []): string[
     '--env-file',
     envFiles.versions,
   ];
-  for (const file of [envFiles.images, envFiles.local]) if (existsSync(file)) args.push('--env-file', file);
+  if (localEnv)
+    for (const file of [envFiles.images, envFiles.local]) if (existsSync(file)) args.push('--env-file', file);
   if (project) args.push('-p', project);
   return args;
 }
 
 export function compose(
   args: string[],
-  opts: { project?: string; quiet?: boolean; nothrow?: boolean } = {},
+  opts: ComposeTarget & {
+    /** Interpolation values over this process's environment (an ephemeral stack's composeEnv). */
+    env?: Record<string, string | undefined>;
+    quiet?: boolean;
+    nothrow?: boolean;
+    /** Milliseconds before the process is killed. */
+    timeout?: number;
+  } = {},
 ): ProcessPromise {
   return $({
     quiet: opts.quiet ?? false,
     nothrow: opts.nothrow ?? false,
     stdio: opts.quiet ? 'pipe' : 'inherit',
-  })`docker ${composeArgs(opts.project)} ${args}`;
+    env: { ...process.env, ...opts.env },
+    ...(opts.timeout ? { timeout: opts.timeout } : {}),
+  })`docker ${composeArgs(opts.project, opts.overrides, opts.localEnv)} ${args}`;
 }

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { $ } from 'zx';
 import { repoRoot } from '../repo-root.ts';
 import { pruneSessionNetworks } from '../session/session-network.ts';
 import type { SessionOptions } from '../session/session-plan.ts';
 import { type RunOptions, runSession, type SessionOutcome } from '../session/session-run.ts';
+import { compose } from '../stack/compose.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostIds, planLocalEnv, prepareStackDirs } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
@@ -124,11 +124,14 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     failureMarker: join(base, 'a-spec-failed'),
     startMs: Date.now() - started,
     async logs() {
-      const r = await $({
-        nothrow: true,
+      const r = await compose(['logs', '--no-color', '--tail', '60'], {
+        project,
+        overrides: [override],
+        localEnv: false,
+        env: composeEnv,
         quiet: true,
-        env: { ...process.env, ...composeEnv },
-      })`docker compose -p ${project} -f ${join(repoRoot, 'stack/compose.yaml')} logs --no-color --tail 60`;
+        nothrow: true,
+      });
       return r.stdout + r.stderr;
     },
     async down() {
