@@ -99,7 +99,7 @@ describe('pnpm export of a real session', () => {
     await waitForSessionInSinks(id, s, 60_000);
     // The gateway sends its events in batches, a second apart: wait for its record of every call too.
     await waitFor(
-      `the telemetry files never held ${expected.modelCalls} gateway_request events of session ${id} after 20000 ms`,
+      `the telemetry files never held ${expected.modelCalls} gateway_request events of session ${id}`,
       async () =>
         (await sessionRecords(s.telemetryDir, 'logs', id)).filter(
           (l) => l.name === 'claude_code_telemetry.gateway_request',
@@ -204,11 +204,7 @@ describe('pnpm export of a real session', () => {
     const prom = JSON.parse(x.text(`prometheus/${x.id}.json`)) as {
       metrics: Record<string, { result: { metric: Record<string, string>; values: [number, string][] }[] }>;
     };
-    for (const name of [
-      'claude_code_session_count_total',
-      SESSION_METRICS.tokens,
-      SESSION_METRICS.cost,
-    ])
+    for (const name of ['claude_code_session_count_total', SESSION_METRICS.tokens, SESSION_METRICS.cost])
       expect(Object.keys(prom.metrics)).toContain(name);
     const lastByType: Record<string, number> = {};
     for (const series of prom.metrics[SESSION_METRICS.tokens]?.result ?? []) {
@@ -301,7 +297,7 @@ describe('pnpm export of a failed session', () => {
     expect(failed.exitCode).not.toBe(0);
     const id = failed.plan.sessionId;
     await waitFor(
-      `no api_error event and error span of session ${id} in the files and Jaeger after 20000 ms`,
+      `no api_error event and error span of session ${id} in the files and Jaeger`,
       async () =>
         (await sessionRecords(s.telemetryDir, 'logs', id)).some((l) => l.name === 'claude_code.api_error') &&
         (await jaegerTraces(s.jaeger, 'claude-code', id)).some((t) =>

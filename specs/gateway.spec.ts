@@ -66,7 +66,7 @@ describe('the session gateway', () => {
 
     // Claude Code's own api_request events, and the gateway's events, for the same session.
     const logs = await waitFor(
-      `the telemetry files never held ${expected.modelCalls} api_request and gateway_request events of session ${id} after 30000 ms`,
+      `the telemetry files never held ${expected.modelCalls} api_request and gateway_request events of session ${id}`,
       async () => {
         const l = await sessionRecords(s.telemetryDir, 'logs', id);
         const n = countBy(l, (r) => r.name);

@@ -67,7 +67,7 @@ describe('a scripted API failure (529 overloaded)', () => {
     expect(failed.metadata?.status).toBe('failed');
     const id = failed.plan.sessionId;
     const events = await waitFor(
-      `no claude_code.api_error event for session ${id} in the files after 20000 ms`,
+      `no claude_code.api_error event for session ${id} in the files`,
       async () => {
         const logs = await sessionRecords(s.telemetryDir, 'logs', id);
         return logs.some((l) => l.name === 'claude_code.api_error') ? logs : undefined;
@@ -80,7 +80,7 @@ describe('a scripted API failure (529 overloaded)', () => {
       | undefined;
     expect(String(Object.values(status ?? {})[0])).toBe('529');
     const span = await waitFor(
-      `no failed claude_code.llm_request span for session ${id} in Jaeger after 20000 ms`,
+      `no failed claude_code.llm_request span for session ${id} in Jaeger`,
       async () =>
         (await jaegerTraces(s.jaeger, 'claude-code', id))
           .flatMap((t) => t.spans)

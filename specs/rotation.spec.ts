@@ -87,7 +87,7 @@ describe('rotation of the telemetry files', () => {
 
     const total = REQUESTS * PER_REQUEST;
     const counts = await waitFor(
-      `not all ${total} records of run ${run} reached the logs files after 30000 ms`,
+      `not all ${total} records of run ${run} reached the logs files`,
       async () => {
         const c = await seen(s.telemetryDir, run);
         return c.size === total ? c : undefined;
