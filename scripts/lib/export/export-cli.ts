@@ -14,9 +14,9 @@ import { hostUrls } from '../stack/host-urls.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
 import { verifyArchive } from './archive.ts';
-import { chooseSessions, type Selection, UnknownSessionError } from './choose-sessions.ts';
 import { exportSessions } from './export-sessions.ts';
-import { indexSessions, type KnownSession, parseDuration } from './session-index.ts';
+import { chooseSessions, type Selection, UnknownSessionError } from './selection/choose-sessions.ts';
+import { indexSessions, type KnownSession, parseDuration } from './selection/session-index.ts';
 
 const HELP = `Usage:
   pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]

@@ -16,8 +16,8 @@ import { logsPayload } from '../../../stack/session-gateway/src/usage-event.ts';
 import { hashSecrets } from '../session/session-record.ts';
 import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
 import { type Manifest, readArchive, verifyArchive } from './archive.ts';
-import { UnknownSessionError } from './choose-sessions.ts';
 import { exportSessions } from './export-sessions.ts';
+import { UnknownSessionError } from './selection/choose-sessions.ts';
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const B = 'bbbbbbbb-2222-4222-8222-222222222222';

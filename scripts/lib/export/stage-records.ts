@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RecordFileError, readRecordFile, recordFileNames, recordFolder } from '../session/record-files.ts';
 import { readSessionMetadata } from '../session/record-metadata.ts';
 import { isShareable, RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
-import { UnknownSessionError } from './choose-sessions.ts';
+import { UnknownSessionError } from './selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import type { Staging } from './staging.ts';
 

@@ -15,8 +15,8 @@ import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analy
 import { conversationOf, type Turn } from './analysis/transcript.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
 import { archiveReadme } from './archive-readme.ts';
-import type { Selection } from './choose-sessions.ts';
 import { renderReport } from './report-html.ts';
+import type { Selection } from './selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
 

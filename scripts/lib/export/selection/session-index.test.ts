@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RecordProblem } from '../session/record-metadata.ts';
-import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
+import type { RecordProblem } from '../../session/record-metadata.ts';
+import { writeSessionRecord, writeTelemetry } from '../../testing/fixture-telemetry.ts';
 import { indexSessions, parseDuration } from './session-index.ts';
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSession } from '../session/session-plan.ts';
+import { planSession } from '../../session/session-plan.ts';
 import { chooseSessions, UnknownSessionError, USER_NAME } from './choose-sessions.ts';
 import type { KnownSession } from './session-index.ts';
 

@@ -4,8 +4,8 @@
 // nothing (it becomes a path and a file name); a session whose start is unknown or in the future is never "the
 // latest" (telemetry and records can claim any time), and the note says which were passed over.
 
-import { USER_NAME } from '../session/session-plan.ts';
-import { latestOf, SESSION_ID, whyNotLatest } from '../session/session-record.ts';
+import { USER_NAME } from '../../session/session-plan.ts';
+import { latestOf, SESSION_ID, whyNotLatest } from '../../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 
 /** No session to export: an id, --user or --since that matches none (the command exits 2). */

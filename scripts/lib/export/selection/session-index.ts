@@ -3,11 +3,11 @@
 // is the record's (`pnpm session --user`), else the `user.name` the telemetry carries (a record may be gone).
 // Only session ids are taken (a telemetry's session.id or a folder name that is not one is left out, with a
 // warning), and records are read through record-files.ts: a record that breaks its rules is left out, with why.
-import { listSessionRecords, type RecordProblem } from '../session/record-metadata.ts';
-import { USER_NAME } from '../session/session-plan.ts';
-import { byStart, SESSION_ID, type SessionMetadata } from '../session/session-record.ts';
-import { eventsOf } from '../sinks/otlp-records.ts';
-import { exportRequests, signalFiles } from '../sinks/telemetry-files.ts';
+import { listSessionRecords, type RecordProblem } from '../../session/record-metadata.ts';
+import { USER_NAME } from '../../session/session-plan.ts';
+import { byStart, SESSION_ID, type SessionMetadata } from '../../session/session-record.ts';
+import { eventsOf } from '../../sinks/otlp-records.ts';
+import { exportRequests, signalFiles } from '../../sinks/telemetry-files.ts';
 
 export interface KnownSession {
   id: string;
