@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Manifest, readArchive } from './lib/export/archive.ts';
+import { type Manifest, readArchive } from './lib/export/archive/archive.ts';
 import { repoRoot } from './lib/repo-root.ts';
 import { writeSessionRecord, writeTelemetry } from './lib/testing/fixture-telemetry.ts';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import type { SessionSummary } from '../scripts/lib/export/analysis/summary.ts';
-import { type Manifest, readArchive } from '../scripts/lib/export/archive.ts';
+import { type Manifest, readArchive } from '../scripts/lib/export/archive/archive.ts';
 import { COLORS, fmtInt, fmtUsd } from '../scripts/lib/export/report-html.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
-import { type Manifest, readArchive } from '../scripts/lib/export/archive.ts';
+import { type Manifest, readArchive } from '../scripts/lib/export/archive/archive.ts';
 import { filterSignal } from '../scripts/lib/export/otlp-filter.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { jaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';

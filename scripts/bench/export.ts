@@ -25,7 +25,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $, argv } from 'zx';
-import { readArchive } from '../lib/export/archive.ts';
+import { readArchive } from '../lib/export/archive/archive.ts';
 import { repoRoot } from '../lib/repo-root.ts';
 import { recordedLine } from '../lib/testing/fixture-telemetry.ts';
 import { goalVerdict, isQuick, quickBanner, sized } from './lib/quick.ts';

@@ -13,7 +13,7 @@ import { readEnvFile } from '../stack/env-file.ts';
 import { hostUrls } from '../stack/host-urls.ts';
 import { readLocalEnv } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
-import { verifyArchive } from './archive.ts';
+import { verifyArchive } from './archive/archive.ts';
 import { exportSessions } from './export-sessions.ts';
 import { chooseSessions, type Selection, UnknownSessionError } from './selection/choose-sessions.ts';
 import { indexSessions, type KnownSession, parseDuration } from './selection/session-index.ts';

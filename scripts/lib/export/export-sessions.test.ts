@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { logsPayload } from '../../../stack/session-gateway/src/usage-event.ts';
 import { hashSecrets } from '../session/session-record.ts';
 import { writeSessionRecord, writeTelemetry } from '../testing/fixture-telemetry.ts';
-import { type Manifest, readArchive, verifyArchive } from './archive.ts';
+import { type Manifest, readArchive, verifyArchive } from './archive/archive.ts';
 import { exportSessions } from './export-sessions.ts';
 import { UnknownSessionError } from './selection/choose-sessions.ts';
 

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESSION_ID } from '../session/session-record.ts';
-import { type Manifest, packArchive, verifyArchive } from './archive.ts';
+import { type Manifest, packArchive, verifyArchive } from './archive/archive.ts';
 import type { FilterOptions } from './otlp-filter.ts';
 import { sessionScrubber } from './redact.ts';
 import { type Selection, UnknownSessionError } from './selection/choose-sessions.ts';

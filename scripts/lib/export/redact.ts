@@ -23,7 +23,7 @@ import {
   rawBodiesShown,
   type SessionContent,
 } from './analysis/session-content.ts';
-import type { Manifest } from './archive.ts';
+import type { Manifest } from './archive/archive.ts';
 
 interface Rule {
   name: string;

@@ -6,7 +6,7 @@
 import type { SessionMetadata } from '../session/session-record.ts';
 import type { SeriesPoint, SessionSummary, TimelineEntry } from './analysis/summary.ts';
 import type { Turn } from './analysis/transcript.ts';
-import type { Manifest } from './archive.ts';
+import type { Manifest } from './archive/archive.ts';
 import { esc } from './html.ts';
 import { provenanceSection, usageCard, usageSection } from './report-usage.ts';
 

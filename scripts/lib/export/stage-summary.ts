@@ -13,8 +13,8 @@ import {
 } from './analysis/session-content.ts';
 import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analysis/summary.ts';
 import { conversationOf, type Turn } from './analysis/transcript.ts';
-import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive.ts';
-import { archiveReadme } from './archive-readme.ts';
+import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive/archive.ts';
+import { archiveReadme } from './archive/archive-readme.ts';
 import { renderReport } from './report-html.ts';
 import type { Selection } from './selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';

@@ -16,7 +16,7 @@ import {
   spansOf,
 } from '../sinks/otlp-records.ts';
 import { RAW_BODY_EVENTS, sessionContent } from './analysis/session-content.ts';
-import type { Manifest } from './archive.ts';
+import type { Manifest } from './archive/archive.ts';
 import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
 import { redactRawBodies, redactRawBodyRecords } from './redact.ts';
 import type { Staging } from './staging.ts';

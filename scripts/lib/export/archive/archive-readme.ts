@@ -1,5 +1,5 @@
 // The README inside every archive: what each file is and how to open it.
-import type { Selection } from './selection/choose-sessions.ts';
+import type { Selection } from '../selection/choose-sessions.ts';
 
 /** How the sessions were chosen, in words (the manifest's `selection`). */
 function chosen(selection: Selection | undefined): string {

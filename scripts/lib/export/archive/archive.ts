@@ -14,8 +14,8 @@ import {
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { UsageComparison } from './analysis/usage.ts';
-import type { Selection } from './selection/choose-sessions.ts';
+import type { UsageComparison } from '../analysis/usage.ts';
+import type { Selection } from '../selection/choose-sessions.ts';
 
 export const MANIFEST_FORMAT = 1;
 
