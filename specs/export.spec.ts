@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import type { SessionSummary } from '../scripts/lib/export/analysis/summary.ts';
 import { type Manifest, readArchive } from '../scripts/lib/export/archive/archive.ts';
-import { COLORS, fmtInt, fmtUsd } from '../scripts/lib/export/report-html.ts';
+import { COLORS, fmtInt, fmtUsd } from '../scripts/lib/export/report/report-html.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { type JaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { pointsOf, spansOf } from '../scripts/lib/sinks/otlp-records.ts';

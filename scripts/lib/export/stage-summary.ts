@@ -15,7 +15,7 @@ import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analy
 import { conversationOf, type Turn } from './analysis/transcript.ts';
 import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive/archive.ts';
 import { archiveReadme } from './archive/archive-readme.ts';
-import { renderReport } from './report-html.ts';
+import { renderReport } from './report/report-html.ts';
 import type { Selection } from './selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';

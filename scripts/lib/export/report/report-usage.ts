@@ -2,8 +2,8 @@
 // Code reported, each difference flagged (usage.ts); and the record's provenance: which of its fields and files
 // the host observed and which the session reported (metadata.json `provenance`), what the session's wrapper said
 // of itself, and the files it handed back that the host refused. README, "Sharing safely".
-import type { SessionMetadata } from '../session/session-record.ts';
-import { type ComparedField, GATEWAY_EVENT, type UsageComparison, usd } from './analysis/usage.ts';
+import type { SessionMetadata } from '../../session/session-record.ts';
+import { type ComparedField, GATEWAY_EVENT, type UsageComparison, usd } from '../analysis/usage.ts';
 import { esc } from './html.ts';
 
 const int = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

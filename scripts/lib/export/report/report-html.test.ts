@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionMetadata } from '../session/session-record.ts';
-import { type Recording, recordedSession } from '../testing/recorded-otlp.ts';
-import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analysis/summary.ts';
+import type { SessionMetadata } from '../../session/session-record.ts';
+import { type Recording, recordedSession } from '../../testing/recorded-otlp.ts';
+import { type SessionTelemetry, summarize, timeline, tokenSeries } from '../analysis/summary.ts';
 import {
   compareUsage,
   type ObservedUsage,
   type ReportedUsage,
   type UsageComparison,
-} from './analysis/usage.ts';
+} from '../analysis/usage.ts';
 import { apiErrorsText, COLORS, renderReport } from './report-html.ts';
 
 const telemetry = (name: Recording, withSpans = true): SessionTelemetry => {

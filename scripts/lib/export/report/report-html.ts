@@ -3,10 +3,10 @@
 // no external font: it opens the same from a laptop, a ticket attachment or an air-gapped machine.
 // Over 300 lines on purpose: the page's template, styles, chart drawing and tables read best as one file, like the
 // page.
-import type { SessionMetadata } from '../session/session-record.ts';
-import type { SeriesPoint, SessionSummary, TimelineEntry } from './analysis/summary.ts';
-import type { Turn } from './analysis/transcript.ts';
-import type { Manifest } from './archive/archive.ts';
+import type { SessionMetadata } from '../../session/session-record.ts';
+import type { SeriesPoint, SessionSummary, TimelineEntry } from '../analysis/summary.ts';
+import type { Turn } from '../analysis/transcript.ts';
+import type { Manifest } from '../archive/archive.ts';
 import { esc } from './html.ts';
 import { provenanceSection, usageCard, usageSection } from './report-usage.ts';
 
