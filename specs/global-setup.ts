@@ -1,7 +1,8 @@
 // e2e global setup: the stack's images (built here when missing), then the whole stack brought up ONCE with
 // testcontainers from the same stack/compose.yaml users run plus specs/compose.e2e.yaml (scripts/lib/
-// ephemeral-stack.ts). A warm-up session must reach every sink before any spec starts. Teardown always
-// removes the containers and volumes, and prints the containers' logs when a spec failed.
+// ephemeral-stack.ts), on folders of its own. A warm-up session must reach every sink before any spec starts.
+// Teardown always removes the containers, volumes and folders, prints the containers' logs when a spec failed,
+// and fails when the run left anything of its own in the local stack's folders (listed here before it started).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -9,6 +10,7 @@ import { buildImages, parseMode } from '../scripts/lib/images/build-images.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { runSessionIn, startEphemeralStack } from '../scripts/lib/testing/ephemeral-stack.ts';
+import { leftBySpecs, listFolders, localStackFolders, stackFolders } from './support/local-stack-folders.ts';
 import type { StackInfo } from './support/stack.ts';
 
 async function imagesReady(): Promise<void> {
@@ -23,6 +25,8 @@ async function imagesReady(): Promise<void> {
 
 export default async function setup(project: TestProject) {
   await imagesReady();
+  const local = localStackFolders();
+  const localBefore = listFolders(local);
   const s = await startEphemeralStack();
   console.log(`e2e setup: stack ${s.project} healthy in ${(s.startMs / 1000).toFixed(1)} s`);
   const teardown = async () => {
@@ -35,8 +39,14 @@ export default async function setup(project: TestProject) {
         `e2e teardown: a spec failed; the containers' logs are in ${file}:\n${logs.split('\n').slice(-80).join('\n')}`,
       );
     }
+    // Before down(): the specs' folders are gone after it.
+    const left = leftBySpecs(localBefore, listFolders(local), listFolders(stackFolders(s.composeEnv)));
     await s.down();
-    console.log(`e2e teardown: stack ${s.project} removed with its volumes`);
+    console.log(`e2e teardown: stack ${s.project} removed with its volumes and ${s.dataDir}`);
+    if (left.length)
+      throw new Error(
+        `e2e teardown: the specs left ${left.length} entries in the local stack's folders: ${left.join(', ')}`,
+      );
   };
   let warmupSession: string;
   try {
@@ -58,5 +68,6 @@ export default async function setup(project: TestProject) {
   const { startMs: _, logs: __, down: ___, ...shared } = s;
   const info: StackInfo = { ...shared, warmupSession };
   project.provide('stack', info);
+  project.provide('localStackBefore', localBefore);
   return teardown;
 }

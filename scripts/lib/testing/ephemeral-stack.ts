@@ -1,6 +1,9 @@
 // A whole stack of its own, for the e2e specs and the benchmarks: testcontainers' DockerComposeEnvironment on the
 // SAME stack/compose.yaml users run plus the specs' override (short intervals, small rotation), a project name of
-// its own, random host ports on 127.0.0.1, temporary telemetry and session folders. `down()` removes it all.
+// its own, random host ports on 127.0.0.1, and every folder a stack writes (telemetry, records, queues, the users'
+// workspaces and their quota images, spools, revoked credentials) under one temporary folder of its own: never the
+// local stack's (a spec checks it: specs/own-data.spec.ts). `down()` removes it all, unmounting the users' quota
+// filesystems first, and fails when a mount stays behind; a stack that fails to start is removed the same way.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,7 @@ import { compose } from '../stack/compose.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostIds, planLocalEnv, prepareStackDirs } from '../stack/local-env.ts';
 import { envFiles } from '../stack/stack-files.ts';
-import { unmountUnder } from '../stack/workspace-quota.ts';
+import { mountPoints, unmountUnder } from '../stack/workspace-quota.ts';
 
 export const STACK_SERVICES = [
   'otel-collector',
@@ -40,6 +43,8 @@ export interface EphemeralStack {
   otlpGrpc: string;
   telemetryDir: string;
   sessionsDir: string;
+  /** The one temporary folder every folder of this stack is in (composeEnv's *_DIR), removed by down(). */
+  dataDir: string;
   /** Interpolation values for `docker compose` (secrets included: never print them). */
   composeEnv: Record<string, string>;
   /** Where a spec-failure marker goes (see specs/support/failure-marker.ts). */
@@ -78,7 +83,12 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     // Small, so a spec can fill a workspace in a second.
     WORKSPACE_QUOTA: o.env?.WORKSPACE_QUOTA ?? '64m',
   });
-  prepareStackDirs(values);
+  try {
+    prepareStackDirs(values);
+  } catch (err) {
+    removeDataDir(base);
+    throw err;
+  }
   const telemetryDir = values.TELEMETRY_DIR as string;
   const sessionsDir = values.SESSIONS_DIR as string;
   const project = `cct-test-${randomBytes(4).toString('hex')}`;
@@ -107,7 +117,16 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     .withEnvironment(composeEnv)
     .withStartupTimeout(180_000);
   for (const s of STACK_SERVICES) env = env.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
-  const running = await env.up(STACK_SERVICES);
+  const composed = { project, overrides: [override], localEnv: false, env: composeEnv, quiet: true };
+  let running: Awaited<ReturnType<typeof env.up>>;
+  try {
+    running = await env.up(STACK_SERVICES);
+  } catch (err) {
+    // Not up: what did start goes, and so do its folders (the workspaces' shared mount among them).
+    await compose(['down', '--volumes', '--timeout', '10'], { ...composed, nothrow: true });
+    removeDataDir(base);
+    throw err;
+  }
   const url = (service: string, port: number) =>
     `http://127.0.0.1:${running.getContainer(`${service}-1`).getMappedPort(port)}`;
   return {
@@ -120,36 +139,49 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     otlpGrpc: url('otel-collector', 4317),
     telemetryDir,
     sessionsDir,
+    dataDir: base,
     composeEnv,
     failureMarker: join(base, 'a-spec-failed'),
     startMs: Date.now() - started,
     async logs() {
-      const r = await compose(['logs', '--no-color', '--tail', '60'], {
-        project,
-        overrides: [override],
-        localEnv: false,
-        env: composeEnv,
-        quiet: true,
-        nothrow: true,
-      });
+      const r = await compose(['logs', '--no-color', '--tail', '60'], { ...composed, nothrow: true });
       return r.stdout + r.stderr;
     },
     async down() {
-      await running.down({ removeVolumes: true, timeout: 10_000 });
-      // Networks of sessions whose runner was killed before it cleaned up.
-      await pruneSessionNetworks(project);
-      // The users' quota filesystems and the shared mount of the workspaces (as root).
-      unmountUnder(base);
-      // Its temporary folders too (telemetry, sessions, queues: hundreds of MB after a bench). Not a telemetry
-      // folder the caller passed in. As a non-root user, files the containers' users wrote may stay behind.
       try {
-        rmSync(base, { recursive: true, force: true });
-      } catch (err) {
-        console.warn(`ephemeral stack: could not remove ${base} entirely: ${(err as Error).message}`);
+        await running.down({ removeVolumes: true, timeout: 10_000 });
+        // Networks of sessions whose runner was killed before it cleaned up.
+        await pruneSessionNetworks(project);
+      } finally {
+        removeDataDir(base);
       }
     },
   };
 }
+
+/**
+ * Removes a stack's data folder: first the users' quota filesystems and the workspaces' shared mount (as root),
+ * then the files (hundreds of MB after a bench; not a telemetry folder the caller passed in). Throws when a mount
+ * is still there: removing files under it would reach into a filesystem that outlives the stack. As a non-root
+ * user, files the containers' users wrote may stay behind (a warning).
+ */
+export function removeDataDir(base: string): void {
+  unmountUnder(base);
+  const left = mountsUnder(base);
+  if (left.length)
+    throw new Error(
+      `ephemeral stack: ${left.length} mount(s) left under ${base}, not removed: ${left.join(', ')}`,
+    );
+  try {
+    rmSync(base, { recursive: true, force: true });
+  } catch (err) {
+    console.warn(`ephemeral stack: could not remove ${base} entirely: ${(err as Error).message}`);
+  }
+}
+
+/** The mount points at or under a folder (none once a stack is down). */
+export const mountsUnder = (dir: string): string[] =>
+  [...mountPoints().keys()].filter((p) => p === dir || p.startsWith(`${dir}/`));
 
 /** One session in an ephemeral stack (quiet: its output is in the outcome and its session log). */
 export function runSessionIn(
