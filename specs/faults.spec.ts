@@ -18,165 +18,45 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { type Manifest, readArchive } from '../scripts/lib/export/archive/archive.ts';
-import { filterSignal } from '../scripts/lib/export/otlp-filter.ts';
+import { filterSignal } from '../scripts/lib/export/phases/otlp-filter.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
-import { jaegerTrace, jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
+import { jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
-import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import {
   type EphemeralStack,
-  runSessionIn,
   STACK_SERVICES,
   startEphemeralStack,
 } from '../scripts/lib/testing/ephemeral-stack.ts';
 import { encodeTraces } from '../scripts/lib/testing/otlp-proto.ts';
-import { type StreamResult, sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
+import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
-import { type ServiceControl, serviceControl } from './support/service-control.ts';
-import { expectedFor } from './support/stack.ts';
+import { faultStack } from './support/fault-stack.ts';
 
-let s: EphemeralStack;
-let c: ServiceControl;
+let stack: EphemeralStack;
 
 beforeAll(async () => {
-  s = await startEphemeralStack();
-  c = serviceControl(s);
+  stack = await startEphemeralStack();
 }, 300_000);
 afterAll(async () => {
-  await s?.down();
+  await stack?.down();
 }, 120_000);
 
-const docker = (args: string[]) => c.docker(args);
-const container = (service: string) => c.container(service);
-const url = (service: string, port: number) => c.url(service, port);
-const healthy = (service: string) => c.healthy(service);
-const running = (service: string) => c.running(service);
-const jaegerUrl = () => url('jaeger', 16686);
-const otlpUrl = () => url('otel-collector', 4318);
-/** The sinks where they are now (after restarts, with new ports). */
-const sinks = async () => ({
-  ...s,
-  jaeger: await jaegerUrl(),
-  prometheus: await url('prometheus', 9090),
-  victorialogs: await url('victorialogs', 9428),
-});
-
-/** How often each span id occurs. */
-function occurrences(ids: string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
-  return m;
-}
-
-/**
- * Checks a span stream in the files and in Jaeger: every span is there, and spans occur more than once only as
- * often as the sender resent them. Returns the duplicates found in each sink.
- */
-async function streamDelivered(
-  st: StreamResult,
-  timeoutMs: number,
-): Promise<{ files: number; jaeger: number }> {
-  const want = st.spanIds.length;
-  const dups = (m: Map<string, number>) => [...m.values()].reduce((a, n) => a + n - 1, 0);
-  const inFiles = await waitFor(
-    `the files do not hold all ${want} spans of stream ${st.session}`,
-    async () => {
-      const m = occurrences(
-        (await sessionRecords(s.telemetryDir, 'traces', st.session)).map((r) =>
-          String((r.item as { spanId?: string }).spanId),
-        ),
-      );
-      return st.spanIds.every((id) => m.has(id)) ? m : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 1000 },
-  );
-  const inJaeger = await waitFor(
-    `Jaeger does not hold all ${want} spans of stream ${st.session}`,
-    async () => {
-      const m = occurrences(
-        (await jaegerTrace(await jaegerUrl(), st.traceId).catch(() => [])).flatMap((t) =>
-          t.spans.map((x) => x.spanID),
-        ),
-      );
-      return st.spanIds.every((id) => m.has(id)) ? m : undefined;
-    },
-    { timeoutMs, intervalMs: 1000 },
-  );
-  expect(inFiles.size, 'distinct spans in the files').toBe(want);
-  expect(inJaeger.size, 'distinct spans in Jaeger').toBe(want);
-  const found = { files: dups(inFiles), jaeger: dups(inJaeger) };
-  // Every extra copy in the files is of a span whose request was resent after an attempt that may have reached the
-  // collector, and no more often than such attempts: the README's "Duplicates".
-  const unexplained = [...inFiles].filter(([id, n]) => n - 1 > (st.mayRepeat.get(id) ?? 0));
-  expect(unexplained.slice(0, 5), 'copies in the files beyond what the sender resent').toEqual([]);
-  // Jaeger keys spans by trace and span id: a resent span is stored once.
-  expect(found.jaeger, 'duplicates in Jaeger').toBe(0);
-  // The export's view: a resend is a byte-identical line, kept once.
-  const view = await filterSignal(s.telemetryDir, 'traces', new Set([st.session]), () => undefined);
-  expect(view.recordsKept, 'spans `pnpm export` keeps').toBe(want);
-  console.log(
-    `faults: stream ${st.session}: ${want} spans sent in ${(st.ms / 1000).toFixed(1)} s; ` +
-      `${st.retriedRequests} request(s) resent (${st.retriedSpans} spans; failed attempts ${JSON.stringify(st.failures)}); ` +
-      `duplicates: files ${found.files}, Jaeger ${found.jaeger}, export ${view.duplicateRequests} request(s) dropped`,
-  );
-  return found;
-}
-
-/** A session's token totals in Prometheus, once they equal the script's. */
-async function scriptTotalsInPrometheus(id: string): Promise<Record<string, number>> {
-  const want = JSON.stringify(expectedFor('demo').tokens);
-  return waitFor(
-    `Prometheus's token totals of session ${id} never matched the script`,
-    async () => {
-      const base = await url('prometheus', 9090);
-      const got = await sessionTokens(base, id);
-      return JSON.stringify(got) === want ? got : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 1000 },
-  );
-}
-
-/** The session's spans in the files, by span id: what Jaeger must end up holding. */
-async function spanIdsInFiles(id: string): Promise<Set<string>> {
-  const spans = await sessionRecords(s.telemetryDir, 'traces', id);
-  return new Set(spans.map((r) => String((r.item as { spanId?: string }).spanId)));
-}
-
-/** Waits until Jaeger holds every span of the session that the files hold (Claude Code's and the MCP servers'). */
-async function allSpansInJaeger(id: string, timeoutMs: number): Promise<number> {
-  const want = await spanIdsInFiles(id);
-  expect(want.size, 'spans of the session in the files').toBeGreaterThan(10);
-  return waitFor(
-    `Jaeger does not hold all ${want.size} spans of session ${id}`,
-    async () => {
-      const base = await jaegerUrl();
-      const got = new Set<string>();
-      for (const service of ['claude-code', 'mcp-file-ops', 'mcp-database'])
-        for (const t of await jaegerTraces(base, service, id)) for (const sp of t.spans) got.add(sp.spanID);
-      // Jaeger's span ids are the OTLP ones (hex); the files' are too.
-      return [...want].every((x) => got.has(x)) ? got.size : undefined;
-    },
-    { timeoutMs, intervalMs: 1000 },
-  );
-}
-
-/** A session that leaves stopped services stopped (compose run would start them again). */
-async function session(user: string): Promise<string> {
-  const run = await runSessionIn(s, { script: 'demo', user }, undefined, { noDeps: true });
-  expect(run.exitCode, run.output.slice(-1500)).toBe(0);
-  return run.plan.sessionId;
-}
-
-/** A session run with Jaeger stopped: Jaeger is still stopped after it, and the files already hold its spans. */
-async function sessionWhileJaegerIsDown(user: string): Promise<string> {
-  const id = await session(user);
-  expect(await running('jaeger'), 'jaeger still stopped after the session').toBe(false);
-  await waitFor('the session is not in the files', async () =>
-    (await spanIdsInFiles(id)).size > 10 ? true : undefined,
-  );
-  return id;
-}
+const {
+  docker,
+  compose,
+  container,
+  healthy,
+  running,
+  jaegerUrl,
+  otlpUrl,
+  sinks,
+  streamDelivered,
+  scriptTotalsInPrometheus,
+  allSpansInJaeger,
+  session,
+  sessionWhileJaegerIsDown,
+} = faultStack(() => stack);
 
 describe('faults: nothing is lost', () => {
   it('keeps earlier traces when Jaeger restarts', async () => {
@@ -271,7 +151,6 @@ describe('faults: nothing is lost', () => {
     const id = await session('before-down-up');
     await waitForSessionInSinks(id, await sinks(), 60_000);
     const spans = await allSpansInJaeger(id, 30_000);
-    const compose = c.compose;
     const down = await compose(['stop', '--timeout', '30']);
     expect(down.exitCode, down.stderr).toBe(0);
     const down2 = await compose(['down', '--timeout', '30']);
@@ -292,7 +171,7 @@ describe('faults: nothing is lost', () => {
     const r = await $({
       nothrow: true,
       quiet: true,
-    })`node ${join(repoRoot, 'scripts/export.ts')} --session ${id} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir} --prometheus ${urls.prometheus} --jaeger ${urls.jaeger} --out ${out}`;
+    })`node ${join(repoRoot, 'scripts/export.ts')} --session ${id} --telemetry-dir ${stack.telemetryDir} --sessions-dir ${stack.sessionsDir} --prometheus ${urls.prometheus} --jaeger ${urls.jaeger} --out ${out}`;
     const archive = readdirSync(out).find((f) => f.endsWith('.tar.gz'));
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const files = await readArchive(join(out, archive as string));
@@ -321,7 +200,7 @@ describe('faults: nothing is lost', () => {
     const inFiles = await waitFor(
       'the resent request is not twice in the files',
       async () => {
-        const r = await sessionRecords(s.telemetryDir, 'traces', session);
+        const r = await sessionRecords(stack.telemetryDir, 'traces', session);
         return r.length === 2 * spanIds.length ? r : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 500 },
@@ -337,7 +216,7 @@ describe('faults: nothing is lost', () => {
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
-    const view = await filterSignal(s.telemetryDir, 'traces', new Set([session]), () => undefined);
+    const view = await filterSignal(stack.telemetryDir, 'traces', new Set([session]), () => undefined);
     expect(view).toMatchObject({ recordsKept: spanIds.length, duplicateRequests: 1 });
   });
 });
