@@ -2,7 +2,7 @@
 // (the Collector Builder, `go build`), workspace packages with their production dependencies, copied folders.
 // Each step is skipped when its inputs have not changed (input-stamp.ts), and a long one reports progress.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { $ } from 'zx';
 import { nativeAddonEnv } from '../host/native-addon-env.ts';
 import { withProgress } from '../progress.ts';
@@ -11,11 +11,9 @@ import { type BuildRun, goEnv, goVersion } from './build-run.ts';
 import type { ContextPart } from './image-catalog.ts';
 import { cached, goSources } from './input-stamp.ts';
 import { buildPrometheusModule } from './prometheus-module.ts';
+import { shippedFiles, TEST_FILE } from './shipped-files.ts';
 
 const q = $({ quiet: true });
-
-/** Files a workspace package's image must not carry: tests and test helpers. */
-export const NOT_SHIPPED = /(^|\/)node_modules(\/|$)|\.test\.ts$|\/test-[^/]*\.ts$|\/testing\.ts$/;
 
 /** Puts one part of a build context into `ctx`; `name` names the image's own scratch folders. */
 export async function preparePart(
@@ -107,9 +105,11 @@ export async function preparePart(
       mkdirSync(join(app, 'mcp-servers'), { recursive: true });
       for (const f of ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'])
         cpSync(join(repoRoot, f), join(app, f));
-      mkdirSync(join(app, 'stack'), { recursive: true });
-      for (const dir of part.dirs)
-        cpSync(join(repoRoot, dir), join(app, dir), { recursive: true, filter: (f) => !NOT_SHIPPED.test(f) });
+      // Each package's allowlist (shipped-files.ts), file by file: nothing else of its folder reaches the image.
+      for (const file of part.dirs.flatMap(shippedFiles)) {
+        mkdirSync(dirname(join(app, file)), { recursive: true });
+        cpSync(join(repoRoot, file), join(app, file));
+      }
       // The lockfile pins every version; --prod leaves test tools out; the filter keeps this package's closure.
       const env = await nativeAddonEnv();
       await withProgress(
@@ -128,7 +128,7 @@ export async function preparePart(
       const dest = join(ctx, part.from);
       rmSync(dest, { recursive: true, force: true });
       mkdirSync(join(dest, '..'), { recursive: true });
-      cpSync(join(repoRoot, part.from), dest, { recursive: true, filter: (f) => !/\.test\.ts$/.test(f) });
+      cpSync(join(repoRoot, part.from), dest, { recursive: true, filter: (f) => !TEST_FILE.test(f) });
       return `${part.from}: copied`;
     }
   }

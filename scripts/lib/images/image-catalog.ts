@@ -19,6 +19,8 @@ export type ContextPart =
   /**
    * Stage a workspace package into `app/` with the workspace layout (so workspace links stay outside
    * node_modules and Node runs the .ts sources), its production dependencies installed from the lockfile.
+   * `dirs` are the folders of the package and of the workspace packages it depends on; of each, only its shipped
+   * files (shipped-files.ts: package.json and src/ without tests) are copied.
    */
   | { kind: 'workspace-package'; name: string; dirs: string[] };
 
