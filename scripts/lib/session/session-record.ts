@@ -226,5 +226,10 @@ export function hashSecrets(
 
 /** Writes secrets.json (mode 0600): the hashes `pnpm export` removes those secrets by. */
 export function writeSecretHashes(paths: RecordPaths, env: Record<string, string | undefined>): void {
-  writeFileSync(paths.secrets, `${JSON.stringify(hashSecrets(env))}\n`, { mode: 0o600 });
+  writeHashes(paths, hashSecrets(env));
+}
+
+/** Writes secrets.json (mode 0600) from hashes already made (a test's record). */
+export function writeHashes(paths: RecordPaths, hashes: SecretHashes): void {
+  writeFileSync(paths.secrets, `${JSON.stringify(hashes)}\n`, { mode: 0o600 });
 }

@@ -1,8 +1,18 @@
 // Test helper: a telemetry folder and session records made of the recorded Claude Code payloads in
-// fixtures/otlp, with the session ids the test chooses, spread over rotated backups and the current files.
+// fixtures/otlp, with the session ids the test chooses, spread over rotated backups and the current files. The
+// requests are walked with sinks/otlp.ts and the records written through session/session-record.ts (their one
+// home), so a fixture cannot drift from the shapes it stands in for.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
+import {
+  RECORD_FILES,
+  recordPaths,
+  type SecretHashes,
+  writeHashes,
+  writeMetadata,
+} from '../session/session-record.ts';
+import { walk } from '../sinks/otlp.ts';
 import type { Signal } from '../sinks/telemetry-files.ts';
 
 const RECORDED = {
@@ -19,15 +29,13 @@ export function recordedLine(signal: Signal, variant: Variant, id: string, user?
   const text = readFileSync(join(repoRoot, 'fixtures', 'otlp', `${variant}-${signal}.jsonl`), 'utf8').trim();
   const line = text.replaceAll(RECORDED[variant], id);
   if (user === undefined) return line;
-  const req = JSON.parse(line) as Record<string, { resource?: { attributes?: unknown[] } }[]>;
-  for (const key of ['resourceSpans', 'resourceMetrics', 'resourceLogs'])
-    for (const r of req[key] ?? []) {
-      r.resource ??= {};
-      r.resource.attributes = [
-        ...(r.resource.attributes ?? []),
-        { key: 'user.name', value: { stringValue: user } },
-      ];
-    }
+  const req = JSON.parse(line) as Record<string, unknown>;
+  // Each resource once (walk visits it with each of its items); the recorded ones all carry items.
+  for (const resource of new Set([...walk(signal, req)].map((v) => v.resource)))
+    resource.attributes = [
+      ...(resource.attributes ?? []),
+      { key: 'user.name', value: { stringValue: user } },
+    ];
   return JSON.stringify(req);
 }
 
@@ -51,33 +59,34 @@ export function writeTelemetry(
   }
 }
 
+/**
+ * A completed headless session's record (metadata, log, and with `secrets` the secret hashes), written by the record
+ * module's own writers.
+ */
 export function writeSessionRecord(
   sessionsDir: string,
   id: string,
-  extra: { log?: string; secrets?: object; user?: string | null } = {},
+  extra: { log?: string; secrets?: SecretHashes; user?: string | null } = {},
 ): void {
-  const dir = join(sessionsDir, id);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'metadata.json'),
-    JSON.stringify({
-      sessionId: id,
-      status: 'completed',
-      mode: 'headless',
-      api: 'scripted',
-      script: 'demo',
-      model: null,
-      user: extra.user === undefined ? 'tester' : extra.user,
-      claudeVersion: '2.1.197 (Claude Code)',
-      telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: 'http://otel-collector:4318' },
-      startedAt: '2026-11-23T21:19:01.000Z',
-      endedAt: '2026-11-23T21:19:04.000Z',
-      durationMs: 3000,
-      exitCode: 0,
-      signal: null,
-      files: { log: 'session.log', metadata: 'metadata.json' },
-    }),
-  );
-  writeFileSync(join(dir, 'session.log'), extra.log ?? `# claude-code-telemetry session ${id}\n`);
-  if (extra.secrets) writeFileSync(join(dir, 'secrets.json'), JSON.stringify(extra.secrets));
+  const paths = recordPaths(sessionsDir, id);
+  mkdirSync(paths.dir, { recursive: true });
+  writeMetadata(paths, {
+    sessionId: id,
+    status: 'completed',
+    mode: 'headless',
+    api: 'scripted',
+    script: 'demo',
+    model: null,
+    user: extra.user === undefined ? 'tester' : extra.user,
+    claudeVersion: '2.1.197 (Claude Code)',
+    telemetry: { enabled: true, protocol: 'http/protobuf', endpoint: 'http://otel-collector:4318' },
+    startedAt: '2026-11-23T21:19:01.000Z',
+    endedAt: '2026-11-23T21:19:04.000Z',
+    durationMs: 3000,
+    exitCode: 0,
+    signal: null,
+    files: { log: RECORD_FILES.log, metadata: RECORD_FILES.metadata },
+  });
+  writeFileSync(paths.log, extra.log ?? `# claude-code-telemetry session ${id}\n`);
+  if (extra.secrets) writeHashes(paths, extra.secrets);
 }
