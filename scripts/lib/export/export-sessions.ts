@@ -7,16 +7,16 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SESSION_ID } from '../session/session-record.ts';
 import { type Manifest, packArchive, verifyArchive } from './archive/archive.ts';
-import type { FilterOptions } from './otlp-filter.ts';
-import { sessionScrubber } from './redact.ts';
+import type { FilterOptions } from './phases/otlp-filter.ts';
+import { sessionScrubber } from './phases/redact.ts';
+import { stageBackends } from './phases/stage-backends.ts';
+import { stageRecords } from './phases/stage-records.ts';
+import { type SessionSummary, stageSummary, summarizeSessions } from './phases/stage-summary.ts';
+import { stageTelemetry } from './phases/stage-telemetry.ts';
+import type { Staging } from './phases/staging.ts';
 import { type Selection, UnknownSessionError } from './selection/choose-sessions.ts';
-import { stageBackends } from './stage-backends.ts';
-import { stageRecords } from './stage-records.ts';
-import { type SessionSummary, stageSummary, summarizeSessions } from './stage-summary.ts';
-import { stageTelemetry } from './stage-telemetry.ts';
-import type { Staging } from './staging.ts';
 
-export { contentFlags } from './stage-summary.ts';
+export { contentFlags } from './phases/stage-summary.ts';
 
 export interface ExportOptions {
   sessions: string[];

@@ -3,8 +3,8 @@
 // `query_range` results for every Claude Code metric series of the session over its window. Errors name the
 // backend, the request and the limit (sinks/http-json.ts), so the manifest can say what is missing and why. The
 // requests themselves are the sink clients' (sinks/jaeger.ts, sinks/prometheus.ts).
-import { type JaegerTrace, jaegerFindTraces, jaegerServices, jaegerTrace } from '../sinks/jaeger.ts';
-import { promQueryRange, promSeries, type RangeSeries } from '../sinks/prometheus.ts';
+import { type JaegerTrace, jaegerFindTraces, jaegerServices, jaegerTrace } from '../../sinks/jaeger.ts';
+import { promQueryRange, promSeries, type RangeSeries } from '../../sinks/prometheus.ts';
 
 export interface JaegerExport {
   data: JaegerTrace[];

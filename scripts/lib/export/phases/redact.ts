@@ -13,17 +13,22 @@
 // were sent, whatever those switches say (measured with 2.1.332). The export redacts them the same way: a body stays
 // only where the session logged that content itself; elsewhere its `body` becomes `<REDACTED>` (its length, ids
 // and model stay). What a session logged is session-content.ts's (sessionContent, rawBodiesShown).
-import { readSessionSecrets } from '../session/record-metadata.ts';
-import { hashSecret, MIN_SECRET_LENGTH, SECRET_NAME, type SecretHashes } from '../session/session-record.ts';
-import { type ExportRequest, logRecords, stringAttr } from '../sinks/otlp.ts';
-import type { EventRecord } from '../sinks/otlp-records.ts';
+import { readSessionSecrets } from '../../session/record-metadata.ts';
+import {
+  hashSecret,
+  MIN_SECRET_LENGTH,
+  SECRET_NAME,
+  type SecretHashes,
+} from '../../session/session-record.ts';
+import { type ExportRequest, logRecords, stringAttr } from '../../sinks/otlp.ts';
+import type { EventRecord } from '../../sinks/otlp-records.ts';
 import {
   RAW_BODY_EVENTS,
   REDACTED,
   rawBodiesShown,
   type SessionContent,
-} from './analysis/session-content.ts';
-import type { Manifest } from './archive/archive.ts';
+} from '../analysis/session-content.ts';
+import type { Manifest } from '../archive/archive.ts';
 
 interface Rule {
   name: string;

@@ -2,7 +2,7 @@
 // byte passes through, what is missing and why, record counts for the manifest, the log and the abort signal.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from './archive/archive.ts';
+import type { Manifest } from '../archive/archive.ts';
 
 export interface Staging {
   dir: string;

@@ -1,7 +1,7 @@
 // Export phase "fetch backends": per session, its traces from Jaeger (jaeger/<id>.json) and its Prometheus series
 // over its window (prometheus/<id>.json). A backend that is down, slow, or missing part of the session makes the
 // archive smaller, never silent: `missing` says what and why.
-import type { JaegerTrace } from '../sinks/jaeger.ts';
+import type { JaegerTrace } from '../../sinks/jaeger.ts';
 import { fetchJaegerTraces, fetchPrometheusRanges } from './backend-fetch.ts';
 import { type Staging, writeJson } from './staging.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hashSecrets, secretValues } from '../session/session-record.ts';
-import { recordedLines, recordedSession } from '../testing/recorded-otlp.ts';
-import { REDACTED, sessionContent } from './analysis/session-content.ts';
+import { hashSecrets, secretValues } from '../../session/session-record.ts';
+import { recordedLines, recordedSession } from '../../testing/recorded-otlp.ts';
+import { REDACTED, sessionContent } from '../analysis/session-content.ts';
 import { createScrubber, redactRawBodies, redactRawBodyRecords } from './redact.ts';
 
 const KEY = 'sk-ant-api03-Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm';

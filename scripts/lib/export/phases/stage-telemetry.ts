@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIGNALS, type Signal } from '../sinks/otlp.ts';
+import { SIGNALS, type Signal } from '../../sinks/otlp.ts';
 import {
   type EventRecord,
   eventsOf,
@@ -14,9 +14,9 @@ import {
   pointsOf,
   type SpanRecord,
   spansOf,
-} from '../sinks/otlp-records.ts';
-import { RAW_BODY_EVENTS, sessionContent } from './analysis/session-content.ts';
-import type { Manifest } from './archive/archive.ts';
+} from '../../sinks/otlp-records.ts';
+import { RAW_BODY_EVENTS, sessionContent } from '../analysis/session-content.ts';
+import type { Manifest } from '../archive/archive.ts';
 import { emptyStats, type FilterOptions, filterSignals } from './otlp-filter.ts';
 import { redactRawBodies, redactRawBodyRecords } from './redact.ts';
 import type { Staging } from './staging.ts';

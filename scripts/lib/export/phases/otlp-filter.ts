@@ -15,8 +15,8 @@
 // a resend is a byte-identical line: it is kept once and counted in `duplicateRequests`.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { parseRequestLine, pruneRequest, type Signal, stringAttr } from '../sinks/otlp.ts';
-import { signalFiles } from '../sinks/telemetry-files.ts';
+import { parseRequestLine, pruneRequest, type Signal, stringAttr } from '../../sinks/otlp.ts';
+import { signalFiles } from '../../sinks/telemetry-files.ts';
 
 export interface FilterStats {
   files: string[];

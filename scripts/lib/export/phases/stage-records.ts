@@ -5,10 +5,15 @@
 // its bound, metadata naming another session) is left out and named in `missing`; the export of the rest goes on.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordFileError, readRecordFile, recordFileNames, recordFolder } from '../session/record-files.ts';
-import { readSessionMetadata } from '../session/record-metadata.ts';
-import { isShareable, RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
-import { UnknownSessionError } from './selection/choose-sessions.ts';
+import {
+  RecordFileError,
+  readRecordFile,
+  recordFileNames,
+  recordFolder,
+} from '../../session/record-files.ts';
+import { readSessionMetadata } from '../../session/record-metadata.ts';
+import { isShareable, RECORD_FILES, type SessionMetadata } from '../../session/session-record.ts';
+import { UnknownSessionError } from '../selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import type { Staging } from './staging.ts';
 

@@ -3,20 +3,20 @@
 // secrets were removed, each session's observed and reported usage, every file with size, sha256 and records). Everything written passes through the scrubber.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORD_FILES, type SessionMetadata } from '../session/session-record.ts';
-import type { EventRecord, SpanRecord } from '../sinks/otlp-records.ts';
+import { RECORD_FILES, type SessionMetadata } from '../../session/session-record.ts';
+import type { EventRecord, SpanRecord } from '../../sinks/otlp-records.ts';
 import {
   RAW_BODY_EVENTS,
   REDACTED,
   type SessionContent,
   sessionContent,
-} from './analysis/session-content.ts';
-import { type SessionTelemetry, summarize, timeline, tokenSeries } from './analysis/summary.ts';
-import { conversationOf, type Turn } from './analysis/transcript.ts';
-import { describeFiles, MANIFEST_FORMAT, type Manifest } from './archive/archive.ts';
-import { archiveReadme } from './archive/archive-readme.ts';
-import { renderReport } from './report/report-html.ts';
-import type { Selection } from './selection/choose-sessions.ts';
+} from '../analysis/session-content.ts';
+import { type SessionTelemetry, summarize, timeline, tokenSeries } from '../analysis/summary.ts';
+import { conversationOf, type Turn } from '../analysis/transcript.ts';
+import { describeFiles, MANIFEST_FORMAT, type Manifest } from '../archive/archive.ts';
+import { archiveReadme } from '../archive/archive-readme.ts';
+import { renderReport } from '../report/report-html.ts';
+import type { Selection } from '../selection/choose-sessions.ts';
 import type { TelemetryRecords } from './stage-telemetry.ts';
 import { type Staging, writeJson } from './staging.ts';
 
