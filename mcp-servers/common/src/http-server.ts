@@ -12,12 +12,11 @@ import { checkBearer } from './auth.ts';
 import { checkHostAndOrigin } from './host-check.ts';
 import type { CallContext } from './instrument.ts';
 import { repeatLog } from './repeat-log.ts';
-import { isSessionCredential, verifySessionCredential } from './session-credential.ts';
+import { CREDENTIAL_SESSION_ID, isSessionCredential, verifySessionCredential } from './session-credential.ts';
 
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface HttpServerOptions {
   name: string;
@@ -132,7 +131,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       return;
     }
     const header = req.headers[SESSION_HEADER];
-    const fromHeader = typeof header === 'string' && SESSION_ID.test(header) ? header : undefined;
+    const fromHeader = typeof header === 'string' && CREDENTIAL_SESSION_ID.test(header) ? header : undefined;
     if (header !== undefined && !fromHeader) o.log(`ignored malformed ${SESSION_HEADER} header`);
     // A session credential's signed id wins over the header.
     const sessionId = identity?.sessionId ?? fromHeader;

@@ -40,7 +40,10 @@ export const USER_NAME = /^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$/;
 /** USER_NAME in words, for the errors that refuse a name. */
 export const USER_NAME_RULE = '1-64 letters, digits or . _ @ - (not . or ..)';
 export const isUserName = (name: unknown): name is string => typeof name === 'string' && USER_NAME.test(name);
-/** A credential's session id (pnpm session's are UUIDs): 1-128 letters, digits or . _ : - (never a /). */
+/**
+ * A session id as the services take one (a credential's, the MCP servers' session header, the egress proxy's user
+ * name; pnpm session's are UUIDs): 1-128 letters, digits or . _ : - (never a /).
+ */
 export const CREDENTIAL_SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A bound credential's network: an IPv4 or IPv6 prefix. */
 const CIDR = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/;
