@@ -94,6 +94,25 @@ describe('the egress access line', () => {
     });
   });
 
+  it('takes a note as verified only when it is USER/SESSION by the session identity rules', () => {
+    for (const note of [
+      `../${id}`,
+      `./${id}`,
+      `a/b/${id}`,
+      `/${id}`,
+      'alice/',
+      `al ice/${id}`,
+      `${'x'.repeat(65)}/${id}`,
+    ])
+      expect(parseAccessLine(line({ note })), note).toMatchObject({
+        ok: true,
+        attempt: { user: null, sessionId: null, authenticated: false },
+      });
+    expect(parseAccessLine(line({ note: `a.b@c/${id}` }))).toMatchObject({
+      attempt: { user: 'a.b@c', sessionId: id, authenticated: true },
+    });
+  });
+
   // Each hostile value in the claimed name (and the URL): one line, one attempt, unauthenticated, the value kept
   // escaped, every other field intact.
   const hostile: [string, Buffer | string][] = [
