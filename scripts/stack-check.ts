@@ -2,7 +2,7 @@
 // `pnpm stack:check [--session ID]`: did a session's telemetry reach every sink? Waits (bounded) until
 // Prometheus, Jaeger and the telemetry files hold the session's data, prints what each holds, and exits 1
 // naming the sink that does not. Then puts the model usage the session gateway observed beside what Claude Code
-// reported (export/usage.ts) on one line, and warns when they differ (exit 0: a difference is the session's word
+// reported (export/analysis/usage.ts) on one line, and warns when they differ (exit 0: a difference is the session's word
 // against the gateway's, not a broken sink). Default session: the latest record in the sessions folder (read
 // through record-files.ts: records that break its rules, or start in the future, are passed over with a warning).
 import { argv } from 'zx';

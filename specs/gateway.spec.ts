@@ -2,7 +2,7 @@
 // The gateway's record of a scripted session holds the same calls, tokens and cost as Claude Code's own telemetry
 // (its api_request events) and as the script (expectations.ts); each call is also a gateway_request event with
 // telemetry.source=observed in the sinks. This holds for every script of fixtures/sessions that ends by itself in
-// seconds, compared by the export's own rules (export/usage.ts); a scripted 529 is a failed request at the gateway
+// seconds, compared by the export's own rules (export/analysis/usage.ts); a scripted 529 is a failed request at the gateway
 // and, when Claude Code's retry recovers it, no api_error. A budget overrun is a 429 the session shows, naming
 // the budget.
 // Needs the lead's wiring: sessions reach the model at ANTHROPIC_BASE_URL=http://session-gateway:8080/scripts/NAME,

@@ -1,7 +1,7 @@
 // The session gateway's own record of a session (its SQLite, read inside its container as `pnpm usage` does), and
 // the same rows as the gateway_request events `pnpm export` counts (the fields usage-event.ts sends), so a spec can
 // hold the record itself, not only the events it sent, against Claude Code's telemetry by the export's own rules
-// (export/usage.ts). Plus what a script's answered calls cost at the gateway's list prices.
+// (export/analysis/usage.ts). Plus what a script's answered calls cost at the gateway's list prices.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_EVENT, GATEWAY_SERVICE } from '../../scripts/lib/export/analysis/usage.ts';

@@ -1,7 +1,9 @@
-// Builds a session archive, in named phases: choose (the caller), redact (a scrubber that knows every secret it
-// can), filter the telemetry files, copy the session records, fetch the backends, summarize, pack. Everything is
-// written to a staging folder beside the archive, described in the manifest, packed to `<name>.tar.gz.partial`,
-// renamed, verified; the staging folder goes whatever happens, and an aborted or failed export leaves no archive.
+// Builds a session archive of the sessions the caller chose (selection/), with a scrubber that knows every secret it
+// can (phases/redact.ts), in named phases, each a stage-*.ts of phases/: filter the telemetry files, copy the
+// session records, fetch the backends, summarize (the figures of analysis/, the page of report/); then pack
+// (archive/). Everything is written to a staging folder beside the archive, described in the manifest, packed to
+// `<name>.tar.gz.partial`, renamed, verified; the staging folder goes whatever happens, and an aborted or failed
+// export leaves no archive.
 // Sinks that do not answer make the archive smaller, never silent: the manifest's `missing` says what and why.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +17,6 @@ import { type SessionSummary, stageSummary, summarizeSessions } from './phases/s
 import { stageTelemetry } from './phases/stage-telemetry.ts';
 import type { Staging } from './phases/staging.ts';
 import { type Selection, UnknownSessionError } from './selection/choose-sessions.ts';
-
-export { contentFlags } from './phases/stage-summary.ts';
 
 export interface ExportOptions {
   sessions: string[];

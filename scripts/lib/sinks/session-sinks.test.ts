@@ -1,5 +1,5 @@
 // A session's events as stack:check reads them from the telemetry files (rotated and current): its own only,
-// with their resource, so the gateway's observed usage can be told from a session's forgery (export/usage.ts).
+// with their resource, so the gateway's observed usage can be told from a session's forgery (export/analysis/usage.ts).
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

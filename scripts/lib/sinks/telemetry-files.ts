@@ -1,6 +1,6 @@
 // The rotated OTLP JSONL files the collector writes (telemetry/{traces,metrics,logs}.jsonl and their backups):
 // which files hold a signal, their export requests streamed line by line (a half-written last line is skipped,
-// not an error), and one session's records in them. The export's fast byte-level filter (export/otlp-filter.ts)
+// not an error), and one session's records in them. The export's fast byte-level filter (export/phases/otlp-filter.ts)
 // takes its file list from here too.
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

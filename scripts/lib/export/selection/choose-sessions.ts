@@ -1,4 +1,4 @@
-// Export phase "choose": which sessions an export takes, from the command's options and the sessions known
+// Which sessions an export takes (the command's choice, before any phase), from its options and the sessions known
 // (session-index.ts), and how they were chosen (the manifest's `selection`). Pure; a choice that finds nothing is
 // an UnknownSessionError saying how to find ids (or, for --user, which users are known). An id is a session id or
 // nothing (it becomes a path and a file name); a session whose start is unknown or in the future is never "the
