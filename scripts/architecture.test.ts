@@ -275,6 +275,29 @@ describe('architecture rules on the repository', () => {
   it('1. container code imports built-ins, its folder and modules that stand alone; images copy its import graph', () => {
     expect(containerCode(repo, repoGraph, repoContexts)).toEqual([]);
   });
+  it("1. fails on the real claude-code image less one copied file, or with the egress proxy's shared module less", () => {
+    const overlay = (path: string, edit: (text: string) => string): SourceTree => ({
+      files: repo.files,
+      read: (p) => (p === path ? edit(repo.read(p)) : repo.read(p)),
+    });
+    const lessRecord = overlay('stack/claude-code/Dockerfile', (t) =>
+      t.replace(/^COPY \S*session-record\.ts .*$/m, ''),
+    );
+    expect(containerCode(lessRecord, importGraph(lessRecord), repoContexts)).toEqual([
+      `stack/claude-code/Dockerfile does not copy ${SESSION_RECORD}, which its entry points import`,
+      `the build context of stack/claude-code/Dockerfile holds ${SESSION_RECORD}, which it does not copy`,
+    ]);
+    const shared = repoGraph.closure(['stack/egress-proxy/auth-helper.ts']).find((f) => !under('stack')(f));
+    expect(shared).toBeDefined();
+    const leaning = overlay(
+      shared as string,
+      (t) =>
+        `import '${posix.relative(posix.dirname(shared as string), 'stack/egress-proxy/byte-lines.ts')}';\n${t}`,
+    );
+    expect(containerCode(leaning, importGraph(leaning), repoContexts)).toEqual([
+      `${shared}:1 imports stack/egress-proxy/byte-lines.ts: a module an image shares must stand alone (Node built-ins only)`,
+    ]);
+  });
   it('2. helpers never import verbs; runtime code never imports the test harness', () => {
     expect(helpersAndHarness(repo, repoGraph)).toEqual([]);
   });

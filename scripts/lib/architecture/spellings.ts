@@ -2,6 +2,7 @@
 // it refers to, and the text of its strings and templates; comments are not code and never count. The rules of the form
 // "only X spells Y" (the OTLP JSON shape, `fetch`, a backend's API paths, the record's file names) ask this.
 import ts from 'typescript';
+import { parseSource } from './import-graph.ts';
 
 export interface Spelling {
   /**
@@ -55,7 +56,7 @@ function isReference(id: ts.Identifier): boolean {
 
 /** Every spelling of one file (a shorthand `{ a }` is both a key and a reference). */
 export function spellings(path: string, text: string): Spelling[] {
-  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const sf = parseSource(path, text, true);
   const out: Spelling[] = [];
   const line = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
   const visit = (node: ts.Node): void => {
