@@ -6,36 +6,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
-import { runSessionIn } from '../scripts/lib/testing/ephemeral-stack.ts';
-import {
-  ANSI,
-  playInteractiveDemo,
-  ptySession,
-  shellQuote,
-  squeeze,
-} from '../scripts/lib/testing/pty-session.ts';
+import { ANSI, runInteractiveDemo, squeeze } from '../scripts/lib/testing/pty-session.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedFor, stack } from './support/stack.ts';
 
 describe('an interactive session through a pseudo-terminal', () => {
   it('produces the telemetry of a headless one, and its terminal recording lands in the session log', async () => {
-    const s = stack();
-    let played: number | null | 'timeout' = null;
-    const out = await runSessionIn(s, { interactive: true, user: 'pty-user' }, undefined, {
-      terminal: async (argv, env) => {
-        const tty = ptySession(shellQuote(argv), env);
-        try {
-          played = await playInteractiveDemo(tty);
-          return played === 'timeout' ? null : played;
-        } finally {
-          tty.kill();
-        }
-      },
-    });
+    const e2eStack = stack();
+    const { outcome, played } = await runInteractiveDemo(e2eStack, { user: 'pty-user' });
     expect(played, 'the session did not end within 30000 ms of /exit').toBe(0);
-    const plan = out.plan;
+    const plan = outcome.plan;
 
-    const dir = join(s.sessionsDir, plan.sessionId);
+    const dir = join(e2eStack.sessionsDir, plan.sessionId);
     const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')) as {
       mode: string;
       status: string;
@@ -49,10 +31,10 @@ describe('an interactive session through a pseudo-terminal', () => {
 
     const expected = expectedFor('demo');
     const found = await waitForSessionInSinks(plan.sessionId, {
-      prometheus: s.prometheus,
-      jaeger: s.jaeger,
-      victorialogs: s.victorialogs,
-      telemetryDir: s.telemetryDir,
+      prometheus: e2eStack.prometheus,
+      jaeger: e2eStack.jaeger,
+      victorialogs: e2eStack.victorialogs,
+      telemetryDir: e2eStack.telemetryDir,
     });
     // Cumulative sums keep arriving until the last export: poll until they match the script, bounded.
     const same = (got: Record<string, number>) =>
@@ -60,7 +42,7 @@ describe('an interactive session through a pseudo-terminal', () => {
     const tokens = await waitFor(
       `token usage of interactive session ${plan.sessionId} never matched the script`,
       async () => {
-        const got = await sessionTokens(s.prometheus, plan.sessionId);
+        const got = await sessionTokens(e2eStack.prometheus, plan.sessionId);
         return same(got) ? got : undefined;
       },
       { timeoutMs: 20_000 },

@@ -12,7 +12,7 @@ import { planSession } from '../session/session-plan.ts';
 import type { OtlpProtocol } from '../session/session-record.ts';
 import { loadScriptInfo, sessionsFixtures } from '../session/session-run.ts';
 import { type EphemeralStack, runSessionIn, startEphemeralStack } from '../testing/ephemeral-stack.ts';
-import { playInteractiveDemo, ptySession, shellQuote } from '../testing/pty-session.ts';
+import { runInteractiveDemo } from '../testing/pty-session.ts';
 import type { CompatRun, Expectation, ReleaseInput } from './compat-matrix.ts';
 import { observeSession } from './observe-session.ts';
 
@@ -72,24 +72,13 @@ async function runOne(
   let error: string | undefined;
   try {
     if (kind === 'interactive') {
-      await runSessionIn(
-        stack,
-        { interactive: true, user: 'compat', otlpProtocol: protocol, sessionId: plan.sessionId },
-        undefined,
-        {
-          terminal: async (argv, env) => {
-            const tty = ptySession(shellQuote(argv), env);
-            try {
-              const code = await playInteractiveDemo(tty);
-              exitCode = code === 'timeout' ? null : code;
-              if (code === 'timeout') error = 'the interactive session did not end within 30000 ms of /exit';
-              return exitCode;
-            } finally {
-              tty.kill();
-            }
-          },
-        },
-      );
+      const { played } = await runInteractiveDemo(stack, {
+        user: 'compat',
+        otlpProtocol: protocol,
+        sessionId: plan.sessionId,
+      });
+      exitCode = played === 'timeout' ? null : played;
+      if (played === 'timeout') error = 'the interactive session did not end within 30000 ms of /exit';
     } else {
       const out = await runSessionIn(
         stack,

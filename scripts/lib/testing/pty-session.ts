@@ -1,8 +1,12 @@
 // Drives a program through a pseudo-terminal (util-linux `script` gives it one), as a person at a terminal would:
-// wait for text on the screen, type, wait again. Used by the interactive spec and `pnpm compat` to run an
-// interactive Claude Code session in the stack.
+// wait for text on the screen, type, wait again. Used by the interactive spec and `pnpm compat` alike to run the
+// interactive demo session in an ephemeral stack (runInteractiveDemo), so it lives in the harness both share.
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { SessionOptions } from '../session/session-plan.ts';
+import { shellQuote } from '../session/session-record.ts';
+import type { SessionOutcome } from '../session/session-run.ts';
 import { waitFor } from '../wait-for.ts';
+import { type EphemeralStack, runSessionIn } from './ephemeral-stack.ts';
 
 export const ANSI =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences are what we strip
@@ -21,10 +25,7 @@ export interface PtySession {
   kill(): void;
 }
 
-/** POSIX shell quoting, for the command line `script -c` runs: the one the session's wrapper uses. */
-export { shellQuote } from '../session/session-record.ts';
-
-/** Starts `command` (a shell command line: quote it with shellQuote) on a 120x40 pseudo-terminal. */
+/** Starts `command` (a shell command line: quote it with session-record.ts's shellQuote) on a 120x40 pseudo-terminal. */
 export function ptySession(command: string, env: Record<string, string>): PtySession {
   const child: ChildProcess = spawn('script', ['-q', '-f', '-e', '-c', command, '/dev/null'], {
     env: { ...process.env, ...env, TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
@@ -76,4 +77,27 @@ export async function playInteractiveDemo(tty: PtySession): Promise<number | nul
   await tty.waitScreen('the /exit command was not echoed', '/exit', 10_000);
   tty.type('\r');
   return tty.exit(30_000);
+}
+
+/** How the terminal of an interactive session ended: its exit code, or 'timeout' (not within 30 s of /exit). */
+export type Played = number | null | 'timeout';
+
+/** The demo's interactive session in an ephemeral stack, played on a pseudo-terminal; the terminal closed after. */
+export async function runInteractiveDemo(
+  stack: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
+  options: Omit<SessionOptions, 'interactive' | 'script'>,
+): Promise<{ outcome: SessionOutcome; played: Played }> {
+  let played: Played = null;
+  const outcome = await runSessionIn(stack, { ...options, interactive: true }, undefined, {
+    terminal: async (argv, env) => {
+      const tty = ptySession(shellQuote(argv), env);
+      try {
+        played = await playInteractiveDemo(tty);
+        return played === 'timeout' ? null : played;
+      } finally {
+        tty.kill();
+      }
+    },
+  });
+  return { outcome, played };
 }
