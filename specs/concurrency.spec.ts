@@ -14,12 +14,12 @@ const SESSIONS = 10;
 
 describe('concurrent sessions', () => {
   it(`keeps ${SESSIONS} simultaneous sessions of different users apart, each with its script's totals`, async () => {
-    const s = stack();
+    const e2eStack = stack();
     const expected = expectedFor('demo');
     const tag = Date.now().toString(36);
     const runs = await Promise.all(
       Array.from({ length: SESSIONS }, (_, i) =>
-        runStackSession(s, { script: 'demo', user: `user${i}-${tag}` }),
+        runStackSession(e2eStack, { script: 'demo', user: `user${i}-${tag}` }),
       ),
     );
     for (const r of runs) expect(r.exitCode, r.output.slice(-1000)).toBe(0);
@@ -28,24 +28,24 @@ describe('concurrent sessions', () => {
     for (const run of runs) {
       const id = run.plan.sessionId;
       const user = run.plan.env.SESSION_USER;
-      const found = await waitForSessionInSinks(id, s, 90_000);
+      const found = await waitForSessionInSinks(id, e2eStack, 90_000);
       // Prometheus: the script's tokens, every series of the session labelled with its user only.
       const tokens = await waitFor(
         `tokens of ${id} never matched the script`,
         async () => {
-          const got = await sessionTokens(s.prometheus, id);
+          const got = await sessionTokens(e2eStack.prometheus, id);
           return JSON.stringify(got) === JSON.stringify(expected.tokens) ? got : undefined;
         },
         { timeoutMs: 30_000 },
       );
       expect(tokens).toEqual(expected.tokens);
       const users = await promQuery(
-        s.prometheus,
+        e2eStack.prometheus,
         `count by (user_name) ({session_id="${id}", user_name!=""})`,
       );
       expect(users.map((u) => u.metric.user_name)).toEqual([user]);
       // Jaeger: one trace, model calls as scripted, every span tagged with this session and user.
-      const traces = await jaegerTraces(s.jaeger, 'claude-code', id);
+      const traces = await jaegerTraces(e2eStack.jaeger, 'claude-code', id);
       const spans = traces.flatMap((t) => t.spans);
       expect(spans.filter((x) => x.operationName === 'claude_code.llm_request').length).toBe(
         expected.modelCalls,
@@ -56,9 +56,9 @@ describe('concurrent sessions', () => {
         expect(tags['user.name'], sp.operationName).toBe(user);
       }
       // Files and VictoriaLogs: every event of the session, each with its own user.
-      const events = await sessionRecords(s.telemetryDir, 'logs', id);
+      const events = await sessionRecords(e2eStack.telemetryDir, 'logs', id);
       expect(found.events.length).toBe(events.length);
-      const rows = await vlQuery(s.victorialogs, sessionFilter(id));
+      const rows = await vlQuery(e2eStack.victorialogs, sessionFilter(id));
       expect(new Set(rows.map((r) => r['user.name']))).toEqual(new Set([user]));
     }
   });

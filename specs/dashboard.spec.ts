@@ -91,11 +91,11 @@ describe("the dashboard's By user row, for a session with a user", () => {
   let session: string;
 
   beforeAll(async () => {
-    const s = stack();
-    const run = await runStackSession(s, { script: 'demo', user });
+    const e2eStack = stack();
+    const run = await runStackSession(e2eStack, { script: 'demo', user });
     expect(run.exitCode, run.output.slice(-2000)).toBe(0);
     session = run.plan.sessionId;
-    await waitForSessionInSinks(session, s, 60_000);
+    await waitForSessionInSinks(session, e2eStack, 60_000);
   });
 
   it('has tokens, cost, sessions and tool calls per user, each query by user_name over the range', () => {

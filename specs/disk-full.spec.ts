@@ -34,7 +34,7 @@ if (!isRoot) console.warn('disk-full spec SKIPPED: mounting a tmpfs for the tele
 const TMPFS_BYTES = 16 << 20;
 
 describe.skipIf(!isRoot)('a full telemetry disk', () => {
-  let s: EphemeralStack;
+  let stack: EphemeralStack;
   let c: ServiceControl;
   let mount: string;
   const filler = () => join(mount, 'filler');
@@ -42,18 +42,18 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
   beforeAll(async () => {
     mount = mkdtempSync(join(tmpdir(), 'cct-full-disk-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_BYTES}`, 'tmpfs', mount]);
-    s = await startEphemeralStack({ telemetryDir: mount });
-    c = serviceControl(s);
+    stack = await startEphemeralStack({ telemetryDir: mount });
+    c = serviceControl(stack);
   }, 300_000);
   afterAll(async () => {
-    await s?.down();
+    await stack?.down();
     if (!mount) return;
     execFileSync('umount', [mount]);
     rmSync(mount, { recursive: true, force: true });
   }, 120_000);
 
   async function session(user: string): Promise<string> {
-    const run = await runSessionIn(s, { script: 'demo', user });
+    const run = await runSessionIn(stack, { script: 'demo', user });
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     return run.plan.sessionId;
   }
@@ -63,11 +63,11 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
   async function spanNamesInJaeger(id: string): Promise<Record<string, number>> {
     const spans = [];
     for (const service of ['claude-code', 'mcp-file-ops', 'mcp-database'])
-      for (const t of await jaegerTraces(s.jaeger, service, id)) spans.push(...t.spans);
+      for (const t of await jaegerTraces(stack.jaeger, service, id)) spans.push(...t.spans);
     return countBy(spans, (x) => x.operationName);
   }
   async function tokenTotals(id: string): Promise<string> {
-    return JSON.stringify(await sessionTokens(s.prometheus, id));
+    return JSON.stringify(await sessionTokens(stack.prometheus, id));
   }
   /** Fills the tmpfs up to its last byte. */
   function fill(): void {
@@ -88,7 +88,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
   it('keeps Jaeger and Prometheus receiving, shows the failure, and resumes the files when space returns', async () => {
     // Before: a session complete everywhere, whose spans are what a session of the same script must give.
     const before = await session('before-full');
-    await waitForSessionInSinks(before, s, 60_000);
+    await waitForSessionInSinks(before, stack, 60_000);
     const want = await spanNamesInJaeger(before);
     const tokens = JSON.stringify(expectedFor('demo').tokens);
     expect(await tokenTotals(before)).toBe(tokens);
@@ -115,7 +115,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
       );
       // VictoriaLogs: every event of the session, by its sequence number, and copies of them from the resends.
       const events = async (id: string) =>
-        countBy(await vlQuery(s.victorialogs, sessionFilter(id)), (r) => r['event.sequence'] ?? '');
+        countBy(await vlQuery(stack.victorialogs, sessionFilter(id)), (r) => r['event.sequence'] ?? '');
       const once = await events(before);
       let copies: Record<string, number> = {};
       await waitFor(
@@ -137,7 +137,7 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
         'the collector counted no failed writes of the traces file',
         async () => {
           const r = await promQuery(
-            s.prometheus,
+            stack.prometheus,
             'sum by (exporter) ({__name__=~"otelcol_exporter_send_failed_.+", exporter=~"file/.+"})',
           );
           // The traces file's failures: the session's spans could not be written (Prometheus scrapes the
@@ -156,13 +156,13 @@ describe.skipIf(!isRoot)('a full telemetry disk', () => {
     // Space again: the files take the next session, complete, from the same collector process (not one that
     // crashed and was restarted by Docker).
     const after = await session('after-full');
-    await waitForSessionInSinks(after, s, 60_000);
+    await waitForSessionInSinks(after, stack, 60_000);
     for (const signal of ['traces', 'logs', 'metrics'] as const)
       expect(
-        (await sessionRecords(s.telemetryDir, signal, after)).length,
+        (await sessionRecords(stack.telemetryDir, signal, after)).length,
         `${signal} in the files`,
       ).toBeGreaterThan(0);
-    const inFiles = countBy(await sessionRecords(s.telemetryDir, 'traces', after), (r) => r.name);
+    const inFiles = countBy(await sessionRecords(stack.telemetryDir, 'traces', after), (r) => r.name);
     expect(inFiles, 'the files hold every span of the session after the disk was freed').toEqual(want);
     expect(await c.started('otel-collector'), 'the collector was not restarted').toBe(collector);
   });

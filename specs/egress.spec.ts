@@ -88,7 +88,7 @@ describe('session egress', () => {
   let before = '';
 
   beforeAll(async () => {
-    const s = stack();
+    const e2eStack = stack();
     await $({ quiet: true })`docker network create ${name}`;
     await $({
       quiet: true,
@@ -99,17 +99,17 @@ describe('session egress', () => {
       })`docker inspect --format {{range.NetworkSettings.Networks}}{{.IPAddress}}{{end}} ${name}`
     ).stdout.trim();
     network = await openSessionNetwork(
-      { project: s.project, overrides: [s.override], composeEnv: s.composeEnv },
+      { project: e2eStack.project, overrides: [e2eStack.override], composeEnv: e2eStack.composeEnv },
       { id: session, user: 'egress-spec' },
       { perUser: 100, total: 100 },
     );
-    const cred = mintSessionCredential(s.composeEnv.MCP_SESSION_SECRET as string, {
+    const cred = mintSessionCredential(e2eStack.composeEnv.MCP_SESSION_SECRET as string, {
       user: 'egress-spec',
       sessionId: session,
       expiresAt: Date.now() + 600_000,
       network: network.subnet,
     });
-    before = await proxyState(s);
+    before = await proxyState(e2eStack);
     const r = await $({
       quiet: true,
     })`docker run --rm --network ${network.name} -e OUTSIDE=${outside} -e SESSION=${session} -e CRED=${cred} -e MARK=${mark} --entrypoint node ${node} --input-type=module -e ${PROBE}`;
@@ -122,7 +122,7 @@ describe('session egress', () => {
   });
 
   it('lets a session out only through the proxy, only to the allowlist, and logs both once with its verified user', async () => {
-    const s = stack();
+    const e2eStack = stack();
     expect(outside).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(String(out.outsideDirect), 'an outside host, directly: the session network has no route').toMatch(
       /^error: /,
@@ -135,7 +135,7 @@ describe('session egress', () => {
     const events = await waitFor(
       `no 2 ${EGRESS_EVENT} events of session ${session} in VictoriaLogs`,
       async () => {
-        const e = (await vlQuery(s.victorialogs, `session.id:=${JSON.stringify(session)}`)).filter(
+        const e = (await vlQuery(e2eStack.victorialogs, `session.id:=${JSON.stringify(session)}`)).filter(
           (x) => x._msg === EGRESS_EVENT,
         );
         return e.length >= 3 ? e : undefined;
@@ -143,7 +143,7 @@ describe('session egress', () => {
       { timeoutMs: 30_000 },
     );
     await new Promise((r) => setTimeout(r, 3000)); // any duplicate would have arrived by now
-    const again = (await vlQuery(s.victorialogs, `session.id:=${JSON.stringify(session)}`)).filter(
+    const again = (await vlQuery(e2eStack.victorialogs, `session.id:=${JSON.stringify(session)}`)).filter(
       (x) => x._msg === EGRESS_EVENT,
     );
     expect(again.length, JSON.stringify(again, null, 1)).toBe(events.length);
@@ -167,7 +167,7 @@ describe('session egress', () => {
   });
 
   it('refuses hostile and missing credentials with 407, stays up, and logs each once, unauthenticated', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const refused = [
       'noCredentials',
       'otherSession',
@@ -185,17 +185,17 @@ describe('session egress', () => {
     const events = await waitFor(
       `no ${EGRESS_EVENT} events of every hostile attempt (${mark}) in VictoriaLogs`,
       async () => {
-        const e = (await vlQuery(s.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)).filter(
-          (x) => x.target?.includes(`${mark}-`) && !x['session.id'],
-        );
+        const e = (
+          await vlQuery(e2eStack.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)
+        ).filter((x) => x.target?.includes(`${mark}-`) && !x['session.id']);
         return markers.every((m) => e.some((x) => x.target?.endsWith(`/${mark}-${m}`))) ? e : undefined;
       },
       { timeoutMs: 30_000 },
     );
     await new Promise((r) => setTimeout(r, 3000));
-    const all = (await vlQuery(s.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)).filter(
-      (x) => x.target?.includes(`${mark}-`),
-    );
+    const all = (
+      await vlQuery(e2eStack.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)
+    ).filter((x) => x.target?.includes(`${mark}-`));
     expect(events.length).toBeGreaterThan(0);
     for (const m of markers) {
       const of = all.filter((x) => x.target?.endsWith(`/${mark}-${m}`));
@@ -214,7 +214,9 @@ describe('session egress', () => {
     expect(all.filter((x) => x.decision === 'unparsed')).toEqual([]);
     // Requests Squid refuses before reading them (a 64 KiB name is over its header limit; control bytes in the
     // request line): one event each, from the probe's address, not a session's.
-    const early = (await vlQuery(s.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)).filter(
+    const early = (
+      await vlQuery(e2eStack.victorialogs, `_msg:=${JSON.stringify(EGRESS_EVENT)} _time:15m`)
+    ).filter(
       (x) =>
         x['client.address'] === out.address &&
         x.status !== '403' &&
@@ -228,7 +230,7 @@ describe('session egress', () => {
       [String(out.hugeName), String(out.controlUrl)].filter((x) => x !== '403' && x !== '407').sort(),
     );
     // The proxy never restarted.
-    const after = await proxyState(s);
+    const after = await proxyState(e2eStack);
     expect(after).toBe(before);
     expect(after).toMatch(/^running /);
   });

@@ -88,31 +88,31 @@ const jsonLines = (text: string) =>
 
 describe('pnpm export of a real session', () => {
   const expected = expectedFor('demo');
-  let s: StackInfo;
-  let x: Exported;
+  let e2eStack: StackInfo;
+  let exported: Exported;
 
   beforeAll(async () => {
-    s = stack();
-    const session = await runStackSession(s, { script: 'demo', user: 'export-spec' });
+    e2eStack = stack();
+    const session = await runStackSession(e2eStack, { script: 'demo', user: 'export-spec' });
     expect(session.exitCode, session.output.slice(-2000)).toBe(0);
     const id = session.plan.sessionId;
-    await waitForSessionInSinks(id, s, 60_000);
+    await waitForSessionInSinks(id, e2eStack, 60_000);
     // The gateway sends its events in batches, a second apart: wait for its record of every call too.
     await waitFor(
       `the telemetry files never held ${expected.modelCalls} gateway_request events of session ${id}`,
       async () =>
-        (await sessionRecords(s.telemetryDir, 'logs', id)).filter(
+        (await sessionRecords(e2eStack.telemetryDir, 'logs', id)).filter(
           (l) => l.name === 'claude_code_telemetry.gateway_request',
         ).length >= expected.modelCalls || undefined,
       { timeoutMs: 20_000 },
     );
-    x = await exportSession(s, id);
+    exported = await exportSession(e2eStack, id);
   });
 
   it('writes a complete archive: nothing missing, every file in the manifest, verify passes', async () => {
-    expect(x.manifest.sessions).toEqual([x.id]);
-    expect(x.manifest.missing).toEqual([]);
-    const paths = x.manifest.files.map((f) => f.path);
+    expect(exported.manifest.sessions).toEqual([exported.id]);
+    expect(exported.manifest.missing).toEqual([]);
+    const paths = exported.manifest.files.map((f) => f.path);
     for (const p of [
       'README.md',
       'summary.json',
@@ -120,31 +120,35 @@ describe('pnpm export of a real session', () => {
       'otlp/traces.jsonl',
       'otlp/metrics.jsonl',
       'otlp/logs.jsonl',
-      `jaeger/${x.id}.json`,
-      `prometheus/${x.id}.json`,
-      `sessions/${x.id}/metadata.json`,
-      `sessions/${x.id}/session.log`,
-      `sessions/${x.id}/transcript.jsonl`,
+      `jaeger/${exported.id}.json`,
+      `prometheus/${exported.id}.json`,
+      `sessions/${exported.id}/metadata.json`,
+      `sessions/${exported.id}/session.log`,
+      `sessions/${exported.id}/transcript.jsonl`,
     ])
       expect(paths).toContain(p);
     const pin = readEnvFile(envFiles.versions).CLAUDE_CODE_VERSION;
-    expect(x.manifest.versions).toMatchObject({ 'claude-code': pin, CLAUDE_CODE_VERSION: pin });
-    expect(x.manifest.versions.OTELCOL_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(x.manifest.content).toMatchObject({ userPrompts: false, toolDetails: false, toolContent: false });
-    const archive = readdirSync(join(x.dir, '..')).find((f) => f.endsWith('.tar.gz')) as string;
+    expect(exported.manifest.versions).toMatchObject({ 'claude-code': pin, CLAUDE_CODE_VERSION: pin });
+    expect(exported.manifest.versions.OTELCOL_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(exported.manifest.content).toMatchObject({
+      userPrompts: false,
+      toolDetails: false,
+      toolContent: false,
+    });
+    const archive = readdirSync(join(exported.dir, '..')).find((f) => f.endsWith('.tar.gz')) as string;
     const verify = await $({
       nothrow: true,
       quiet: true,
-    })`node ${join(repoRoot, 'scripts/export.ts')} verify ${join(x.dir, '..', archive)}`;
+    })`node ${join(repoRoot, 'scripts/export.ts')} verify ${join(exported.dir, '..', archive)}`;
     expect(verify.exitCode, verify.stderr).toBe(0);
   });
 
   it('holds the session’s spans and events exactly as the telemetry files do, and only them', async () => {
     for (const signal of ['traces', 'logs'] as const) {
-      const inFiles = await sessionRecords(s.telemetryDir, signal, x.id);
-      const archived = x.manifest.telemetry[signal];
+      const inFiles = await sessionRecords(e2eStack.telemetryDir, signal, exported.id);
+      const archived = exported.manifest.telemetry[signal];
       expect(archived?.records, signal).toBe(inFiles.length);
-      expect(x.text(`otlp/${signal}.jsonl`)).not.toContain(s.warmupSession);
+      expect(exported.text(`otlp/${signal}.jsonl`)).not.toContain(e2eStack.warmupSession);
     }
     // metric points: Claude Code's stopped with the session (the MCP servers' cumulative points go on)
     const ccPoints = (lines: Record<string, unknown>[]) =>
@@ -162,33 +166,33 @@ describe('pnpm export of a real session', () => {
             )
             .flatMap((rm) => pointsOf({ resourceMetrics: [rm] })),
         )
-        .filter((p) => p.session === x.id);
-    const archivedPoints = ccPoints(jsonLines(x.text('otlp/metrics.jsonl')));
+        .filter((p) => p.session === exported.id);
+    const archivedPoints = ccPoints(jsonLines(exported.text('otlp/metrics.jsonl')));
     expect(archivedPoints.length).toBeGreaterThan(0);
     expect(new Set(archivedPoints.map((p) => p.metric))).toContain('claude_code.token.usage');
   });
 
   it('holds the session’s traces as Jaeger returns them, Claude Code’s and the MCP servers’', async () => {
-    const archived = JSON.parse(x.text(`jaeger/${x.id}.json`)) as { data: JaegerTrace[] };
+    const archived = JSON.parse(exported.text(`jaeger/${exported.id}.json`)) as { data: JaegerTrace[] };
     const ids = new Set(archived.data.map((t) => t.traceID));
     const fromJaeger = [
-      ...(await jaegerTraces(s.jaeger, 'claude-code', x.id)),
-      ...(await jaegerTraces(s.jaeger, 'mcp-file-ops', x.id)),
-      ...(await jaegerTraces(s.jaeger, 'mcp-database', x.id)),
+      ...(await jaegerTraces(e2eStack.jaeger, 'claude-code', exported.id)),
+      ...(await jaegerTraces(e2eStack.jaeger, 'mcp-file-ops', exported.id)),
+      ...(await jaegerTraces(e2eStack.jaeger, 'mcp-database', exported.id)),
     ];
     expect(fromJaeger.length).toBeGreaterThan(1);
     for (const t of fromJaeger) {
       expect(ids, `trace ${t.traceID} in Jaeger, not in the archive`).toContain(t.traceID);
       expect(archived.data.find((a) => a.traceID === t.traceID)?.spans.length).toBe(t.spans.length);
     }
-    expect(x.manifest.files.find((f) => f.path === `jaeger/${x.id}.json`)?.records).toBe(
+    expect(exported.manifest.files.find((f) => f.path === `jaeger/${exported.id}.json`)?.records).toBe(
       archived.data.reduce((n, t) => n + t.spans.length, 0),
     );
     // the loadable form: every span names its process, every process its service
     for (const t of archived.data)
       for (const span of t.spans) expect(t.processes[span.processID]?.serviceName).toBeTruthy();
     // Jaeger's Claude Code spans are the archived OTLP ones
-    const otlpSpans = jsonLines(x.text('otlp/traces.jsonl'))
+    const otlpSpans = jsonLines(exported.text('otlp/traces.jsonl'))
       .flatMap(spansOf)
       .filter((sp) => sp.service === 'claude-code');
     const jaegerSpans = archived.data.flatMap((t) =>
@@ -201,7 +205,7 @@ describe('pnpm export of a real session', () => {
   });
 
   it('holds Prometheus ranges of every Claude Code metric, ending at the totals Prometheus has', async () => {
-    const prom = JSON.parse(x.text(`prometheus/${x.id}.json`)) as {
+    const prom = JSON.parse(exported.text(`prometheus/${exported.id}.json`)) as {
       metrics: Record<string, { result: { metric: Record<string, string>; values: [number, string][] }[] }>;
     };
     for (const name of ['claude_code_session_count_total', SESSION_METRICS.tokens, SESSION_METRICS.cost])
@@ -211,12 +215,12 @@ describe('pnpm export of a real session', () => {
       const type = series.metric.type as string;
       lastByType[type] = (lastByType[type] ?? 0) + Number(series.values.at(-1)?.[1]);
     }
-    expect(lastByType).toEqual(await sessionTokens(s.prometheus, x.id));
+    expect(lastByType).toEqual(await sessionTokens(e2eStack.prometheus, exported.id));
     expect(lastByType).toEqual(expected.tokens);
   });
 
   it('sums up the session in summary.json as the script and Prometheus say', async () => {
-    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+    const summary = (JSON.parse(exported.text('summary.json')) as { sessions: SessionSummary[] })
       .sessions[0] as SessionSummary;
     const { input, output, cacheRead, cacheCreation } = expected.tokens;
     expect(summary.tokens).toEqual({ ...expected.tokens, total: input + output + cacheRead + cacheCreation });
@@ -225,7 +229,7 @@ describe('pnpm export of a real session', () => {
     expect(summary.toolCalls.successRate).toBe(1);
     expect(Object.keys(summary.toolCalls.byTool).sort()).toEqual([...new Set(expected.toolUses)].sort());
     expect(summary.linesOfCode).toEqual({ added: expected.linesAdded, removed: expected.linesRemoved });
-    const cost = Number(await sessionTotal(s.prometheus, SESSION_METRICS.cost, x.id));
+    const cost = Number(await sessionTotal(e2eStack.prometheus, SESSION_METRICS.cost, exported.id));
     expect(summary.costUsd).toBeCloseTo(cost, 6);
     expect(summary.modelCalls.latency.p50Ms).toBeGreaterThan(0);
     expect(summary.wrapper).toMatchObject({ status: 'completed', exitCode: 0, user: 'export-spec' });
@@ -238,12 +242,12 @@ describe('pnpm export of a real session', () => {
       reported: { modelCalls: expected.modelCalls, tokens: summary.tokens },
     });
     expect(summary.usage.observed.costUsd).toBeCloseTo(summary.costUsd, 6);
-    expect(x.manifest.usage?.[x.id]).toEqual(summary.usage);
+    expect(exported.manifest.usage?.[exported.id]).toEqual(summary.usage);
   });
 
   it('has a report.html that Chromium renders offline: charts drawn, key numbers shown', async () => {
     requireChromium();
-    const html = join(x.dir, 'report.html');
+    const html = join(exported.dir, 'report.html');
     const report = readFileSync(html, 'utf8');
     expect(report).not.toMatch(/\b(src|href)\s*=\s*["']?(https?:)?\/\//); // nothing to fetch
     const dom = await renderedDom(html);
@@ -254,7 +258,7 @@ describe('pnpm export of a real session', () => {
       const marks = Number(/data-rendered-marks="(\d+)"/.exec(tag)?.[1]);
       expect(marks, `marks drawn in chart ${chart}`).toBeGreaterThanOrEqual(chart === 'tokens' ? 4 : 1);
     }
-    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+    const summary = (JSON.parse(exported.text('summary.json')) as { sessions: SessionSummary[] })
       .sessions[0] as SessionSummary;
     const shown = (key: string) => new RegExp(`data-key="${key}">([^<]*)<`).exec(dom)?.[1];
     expect(shown('tokens')).toBe(fmtInt(summary.tokens.total));
@@ -292,24 +296,26 @@ describe('pnpm export of a real session', () => {
 describe('pnpm export of a failed session', () => {
   it('archives a session whose only model call failed (529): the error in summary, trace and report', async () => {
     requireChromium();
-    const s = stack();
-    const failed = await runStackSession(s, { script: 'api-error-529', user: 'export-spec' });
+    const e2eStack = stack();
+    const failed = await runStackSession(e2eStack, { script: 'api-error-529', user: 'export-spec' });
     expect(failed.exitCode).not.toBe(0);
     const id = failed.plan.sessionId;
     await waitFor(
       `no api_error event and error span of session ${id} in the files and Jaeger`,
       async () =>
-        (await sessionRecords(s.telemetryDir, 'logs', id)).some((l) => l.name === 'claude_code.api_error') &&
-        (await jaegerTraces(s.jaeger, 'claude-code', id)).some((t) =>
+        (await sessionRecords(e2eStack.telemetryDir, 'logs', id)).some(
+          (l) => l.name === 'claude_code.api_error',
+        ) &&
+        (await jaegerTraces(e2eStack.jaeger, 'claude-code', id)).some((t) =>
           t.spans.some((sp) => sp.operationName === 'claude_code.llm_request'),
         )
           ? true
           : undefined,
       { timeoutMs: 20_000 },
     );
-    const x = await exportSession(s, id);
-    expect(x.manifest.missing).toEqual([]);
-    const summary = (JSON.parse(x.text('summary.json')) as { sessions: SessionSummary[] })
+    const exported = await exportSession(e2eStack, id);
+    expect(exported.manifest.missing).toEqual([]);
+    const summary = (JSON.parse(exported.text('summary.json')) as { sessions: SessionSummary[] })
       .sessions[0] as SessionSummary;
     expect(summary).toMatchObject({
       modelCalls: { count: 0, errors: 1 },
@@ -317,14 +323,14 @@ describe('pnpm export of a failed session', () => {
       wrapper: { status: 'failed' },
       usage: { equal: true, observed: { modelCalls: 0 }, reported: { modelCalls: 0, errors: 1 } },
     });
-    const trace = JSON.parse(x.text(`jaeger/${id}.json`)) as { data: JaegerTrace[] };
+    const trace = JSON.parse(exported.text(`jaeger/${id}.json`)) as { data: JaegerTrace[] };
     const llm = trace.data
       .flatMap((t) => t.spans)
       .find((sp) => sp.operationName === 'claude_code.llm_request');
     const tags = Object.fromEntries((llm?.tags ?? []).map((t) => [t.key, t.value]));
     expect(tags.success).toBe(false);
     expect(String(tags.status_code)).toBe('529');
-    const dom = await renderedDom(join(x.dir, 'report.html'));
+    const dom = await renderedDom(join(exported.dir, 'report.html'));
     expect(dom).toContain('data-rendered="true"');
     expect(dom).toContain('No model calls in this session');
     expect(/<svg[^>]*data-chart="timeline"[^>]*data-rendered-marks="([1-9]\d*)"/.test(dom)).toBe(true);
@@ -334,23 +340,23 @@ describe('pnpm export of a failed session', () => {
 
 describe('pnpm export --user', () => {
   it("archives every session of one user, and none of another user's", async () => {
-    const s = stack();
+    const e2eStack = stack();
     const tag = randomBytes(4).toString('hex');
     const users = [`export-a-${tag}`, `export-b-${tag}`] as const;
     const ids: string[] = [];
     for (const user of users) {
-      const run = await runStackSession(s, { script: 'demo', user });
+      const run = await runStackSession(e2eStack, { script: 'demo', user });
       expect(run.exitCode, run.output.slice(-2000)).toBe(0);
       ids.push(run.plan.sessionId);
     }
     const [mine, theirs] = ids as [string, string];
-    for (const id of ids) await waitForSessionInSinks(id, s, 60_000);
+    for (const id of ids) await waitForSessionInSinks(id, e2eStack, 60_000);
 
     const cli = (args: string[]) =>
       $({
         nothrow: true,
         quiet: true,
-      })`node ${join(repoRoot, 'scripts/export.ts')} ${args} --telemetry-dir ${s.telemetryDir} --sessions-dir ${s.sessionsDir}`;
+      })`node ${join(repoRoot, 'scripts/export.ts')} ${args} --telemetry-dir ${e2eStack.telemetryDir} --sessions-dir ${e2eStack.sessionsDir}`;
     const dry = await cli(['--user', users[1], '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`would export ${theirs} (1 session(s) of user ${users[1]})`);
@@ -359,24 +365,28 @@ describe('pnpm export --user', () => {
     expect(nobody.stderr).toContain(`no sessions of user "nobody-${tag}" known`);
     expect(nobody.stderr).toMatch(new RegExp(`users known: .*${users[0]}, ${users[1]}`));
 
-    const x = await exportChosen(s, mine, ['--user', users[0], '--since', '1h']);
-    expect(x.manifest.sessions).toEqual([mine]);
-    expect(x.manifest.selection).toMatchObject({ by: 'filter', user: users[0], since: { duration: '1h' } });
-    expect(x.manifest.missing).toEqual([]);
-    const paths = x.manifest.files.map((f) => f.path);
+    const exported = await exportChosen(e2eStack, mine, ['--user', users[0], '--since', '1h']);
+    expect(exported.manifest.sessions).toEqual([mine]);
+    expect(exported.manifest.selection).toMatchObject({
+      by: 'filter',
+      user: users[0],
+      since: { duration: '1h' },
+    });
+    expect(exported.manifest.missing).toEqual([]);
+    const paths = exported.manifest.files.map((f) => f.path);
     expect(paths).toContain(`sessions/${mine}/metadata.json`);
     expect(paths.filter((p) => p.includes(theirs))).toEqual([]);
-    expect(JSON.parse(x.text(`sessions/${mine}/metadata.json`))).toMatchObject({ user: users[0] });
+    expect(JSON.parse(exported.text(`sessions/${mine}/metadata.json`))).toMatchObject({ user: users[0] });
     for (const signal of ['traces', 'logs']) {
-      const text = x.text(`otlp/${signal}.jsonl`);
+      const text = exported.text(`otlp/${signal}.jsonl`);
       expect(text, signal).toContain(mine);
       expect(text.includes(theirs), `${signal} holds the other user's session`).toBe(false);
       expect(text.includes(users[1]), `${signal} names the other user`).toBe(false);
     }
-    const points = jsonLines(x.text('otlp/metrics.jsonl')).flatMap((req) => pointsOf(req));
+    const points = jsonLines(exported.text('otlp/metrics.jsonl')).flatMap((req) => pointsOf(req));
     expect(points.length).toBeGreaterThan(0);
     expect(new Set(points.map((p) => p.session))).toEqual(new Set([mine]));
-    expect(readdirSync(join(x.dir, '..')).find((f) => f.endsWith('.tar.gz'))).toMatch(
+    expect(readdirSync(join(exported.dir, '..')).find((f) => f.endsWith('.tar.gz'))).toMatch(
       new RegExp(`^claude-code-user-${users[0]}-sessions-1-`),
     );
   });
@@ -384,27 +394,27 @@ describe('pnpm export --user', () => {
 
 describe('pnpm export keeps secrets out', () => {
   it("archives the transcripts of a session's subagents beside its own", async () => {
-    const s = stack();
-    const run = await runStackSession(s, { script: 'subagent', user: 'export-spec' });
+    const e2eStack = stack();
+    const run = await runStackSession(e2eStack, { script: 'subagent', user: 'export-spec' });
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     const id = run.plan.sessionId;
     const agents = run.metadata?.files.subagentTranscripts ?? [];
     expect(agents, 'the subagent session left no subagent transcript in its record').toHaveLength(1);
-    await waitForSessionInSinks(id, s);
-    const x = await exportSession(s, id);
-    const agent = x.text(`sessions/${id}/${agents[0]}`);
+    await waitForSessionInSinks(id, e2eStack);
+    const exported = await exportSession(e2eStack, id);
+    const agent = exported.text(`sessions/${id}/${agents[0]}`);
     expect(agent.trim().split('\n').length).toBeGreaterThan(0);
-    expect(x.manifest.files.map((f) => f.path)).toEqual(
+    expect(exported.manifest.files.map((f) => f.path)).toEqual(
       expect.arrayContaining([`sessions/${id}/transcript.jsonl`, `sessions/${id}/${agents[0]}`]),
     );
   });
 
   it('removes a planted API key and bearer token that reached the telemetry', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const apiKey = `sk-ant-api03-${randomBytes(24).toString('base64url')}`;
     const bearer = randomBytes(20).toString('hex');
     const session = await runStackSession(
-      s,
+      e2eStack,
       { script: 'secret-prompt', user: 'secrets-spec' },
       {
         // the secrets in the session's environment (the scripted API ignores the key)...
@@ -420,30 +430,38 @@ describe('pnpm export keeps secrets out', () => {
     );
     expect(session.exitCode, session.output.slice(-2000)).toBe(0);
     const id = session.plan.sessionId;
-    await waitForSessionInSinks(id, s, 60_000);
+    await waitForSessionInSinks(id, e2eStack, 60_000);
 
     // the leak is real: the raw telemetry holds both secrets
     const raw = [
-      ...(await sessionRecords(s.telemetryDir, 'logs', id)),
-      ...(await sessionRecords(s.telemetryDir, 'traces', id)),
+      ...(await sessionRecords(e2eStack.telemetryDir, 'logs', id)),
+      ...(await sessionRecords(e2eStack.telemetryDir, 'traces', id)),
     ]
       .map((r) => JSON.stringify(r.item))
       .join('\n');
     expect(raw).toContain(apiKey);
     expect(raw).toContain(bearer);
 
-    const x = await exportSession(s, id, { MCP_AUTH_TOKEN: s.composeEnv.MCP_AUTH_TOKEN as string });
-    expect(x.manifest.content).toMatchObject({ userPrompts: true, toolDetails: true });
-    for (const [name, data] of x.files) {
+    const exported = await exportSession(e2eStack, id, {
+      MCP_AUTH_TOKEN: e2eStack.composeEnv.MCP_AUTH_TOKEN as string,
+    });
+    expect(exported.manifest.content).toMatchObject({ userPrompts: true, toolDetails: true });
+    for (const [name, data] of exported.files) {
       const text = data.toString('utf8');
       expect(text.includes(apiKey), `API key in ${name}`).toBe(false);
       expect(text.includes(bearer), `bearer token in ${name}`).toBe(false);
-      expect(text.includes(s.composeEnv.MCP_AUTH_TOKEN as string), `MCP token in ${name}`).toBe(false);
+      expect(text.includes(e2eStack.composeEnv.MCP_AUTH_TOKEN as string), `MCP token in ${name}`).toBe(false);
     }
-    expect(x.text('otlp/logs.jsonl')).toContain('[REDACTED:');
-    expect(x.manifest.redactions['session-secret'], 'found by the session secret hashes').toBeGreaterThan(0);
-    expect(x.manifest.redactions['anthropic-api-key'], 'found by shape').toBeGreaterThan(0);
+    expect(exported.text('otlp/logs.jsonl')).toContain('[REDACTED:');
+    expect(
+      exported.manifest.redactions['session-secret'],
+      'found by the session secret hashes',
+    ).toBeGreaterThan(0);
+    expect(exported.manifest.redactions['anthropic-api-key'], 'found by shape').toBeGreaterThan(0);
     mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(join(ARTIFACTS, 'export-secrets-manifest.json'), JSON.stringify(x.manifest, null, 2));
+    writeFileSync(
+      join(ARTIFACTS, 'export-secrets-manifest.json'),
+      JSON.stringify(exported.manifest, null, 2),
+    );
   });
 });

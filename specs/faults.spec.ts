@@ -72,7 +72,7 @@ describe('faults: nothing is lost', () => {
     const down = Date.now();
     await docker(['stop', container('jaeger')]);
     try {
-      const [id, st] = await Promise.all([
+      const [id, stream] = await Promise.all([
         sessionWhileJaegerIsDown('jaeger-down'),
         sendSpanStream({
           otlpHttp: otlpUrl,
@@ -89,7 +89,7 @@ describe('faults: nothing is lost', () => {
       await healthy('jaeger');
       // The collector retries with backoff (at most 30 s apart).
       await allSpansInJaeger(id, 90_000);
-      await streamDelivered(st, 90_000);
+      await streamDelivered(stream, 90_000);
     } finally {
       await docker(['start', container('jaeger')]);
     }
@@ -124,7 +124,7 @@ describe('faults: nothing is lost', () => {
 
   it('keeps every acknowledged span when the collector is killed mid-stream; only resent spans can repeat', async () => {
     const outage: Promise<void>[] = [];
-    const st = await sendSpanStream({
+    const stream = await sendSpanStream({
       otlpHttp: otlpUrl,
       session: `stream-${randomUUID()}`,
       requests: 150,
@@ -143,8 +143,8 @@ describe('faults: nothing is lost', () => {
     });
     await Promise.all(outage);
     expect(outage, 'the collector was killed mid-stream').toHaveLength(1);
-    expect(Object.keys(st.failures).length, 'the sender saw the outage').toBeGreaterThan(0);
-    await streamDelivered(st, 90_000);
+    expect(Object.keys(stream.failures).length, 'the sender saw the outage').toBeGreaterThan(0);
+    await streamDelivered(stream, 90_000);
   });
 
   it('keeps every sink across the whole stack going down and up (volumes kept), and the export is complete', async () => {

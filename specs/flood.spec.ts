@@ -53,14 +53,14 @@ function bytesOf(limit: string): number {
 }
 
 describe('a client flooding the collector', () => {
-  let s: EphemeralStack;
+  let stack: EphemeralStack;
   let c: ServiceControl;
   beforeAll(async () => {
-    s = await startEphemeralStack({ override: NO_OVERRIDE });
-    c = serviceControl(s);
+    stack = await startEphemeralStack({ override: NO_OVERRIDE });
+    c = serviceControl(stack);
   }, 300_000);
   afterAll(async () => {
-    await s?.down();
+    await stack?.down();
   }, 120_000);
 
   it('does not keep others out, and the collector stays under its memory bound', async () => {
@@ -84,11 +84,11 @@ describe('a client flooding the collector', () => {
       while (Date.now() < until && sent < FLOOD_MAX_REQUESTS) {
         sent++;
         if (grpc) {
-          const a = await grpcExportTraces(s.otlpGrpc, body);
+          const a = await grpcExportTraces(stack.otlpGrpc, body);
           statuses[`grpc ${a.status}`] = (statuses[`grpc ${a.status}`] ?? 0) + 1;
           continue;
         }
-        const r = await fetch(`${s.otlpHttp}/v1/traces`, {
+        const r = await fetch(`${stack.otlpHttp}/v1/traces`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-protobuf' },
           body,
@@ -100,7 +100,7 @@ describe('a client flooding the collector', () => {
     };
     const [polite] = await Promise.all([
       sendSpanStream({
-        otlpHttp: () => s.otlpHttp,
+        otlpHttp: () => stack.otlpHttp,
         session: `polite-${randomUUID()}`,
         requests: 20,
         spansPerRequest: 5,
@@ -138,7 +138,7 @@ describe('a client flooding the collector', () => {
       `the files do not hold all ${polite.spanIds.length} spans of the polite client`,
       async () => {
         const got = new Set(
-          (await sessionRecords(s.telemetryDir, 'traces', polite.session)).map(
+          (await sessionRecords(stack.telemetryDir, 'traces', polite.session)).map(
             (r) => (r.item as { spanId: string }).spanId,
           ),
         );
@@ -150,7 +150,7 @@ describe('a client flooding the collector', () => {
       `Jaeger does not hold all ${polite.spanIds.length} spans of the polite client`,
       async () => {
         const got = new Set(
-          (await jaegerTrace(s.jaeger, polite.traceId).catch(() => [])).flatMap((t) =>
+          (await jaegerTrace(stack.jaeger, polite.traceId).catch(() => [])).flatMap((t) =>
             t.spans.map((x) => x.spanID),
           ),
         );
@@ -161,7 +161,7 @@ describe('a client flooding the collector', () => {
   });
 
   it("one session's unique delta series cost another session nothing", async () => {
-    const net = await sessionNetwork(s);
+    const net = await sessionNetwork(stack);
     const flood = randomUUID();
     const polite = randomUUID();
     try {
@@ -243,8 +243,8 @@ describe('a client flooding the collector', () => {
       await waitFor(
         `the files do not hold the polite session's ${POLITE_EXPORTS} points and events`,
         async () => {
-          const points = await sessionRecords(s.telemetryDir, 'metrics', polite);
-          const events = await sessionRecords(s.telemetryDir, 'logs', polite);
+          const points = await sessionRecords(stack.telemetryDir, 'metrics', polite);
+          const events = await sessionRecords(stack.telemetryDir, 'logs', polite);
           return points.length >= POLITE_EXPORTS && events.length >= POLITE_EXPORTS ? true : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 1000 },
@@ -252,13 +252,15 @@ describe('a client flooding the collector', () => {
       await waitFor(
         `VictoriaLogs does not hold the polite session's ${POLITE_EXPORTS} events`,
         async () =>
-          (await vlQuery(s.victorialogs, sessionFilter(polite))).length === POLITE_EXPORTS ? true : undefined,
+          (await vlQuery(stack.victorialogs, sessionFilter(polite))).length === POLITE_EXPORTS
+            ? true
+            : undefined,
         { timeoutMs: 30_000, intervalMs: 1000 },
       );
       await waitFor(
         `Prometheus does not hold the polite session's counter at ${POLITE_EXPORTS}`,
         async () =>
-          (await promQuery(s.prometheus, `max(last_over_time({session_id="${polite}"}[1h]))`))[0]
+          (await promQuery(stack.prometheus, `max(last_over_time({session_id="${polite}"}[1h]))`))[0]
             ?.value[1] === String(POLITE_EXPORTS)
             ? true
             : undefined,

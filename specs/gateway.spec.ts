@@ -42,18 +42,18 @@ const attr = (item: unknown, key: string) => {
 const num = (v: unknown) => Number(v ?? 0);
 
 describe('the session gateway', () => {
-  let s: StackInfo;
+  let e2eStack: StackInfo;
   beforeAll(() => {
-    s = stack();
+    e2eStack = stack();
   });
 
   it("records a session's calls as Claude Code reports them, and as the script says", async () => {
     const expected = expectedFor('demo');
-    const out = await runStackSession(s, { script: 'demo', user: 'gateway-user' });
+    const out = await runStackSession(e2eStack, { script: 'demo', user: 'gateway-user' });
     expect(out.exitCode, out.output.slice(-2000)).toBe(0);
     const id = out.plan.sessionId;
 
-    const rows = (await gatewayRecord(s, id)).filter((r) => r.status === 200);
+    const rows = (await gatewayRecord(e2eStack, id)).filter((r) => r.status === 200);
     expect(rows).toHaveLength(expected.modelCalls);
     for (const r of rows) expect(r).toMatchObject({ user: 'gateway-user', session_id: id, outcome: 'ok' });
     const sum = (k: string) => rows.reduce((a, r) => a + num(r[k]), 0);
@@ -68,7 +68,7 @@ describe('the session gateway', () => {
     const logs = await waitFor(
       `the telemetry files never held ${expected.modelCalls} api_request and gateway_request events of session ${id}`,
       async () => {
-        const l = await sessionRecords(s.telemetryDir, 'logs', id);
+        const l = await sessionRecords(e2eStack.telemetryDir, 'logs', id);
         const n = countBy(l, (r) => r.name);
         return n['claude_code.api_request'] === expected.modelCalls &&
           n['claude_code_telemetry.gateway_request'] === rows.length
@@ -96,7 +96,7 @@ describe('the session gateway', () => {
   });
 
   it('answers a budget overrun with a 429 the session shows, naming the budget', async () => {
-    const file = s.composeEnv.GATEWAY_BUDGETS;
+    const file = e2eStack.composeEnv.GATEWAY_BUDGETS;
     if (!file)
       throw new Error(
         'the e2e stack sets no GATEWAY_BUDGETS (a writable budgets file): the budget test cannot change budgets',
@@ -112,12 +112,14 @@ describe('the session gateway', () => {
       JSON.stringify({ default: unlimited, users: { 'over-budget': { tokensPerDay: 1 } } }),
     );
     // The gateway reads the file again within GATEWAY_BUDGETS_CHECK_MS (the e2e stack's, else 2 s).
-    await new Promise((r) => setTimeout(r, Number(s.composeEnv.GATEWAY_BUDGETS_CHECK_MS ?? 2000) + 500));
+    await new Promise((r) =>
+      setTimeout(r, Number(e2eStack.composeEnv.GATEWAY_BUDGETS_CHECK_MS ?? 2000) + 500),
+    );
     try {
       // The first call is admitted (nothing used yet) and uses more than 1 token: the next is refused.
-      const out = await runStackSession(s, { script: 'demo', user: 'over-budget' });
+      const out = await runStackSession(e2eStack, { script: 'demo', user: 'over-budget' });
       expect(out.output).toContain('budget tokensPerDay of user over-budget');
-      const rows = await gatewayRecord(s, out.plan.sessionId);
+      const rows = await gatewayRecord(e2eStack, out.plan.sessionId);
       expect(rows.filter((r) => r.status === 200)).toHaveLength(1);
       // Not retried: x-should-retry: false stops the SDK's retries, so one refusal per attempt Claude Code makes.
       expect(rows.filter((r) => r.outcome === 'budget:tokensPerDay').length).toBeGreaterThanOrEqual(1);
@@ -154,9 +156,9 @@ const scripts = readdirSync(join(repoRoot, 'fixtures/sessions'))
   });
 
 describe("the session gateway's usage equals Claude Code's, for every scripted session", () => {
-  let s: StackInfo;
+  let e2eStack: StackInfo;
   beforeAll(() => {
-    s = stack();
+    e2eStack = stack();
   });
 
   for (const { name, skip } of scripts) {
@@ -174,7 +176,7 @@ describe("the session gateway's usage equals Claude Code's, for every scripted s
       // call failed for good; an attempt that a retry recovered, it does not report at all (api-attempts.ts).
       const reportedErrors = retried ? 0 : expected.apiErrors.length;
       const t0 = Date.now();
-      const out = await runStackSession(s, { script: name, user: USER }, env);
+      const out = await runStackSession(e2eStack, { script: name, user: USER }, env);
       expect(out.exitCode === 0, `exit ${out.exitCode}: ${out.output.slice(-2000)}`).toBe(
         reportedErrors === 0,
       );
@@ -186,7 +188,7 @@ describe("the session gateway's usage equals Claude Code's, for every scripted s
         () =>
           `the telemetry files never held ${expected.modelCalls} api_request, ${reportedErrors} api_error and ${expected.modelCalls + expected.apiErrors.length} gateway_request event(s) of ${name} session ${id} (last: ${last ? usageLine(last) : 'nothing'})`,
         async () => {
-          last = sessionUsage(id, await sessionEvents(s.telemetryDir, id));
+          last = sessionUsage(id, await sessionEvents(e2eStack.telemetryDir, id));
           const { observed: o, reported: r } = last;
           return r.modelCalls === expected.modelCalls &&
             r.errors === reportedErrors &&
@@ -198,7 +200,7 @@ describe("the session gateway's usage equals Claude Code's, for every scripted s
       );
 
       // The gateway's own record (SQLite), by the same rules, against Claude Code's api_request events.
-      const rows = await gatewayRecord(s, id);
+      const rows = await gatewayRecord(e2eStack, id);
       for (const r of rows) expect(r).toMatchObject({ user: USER, session_id: id });
       const record = compareUsage(observedUsage(id, recordAsEvents(rows)), files.reported);
       expect(record.differences, usageLine(record)).toEqual([]);

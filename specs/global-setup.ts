@@ -27,11 +27,11 @@ export default async function setup(project: TestProject) {
   await imagesReady();
   const local = localStackFolders();
   const localBefore = listFolders(local);
-  const s = await startEphemeralStack();
-  console.log(`e2e setup: stack ${s.project} healthy in ${(s.startMs / 1000).toFixed(1)} s`);
+  const stack = await startEphemeralStack();
+  console.log(`e2e setup: stack ${stack.project} healthy in ${(stack.startMs / 1000).toFixed(1)} s`);
   const teardown = async () => {
-    if (existsSync(s.failureMarker)) {
-      const logs = await s.logs();
+    if (existsSync(stack.failureMarker)) {
+      const logs = await stack.logs();
       const file = join(repoRoot, 'test-results', 'e2e-container-logs.txt');
       mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
       writeFileSync(file, logs);
@@ -40,9 +40,9 @@ export default async function setup(project: TestProject) {
       );
     }
     // Before down(): the specs' folders are gone after it.
-    const left = leftBySpecs(localBefore, listFolders(local), listFolders(stackFolders(s.composeEnv)));
-    await s.down();
-    console.log(`e2e teardown: stack ${s.project} removed with its volumes and ${s.dataDir}`);
+    const left = leftBySpecs(localBefore, listFolders(local), listFolders(stackFolders(stack.composeEnv)));
+    await stack.down();
+    console.log(`e2e teardown: stack ${stack.project} removed with its volumes and ${stack.dataDir}`);
     if (left.length)
       throw new Error(
         `e2e teardown: the specs left ${left.length} entries in the local stack's folders: ${left.join(', ')}`,
@@ -51,21 +51,21 @@ export default async function setup(project: TestProject) {
   let warmupSession: string;
   try {
     // Warm-up: one scripted session, and all three sinks must hold it before the specs start.
-    const warm = await runSessionIn(s, { script: 'demo', user: 'warmup' });
+    const warm = await runSessionIn(stack, { script: 'demo', user: 'warmup' });
     if (warm.exitCode !== 0)
       throw new Error(`warm-up session failed (exit ${warm.exitCode}):\n${warm.output.slice(-2000)}`);
     const t0 = Date.now();
-    await waitForSessionInSinks(warm.plan.sessionId, s, 60_000);
+    await waitForSessionInSinks(warm.plan.sessionId, stack, 60_000);
     console.log(
       `e2e setup: warm-up session ${warm.plan.sessionId} in every sink ${Date.now() - t0} ms after it ended`,
     );
     warmupSession = warm.plan.sessionId;
   } catch (err) {
-    writeFileSync(s.failureMarker, 'warm-up');
+    writeFileSync(stack.failureMarker, 'warm-up');
     await teardown();
     throw err;
   }
-  const { startMs: _, logs: __, down: ___, ...shared } = s;
+  const { startMs: _, logs: __, down: ___, ...shared } = stack;
   const info: StackInfo = { ...shared, warmupSession };
   project.provide('stack', info);
   project.provide('localStackBefore', localBefore);

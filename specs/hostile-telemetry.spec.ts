@@ -196,12 +196,12 @@ describe('hostile telemetry on the OTLP/HTTP port', () => {
   });
 
   it('goes on serving: a session afterwards reaches every sink, and earlier data is still in the files', async () => {
-    const s = stack();
-    const before = (await sessionRecords(s.telemetryDir, 'logs', s.warmupSession)).length;
+    const e2eStack = stack();
+    const before = (await sessionRecords(e2eStack.telemetryDir, 'logs', e2eStack.warmupSession)).length;
     expect(before).toBeGreaterThan(0);
-    const run = await runStackSession(s, { script: 'demo', user: 'after-hostile' });
+    const run = await runStackSession(e2eStack, { script: 'demo', user: 'after-hostile' });
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
-    await waitForSessionInSinks(run.plan.sessionId, s, 60_000);
-    expect((await sessionRecords(s.telemetryDir, 'logs', s.warmupSession)).length).toBe(before);
+    await waitForSessionInSinks(run.plan.sessionId, e2eStack, 60_000);
+    expect((await sessionRecords(e2eStack.telemetryDir, 'logs', e2eStack.warmupSession)).length).toBe(before);
   });
 });

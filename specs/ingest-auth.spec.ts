@@ -75,13 +75,13 @@ const str = (item: unknown, key: string) =>
     .map((a) => a.value.stringValue);
 
 describe('telemetry ingest from a session', () => {
-  let s: StackInfo;
+  let e2eStack: StackInfo;
   let net: SessionNetwork;
   const alice = { user: 'alice', session: randomUUID() };
   const bob = { user: 'bob', session: randomUUID() };
   beforeAll(async () => {
-    s = stack();
-    net = await sessionNetwork(s);
+    e2eStack = stack();
+    net = await sessionNetwork(e2eStack);
   }, 120_000);
   afterAll(async () => {
     await net?.remove();
@@ -90,7 +90,7 @@ describe('telemetry ingest from a session', () => {
   it("is refused without a credential and stamped with the sender's own identity with one", async () => {
     // bob's own record, from a trusted sender (the host's port): it must stay as it is.
     const original = `original-${randomUUID()}`;
-    const own = await fetch(`${s.otlpHttp}/v1/logs`, {
+    const own = await fetch(`${e2eStack.otlpHttp}/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(forgedLogs(original, bob.user, bob.session)),
@@ -136,7 +136,7 @@ describe('telemetry ingest from a session', () => {
     const aliceRecord = await waitFor(
       "the record alice sent is not in her session's files",
       async () =>
-        (await sessionRecords(s.telemetryDir, 'logs', alice.session)).find((r) =>
+        (await sessionRecords(e2eStack.telemetryDir, 'logs', alice.session)).find((r) =>
           str(r.item, 'marker')?.includes(forged),
         ),
       { timeoutMs: 60_000, intervalMs: 1000 },
@@ -147,7 +147,7 @@ describe('telemetry ingest from a session', () => {
     const bobs = await waitFor(
       "bob's own record is not in his session's files",
       async () => {
-        const r = await sessionRecords(s.telemetryDir, 'logs', bob.session);
+        const r = await sessionRecords(e2eStack.telemetryDir, 'logs', bob.session);
         return r.some((x) => str(x.item, 'marker')?.includes(original)) ? r : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
@@ -160,7 +160,7 @@ describe('telemetry ingest from a session', () => {
       'VictoriaLogs does not hold the record alice sent',
       async () => {
         const e = await vlQuery(
-          s.victorialogs,
+          e2eStack.victorialogs,
           `${sessionFilter(alice.session)} marker:=${JSON.stringify(forged)}`,
         );
         return e.length ? e : undefined;
@@ -173,7 +173,7 @@ describe('telemetry ingest from a session', () => {
     const bobInVl = await waitFor(
       "VictoriaLogs does not hold bob's own record",
       async () => {
-        const e = await vlQuery(s.victorialogs, sessionFilter(bob.session));
+        const e = await vlQuery(e2eStack.victorialogs, sessionFilter(bob.session));
         return e.length ? e : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
@@ -184,10 +184,10 @@ describe('telemetry ingest from a session', () => {
 
   it("keeps the MCP servers' spans of a session whatever its client asks (X-Claude-Code-Telemetry: 0)", async () => {
     // file-ops on the session network under its service name, as `pnpm session` connects it.
-    const c = serviceControl(s);
+    const c = serviceControl(e2eStack);
     const fileOps = c.container('mcp-file-ops');
     const user = 'mcp-telemetry';
-    const workspace = join(s.composeEnv.WORKSPACES_DIR as string, user);
+    const workspace = join(e2eStack.composeEnv.WORKSPACES_DIR as string, user);
     mkdirSync(workspace, { recursive: true, mode: 0o777 });
     const marker = `listed-${randomUUID()}.txt`;
     writeFileSync(join(workspace, marker), 'x\n', { mode: 0o666 });
@@ -220,7 +220,7 @@ describe('telemetry ingest from a session', () => {
       const spans = await waitFor(
         `no mcp-file-ops span of the list_directory call ${what} (session ${session}) in the telemetry files`,
         async () => {
-          const found = await serviceSpans(s.telemetryDir, 'mcp-file-ops', session);
+          const found = await serviceSpans(e2eStack.telemetryDir, 'mcp-file-ops', session);
           return found.some((x) => x.name === 'tools/call list_directory') ? found : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 500 },
@@ -232,7 +232,7 @@ describe('telemetry ingest from a session', () => {
         'mcp.tool.outcome': 'success',
       });
       expect(
-        (await sessionRecords(s.telemetryDir, 'traces', session)).map((r) => r.name),
+        (await sessionRecords(e2eStack.telemetryDir, 'traces', session)).map((r) => r.name),
         `${what}: the session's spans in the files`,
       ).toContain('tools/call list_directory');
     }

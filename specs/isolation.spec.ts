@@ -20,18 +20,18 @@ const callFileOps = (
 ) => mcpCallIn(stack, 'mcp-file-ops', headers, tool, args);
 
 describe('per-user workspaces', () => {
-  let s: StackInfo;
+  let e2eStack: StackInfo;
   let bob: string;
   beforeAll(() => {
-    s = stack();
-    bob = join(s.composeEnv.WORKSPACES_DIR as string, 'bob');
+    e2eStack = stack();
+    bob = join(e2eStack.composeEnv.WORKSPACES_DIR as string, 'bob');
     mkdirSync(bob, { recursive: true, mode: 0o777 });
     writeFileSync(join(bob, 'secret.txt'), `${SECRET}\n`, { mode: 0o666 });
   });
 
   it("a session of alice reaches none of bob's files, by built-in tools or file-ops, and writes nothing there", async () => {
     const before = readdirSync(bob).sort();
-    const out = await runStackSession(s, { script: 'isolation-probe', user: 'alice' });
+    const out = await runStackSession(e2eStack, { script: 'isolation-probe', user: 'alice' });
     expect(out.exitCode, out.output.slice(-2000)).toBe(0);
     // Every attempt's result went back to the model: none of them carried the secret.
     expect(out.output).not.toContain(SECRET);
@@ -46,7 +46,7 @@ describe('per-user workspaces', () => {
   });
 
   it("file-ops serves alice's credential alice's folder only, whatever headers say, and refuses a forged one", async () => {
-    const secret = s.composeEnv.MCP_SESSION_SECRET as string;
+    const secret = e2eStack.composeEnv.MCP_SESSION_SECRET as string;
     const alice = mintSessionCredential(secret, {
       user: 'alice',
       sessionId: '11111111-1111-4111-8111-111111111111',
@@ -60,11 +60,11 @@ describe('per-user workspaces', () => {
       'x-user': 'bob',
       'x-claude-code-user': 'bob',
     };
-    const read = await callFileOps(s, forgedHeaders, 'read_file', { path: 'bob/secret.txt' });
+    const read = await callFileOps(e2eStack, forgedHeaders, 'read_file', { path: 'bob/secret.txt' });
     expect(read.status).toBe(200);
     expect(read.body).not.toContain(SECRET);
     expect(read.body).toContain('"isError":true');
-    const outside = await callFileOps(s, forgedHeaders, 'read_file', { path: '../bob/secret.txt' });
+    const outside = await callFileOps(e2eStack, forgedHeaders, 'read_file', { path: '../bob/secret.txt' });
     expect(outside.body).not.toContain(SECRET);
     expect(outside.body).toContain('"isError":true');
     // A credential whose payload was changed to bob's, keeping alice's signature: refused.
@@ -73,7 +73,7 @@ describe('per-user workspaces', () => {
       JSON.stringify({ u: 'bob', s: '11111111-1111-4111-8111-111111111111', e: Date.now() + 600_000 }),
     ).toString('base64url');
     const forged = await callFileOps(
-      s,
+      e2eStack,
       { authorization: `Bearer ${prefix}.${payload}.${mac}` },
       'read_file',
       {
@@ -89,7 +89,7 @@ describe('per-user workspaces', () => {
       sessionId: '22222222-2222-4222-8222-222222222222',
       expiresAt: Date.now() + 600_000,
     });
-    const own = await callFileOps(s, { authorization: `Bearer ${bobs}` }, 'read_file', {
+    const own = await callFileOps(e2eStack, { authorization: `Bearer ${bobs}` }, 'read_file', {
       path: 'secret.txt',
     });
     expect(own.status).toBe(200);

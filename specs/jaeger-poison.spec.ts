@@ -34,14 +34,14 @@ function span(attributes: Record<string, AnyValue>) {
 }
 
 describe("a span Jaeger's store refuses", () => {
-  let s: EphemeralStack;
+  let stack: EphemeralStack;
   let c: ServiceControl;
   beforeAll(async () => {
-    s = await startEphemeralStack({ env: { JAEGER_RETRY_FOR: `${RETRY_FOR_S}s` } });
-    c = serviceControl(s);
+    stack = await startEphemeralStack({ env: { JAEGER_RETRY_FOR: `${RETRY_FOR_S}s` } });
+    c = serviceControl(stack);
   }, 300_000);
   afterAll(async () => {
-    await s?.down();
+    await stack?.down();
   }, 120_000);
 
   it('is retried for JAEGER_RETRY_FOR, then dropped from Jaeger (logged, counted), and later spans arrive', async () => {
@@ -51,12 +51,12 @@ describe("a span Jaeger's store refuses", () => {
     for (let i = 0; i < 11; i++) nested = [nested];
     const poison = span({ nested });
     const sent = Date.now();
-    const r = await grpcExportTraces(s.otlpGrpc, encodeTraces('poison', [poison.span]));
+    const r = await grpcExportTraces(stack.otlpGrpc, encodeTraces('poison', [poison.span]));
     expect(r.status, r.message).toBe(0);
     // In the files, whole (the general limits do not cut nested values).
     await waitFor(
       `the poison span of ${poison.session} never reached the files`,
-      async () => (await sessionRecords(s.telemetryDir, 'traces', poison.session))[0],
+      async () => (await sessionRecords(stack.telemetryDir, 'traces', poison.session))[0],
       { timeoutMs: 30_000, intervalMs: 500 },
     );
     // Badger refuses it; after JAEGER_RETRY_FOR the collector drops the batch from Jaeger's copy and says so.
@@ -78,7 +78,7 @@ describe("a span Jaeger's store refuses", () => {
       'the collector never counted the dropped span (otelcol_exporter_send_failed_spans, otlp_grpc/jaeger)',
       async () => {
         const r = await promQuery(
-          s.prometheus,
+          stack.prometheus,
           'sum({__name__=~"otelcol_exporter_send_failed_spans(_total)?", exporter="otlp_grpc/jaeger"})',
         );
         return Number(r[0]?.value[1] ?? 0) >= 1 ? true : undefined;
@@ -87,7 +87,7 @@ describe("a span Jaeger's store refuses", () => {
     );
     // The queue flows: a span sent now reaches Jaeger.
     const later = span({ note: 'after the poison' });
-    expect((await grpcExportTraces(s.otlpGrpc, encodeTraces('poison', [later.span]))).status).toBe(0);
+    expect((await grpcExportTraces(stack.otlpGrpc, encodeTraces('poison', [later.span]))).status).toBe(0);
     await waitFor(
       `a span sent after the refused one never reached Jaeger`,
       async () =>

@@ -37,7 +37,7 @@ type Cred = Record<
 >;
 
 describe('an outside user, from inside a session, against another user', () => {
-  let s: StackInfo;
+  let e2eStack: StackInfo;
   let aRun: Promise<SessionOutcome>;
   let bRun: Promise<SessionOutcome>;
   let aC: string;
@@ -49,25 +49,25 @@ describe('an outside user, from inside a session, against another user', () => {
   let bobWs: string;
   let b0Dir: string;
   let before: { record: string[]; workspace: string[] };
-  const capped = () => ({ ...s, composeEnv: { ...s.composeEnv, SESSION_MAX_PER_USER: '1' } });
+  const capped = () => ({ ...e2eStack, composeEnv: { ...e2eStack.composeEnv, SESSION_MAX_PER_USER: '1' } });
 
   beforeAll(async () => {
-    s = stack();
-    image = s.composeEnv.SESSION_GATEWAY_IMAGE as string;
-    aC = ou.sessionContainer(s.project, id.a);
-    bC = ou.sessionContainer(s.project, id.b);
-    bNet = ou.sessionNetworkName(s.project, id.b);
+    e2eStack = stack();
+    image = e2eStack.composeEnv.SESSION_GATEWAY_IMAGE as string;
+    aC = ou.sessionContainer(e2eStack.project, id.a);
+    bC = ou.sessionContainer(e2eStack.project, id.b);
+    bNet = ou.sessionNetworkName(e2eStack.project, id.b);
     // Bob's workspace (his quota filesystem, as a session gets it) with a secret named like the race's target.
-    bobWs = prepareUserWorkspace(s.composeEnv.WORKSPACES_DIR as string, bob, undefined, {
-      imagesDir: s.composeEnv.WORKSPACE_IMAGES_DIR,
-      size: s.composeEnv.WORKSPACE_QUOTA,
+    bobWs = prepareUserWorkspace(e2eStack.composeEnv.WORKSPACES_DIR as string, bob, undefined, {
+      imagesDir: e2eStack.composeEnv.WORKSPACE_IMAGES_DIR,
+      size: e2eStack.composeEnv.WORKSPACE_QUOTA,
     });
     writeFileSync(join(bobWs, 'x'), BOB_SECRET, { mode: 0o600 });
     chownSync(join(bobWs, 'x'), NODE_UID, NODE_UID);
-    aRun = runStackSession(s, { script: WAIT, user: alice, sessionId: id.a });
+    aRun = runStackSession(e2eStack, { script: WAIT, user: alice, sessionId: id.a });
     aRun.catch(() => {});
     // Bob's finished session (the demo writes into his workspace), while alice's starts.
-    const b0 = await runStackSession(s, { script: 'demo', user: bob, sessionId: id.b0 });
+    const b0 = await runStackSession(e2eStack, { script: 'demo', user: bob, sessionId: id.b0 });
     expect(b0.exitCode, b0.output.slice(-1500)).toBe(0);
     b0Dir = b0.dir;
     await ou.waitForContainer(aC, aRun);
@@ -76,7 +76,7 @@ describe('an outside user, from inside a session, against another user', () => {
     bRun = runStackSession(capped(), { script: WAIT, user: bob, sessionId: id.b });
     bRun.catch(() => {});
     await ou.waitForContainer(bC, bRun);
-    const net = ou.sessionNetworkName(s.project, id.a);
+    const net = ou.sessionNetworkName(e2eStack.project, id.a);
     aSubnet = (
       await $({ quiet: true })`docker network inspect -f ${'{{(index .IPAM.Config 0).Subnet}}'} ${net}`
     ).stdout.trim();
@@ -98,7 +98,7 @@ describe('an outside user, from inside a session, against another user', () => {
     expect(r.recordFiles.filter((f) => !f.startsWith(`/spool/${id.a}/`))).toEqual([]);
     expect(r.needleHits).toEqual([]);
     expect(
-      r.mounts.filter((m) => m.includes(s.sessionsDir) || m.includes(bob) || / \/sessions/.test(m)),
+      r.mounts.filter((m) => m.includes(e2eStack.sessionsDir) || m.includes(bob) || / \/sessions/.test(m)),
     ).toEqual([]);
     // Positive: the search finds the session's own id in its own spool, which it may write.
     expect(r.ownHits).toContain(`/spool/${id.a}/metadata.json`);
@@ -108,11 +108,11 @@ describe('an outside user, from inside a session, against another user', () => {
 
   it("3 network: bob's container, his network's services and the stores are out of reach; its own services answer", async () => {
     const bobIp = await ou.addressOn(bC, bNet);
-    const fileOpsOnBob = await ou.addressOn(`${s.project}-mcp-file-ops-1`, bNet);
+    const fileOpsOnBob = await ou.addressOn(`${e2eStack.project}-mcp-file-ops-1`, bNet);
     const backends = await Promise.all(
       BACKENDS.map(async ([n, port]) => [
         n,
-        await ou.addressOn(`${s.project}-${n}-1`, `${s.project}_default`),
+        await ou.addressOn(`${e2eStack.project}-${n}-1`, `${e2eStack.project}_default`),
         port,
       ]),
     );
@@ -171,9 +171,11 @@ describe('an outside user, from inside a session, against another user', () => {
     const text = [JSON.stringify(dump.env), ...dump.environs].join('\n');
     for (const name of ['MCP_SESSION_SECRET', 'MCP_AUTH_TOKEN']) {
       expect(text.includes(name), `${name} named in the container`).toBe(false);
-      expect(text.includes(s.composeEnv[name] as string), `${name}'s value in the container`).toBe(false);
+      expect(text.includes(e2eStack.composeEnv[name] as string), `${name}'s value in the container`).toBe(
+        false,
+      );
     }
-    const stackKey = s.composeEnv.ANTHROPIC_API_KEY;
+    const stackKey = e2eStack.composeEnv.ANTHROPIC_API_KEY;
     if (stackKey)
       expect(text.includes(stackKey), "the stack's ANTHROPIC_API_KEY in the container").toBe(false);
     expect(
@@ -191,7 +193,7 @@ describe('an outside user, from inside a session, against another user', () => {
     expect(own.own?.fileOps.body).toContain('alice-own');
     expect(own.own?.gateway.status).toBe(200);
     // Stolen: the same credential from the stack's default network and from bob's session network.
-    for (const net of [`${s.project}_default`, bNet]) {
+    for (const net of [`${e2eStack.project}_default`, bNet]) {
       const r = await ou.runOn<Cred>(net, image, ou.CREDENTIAL_PROBE, {
         TOKENS: '{"stolen":"STOLEN"}',
         STOLEN: aToken,
@@ -215,7 +217,9 @@ describe('an outside user, from inside a session, against another user', () => {
     console.info(`outside-user race: ${JSON.stringify({ ...r, unexpected: r.unexpected.length })}`);
     const seen = [...Object.keys(r.errors), ...r.unexpected].join('\n');
     expect(seen.includes(BOB_SECRET), "bob's secret read").toBe(false);
-    expect(seen.includes(s.composeEnv.MCP_SESSION_SECRET as string), "the server's secret read").toBe(false);
+    expect(seen.includes(e2eStack.composeEnv.MCP_SESSION_SECRET as string), "the server's secret read").toBe(
+      false,
+    );
     expect(seen).not.toMatch(/MCP_SESSION_SECRET|MCP_AUTH_TOKEN|OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect(r.outsideReads, r.unexpected.join('\n---\n').slice(0, 2000)).toBe(0);
     // Writes land in the attacker's folder, under the name it has when the server is done (a swap renames it).
@@ -256,10 +260,10 @@ describe('an outside user, from inside a session, against another user', () => {
     await expect(runStackSession(capped(), { script: WAIT, user: alice, sessionId: id.a2 })).rejects.toThrow(
       new RegExp(`user ${alice} already runs 1 session\\(s\\).*SESSION_MAX_PER_USER=1`),
     );
-    expect(existsSync(join(s.sessionsDir, id.a2))).toBe(false);
+    expect(existsSync(join(e2eStack.sessionsDir, id.a2))).toBe(false);
     const nets = await $({
       quiet: true,
-    })`docker network ls -q --filter ${`name=${ou.sessionNetworkName(s.project, id.a2)}`}`;
+    })`docker network ls -q --filter ${`name=${ou.sessionNetworkName(e2eStack.project, id.a2)}`}`;
     expect(nets.stdout.trim()).toBe('');
     expect(await ou.isRunning(aC)).toBe(true);
     // Positive: bob's session was started under the same cap while alice's ran, and runs.
@@ -316,8 +320,8 @@ describe('an outside user, from inside a session, against another user', () => {
 
   it('4b credentials: once its session ended, its credential is refused as ended, even from its old subnet', async () => {
     await aRun;
-    const c = (name: string) => `${s.project}-${name}-1`;
-    const net = `${s.project}-ou-${tag}`;
+    const c = (name: string) => `${e2eStack.project}-${name}-1`;
+    const net = `${e2eStack.project}-ou-${tag}`;
     const same = await $({
       quiet: true,
       nothrow: true,
@@ -333,7 +337,7 @@ describe('an outside user, from inside a session, against another user', () => {
         `outside-user: old subnet ${aSubnet} ${same.exitCode === 0 ? 'recreated' : `not recreated (${same.stderr.trim()}): ${subnet}`}`,
       );
       const probeId = randomUUID();
-      const minted = mintSessionCredential(s.composeEnv.MCP_SESSION_SECRET as string, {
+      const minted = mintSessionCredential(e2eStack.composeEnv.MCP_SESSION_SECRET as string, {
         user: alice,
         sessionId: probeId,
         expiresAt: Date.now() + 600_000,
@@ -352,7 +356,7 @@ describe('an outside user, from inside a session, against another user', () => {
       expect(r.minted?.fileOps.status).toBe(200);
       expect(r.minted?.fileOps.body).toContain('alice-own');
       writeFileSync(
-        join(s.composeEnv.SESSION_REVOKED_DIR as string, probeId),
+        join(e2eStack.composeEnv.SESSION_REVOKED_DIR as string, probeId),
         `${new Date().toISOString()}\n`,
       );
       const after = await ou.runOn<Cred>(net, image, ou.CREDENTIAL_PROBE, tokens);
@@ -370,7 +374,7 @@ describe('an outside user, from inside a session, against another user', () => {
     const b = await bRun;
     expect(b.exitCode, b.output.slice(-1500)).toBe(0);
     expect(b.metadata).toMatchObject({ user: bob, status: 'completed' });
-    const found = await waitForSessionInSinks(id.b, s, 60_000);
+    const found = await waitForSessionInSinks(id.b, e2eStack, 60_000);
     expect(found.events.length).toBeGreaterThan(0);
     expect(new Set(found.events.map((e) => e['user.name']))).toEqual(new Set([bob]));
     for (const f of readdirSync(b.dir)) {

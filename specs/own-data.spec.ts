@@ -15,14 +15,14 @@ const within = (inner: string, outer: string) => !relative(outer, inner).startsW
 
 describe("the specs' own data", () => {
   it("keeps every folder of the e2e stack in its own data folder, none in or over the local stack's", () => {
-    const e2e = stack();
+    const e2eStack = stack();
     const local = localStackFolders();
-    const specs = stackFolders(e2e.composeEnv);
+    const specs = stackFolders(e2eStack.composeEnv);
     // The same folders as a stack of the user's: none forgotten (it would fall back to the local default).
     expect(Object.keys(specs)).toEqual(expect.arrayContaining(Object.keys(local)));
     expect(Object.keys(specs).length).toBeGreaterThanOrEqual(7);
     for (const [key, dir] of Object.entries(specs)) {
-      expect(within(dir, e2e.dataDir), `${key} ${dir} in ${e2e.dataDir}`).toBe(true);
+      expect(within(dir, e2eStack.dataDir), `${key} ${dir} in ${e2eStack.dataDir}`).toBe(true);
       for (const [localKey, localDir] of Object.entries(local)) {
         expect(within(dir, localDir), `${key} ${dir} inside the local ${localKey} ${localDir}`).toBe(false);
         expect(within(localDir, dir), `the local ${localKey} ${localDir} inside ${key} ${dir}`).toBe(false);
@@ -31,12 +31,12 @@ describe("the specs' own data", () => {
   });
 
   it("puts a session's workspace and record in the specs' folders; the local stack's gain nothing of theirs", async () => {
-    const e2e = stack();
+    const e2eStack = stack();
     const user = `own-data-${randomBytes(3).toString('hex')}`;
-    const run = await runStackSession(e2e, { script: 'demo', user });
+    const run = await runStackSession(e2eStack, { script: 'demo', user });
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     const local = localStackFolders();
-    const specs = stackFolders(e2e.composeEnv);
+    const specs = stackFolders(e2eStack.composeEnv);
     // Where this session's things are, and are not.
     expect(existsSync(join(specs.WORKSPACES_DIR as string, user))).toBe(true);
     expect(existsSync(join(specs.SESSIONS_DIR as string, run.plan.sessionId))).toBe(true);

@@ -52,7 +52,7 @@ beforeAll(async () => {
 
 describe('Prometheus 3, metrics pushed over OTLP', () => {
   it('gives a delta-temporality session the same totals as its script (and as a cumulative one)', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const expected = expectedFor('demo');
     const want = {
       tokens: expected.tokens,
@@ -63,7 +63,7 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
     const runs = await Promise.all(
       ['delta', 'cumulative'].map((t) =>
         runStackSession(
-          s,
+          e2eStack,
           { script: 'demo', user: `temporality-${t}` },
           {
             OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: t,
@@ -78,7 +78,7 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
         await waitFor(
           `the totals of session ${run.plan.sessionId} never matched the script`,
           async () => {
-            const t = await sessionTotals(s.prometheus, run.plan.sessionId);
+            const t = await sessionTotals(e2eStack.prometheus, run.plan.sessionId);
             const { cost: _, ...rest } = t;
             return JSON.stringify(rest) === JSON.stringify(want) ? t : undefined;
           },
@@ -96,8 +96,8 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
   });
 
   it('keeps the metric names the dashboard and users know', async () => {
-    const s = stack();
-    const names = (await promQuery(s.prometheus, `count by (__name__) ({session_id="${fresh}"})`)).map(
+    const e2eStack = stack();
+    const names = (await promQuery(e2eStack.prometheus, `count by (__name__) ({session_id="${fresh}"})`)).map(
       (r) => r.metric.__name__,
     );
     for (const n of [
@@ -111,12 +111,12 @@ describe('Prometheus 3, metrics pushed over OTLP', () => {
 
   it("renders a session's token query in its own web UI (headless Chromium: DOM and screenshot)", async () => {
     requireChromium();
-    const s = stack();
+    const e2eStack = stack();
     const id = fresh;
     const expr = sessionTotalQuery(SESSION_METRICS.tokens, id, { by: ['type'] });
-    const want = await promQuery(s.prometheus, expr);
+    const want = await promQuery(e2eStack.prometheus, expr);
     expect(want.length).toBe(4);
-    const url = `${s.prometheus}/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table', 'g0.show_tree': '0' })}`;
+    const url = `${e2eStack.prometheus}/query?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': 'table', 'g0.show_tree': '0' })}`;
     const dom = await renderedDom(url);
     expect(dom).toContain('Prometheus');
     for (const r of want) {

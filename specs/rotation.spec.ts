@@ -65,15 +65,15 @@ async function seen(dir: string, run: string): Promise<Map<number, number>> {
 
 describe('rotation of the telemetry files', () => {
   it('rotates under load, keeps the file count within the bound, and holds every record exactly once', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const run = randomBytes(6).toString('hex');
-    const before = signalFiles(s.telemetryDir, 'logs').length;
+    const before = signalFiles(e2eStack.telemetryDir, 'logs').length;
     const deadline = Date.now() + 60_000;
     let next = 0;
     const worker = async () => {
       while (next < REQUESTS && Date.now() < deadline) {
         const i = next++;
-        const res = await fetch(`${s.otlpHttp}/v1/logs`, {
+        const res = await fetch(`${e2eStack.otlpHttp}/v1/logs`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(logsRequest(run, i * PER_REQUEST)),
@@ -89,12 +89,12 @@ describe('rotation of the telemetry files', () => {
     const counts = await waitFor(
       `not all ${total} records of run ${run} reached the logs files`,
       async () => {
-        const c = await seen(s.telemetryDir, run);
+        const c = await seen(e2eStack.telemetryDir, run);
         return c.size === total ? c : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
-    const files = signalFiles(s.telemetryDir, 'logs');
+    const files = signalFiles(e2eStack.telemetryDir, 'logs');
     expect(files.length - before, 'the logs file should have rotated at least twice').toBeGreaterThanOrEqual(
       2,
     );

@@ -27,14 +27,14 @@ async function sessionContainer(project: string): Promise<string> {
 }
 
 async function limitEvent(sessionId: string) {
-  const s = stack();
+  const e2eStack = stack();
   return waitFor(
     `no ${LIMIT_EVENT} event of session ${sessionId} in the files and VictoriaLogs`,
     async () => {
-      const files = (await sessionRecords(s.telemetryDir, 'logs', sessionId)).filter(
+      const files = (await sessionRecords(e2eStack.telemetryDir, 'logs', sessionId)).filter(
         (r) => r.name === LIMIT_EVENT,
       );
-      const vl = (await vlQuery(s.victorialogs, sessionFilter(sessionId))).filter(
+      const vl = (await vlQuery(e2eStack.victorialogs, sessionFilter(sessionId))).filter(
         (e) => e._msg === LIMIT_EVENT,
       );
       return files.length && vl.length ? { files, vl } : undefined;
@@ -45,15 +45,18 @@ async function limitEvent(sessionId: string) {
 
 describe('per-session limits', () => {
   it('a session runs hardened under the limits, and is ended at its wall clock with a clear status', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const env = {
-      ...s.composeEnv,
+      ...e2eStack.composeEnv,
       SESSION_TIMEOUT_SECONDS: '8',
       SESSION_PIDS_LIMIT: '300',
       SESSION_CPUS: '0.5',
     };
-    const run = runStackSession({ ...s, composeEnv: env }, { script: 'slow-answer', user: 'limits-spec' });
-    const id = await sessionContainer(s.project);
+    const run = runStackSession(
+      { ...e2eStack, composeEnv: env },
+      { script: 'slow-answer', user: 'limits-spec' },
+    );
+    const id = await sessionContainer(e2eStack.project);
     const c = await containerSettings(id);
     const uid = await processUid(id);
     const out = await run;
@@ -79,10 +82,13 @@ describe('per-session limits', () => {
   });
 
   it('a session over its memory limit is ended with status limit-exceeded (memory), and the next one runs', async () => {
-    const s = stack();
+    const e2eStack = stack();
     // Far below what the CLI needs to start: the kernel kills it in its cgroup.
-    const env = { ...s.composeEnv, SESSION_MEMORY_LIMIT: '96m' };
-    const out = await runStackSession({ ...s, composeEnv: env }, { script: 'demo', user: 'limits-spec' });
+    const env = { ...e2eStack.composeEnv, SESSION_MEMORY_LIMIT: '96m' };
+    const out = await runStackSession(
+      { ...e2eStack, composeEnv: env },
+      { script: 'demo', user: 'limits-spec' },
+    );
     expect(out.metadata, out.output.slice(-1500)).toMatchObject({
       status: 'limit-exceeded',
       limit: { kind: 'memory', description: 'the memory limit of 96m (SESSION_MEMORY_LIMIT)' },
@@ -90,7 +96,7 @@ describe('per-session limits', () => {
     const ev = await limitEvent(out.plan.sessionId);
     expect(ev.vl[0]).toMatchObject({ limit: 'memory' });
 
-    const next = await runStackSession(s, { script: 'demo', user: 'limits-spec' });
+    const next = await runStackSession(e2eStack, { script: 'demo', user: 'limits-spec' });
     expect(next.exitCode, next.output.slice(-1500)).toBe(0);
     expect(next.metadata?.status).toBe('completed');
   });

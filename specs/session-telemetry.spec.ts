@@ -15,20 +15,20 @@ import { execIn } from './support/compose-in.ts';
 import { expectedFor, runStackSession, type StackInfo, stack } from './support/stack.ts';
 
 const expected = expectedFor('demo');
-let s: StackInfo;
+let e2eStack: StackInfo;
 let session: SessionOutcome;
 let id: string;
 const sel = () => `{session_id="${id}"}`;
 
 beforeAll(async () => {
-  s = stack();
-  session = await runStackSession(s, { script: 'demo', user: 'spec-user' });
+  e2eStack = stack();
+  session = await runStackSession(e2eStack, { script: 'demo', user: 'spec-user' });
   id = session.plan.sessionId;
   expect(session.exitCode, session.output.slice(-2000)).toBe(0);
 });
 
 async function value(query: string): Promise<number> {
-  const r = await promQuery(s.prometheus, query);
+  const r = await promQuery(e2eStack.prometheus, query);
   return Number(r[0]?.value[1] ?? Number.NaN);
 }
 
@@ -40,7 +40,8 @@ describe('metrics in Prometheus', () => {
       { timeoutMs: 20_000 },
     );
     expect(count).toBe(1);
-    const labels = (await promQuery(s.prometheus, `claude_code_session_count_total${sel()}`))[0]?.metric;
+    const labels = (await promQuery(e2eStack.prometheus, `claude_code_session_count_total${sel()}`))[0]
+      ?.metric;
     expect(labels).toMatchObject({ session_id: id, user_name: 'spec-user' });
   });
 
@@ -48,7 +49,7 @@ describe('metrics in Prometheus', () => {
     const tokens = await waitFor(
       `token usage of session ${id} never matched the script`,
       async () => {
-        const got = await sessionTokens(s.prometheus, id);
+        const got = await sessionTokens(e2eStack.prometheus, id);
         return got.output === expected.tokens.output && got.input === expected.tokens.input ? got : undefined;
       },
       { timeoutMs: 20_000 },
@@ -57,7 +58,7 @@ describe('metrics in Prometheus', () => {
   });
 
   it('has a cost above zero, lines added/removed as the Write and Edit changed them, and active time', async () => {
-    expect(await sessionTotal(s.prometheus, SESSION_METRICS.cost, id)).toBeGreaterThan(0);
+    expect(await sessionTotal(e2eStack.prometheus, SESSION_METRICS.cost, id)).toBeGreaterThan(0);
     const lines = await waitFor(
       `lines of code of session ${id} never matched the script`,
       async () => {
@@ -84,7 +85,7 @@ describe('the trace in Jaeger', () => {
     trace = await waitFor(
       `no complete claude-code trace for session ${id} in Jaeger`,
       async () => {
-        const t = (await jaegerTraces(s.jaeger, 'claude-code', id))[0];
+        const t = (await jaegerTraces(e2eStack.jaeger, 'claude-code', id))[0];
         const ops = countBy(t?.spans ?? [], (x) => x.operationName);
         return ops['claude_code.interaction'] === 1 &&
           ops['claude_code.tool.execution'] === expected.toolUses.length
@@ -115,8 +116,8 @@ describe('the trace in Jaeger', () => {
   });
 
   it("has the MCP servers' spans for the same session id", async () => {
-    const fileOps = (await jaegerTraces(s.jaeger, 'mcp-file-ops', id)).flatMap((t) => t.spans);
-    const database = (await jaegerTraces(s.jaeger, 'mcp-database', id)).flatMap((t) => t.spans);
+    const fileOps = (await jaegerTraces(e2eStack.jaeger, 'mcp-file-ops', id)).flatMap((t) => t.spans);
+    const database = (await jaegerTraces(e2eStack.jaeger, 'mcp-database', id)).flatMap((t) => t.spans);
     expect(fileOps.map((x) => x.operationName)).toEqual(['tools/call read_file']);
     expect(database.map((x) => x.operationName)).toEqual(['tools/call query']);
   });
@@ -125,10 +126,12 @@ describe('the trace in Jaeger', () => {
 describe('the telemetry files', () => {
   it("hold the session's spans, metric points and events", async () => {
     const files = await waitFor(
-      `the files in ${s.telemetryDir} never held all of session ${id}`,
+      `the files in ${e2eStack.telemetryDir} never held all of session ${id}`,
       async () => {
         const [traces, metrics, logs] = await Promise.all(
-          (['traces', 'metrics', 'logs'] as const).map((sig) => sessionRecords(s.telemetryDir, sig, id)),
+          (['traces', 'metrics', 'logs'] as const).map((sig) =>
+            sessionRecords(e2eStack.telemetryDir, sig, id),
+          ),
         );
         const events = countBy(logs ?? [], (r) => r.name);
         return (events['claude_code.tool_result'] ?? 0) === expected.toolUses.length &&
@@ -155,7 +158,7 @@ describe('the MCP servers did what the script asked', () => {
   it('every MCP call succeeded, the workspace file has the edited content and the database is as seeded', async () => {
     const log = session.output;
     expect(log).not.toContain('"is_error":true');
-    const run = (service: string, command: string[]) => execIn(s, service, command);
+    const run = (service: string, command: string[]) => execIn(e2eStack, service, command);
     const file = await run('mcp-file-ops', ['cat', `/workspace/spec-user/${id}/hello.py`]);
     expect(file.stdout).toBe(
       "def main():\n    print('Hello, and welcome!')\n    print('Have a nice day.')\n\n\nif __name__ == '__main__':\n    main()\n",
@@ -171,7 +174,7 @@ describe('the MCP servers did what the script asked', () => {
       `the MCP servers' tool call counters for session ${id} did not reach Prometheus`,
       async () => {
         const r = await promQuery(
-          s.prometheus,
+          e2eStack.prometheus,
           `sum by (gen_ai_tool_name, mcp_tool_outcome) (mcp_server_tool_calls_total${sel()})`,
         );
         return r.length === 2 ? r : undefined;

@@ -70,7 +70,7 @@ describe.skipIf(Boolean(why))('interactive sessions over SSH, without a shell on
   ];
 
   beforeAll(async () => {
-    const s = stack();
+    const e2eStack = stack();
     dir = mkdtempSync(join(tmpdir(), 'cct-ssh-'));
     chmodSync(dir, 0o755);
     await $({ quiet: true })`useradd --create-home --shell /bin/sh ${user}`;
@@ -85,9 +85,10 @@ describe.skipIf(Boolean(why))('interactive sessions over SSH, without a shell on
     const stackEnv = join(dir, 'stack.env');
     writeFileSync(
       stackEnv,
-      formatEnvFile({ ...s.composeEnv, STACK_OVERRIDE: s.override, SESSIONS_DIR: s.sessionsDir }, [
-        'ssh-access spec',
-      ]),
+      formatEnvFile(
+        { ...e2eStack.composeEnv, STACK_OVERRIDE: e2eStack.override, SESSIONS_DIR: e2eStack.sessionsDir },
+        ['ssh-access spec'],
+      ),
       { mode: 0o600 },
     );
     const plan = planSshAccess({
@@ -145,8 +146,8 @@ describe.skipIf(Boolean(why))('interactive sessions over SSH, without a shell on
   });
 
   it('a login gets an interactive session whose user is the login name', async () => {
-    const s = stack();
-    const before = new Set(readdirSync(s.sessionsDir));
+    const e2eStack = stack();
+    const before = new Set(readdirSync(e2eStack.sessionsDir));
     const tty = ptySession(
       ssh(['-tt'])
         .map((w) => `'${w}'`)
@@ -158,11 +159,11 @@ describe.skipIf(Boolean(why))('interactive sessions over SSH, without a shell on
     } finally {
       tty.kill();
     }
-    const records = readdirSync(s.sessionsDir)
+    const records = readdirSync(e2eStack.sessionsDir)
       .filter((d) => !before.has(d))
       .map(
         (d) =>
-          JSON.parse(readFileSync(join(s.sessionsDir, d, 'metadata.json'), 'utf8')) as Record<
+          JSON.parse(readFileSync(join(e2eStack.sessionsDir, d, 'metadata.json'), 'utf8')) as Record<
             string,
             unknown
           >,

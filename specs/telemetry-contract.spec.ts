@@ -29,10 +29,10 @@ describe(`the telemetry contract of Claude Code ${contract.release}`, () => {
   });
 
   it('holds: the demo session emits every contracted name, parent and attribute, and nothing unknown', async () => {
-    const s = stack();
-    const run = await runStackSession(s, { script: contract.session, user: 'contract-spec' });
+    const e2eStack = stack();
+    const run = await runStackSession(e2eStack, { script: contract.session, user: 'contract-spec' });
     expect(run.exitCode, run.output.slice(-2000)).toBe(0);
-    const o = await observeSession(run.plan.sessionId, s);
+    const o = await observeSession(run.plan.sessionId, e2eStack);
     const extra = contractAdditions(contract, o);
     if (extra.length)
       console.log(`telemetry contract: attribute keys beyond the contract: ${extra.join('; ')}`);

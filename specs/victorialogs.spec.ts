@@ -22,18 +22,20 @@ const CONTENT_LIMIT = 61_440;
  * the files yet (the collector batches and flushes each second): first wait until every sink has it.
  */
 async function eventsOf(id: string): Promise<{ rows: LogEntry[]; files: Record<string, number> }> {
-  const s = stack();
-  await waitForSessionInSinks(id, s, 60_000);
+  const e2eStack = stack();
+  await waitForSessionInSinks(id, e2eStack, 60_000);
   // Claude Code's own events (the gateway's observed gateway_request events of the session are checked elsewhere).
   const own = (name: string) => name.startsWith('claude_code.');
   const files = countBy(
-    (await sessionRecords(s.telemetryDir, 'logs', id)).filter((r) => own(r.name)),
+    (await sessionRecords(e2eStack.telemetryDir, 'logs', id)).filter((r) => own(r.name)),
     (r) => r.name,
   );
   const total = Object.values(files).reduce((a, b) => a + b, 0);
   expect(total, 'events of the session in the files').toBeGreaterThan(0);
   const rows = await waitFor(`VictoriaLogs does not hold the ${total} events of session ${id}`, async () => {
-    const r = (await vlQuery(s.victorialogs, sessionFilter(id))).filter((e) => own(String(e._msg ?? '')));
+    const r = (await vlQuery(e2eStack.victorialogs, sessionFilter(id))).filter((e) =>
+      own(String(e._msg ?? '')),
+    );
     return r.length >= total ? r : undefined;
   });
   return { rows, files };
@@ -55,40 +57,43 @@ describe('VictoriaLogs: Claude Code events, queryable', () => {
   });
 
   it("selects a user's sessions by the user.name stream field, and no one else's", async () => {
-    const s = stack();
+    const e2eStack = stack();
     const user = `carol-${Date.now().toString(36)}`;
-    const run = await runStackSession(s, { script: 'demo', user });
+    const run = await runStackSession(e2eStack, { script: 'demo', user });
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     const { rows } = await eventsOf(run.plan.sessionId);
-    const byUser = await vlQuery(s.victorialogs, `{user.name=${quoted(user)}}`);
+    const byUser = await vlQuery(e2eStack.victorialogs, `{user.name=${quoted(user)}}`);
     expect(byUser.length).toBe(rows.length);
     expect(new Set(byUser.map((r) => r['session.id']))).toEqual(new Set([run.plan.sessionId]));
     expect(byUser.every((r) => r._stream?.includes(`user.name=${quoted(user)}`))).toBe(true);
     // The recipe from the README: failed tool calls by user (the demo has none), as stats.
     const stats = await vlQuery(
-      s.victorialogs,
+      e2eStack.victorialogs,
       `{user.name=${quoted(user)}} event.name:=tool_result | stats by (success) count() calls`,
     );
     expect(stats).toEqual([
       { success: 'true', calls: String(rows.filter((r) => r['event.name'] === 'tool_result').length) },
     ]);
-    const warmup = await vlQuery(s.victorialogs, `{user.name="warmup"} ${sessionFilter(run.plan.sessionId)}`);
+    const warmup = await vlQuery(
+      e2eStack.victorialogs,
+      `{user.name="warmup"} ${sessionFilter(run.plan.sessionId)}`,
+    );
     expect(warmup).toEqual([]);
   });
 
   it(`keeps a prompt as long as Claude Code's content limit (${CONTENT_LIMIT} characters) intact`, async () => {
-    const s = stack();
+    const e2eStack = stack();
     const prompt = `${'long prompt '.repeat(CONTENT_LIMIT / 12)}`.slice(0, CONTENT_LIMIT - 4).concat(' end');
     expect(prompt.length).toBe(CONTENT_LIMIT);
     const run = await runStackSession(
-      s,
+      e2eStack,
       { script: 'demo' },
       { SESSION_PROMPT: prompt, OTEL_LOG_USER_PROMPTS: '1' },
     );
     expect(run.exitCode, run.output.slice(-1500)).toBe(0);
     const { rows } = await eventsOf(run.plan.sessionId);
     const stored = rows.find((r) => r['event.name'] === 'user_prompt');
-    const sent = (await sessionRecords(s.telemetryDir, 'logs', run.plan.sessionId))
+    const sent = (await sessionRecords(e2eStack.telemetryDir, 'logs', run.plan.sessionId))
       .find((r) => r.name === 'claude_code.user_prompt')
       ?.item.attributes?.find((a) => a.key === 'prompt')?.value?.stringValue;
     expect(sent, 'the prompt as Claude Code sent it').toBe(prompt);
@@ -97,10 +102,10 @@ describe('VictoriaLogs: Claude Code events, queryable', () => {
   });
 
   it('stays up when a sender repeats a resource attribute key (VictoriaLogs 1.52.1 exits on that unless normalized)', async () => {
-    const s = stack();
+    const e2eStack = stack();
     const marker = `duplicate-resource-key-${Date.now().toString(36)}`;
     const attr = (value: string) => ({ key: 'service.name', value: { stringValue: value } });
-    const res = await fetch(`${s.otlpHttp}/v1/logs`, {
+    const res = await fetch(`${e2eStack.otlpHttp}/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -115,24 +120,24 @@ describe('VictoriaLogs: Claude Code events, queryable', () => {
     });
     expect(res.status).toBe(200);
     const stored = await waitFor(`VictoriaLogs did not store ${marker}`, async () => {
-      const r = await vlQuery(s.victorialogs, `_msg:=${quoted(marker)}`);
+      const r = await vlQuery(e2eStack.victorialogs, `_msg:=${quoted(marker)}`);
       return r.length ? r : undefined;
     });
     // One value per key (the last), and the service still answers and ingests what comes next.
     expect(stored.map((r) => r['service.name'])).toEqual(['hostile-sender']);
-    const after = await runStackSession(s, { script: 'demo' });
+    const after = await runStackSession(e2eStack, { script: 'demo' });
     expect(after.exitCode).toBe(0);
     await eventsOf(after.plan.sessionId);
   });
 
   it("shows a session's events in its web UI (headless Chromium: DOM and screenshot)", async () => {
     requireChromium();
-    const s = stack();
-    const id = s.warmupSession;
+    const e2eStack = stack();
+    const id = e2eStack.warmupSession;
     await eventsOf(id);
     // The UI lists every event of the session: Claude Code's and the gateway's observed ones.
-    const rows = await vlQuery(s.victorialogs, sessionFilter(id));
-    const url = vlUiUrl(s.victorialogs, sessionFilter(id));
+    const rows = await vlQuery(e2eStack.victorialogs, sessionFilter(id));
+    const url = vlUiUrl(e2eStack.victorialogs, sessionFilter(id));
     const dom = await renderedDom(url);
     expect(dom).toContain(id);
     for (const name of new Set(rows.map((r) => r._msg)))

@@ -40,32 +40,32 @@ export function faultStack(get: () => EphemeralStack) {
    * often as the sender resent them. Returns the duplicates found in each sink.
    */
   async function streamDelivered(
-    st: StreamResult,
+    stream: StreamResult,
     timeoutMs: number,
   ): Promise<{ files: number; jaeger: number }> {
-    const want = st.spanIds.length;
+    const want = stream.spanIds.length;
     const dups = (m: Map<string, number>) => [...m.values()].reduce((a, n) => a + n - 1, 0);
     const inFiles = await waitFor(
-      `the files do not hold all ${want} spans of stream ${st.session}`,
+      `the files do not hold all ${want} spans of stream ${stream.session}`,
       async () => {
         const m = occurrences(
-          (await sessionRecords(get().telemetryDir, 'traces', st.session)).map((r) =>
+          (await sessionRecords(get().telemetryDir, 'traces', stream.session)).map((r) =>
             String((r.item as { spanId?: string }).spanId),
           ),
         );
-        return st.spanIds.every((id) => m.has(id)) ? m : undefined;
+        return stream.spanIds.every((id) => m.has(id)) ? m : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 1000 },
     );
     const inJaeger = await waitFor(
-      `Jaeger does not hold all ${want} spans of stream ${st.session}`,
+      `Jaeger does not hold all ${want} spans of stream ${stream.session}`,
       async () => {
         const m = occurrences(
-          (await jaegerTrace(await jaegerUrl(), st.traceId).catch(() => [])).flatMap((t) =>
+          (await jaegerTrace(await jaegerUrl(), stream.traceId).catch(() => [])).flatMap((t) =>
             t.spans.map((x) => x.spanID),
           ),
         );
-        return st.spanIds.every((id) => m.has(id)) ? m : undefined;
+        return stream.spanIds.every((id) => m.has(id)) ? m : undefined;
       },
       { timeoutMs, intervalMs: 1000 },
     );
@@ -74,16 +74,16 @@ export function faultStack(get: () => EphemeralStack) {
     const found = { files: dups(inFiles), jaeger: dups(inJaeger) };
     // Every extra copy in the files is of a span whose request was resent after an attempt that may have reached the
     // collector, and no more often than such attempts: the README's "Duplicates".
-    const unexplained = [...inFiles].filter(([id, n]) => n - 1 > (st.mayRepeat.get(id) ?? 0));
+    const unexplained = [...inFiles].filter(([id, n]) => n - 1 > (stream.mayRepeat.get(id) ?? 0));
     expect(unexplained.slice(0, 5), 'copies in the files beyond what the sender resent').toEqual([]);
     // Jaeger keys spans by trace and span id: a resent span is stored once.
     expect(found.jaeger, 'duplicates in Jaeger').toBe(0);
     // The export's view: a resend is a byte-identical line, kept once.
-    const view = await filterSignal(get().telemetryDir, 'traces', new Set([st.session]), () => undefined);
+    const view = await filterSignal(get().telemetryDir, 'traces', new Set([stream.session]), () => undefined);
     expect(view.recordsKept, 'spans `pnpm export` keeps').toBe(want);
     console.log(
-      `faults: stream ${st.session}: ${want} spans sent in ${(st.ms / 1000).toFixed(1)} s; ` +
-        `${st.retriedRequests} request(s) resent (${st.retriedSpans} spans; failed attempts ${JSON.stringify(st.failures)}); ` +
+      `faults: stream ${stream.session}: ${want} spans sent in ${(stream.ms / 1000).toFixed(1)} s; ` +
+        `${stream.retriedRequests} request(s) resent (${stream.retriedSpans} spans; failed attempts ${JSON.stringify(stream.failures)}); ` +
         `duplicates: files ${found.files}, Jaeger ${found.jaeger}, export ${view.duplicateRequests} request(s) dropped`,
     );
     return found;

@@ -20,8 +20,8 @@ import type { StackInfo } from './stack.ts';
 export type GatewayRow = Record<string, unknown>;
 
 /** The gateway's record of a session, read inside its container as `pnpm usage` does. */
-export async function gatewayRecord(s: StackInfo, sessionId: string): Promise<GatewayRow[]> {
-  const r = await execIn(s, 'session-gateway', ['node', 'src/usage-report.ts', '--session', sessionId]);
+export async function gatewayRecord(stack: StackInfo, sessionId: string): Promise<GatewayRow[]> {
+  const r = await execIn(stack, 'session-gateway', ['node', 'src/usage-report.ts', '--session', sessionId]);
   return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { requests: GatewayRow[] }).requests;
 }
 

@@ -6,16 +6,16 @@ import { type ComposedStack, composeIn } from './compose-in.ts';
 
 export type ServiceControl = ReturnType<typeof serviceControl>;
 
-export function serviceControl(s: ComposedStack) {
+export function serviceControl(stack: ComposedStack) {
   const docker = (args: string[]) => $({ quiet: true })`docker ${args}`;
-  const container = (service: string) => `${s.project}-${service}-1`;
+  const container = (service: string) => `${stack.project}-${service}-1`;
   const inspect = async (service: string, format: string) =>
     (await docker(['inspect', '--format', format, container(service)])).stdout.trim();
   return {
     docker,
     container,
     /** `docker compose` on the stack's files and project (never throws: check exitCode). */
-    compose: (args: string[]) => composeIn(s, args),
+    compose: (args: string[]) => composeIn(stack, args),
     /** A service's URL now (its port published on 127.0.0.1). */
     async url(service: string, port: number): Promise<string> {
       const out =

@@ -28,7 +28,7 @@ export function expectedFor(script: string): Expected {
 
 /** Runs one session in the e2e stack (quiet: its output is in the returned outcome and its session log). */
 export const runStackSession = (
-  s: StackInfo,
-  o: SessionOptions,
+  e2eStack: StackInfo,
+  options: SessionOptions,
   extraEnv?: Record<string, string>,
-): Promise<SessionOutcome> => runSessionIn(s, o, extraEnv);
+): Promise<SessionOutcome> => runSessionIn(e2eStack, options, extraEnv);
