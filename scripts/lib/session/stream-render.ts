@@ -80,7 +80,7 @@ export const DONE_LINE =
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** The closing line of a `result` event: how it ended, its time, turns, tokens by kind and cost. */
-function resultLine(e: Json): string[] {
+function resultLine(e: Json, lastText: string): string[] {
   const u = isObject(e.usage) ? e.usage : {};
   const tokens = [
     `input ${count(num(u.input_tokens))}`,
@@ -89,13 +89,15 @@ function resultLine(e: Json): string[] {
     `cache write ${count(num(u.cache_creation_input_tokens))}`,
   ].join(', ');
   const failed = e.is_error === true || (str(e.subtype) ?? 'success') !== 'success';
-  const how = failed ? `✗ failed (${str(e.subtype) ?? 'error'})` : '✓ done';
+  const sub = str(e.subtype) ?? 'success';
+  const how = failed ? `✗ failed${sub === 'success' ? '' : ` (${sub})`}` : '✓ done';
   const api = e.api_error_status ? `, API error ${String(e.api_error_status)}` : '';
   const out = [
     `${how}${api} in ${seconds(num(e.duration_ms))} (model ${seconds(num(e.duration_api_ms))}), ${num(e.num_turns)} turns · tokens: ${tokens} · cost $${num(e.total_cost_usd).toFixed(4)}`,
   ];
   const text = str(e.result);
-  if (failed && text) out.unshift(`✗ ${text}`);
+  // Its text is the last answer, already shown; a failure's own words are shown when they are new.
+  if (failed && text && text !== lastText) out.unshift(`✗ ${text}`);
   const errors = Array.isArray(e.errors) ? e.errors.map(String) : [];
   for (const err of errors) out.unshift(`✗ ${err}`);
   return out;
@@ -109,8 +111,11 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
   let dropping = 0;
   let sawResult = false;
   let sawEvent = false;
+  let lastText = '';
   /** Nesting of each tool call (a subagent's calls sit under the Agent call that started them). */
   const toolDepth = new Map<string, number>();
+  /** …and of each subagent's task events, by task id. */
+  const taskDepths = new Map<string, number>();
 
   const indent = (depth: number, lines: string[]) => lines.map((l) => `${'    '.repeat(depth)}${l}`);
 
@@ -130,6 +135,26 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         `· session ${str(e.session_id) ?? '?'} · ${str(e.model) ?? '?'} · Claude Code ${str(e.claude_code_version) ?? '?'} · ${str(e.cwd) ?? '?'} · ${tools} tools · MCP: ${mcp.join(', ') || 'none'}`,
       ];
     }
+    const taskDepth = () => {
+      const id = str(e.tool_use_id);
+      const task = str(e.task_id) ?? '';
+      const d = id && toolDepth.has(id) ? (toolDepth.get(id) ?? 0) + 1 : (taskDepths.get(task) ?? 0);
+      taskDepths.set(task, d);
+      return d;
+    };
+    if (sub === 'task_started')
+      return indent(taskDepth(), [
+        `· subagent started: ${str(e.description) ?? '?'} (${str(e.subagent_type) ?? str(e.task_type) ?? '?'})`,
+      ]);
+    if (sub === 'task_updated' && isObject(e.patch) && str(e.patch.status))
+      return indent(taskDepth(), [`· subagent ${str(e.patch.status)}`]);
+    if (sub === 'task_notification') {
+      const u = isObject(e.usage) ? e.usage : {};
+      return indent(taskDepth(), [
+        `· subagent ${str(e.status) ?? 'done'}: ${cut(str(e.summary) ?? '', width / 2)} (${count(num(u.total_tokens))} tokens, ${seconds(num(u.duration_ms))})`,
+      ]);
+    }
+    if (sub === 'permission_denied') return [`✗ permission denied: ${str(e.tool_name) ?? '?'}`];
     if (sub === 'api_retry') {
       const status = e.error_status ?? str(e.error) ?? 'error';
       return [
@@ -144,9 +169,14 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
     const content = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     const depth = depthOf(e);
     const out: string[] = [];
+    // A model call that failed comes as an assistant message too: its text is the error, marked as one.
+    const failed = Boolean(str(e.error));
     for (const b of content) {
-      if (b.type === 'text') out.push(...indent(depth, (str(b.text) ?? '').split('\n')));
-      else if (b.type === 'tool_use') {
+      if (b.type === 'text') {
+        const text = str(b.text) ?? '';
+        if (depth === 0) lastText = text;
+        out.push(...indent(depth, (failed ? `✗ ${text}` : text).split('\n')));
+      } else if (b.type === 'tool_use') {
         const id = str(b.id);
         const name = str(b.name) ?? '?';
         if (id) {
@@ -157,8 +187,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         out.push(...indent(depth, [`(thinking: ${count((str(b.thinking) ?? '').length)} chars)`]));
       } else out.push(...indent(depth, [`· ${cut(`${String(b.type)}: ${JSON.stringify(b)}`, width - 2)}`]));
     }
-    // A model call that failed inside the CLI (e.g. an API error it gave up on) comes as an assistant message.
-    if (str(e.error)) out.push(...indent(depth, [`✗ ${str(e.error)}`]));
+    if (failed && !content.some((b) => b.type === 'text')) out.push(...indent(depth, [`✗ ${str(e.error)}`]));
     return out;
   }
 
@@ -202,7 +231,7 @@ export function streamRender(o: StreamRenderOptions = {}): StreamRender {
         return [...head, ...user(e)];
       case 'result':
         sawResult = true;
-        return [...head, ...resultLine(e)];
+        return [...head, ...resultLine(e, lastText)];
       default:
         return [...head, `· ${cut(`${e.type}: ${text}`, width - 2)}`];
     }

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../repo-root.ts';
+import { renderStream } from '../session/stream-render.ts';
 import { chooseGroup, cmdline, smokeCommands, verdict } from './commands.ts';
 
 const read = (f: string) => readFileSync(join(repoRoot, f), 'utf8');
@@ -53,6 +54,17 @@ describe('smoke list', () => {
         !lines.some((l) => new RegExp(`^pnpm (run )?${n}\\b`).test(l)),
     );
     expect(uncovered).toEqual([]);
+  });
+
+  it('wants a session read as a person reads it, and --json as the raw stream (on recorded streams)', () => {
+    const rendered = list.find((c) => cmdline(c) === 'pnpm session --script demo --user smoke');
+    const json = list.find((c) => cmdline(c) === 'pnpm session --script hooks --user smoke --json');
+    const demo = read('fixtures/streams/demo.jsonl');
+    const hooks = read('fixtures/streams/hooks.jsonl');
+    expect(rendered && verdict(rendered, 0, renderStream(demo))).toBeNull();
+    expect(rendered && verdict(rendered, 0, demo)).toMatch(/lacks/);
+    expect(json && verdict(json, 0, hooks)).toBeNull();
+    expect(json && verdict(json, 0, renderStream(hooks))).toMatch(/lacks/);
   });
 
   it('chooses a group: --stack, --no-stack, or all', () => {
