@@ -125,7 +125,8 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
   });
   const limits = sessionLimits({ ...stackValues, ...opts.extraEnv });
   const composeProcEnv = { ...process.env, ...opts.composeEnv };
-  const composeBase = composeArgs(opts.project, opts.overrides);
+  // A stack given by its values (an ephemeral one) takes nothing from the local stack's .images.env and .env.local.
+  const composeBase = composeArgs(opts.project, opts.overrides, !opts.composeEnv);
 
   // The services a session needs, up (as compose run would start them), unless a spec keeps one stopped.
   if (!opts.noDeps) {
