@@ -134,7 +134,9 @@ describe('pnpm export', () => {
     expect(nobody.stderr).toContain('users known: alice, bob');
     const bad = await cli(['--user', 'al ice', '--dry-run', ...args]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--user must be 1-64 letters, digits or . _ @ -, not "al ice"');
+    expect(bad.stderr).toContain(
+      '--user must be 1-64 letters, digits or . _ @ - (not . or ..), not "al ice"',
+    );
     const both = await cli(['--user', 'alice', '--session', B, '--dry-run', ...args]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('it goes without --user');

@@ -8,6 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
 import type { RecordProblem } from '../session/record-metadata.ts';
+import { USER_NAME_RULE } from '../session/session-credential.ts';
 import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostUrls } from '../stack/host-urls.ts';
@@ -29,7 +30,7 @@ const HELP = `Usage:
   --since DURATION  the sessions active in the last DURATION (90s, 15m, 2h, 7d, 1w); with --user, that user's
   --user NAME       every session of user NAME (pnpm session --user NAME): the user in its record, or the
                     user.name its telemetry carries when the record is gone. Not with --session. A user with
-                    no sessions is an error that lists the users known. NAME: 1-64 letters, digits or . _ @ -
+                    no sessions is an error that lists the users known. NAME: ${USER_NAME_RULE}
   --out DIR         where the archive goes (default: exports/)
   --no-jaeger, --no-prometheus
                     do not ask that backend (the manifest lists what is missing)

@@ -53,7 +53,7 @@ export function archiveName(sessions: string[], now: Date, selection?: Selection
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  // A user's sessions are named after the user (a user name is 1-64 of letters, digits and . _ @ -).
+  // A user's sessions are named after the user (session-credential.ts's user-name rule).
   if (selection?.user) return `claude-code-user-${selection.user}-sessions-${sessions.length}-${stamp}`;
   return sessions.length === 1
     ? `claude-code-session-${sessions[0]}-${stamp}`

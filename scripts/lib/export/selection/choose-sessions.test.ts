@@ -129,7 +129,7 @@ describe('chooseSessions --user', () => {
 
   it('takes the names `pnpm session --user` takes, and refuses the others', () => {
     expect(() => chooseSessions(users, { user: 'al ice' }, 'here')).toThrow(
-      '--user must be 1-64 letters, digits or . _ @ -, not "al ice"',
+      '--user must be 1-64 letters, digits or . _ @ - (not . or ..), not "al ice"',
     );
     const script = () => ({ name: 'demo', prompt: 'hi', model: 'claude-sonnet-4-5' });
     for (const name of [

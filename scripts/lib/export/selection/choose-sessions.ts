@@ -4,7 +4,7 @@
 // nothing (it becomes a path and a file name); a session whose start is unknown or in the future is never "the
 // latest" (telemetry and records can claim any time), and the note says which were passed over.
 
-import { USER_NAME } from '../../session/session-plan.ts';
+import { isUserName, USER_NAME, USER_NAME_RULE } from '../../session/session-credential.ts';
 import { latestOf, SESSION_ID, whyNotLatest } from '../../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 
@@ -32,12 +32,11 @@ export interface Choice {
   user?: string;
 }
 
-/** The rule of `pnpm session --user` (session-plan.ts): 1-64 letters, digits or . _ @ -. */
+/** The rule of `pnpm session --user` (one home: session-credential.ts). */
 export { USER_NAME };
 
 export function checkUserName(name: string): string {
-  if (!USER_NAME.test(name))
-    throw new Error(`--user must be 1-64 letters, digits or . _ @ -, not ${JSON.stringify(name)}`);
+  if (!isUserName(name)) throw new Error(`--user must be ${USER_NAME_RULE}, not ${JSON.stringify(name)}`);
   return name;
 }
 

@@ -4,7 +4,7 @@
 // Only session ids are taken (a telemetry's session.id or a folder name that is not one is left out, with a
 // warning), and records are read through record-files.ts: a record that breaks its rules is left out, with why.
 import { listSessionRecords, type RecordProblem } from '../../session/record-metadata.ts';
-import { USER_NAME } from '../../session/session-plan.ts';
+import { isUserName } from '../../session/session-credential.ts';
 import { byStart, SESSION_ID, type SessionMetadata } from '../../session/session-record.ts';
 import { eventsOf } from '../../sinks/otlp-records.ts';
 import { exportRequests, signalFiles } from '../../sinks/telemetry-files.ts';
@@ -70,7 +70,7 @@ export async function indexSessions(
         const s = get(e.session);
         s.inTelemetry = true;
         const user = e.resource['user.name'] ?? e.attrs['user.name'];
-        if (s.user === null && typeof user === 'string' && USER_NAME.test(user)) s.user = user;
+        if (s.user === null && isUserName(user)) s.user = user;
         if (Number.isFinite(e.time)) {
           s.start = s.start === null ? e.time : Math.min(s.start, e.time);
           s.end = s.end === null ? e.time : Math.max(s.end, e.time);
