@@ -1,7 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` is fast and needs no Docker; `e2e` brings the stack up (see specs/).
-// `pnpm test` runs both; `pnpm test:unit` / `pnpm test:e2e` run one.
+// Three projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
+// `e2e-own-stack` holds the specs that start a stack of their own. `pnpm test` (scripts/test.ts) runs `unit` and
+// `e2e` in one lane and `e2e-own-stack` in another at the same time; `pnpm test:unit` / `pnpm test:e2e` run one.
+
+/**
+ * The specs that bring up a stack of their own (a crash, a full disk, a flood, a poisoned store must not touch the
+ * stack the other specs share). One list: the e2e project leaves them out, e2e-own-stack takes exactly them, and
+ * scripts/lib/testing/own-stack-specs.test.ts fails when a spec starts a stack without being on it.
+ */
+export const OWN_STACK_SPECS = [
+  'specs/disk-full.spec.ts',
+  'specs/faults.spec.ts',
+  'specs/flood.spec.ts',
+  'specs/jaeger-poison.spec.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -25,12 +39,25 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['specs/**/*.spec.ts'],
+          exclude: ['**/node_modules/**', ...OWN_STACK_SPECS],
           globalSetup: ['specs/global-setup.ts'],
           setupFiles: ['specs/support/failure-marker.ts'],
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 900_000,
           // One stack per run: spec files share it, so they run one after another.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-own-stack',
+          include: OWN_STACK_SPECS,
+          globalSetup: ['specs/own-stack-setup.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 900_000,
+          // Each spec's stack is started and removed by the spec: one at a time beside the shared stack.
           fileParallelism: false,
         },
       },

@@ -114,9 +114,9 @@ function containerCode(tree: SourceTree, graph: ImportGraph, contexts: Contexts)
 
 const isVerb = (f: string) => (/^scripts\/[^/]+\.ts$/.test(f) && !isTest(f)) || under('scripts/bench')(f);
 const isHarness = (f: string) => under('scripts/lib/testing')(f) || under('specs')(f);
-/** The verbs that run stacks of their own, built on the harness: the benchmarks and compat. */
+/** The verbs built on the harness: the benchmarks and compat (stacks of their own), and the test runner. */
 const onHarness = (f: string) =>
-  ['scripts/bench.ts', 'scripts/compat.ts'].includes(f) ||
+  ['scripts/bench.ts', 'scripts/compat.ts', 'scripts/test.ts'].includes(f) ||
   under('scripts/bench')(f) ||
   under('scripts/lib/compat')(f);
 

@@ -6,25 +6,15 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildImages, parseMode } from '../scripts/lib/images/build-images.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { runSessionIn, startEphemeralStack } from '../scripts/lib/testing/ephemeral-stack.ts';
+import { imagesReady } from './support/images-ready.ts';
 import { leftBySpecs, listFolders, localStackFolders, stackFolders } from './support/local-stack-folders.ts';
 import type { StackInfo } from './support/stack.ts';
 
-async function imagesReady(): Promise<void> {
-  // Offline unless STACK_IMAGES says otherwise: tests never try to pull from a registry on their own.
-  const started = Date.now();
-  const r = await buildImages({
-    mode: parseMode(process.env.STACK_IMAGES ?? 'offline'),
-    log: (line) => console.log(`e2e setup: images: ${line}`),
-  });
-  console.log(`e2e setup: images ready (${r.mode}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
 export default async function setup(project: TestProject) {
-  await imagesReady();
+  await imagesReady('e2e setup');
   const local = localStackFolders();
   const localBefore = listFolders(local);
   const stack = await startEphemeralStack();

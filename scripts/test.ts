@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `pnpm test [vitest options]`: the whole suite, as two Vitest runs side by side (scripts/lib/testing/
+// test-lanes.ts says why and which): the images are checked once, then lane "shared" (unit tests and the e2e specs
+// on one shared stack) and lane "own-stack" (the specs that start their own stack) run at once; lane own-stack's
+// lines are prefixed. Exit status: non-zero when either lane fails. A JSON report asked for with
+// --outputFile.json=FILE is the two lanes' reports merged. A file filter or --project runs one Vitest as given.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { buildImages, parseMode } from './lib/images/build-images.ts';
+import { repoRoot } from './lib/repo-root.ts';
+import {
+  IMAGES_READY_ENV,
+  LANE_PROJECTS,
+  type Lane,
+  mergeReports,
+  planLanes,
+  type VitestReport,
+} from './lib/testing/test-lanes.ts';
+
+const HELP = `Usage: pnpm test [--lanes=1] [vitest run options] [file filters]
+
+The whole suite, in two lanes at once:
+  shared     projects ${LANE_PROJECTS.shared.join(', ')}: unit tests, then the e2e specs that share one stack
+  own-stack  project ${LANE_PROJECTS.ownStack.join(', ')}: the specs of OWN_STACK_SPECS (vitest.config.ts), each with a stack of its own
+Each lane runs its specs one after another; its output is prefixed with its name when two run.
+  --lanes=1          one Vitest run, every project in turn (slower; the order Vitest picks)
+  a filter or --project runs one Vitest run with the arguments as given, e.g.
+                     pnpm test specs/egress.spec.ts      pnpm test --project unit
+Other options go to each \`vitest run\` (e.g. --reporter=json --outputFile.json=FILE: the lanes' reports merged).`;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
+let plan: ReturnType<typeof planLanes>;
+try {
+  plan = planLanes(args);
+} catch (err) {
+  console.error(`test: ${(err as Error).message}`);
+  process.exit(64);
+}
+const vitest = join(repoRoot, 'node_modules', '.bin', 'vitest');
+const started = Date.now();
+const seconds = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
+if (plan.single) {
+  console.log(`test: one Vitest run (${plan.single})`);
+  const child = spawn(vitest, ['run', ...(plan.lanes[0] as Lane).args], { stdio: 'inherit', cwd: repoRoot });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  // The images once, before the lanes: two global setups must not build the same image at the same time.
+  console.log('test: checking the stack images (built here when missing) ...');
+  try {
+    const r = await buildImages({
+      mode: parseMode(process.env.STACK_IMAGES ?? 'offline'),
+      log: (line) => console.log(`test: images: ${line}`),
+    });
+    console.log(`test: images ready (${r.mode}) in ${seconds()}`);
+  } catch (err) {
+    console.error(`test: the images are not ready: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const env = { ...process.env, [IMAGES_READY_ENV]: '1' };
+  const children = new Set<ChildProcess>();
+  const stop = (signal: NodeJS.Signals) => {
+    for (const c of children) c.kill(signal);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  const run = (lane: Lane, prefixed: boolean) =>
+    new Promise<number>((resolve) => {
+      console.log(`test: lane ${lane.name} starts: vitest run ${lane.args.join(' ')}`);
+      const child = spawn(vitest, ['run', ...lane.args], {
+        cwd: repoRoot,
+        env,
+        stdio: prefixed ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      });
+      children.add(child);
+      if (prefixed) {
+        for (const stream of [child.stdout, child.stderr]) {
+          if (!stream) continue;
+          const out = stream === child.stdout ? process.stdout : process.stderr;
+          createInterface({ input: stream }).on('line', (line) => out.write(`${lane.name} │ ${line}\n`));
+        }
+      }
+      child.on('exit', (code, signal) => {
+        children.delete(child);
+        const status = code ?? (signal ? 1 : 0);
+        console.log(`test: lane ${lane.name} ended after ${seconds()} (exit ${status})`);
+        resolve(status);
+      });
+    });
+  const codes = await Promise.all(plan.lanes.map((lane, i) => run(lane, i > 0)));
+  if (plan.jsonReport) {
+    const reports = plan.lanes.map((lane) => {
+      const file = lane.jsonReport ? join(repoRoot, lane.jsonReport) : '';
+      if (!file || !existsSync(file)) {
+        console.error(`test: lane ${lane.name} wrote no JSON report (${lane.jsonReport}): counted as failed`);
+        return null;
+      }
+      return JSON.parse(readFileSync(file, 'utf8')) as VitestReport;
+    });
+    const out = join(repoRoot, plan.jsonReport);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(mergeReports(reports)));
+    console.log(`test: the lanes' JSON reports merged into ${plan.jsonReport}`);
+  }
+  const failed = plan.lanes.filter((_, i) => codes[i] !== 0).map((l) => l.name);
+  console.log(
+    `test: ${failed.length ? `FAILED in lane ${failed.join(', ')}` : 'every lane passed'} (${seconds()} in all)`,
+  );
+  process.exit(failed.length ? 1 : 0);
+}
