@@ -1,9 +1,10 @@
-// The HTTP front door in process: refused requests are logged in summary, a 403 names no allowed host, and no
-// client header turns a call's telemetry off.
+// The HTTP front door in process: refused requests are logged in summary, a 403 names no allowed host, no client
+// header turns a call's telemetry off, and one client's connections are bounded.
+import { connect } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INITIALIZE, rawRequest } from '../test/testing.ts';
-import { type RunningHttpServer, startHttpServer } from './http-server.ts';
+import { type RunningHttpServer, SLOW_CLIENT_BOUNDS, startHttpServer } from './http-server.ts';
 import type { CallContext } from './instrument.ts';
 
 const token = 'k'.repeat(40);
@@ -118,6 +119,53 @@ describe("a call's telemetry", { timeout: 60_000 }, () => {
       expect(contexts).toHaveLength(1);
       expect(contexts[0]?.telemetry).not.toBe(false);
     } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("one client's connections", { timeout: 60_000 }, () => {
+  it('past maxConnectionsPerClient are reset, while the ones held are served and others still get in', async () => {
+    const log: string[] = [];
+    const s = await startHttpServer({
+      name: 'test',
+      version: '0',
+      host: '0.0.0.0',
+      port: 0,
+      token,
+      allowedHosts: ['127.0.0.1'],
+      allowedOrigins: [],
+      createMcpServer: () => new McpServer({ name: 't', version: '0' }),
+      log: (l) => log.push(l),
+      maxConnectionsPerClient: 2,
+    });
+    const port = Number(new URL(s.url).port);
+    const sockets: ReturnType<typeof connect>[] = [];
+    // A health request on a new connection, kept open: the answer's status line, or 'reset' when closed unanswered.
+    const open = (localAddress: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ port, host: '127.0.0.1', localAddress });
+        sockets.push(socket);
+        socket.on('error', () => {});
+        socket.once('data', (d: Buffer) => resolve(d.toString().split('\r\n')[0] ?? ''));
+        socket.once('close', () => resolve('reset'));
+        socket.on('connect', () => socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+      });
+    try {
+      expect(s.server.headersTimeout).toBe(SLOW_CLIENT_BOUNDS.headersTimeout);
+      expect(s.server.requestTimeout).toBe(SLOW_CLIENT_BOUNDS.requestTimeout);
+      expect(await Promise.all([open('127.0.0.1'), open('127.0.0.1')])).toEqual([
+        'HTTP/1.1 200 OK',
+        'HTTP/1.1 200 OK',
+      ]);
+      expect(await open('127.0.0.1')).toBe('reset');
+      expect(await open('127.0.0.2')).toBe('HTTP/1.1 200 OK');
+      expect(s.connections.refused).toBe(1);
+      expect(log).toEqual([
+        'refused a connection from 127.0.0.1: it holds 2 open already, the most one client may (MCP_MAX_CONNECTIONS_PER_CLIENT)',
+      ]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await s.close();
     }
   });

@@ -3,12 +3,15 @@
 //   GET  /health  liveness for compose healthchecks (no auth, no data)
 //   POST /mcp     MCP over Streamable HTTP: Host/Origin check (DNS rebinding), then bearer token
 // Logs go to stderr only; refused requests are logged in summary (repeat-log.ts), so a flood of bad tokens cannot
-// flood the log. A call's telemetry does not depend on anything the client sends.
+// flood the log. A call's telemetry does not depend on anything the client sends. The server is shared by every
+// session: one client (a remote address) holds at most maxConnectionsPerClient connections (connection-limit.ts),
+// and a slow client is cut off (SLOW_CLIENT_BOUNDS).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { checkBearer } from './auth.ts';
+import { type ConnectionLimit, connectionLimit } from './connection-limit.ts';
 import { checkHostAndOrigin } from './host-check.ts';
 import type { CallContext } from './instrument.ts';
 import { repeatLog } from './repeat-log.ts';
@@ -17,6 +20,16 @@ import { CREDENTIAL_SESSION_ID, isSessionCredential, verifySessionCredential } f
 /** The header Claude Code's MCP config sets from the session's environment (see stack/claude-code/). */
 export const SESSION_HEADER = 'x-claude-code-session-id';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Slow clients: a request's headers within 10 s of its connection (or of the request before), the whole request
+ * within 60 s (tool calls are small; the answer's time is the tool's budget, not bounded here), checked each second;
+ * an idle keep-alive connection is closed after Node's 5 s.
+ */
+export const SLOW_CLIENT_BOUNDS = {
+  headersTimeout: 10_000,
+  requestTimeout: 60_000,
+  connectionsCheckingInterval: 1000,
+};
 
 export interface HttpServerOptions {
   name: string;
@@ -37,11 +50,23 @@ export interface HttpServerOptions {
   log: (line: string) => void;
   /** Refused requests: the first of each kind (auth, host) is logged, the rest counted per interval (default 60 s). */
   refusalLogIntervalMs?: number;
+  /** Connections one remote address may hold open at once (MCP_MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient?: number;
+  /** Connections the server holds at most, all clients together (MCP_MAX_CONNECTIONS). */
+  maxConnections?: number;
 }
+
+/** The MCP servers' connection bounds: Claude Code holds one or two keep-alive connections per MCP server. */
+export const MCP_CONNECTION_DEFAULTS = { perClient: 64, total: 2048 };
+export const MCP_CONNECTION_SETTINGS = {
+  perClient: 'MCP_MAX_CONNECTIONS_PER_CLIENT',
+  total: 'MCP_MAX_CONNECTIONS',
+};
 
 export interface RunningHttpServer {
   url: string;
   server: Server;
+  connections: ConnectionLimit;
   close(): Promise<void>;
 }
 
@@ -77,7 +102,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 
 export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttpServer> {
   const refusals = repeatLog(o.log, o.refusalLogIntervalMs);
-  const server = createServer(async (req, res) => {
+  const server = createServer(SLOW_CLIENT_BOUNDS, async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' && req.method === 'GET') {
       sendJson(res, 200, { status: 'ok', name: o.name, version: o.version });
@@ -162,6 +187,14 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
       if (!res.headersSent) jsonRpcError(res, 500, 'internal server error');
     }
   });
+  const connections = connectionLimit({
+    perClient: o.maxConnectionsPerClient ?? MCP_CONNECTION_DEFAULTS.perClient,
+    total: o.maxConnections ?? MCP_CONNECTION_DEFAULTS.total,
+    settings: MCP_CONNECTION_SETTINGS,
+    log: o.log,
+    ...(o.refusalLogIntervalMs ? { logIntervalMs: o.refusalLogIntervalMs } : {}),
+  });
+  connections.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
@@ -171,9 +204,11 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningHttp
   return {
     url: `http://${shownHost}:${addr.port}`,
     server,
+    connections,
     close: () =>
       new Promise<void>((resolve) => {
         refusals.close();
+        connections.close();
         server.close(() => resolve());
       }),
   };

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { validateToken } from './auth.ts';
-import { startHttpServer } from './http-server.ts';
+import { MCP_CONNECTION_DEFAULTS, MCP_CONNECTION_SETTINGS, startHttpServer } from './http-server.ts';
 import { type CallContext, type ToolMetrics, toolMetrics } from './instrument.ts';
 import { createTelemetry, type Telemetry } from './telemetry.ts';
 import { DEFAULT_TOOL_TIMEOUT_MS, TOOL_TIMEOUT_ENV } from './time-budget.ts';
@@ -26,6 +26,8 @@ Environment:
                            signed user and session id decide whose call it is
   MCP_ALLOWED_HOSTS        HTTP: Host names accepted (comma-separated; default localhost,127.0.0.1,::1)
   MCP_ALLOWED_ORIGINS      HTTP: browser Origins accepted (comma-separated; default none)
+  ${MCP_CONNECTION_SETTINGS.perClient}  HTTP: connections one client address may hold (default ${MCP_CONNECTION_DEFAULTS.perClient})
+  ${MCP_CONNECTION_SETTINGS.total}      HTTP: connections of all clients together (default ${MCP_CONNECTION_DEFAULTS.total})
   ${TOOL_TIMEOUT_ENV}      time budget of one tool call (default ${DEFAULT_TOOL_TIMEOUT_MS})
   CLAUDE_CODE_SESSION_ID   stdio: the Claude Code session id put on spans (HTTP takes it from a header)
   CLAUDE_CODE_ENABLE_TELEMETRY  stdio: 0 turns spans and metrics off for this session (HTTP: a header)
@@ -162,6 +164,12 @@ export async function serve(o: {
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS, []),
     createMcpServer: create,
     log: say,
+    maxConnectionsPerClient: positiveIntEnv(
+      MCP_CONNECTION_SETTINGS.perClient,
+      MCP_CONNECTION_DEFAULTS.perClient,
+      env,
+    ),
+    maxConnections: positiveIntEnv(MCP_CONNECTION_SETTINGS.total, MCP_CONNECTION_DEFAULTS.total, env),
   });
   say(
     `serving MCP at ${running.url}/mcp (health: ${running.url}/health); telemetry: ${telemetry.destination}`,
