@@ -2,6 +2,7 @@
 // and the rule, rather than serving with a surprise.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { GATEWAY_CONNECTION_DEFAULTS } from './server.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -21,6 +22,8 @@ const envSchema = z.object({
   GATEWAY_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(32 * 1024 * 1024),
   GATEWAY_MAX_STREAMS: int(1, 10_000).default(256),
   GATEWAY_UPSTREAM_TIMEOUT_MS: int(1000, 3_600_000).default(600_000),
+  GATEWAY_MAX_CONNECTIONS_PER_CLIENT: int(1, 100_000).default(GATEWAY_CONNECTION_DEFAULTS.perClient),
+  GATEWAY_MAX_CONNECTIONS: int(1, 1_000_000).default(GATEWAY_CONNECTION_DEFAULTS.total),
 });
 
 export type GatewayConfig = z.infer<typeof envSchema> & { apiKey: string | undefined };

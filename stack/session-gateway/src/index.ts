@@ -37,6 +37,8 @@ const gateway = createGateway({
   ...(c.apiKey ? { apiKey: c.apiKey } : {}),
   maxBodyBytes: c.GATEWAY_MAX_BODY_BYTES,
   maxStreams: c.GATEWAY_MAX_STREAMS,
+  maxConnectionsPerClient: c.GATEWAY_MAX_CONNECTIONS_PER_CLIENT,
+  maxConnections: c.GATEWAY_MAX_CONNECTIONS,
   budgets,
   events,
   log,
@@ -54,6 +56,7 @@ const grpc = existsSync(grpcModule)
       log,
     })
   : null;
+if (grpc) gateway.guard(grpc.server);
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, async () => {
     await Promise.race([

@@ -5,8 +5,14 @@
 //   POST /v1/logs, /v1/metrics, /v1/traces             OTLP/HTTP ingest (otlp-http.ts)
 // Every route but /health and the preflight needs a session credential (auth.ts). A refusal is a 401 in the
 // Messages API's error shape, counted by kind, and logged in summary (first of a kind, then a count per minute).
+// Every session shares this server: one client (a session's address) holds at most maxConnectionsPerClient
+// connections, on this server and the OTLP/gRPC one together (guard()); a slow or idle client is cut off
+// (headersTimeoutMs, requestTimeoutMs; GRPC_IDLE_TIMEOUT_MS). A model answer streams for as long as it takes: the
+// timeouts bound receiving a request, never sending its answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { type ConnectionLimit, connectionLimit } from '@claude-code-telemetry/mcp-common/connection-limit';
 import { type RepeatLog, repeatLog } from '@claude-code-telemetry/mcp-common/repeat-log';
 import type { SessionIdentity } from '@claude-code-telemetry/mcp-common/session-credential';
 import { authenticate, type RefusalKind } from './auth.ts';
@@ -19,12 +25,27 @@ export interface GatewayOptions extends Omit<ProxyOptions, 'note'> {
   host?: string;
   port?: number;
   log?: (line: string) => void;
-  /** Time to receive a request's headers (slow-loris bound). */
+  /** Time to receive a request's headers, from its connection or the request before (slow-loris bound). */
   headersTimeoutMs?: number;
-  /** Time to receive a whole request, body included. */
+  /** Time to receive a whole request, body included (not its answer). */
   requestTimeoutMs?: number;
+  /** Connections one remote address may hold open, HTTP and gRPC together (GATEWAY_MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient?: number;
+  /** Connections each of the gateway's servers holds at most, all clients together (GATEWAY_MAX_CONNECTIONS). */
+  maxConnections?: number;
   logIntervalMs?: number;
 }
+
+/** The gateway's bounds on clients' connections, defaults of config.ts (and compose.yaml) and of tests. */
+export const GATEWAY_CONNECTION_DEFAULTS = {
+  /** Claude Code holds a few keep-alive connections (model, OTLP): far below. */
+  perClient: 128,
+  total: 4096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+};
+/** An OTLP/gRPC connection with no traffic this long is closed (Claude Code exports every few seconds). */
+export const GRPC_IDLE_TIMEOUT_MS = 120_000;
 
 const MODEL_ROUTE = /^(?:\/[A-Za-z0-9._~-]+)*\/v1\/messages(?:\/count_tokens)?$/;
 const OTLP_ROUTE = /^\/v1\/(?:logs|metrics|traces)$/;
@@ -51,7 +72,8 @@ export function createGateway(o: GatewayOptions) {
     return null;
   };
 
-  const server: Server = createServer(async (req, res) => {
+  // Slow clients are looked for each second (Node's default: every 30 s, so a 10 s bound could take 40).
+  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, async (req, res) => {
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -94,13 +116,28 @@ export function createGateway(o: GatewayOptions) {
       apiError(res, 500, 'api_error', 'session gateway: internal error');
     }
   });
-  server.headersTimeout = o.headersTimeoutMs ?? 30_000;
-  server.requestTimeout = o.requestTimeoutMs ?? 300_000;
+  server.headersTimeout = o.headersTimeoutMs ?? GATEWAY_CONNECTION_DEFAULTS.headersTimeoutMs;
+  server.requestTimeout = o.requestTimeoutMs ?? GATEWAY_CONNECTION_DEFAULTS.requestTimeoutMs;
   server.keepAliveTimeout = 65_000;
+  const connections: ConnectionLimit = connectionLimit({
+    perClient: o.maxConnectionsPerClient ?? GATEWAY_CONNECTION_DEFAULTS.perClient,
+    total: o.maxConnections ?? GATEWAY_CONNECTION_DEFAULTS.total,
+    settings: { perClient: 'GATEWAY_MAX_CONNECTIONS_PER_CLIENT', total: 'GATEWAY_MAX_CONNECTIONS' },
+    service: 'session-gateway',
+    log,
+    logIntervalMs: o.logIntervalMs ?? 60_000,
+  });
+  connections.attach(server);
 
   return {
     server,
     refused,
+    connections,
+    /** The OTLP/gRPC server under the same bounds: its connections count with this one's; idle ones are closed. */
+    guard(grpc: Http2Server, idleTimeoutMs = GRPC_IDLE_TIMEOUT_MS) {
+      connections.attach(grpc);
+      grpc.setTimeout(idleTimeoutMs);
+    },
     async listen(): Promise<string> {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -111,6 +148,7 @@ export function createGateway(o: GatewayOptions) {
     },
     async close() {
       bounded.close();
+      connections.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

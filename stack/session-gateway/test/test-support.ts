@@ -68,6 +68,9 @@ export interface TestGatewayOptions {
   now?: () => number;
   otlpEndpoint?: string;
   log?: (line: string) => void;
+  maxConnectionsPerClient?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export async function startGateway(o: TestGatewayOptions) {
@@ -98,6 +101,9 @@ export async function startGateway(o: TestGatewayOptions) {
     budgets: store,
     events,
     log: o.log ?? (() => {}),
+    ...(o.maxConnectionsPerClient ? { maxConnectionsPerClient: o.maxConnectionsPerClient } : {}),
+    ...(o.headersTimeoutMs ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
+    ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
   });
   const url = await gateway.listen();
   return {
