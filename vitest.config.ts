@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
-// `e2e-own-stack` holds the specs that start a stack of their own. `pnpm test` (scripts/test.ts) runs `unit` and
-// `e2e` in one lane and `e2e-own-stack` in another at the same time; `pnpm test:unit` / `pnpm test:e2e` run one.
+// `e2e-own-stack` holds the specs that start a stack of their own. `pnpm test` (scripts/test.ts) runs `e2e` in one
+// lane and `unit` then `e2e-own-stack` in another, at the same time; `pnpm test:unit` / `pnpm test:e2e` run one kind.
 
 /**
  * The specs that bring up a stack of their own (a crash, a full disk, a flood, a poisoned store must not touch the

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `pnpm test [vitest options]`: the whole suite, as two Vitest runs side by side (scripts/lib/testing/
-// test-lanes.ts says why and which): the images are checked once, then lane "shared" (unit tests and the e2e specs
-// on one shared stack) and lane "own-stack" (the specs that start their own stack) run at once; lane own-stack's
-// lines are prefixed. Exit status: non-zero when either lane fails. A JSON report asked for with
+// test-lanes.ts says why and which): the images are checked once, then lane "shared" (the e2e specs on one shared
+// stack) and lane "own-stack" (the unit suite, then the specs that start their own stack) run at once; lane
+// own-stack's lines are prefixed. Exit status: non-zero when either lane fails. A JSON report asked for with
 // --outputFile.json=FILE is the two lanes' reports merged. A file filter or --project runs one Vitest as given.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,8 +22,9 @@ import {
 const HELP = `Usage: pnpm test [--lanes=1] [vitest run options] [file filters]
 
 The whole suite, in two lanes at once:
-  shared     projects ${LANE_PROJECTS.shared.join(', ')}: unit tests, then the e2e specs that share one stack
-  own-stack  project ${LANE_PROJECTS.ownStack.join(', ')}: the specs of OWN_STACK_SPECS (vitest.config.ts), each with a stack of its own
+  shared     project ${LANE_PROJECTS.shared.join(', ')}: one stack up, a warm-up session, then the specs that share it
+  own-stack  projects ${LANE_PROJECTS.ownStack.join(', ')}: the unit suite, then the specs that start a stack of
+             their own (OWN_STACK_SPECS in vitest.config.ts)
 Each lane runs its specs one after another; its output is prefixed with its name when two run.
   --lanes=1          one Vitest run, every project in turn (slower; the order Vitest picks)
   a filter or --project runs one Vitest run with the arguments as given, e.g.

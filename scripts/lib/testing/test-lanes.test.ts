@@ -15,8 +15,6 @@ describe('planLanes', () => {
         name: 'shared',
         args: [
           '--project',
-          'unit',
-          '--project',
           'e2e',
           '--reporter=default',
           '--reporter=json',
@@ -27,6 +25,8 @@ describe('planLanes', () => {
       {
         name: 'own-stack',
         args: [
+          '--project',
+          'unit',
           '--project',
           'e2e-own-stack',
           '--reporter=default',

@@ -1,8 +1,9 @@
 // `pnpm test` in lanes: the whole suite as two Vitest runs at once, because Vitest itself cannot run two
 // one-file-at-a-time projects side by side (a project without file parallelism goes to one sequential group,
-// after every other). Lane 1 is the unit suite and the e2e specs that share one stack (they take turns on it);
-// lane 2 is the specs that bring up a stack of their own (OWN_STACK_SPECS in vitest.config.ts), one after another, beside lane 1.
-// Each lane is sequential inside, so no spec shares its stack with another at the same time.
+// after every other). Lane "shared" is the e2e specs that share one stack (they take turns on it; its global setup
+// brings the stack up and plays a warm-up session first); lane "own-stack" is the unit suite, which runs while that
+// stack comes up, then the specs that bring up a stack of their own (OWN_STACK_SPECS in vitest.config.ts), one
+// after another. Each lane is sequential inside, so no spec shares its stack with another at the same time.
 // This module is pure: which lanes an argument list means, where each lane's JSON report goes, and how the
 // lanes' reports merge into the one file a caller asked for (.ci/test-summary.ts reads it).
 
@@ -27,8 +28,8 @@ export interface LanePlan {
 
 /** The projects of each lane (vitest.config.ts names them). */
 export const LANE_PROJECTS = {
-  shared: ['unit', 'e2e'],
-  ownStack: ['e2e-own-stack'],
+  shared: ['e2e'],
+  ownStack: ['unit', 'e2e-own-stack'],
 } as const;
 
 /** Vitest options that take their value as the next argument (so that value is not a file filter). */
