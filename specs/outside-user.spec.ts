@@ -6,6 +6,7 @@
 // session completes with its telemetry. The scripts of the attacks are in support/outside-user.ts. Over 300 lines:
 // one `it` per attack with its control, sharing the two users' sessions (started once: each lives two minutes).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { resolve4 } from 'node:dns/promises';
 import { chownSync, existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,9 @@ import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { NODE_UID } from '../scripts/lib/stack/local-env.ts';
 import * as ou from './support/outside-user.ts';
 import { runStackSession, type StackInfo, stack } from './support/stack.ts';
+
+/** A name outside the stack that this machine resolves: the npm registry it installs from (pnpm sets it). */
+const EXTERNAL_NAME = new URL(process.env.npm_config_registry || 'https://registry.npmjs.org/').hostname;
 
 const WAIT = 'outside-user-wait'; // about two minutes up, touching nothing
 const tag = randomBytes(3).toString('hex');
@@ -107,6 +111,8 @@ describe('an outside user, from inside a session, against another user', () => {
   });
 
   it("3 network: bob's container, his network's services and the stores are out of reach; its own services answer", async () => {
+    // Positive: the machine itself resolves the outside name the session must not (the registry it installs from).
+    expect((await resolve4(EXTERNAL_NAME)).length, `the host resolves ${EXTERNAL_NAME}`).toBeGreaterThan(0);
     const bobIp = await ou.addressOn(bC, bNet);
     const fileOpsOnBob = await ou.addressOn(`${e2eStack.project}-mcp-file-ops-1`, bNet);
     const backends = await Promise.all(
@@ -135,7 +141,8 @@ describe('an outside user, from inside a session, against another user', () => {
         ['fileOpsOnBobsNetwork', fileOpsOnBob, 8080],
         ...backends.map(([n, ip, port]) => [n, ip, port]),
       ],
-      names: [...BACKENDS.map(([n]) => n), bC, 'session-gateway'],
+      // ...and a name outside the stack: a DNS query is a way out too (data in the name).
+      names: [...BACKENDS.map(([n]) => n), bC, EXTERNAL_NAME, 'session-gateway'],
       http: [
         ['bob', `http://${bobIp}:9999/`],
         ['gateway', 'http://session-gateway:8080/health'],

@@ -71,6 +71,9 @@ describe('per-session limits', () => {
     expect(c.memorySwap).toBe(c.memory); // no swap beyond it
     expect(c.pidsLimit).toBe(300);
     expect(c.nanoCpus).toBe(0.5e9);
+    // Its output in a bounded log on the host; outside names forwarded only to an unroutable server.
+    expect(c.log).toEqual({ driver: 'local', options: { 'max-size': '10m', 'max-file': '3' } });
+    expect(c.dns).toEqual(['192.0.2.1']);
 
     expect(out.metadata, out.output.slice(-1500)).toMatchObject({
       status: 'limit-exceeded',

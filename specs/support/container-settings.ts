@@ -15,6 +15,10 @@ export interface ContainerSettings {
   nanoCpus: number;
   pidsLimit: number | null;
   privileged: boolean;
+  /** The engine's log of the container's output: its driver and options (rotation, size). */
+  log: { driver: string; options: Record<string, string> };
+  /** DNS servers the container's resolver forwards outside names to (none: the engine's own upstreams). */
+  dns: string[];
 }
 
 export async function containerSettings(id: string): Promise<ContainerSettings> {
@@ -33,6 +37,8 @@ export async function containerSettings(id: string): Promise<ContainerSettings> 
       NanoCpus: number;
       PidsLimit: number | null;
       Privileged: boolean;
+      LogConfig: { Type: string; Config: Record<string, string> | null };
+      Dns: string[] | null;
     };
   }[];
   if (!c) throw new Error(`docker inspect ${id}: no such container`);
@@ -48,6 +54,8 @@ export async function containerSettings(id: string): Promise<ContainerSettings> 
     memory: h.Memory,
     memorySwap: h.MemorySwap,
     nanoCpus: h.NanoCpus,
+    log: { driver: h.LogConfig.Type, options: h.LogConfig.Config ?? {} },
+    dns: h.Dns ?? [],
     pidsLimit: h.PidsLimit,
     privileged: h.Privileged,
   };
