@@ -11,6 +11,9 @@
 // events (the flood bounded in time and requests, the polite retries in time, the script's container killed when
 // the spec ends): the flooder is refused past its series limit (429), the other session's every point and event is
 // in the files, Prometheus and VictoriaLogs, and the collector is neither killed nor restarted.
+// And one session opening 20 connections past its cap to the session gateway and mcp-file-ops, and holding them: the
+// extra ones are refused, another session is still served meanwhile, and once they are let go the session gets in
+// again and both services are healthy, never restarted.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
@@ -28,6 +31,7 @@ import {
 import { encodeTraces, grpcExportTraces } from '../scripts/lib/testing/otlp-proto.ts';
 import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
+import { connectionHolder, joinNetwork, serviceRss, serviceSetting } from './support/connection-holder.ts';
 import { type ServiceControl, serviceControl } from './support/service-control.ts';
 import { sessionNetwork } from './support/session-network.ts';
 
@@ -280,4 +284,77 @@ describe('a client flooding the collector', () => {
       await net.remove();
     }
   }, 150_000);
+
+  it("one session's connections past its cap are refused; another session is served meanwhile", async () => {
+    const caps: Record<string, number> = {
+      'session-gateway': Number(
+        await serviceSetting(stack, 'session-gateway', 'GATEWAY_MAX_CONNECTIONS_PER_CLIENT'),
+      ),
+      'mcp-file-ops': Number(await serviceSetting(stack, 'mcp-file-ops', 'MCP_MAX_CONNECTIONS_PER_CLIENT')),
+    };
+    const services = Object.keys(caps);
+    const rss = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          services.map(async (s) => [s, ((await serviceRss(stack, s)) ?? Number.NaN) / 2 ** 20]),
+        ),
+      );
+    const hostile = await sessionNetwork(stack);
+    const polite = await sessionNetwork(stack);
+    const leave = [
+      await joinNetwork(stack, hostile, 'mcp-file-ops'),
+      await joinNetwork(stack, polite, 'mcp-file-ops'),
+    ];
+    const holder = connectionHolder(stack, hostile, services);
+    try {
+      const before = await rss();
+      for (const s of services) {
+        const opened = (await holder.step(`open ${s} ${(caps[s] ?? 0) + 20}`)) as {
+          outcomes: Record<string, number>;
+        };
+        expect(opened.outcomes, `${s}: the first ${caps[s]} served, the 20 past the cap refused`).toEqual({
+          served: caps[s],
+          refused: 20,
+        });
+      }
+      const atCap = await rss();
+      // The other session, while the connections are held: a telemetry export through the gateway, MCP's health.
+      const auth = `Bearer ${polite.credential('carol', randomUUID())}`;
+      const control = (await polite.run(`
+        const attr = (key, v) => ({ key, value: { stringValue: String(v) } });
+        const logs = { resourceLogs: [{ resource: { attributes: [attr('service.name', 'flood-spec')] }, scopeLogs: [{ logRecords: [{
+          timeUnixNano: String(Date.now() * 1e6), body: { stringValue: 'polite.event' } }] }] }] };
+        const status = (p) => p.then(async (r) => { await r.arrayBuffer(); return r.status; }, (e) => e.name + ' ' + (e.cause?.code ?? ''));
+        console.log(JSON.stringify({
+          gateway: await status(fetch('http://session-gateway:8080/v1/logs', { method: 'POST', body: JSON.stringify(logs),
+            headers: { 'content-type': 'application/json', authorization: ${JSON.stringify(auth)} }, signal: AbortSignal.timeout(10000) })),
+          mcp: await status(fetch('http://mcp-file-ops:8080/health', { signal: AbortSignal.timeout(10000) })),
+        }));`)) as Record<string, unknown>;
+      expect(control, 'the other session served while the cap is held').toEqual({ gateway: 200, mcp: 200 });
+      // Still at the cap after that: one more is refused, and every held connection is still open.
+      expect(await holder.step('extra')).toEqual({
+        outcomes: { 'session-gateway': 'refused', 'mcp-file-ops': 'refused' },
+        held: caps,
+      });
+      // Let go: the session gets in again.
+      expect(await holder.step('release')).toEqual({
+        outcomes: { 'session-gateway': 'served', 'mcp-file-ops': 'served' },
+        held: { 'session-gateway': 0, 'mcp-file-ops': 0 },
+      });
+      for (const s of services) {
+        await c.healthy(s);
+        expect(await c.started(s), `${s} not restarted`).toMatch(/ restarts=0$/);
+        expect(await c.logs(s)).toContain(`refused a connection from`);
+      }
+      const after = await rss();
+      console.log(
+        `connection cap: ${JSON.stringify(caps)} per client, 20 past it refused at each; resident memory (MiB) before ${JSON.stringify(before)}, at the cap ${JSON.stringify(atCap)}, after ${JSON.stringify(after)}`,
+      );
+    } finally {
+      await holder.remove();
+      for (const f of leave) await f();
+      await hostile.remove();
+      await polite.remove();
+    }
+  }, 180_000);
 });
