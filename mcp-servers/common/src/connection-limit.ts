@@ -78,6 +78,8 @@ export function connectionLimit(o: ConnectionLimitOptions): ConnectionLimit {
       kind,
       `${who}refused a connection from ${client}: it holds ${o.perClient} open already, the most one client may (${o.settings.perClient})`,
     );
+    // Nothing of it is read or written; an error on the way out (a peer already gone) is of no interest.
+    socket.on('error', () => {});
     socket.resetAndDestroy();
   };
 
