@@ -8,10 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildImages, parseMode } from './lib/images/build-images.ts';
 import { repoRoot } from './lib/repo-root.ts';
+import { IMAGES_READY_ENV, imagesReady } from './lib/testing/images-ready.ts';
 import {
-  IMAGES_READY_ENV,
   LANE_PROJECTS,
   type Lane,
   mergeReports,
@@ -53,13 +52,8 @@ if (plan.single) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   // The images once, before the lanes: two global setups must not build the same image at the same time.
-  console.log('test: checking the stack images (built here when missing) ...');
   try {
-    const r = await buildImages({
-      mode: parseMode(process.env.STACK_IMAGES ?? 'offline'),
-      log: (line) => console.log(`test: images: ${line}`),
-    });
-    console.log(`test: images ready (${r.mode}) in ${seconds()}`);
+    await imagesReady('test');
   } catch (err) {
     console.error(`test: the images are not ready: ${(err as Error).message}`);
     process.exit(1);

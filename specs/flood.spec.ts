@@ -31,7 +31,7 @@ import {
 import { encodeTraces, grpcExportTraces } from '../scripts/lib/testing/otlp-proto.ts';
 import { sendSpanStream } from '../scripts/lib/testing/otlp-stream.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
-import { connectionHolder, joinNetwork, serviceRss, serviceSetting } from './support/connection-holder.ts';
+import { connectionHolder, serviceRss, serviceSetting } from './support/connection-holder.ts';
 import { type ServiceControl, serviceControl } from './support/service-control.ts';
 import { sessionNetwork } from './support/session-network.ts';
 
@@ -301,10 +301,7 @@ describe('a client flooding the collector', () => {
       );
     const hostile = await sessionNetwork(stack);
     const polite = await sessionNetwork(stack);
-    const leave = [
-      await joinNetwork(stack, hostile, 'mcp-file-ops'),
-      await joinNetwork(stack, polite, 'mcp-file-ops'),
-    ];
+    const leave = [await hostile.join('mcp-file-ops'), await polite.join('mcp-file-ops')];
     const holder = connectionHolder(stack, hostile, services);
     try {
       const before = await rss();

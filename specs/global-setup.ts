@@ -9,7 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { runSessionIn, startEphemeralStack } from '../scripts/lib/testing/ephemeral-stack.ts';
-import { imagesReady } from './support/images-ready.ts';
+import { imagesReady } from '../scripts/lib/testing/images-ready.ts';
 import { leftBySpecs, listFolders, localStackFolders, stackFolders } from './support/local-stack-folders.ts';
 import type { StackInfo } from './support/stack.ts';
 

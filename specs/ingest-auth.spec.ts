@@ -15,7 +15,6 @@ import { exportRequests, sessionRecords, signalFiles } from '../scripts/lib/sink
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { MCP_CALL, type McpAnswer, mcpUrl } from './support/mcp-call.ts';
-import { serviceControl } from './support/service-control.ts';
 import { type SessionNetwork, sessionNetwork } from './support/session-network.ts';
 import { type StackInfo, stack } from './support/stack.ts';
 
@@ -184,8 +183,6 @@ describe('telemetry ingest from a session', () => {
 
   it("keeps the MCP servers' spans of a session whatever its client asks (X-Claude-Code-Telemetry: 0)", async () => {
     // file-ops on the session network under its service name, as `pnpm session` connects it.
-    const c = serviceControl(e2eStack);
-    const fileOps = c.container('mcp-file-ops');
     const user = 'mcp-telemetry';
     const workspace = join(e2eStack.composeEnv.WORKSPACES_DIR as string, user);
     mkdirSync(workspace, { recursive: true, mode: 0o777 });
@@ -193,7 +190,7 @@ describe('telemetry ingest from a session', () => {
     writeFileSync(join(workspace, marker), 'x\n', { mode: 0o666 });
     const off = randomUUID();
     const on = randomUUID();
-    await c.docker(['network', 'connect', '--alias', 'mcp-file-ops', net.name, fileOps]);
+    const leaveFileOps = await net.join('mcp-file-ops');
     try {
       const script = `${MCP_CALL}
         const call = (credential, session, extra) =>
@@ -209,7 +206,7 @@ describe('telemetry ingest from a session', () => {
         expect(out[k].body, `${k}: the listing of ${user}'s workspace`).toContain(marker);
       }
     } finally {
-      await c.docker(['network', 'disconnect', '--force', net.name, fileOps]).catch(() => {});
+      await leaveFileOps();
     }
 
     // Each call's span, from mcp-file-ops, under its credential's session: the header changed nothing.

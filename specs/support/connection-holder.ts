@@ -1,8 +1,7 @@
 // A hostile session holding connections open, for the flood spec: a script in a container on a session's network
 // (session-network.ts) opens many connections to the shared services and keeps them, answering the spec step by step
 // over stdin/stdout, so the spec can check other sessions while the connections are held and then let them go.
-// Also: a stack service joined to a session's network under its name (as `pnpm session` joins the MCP servers), a
-// service's settings as its container runs them, and its process's resident memory.
+// Also: a service's settings as its container runs them, and its process's resident memory.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,19 +10,6 @@ import { serviceControl } from './service-control.ts';
 import type { SessionNetwork } from './session-network.ts';
 
 type Stack = Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>;
-
-/** Joins `service` to the session network under its name; the returned function takes it off again. */
-export async function joinNetwork(
-  stack: Stack,
-  net: SessionNetwork,
-  service: string,
-): Promise<() => Promise<void>> {
-  const c = serviceControl(stack);
-  await c.docker(['network', 'connect', '--alias', service, net.name, c.container(service)]);
-  return async () => {
-    await c.docker(['network', 'disconnect', '--force', net.name, c.container(service)]).catch(() => {});
-  };
-}
 
 /** A variable of the environment `service`'s container runs with; an error naming both when it has none. */
 export async function serviceSetting(stack: Stack, service: string, name: string): Promise<string> {

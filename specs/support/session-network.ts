@@ -21,7 +21,12 @@ export interface SessionNetwork {
    * the container is removed and run() throws.
    */
   run(script: string, timeoutMs?: number): Promise<unknown>;
-  /** Removes the scripts' containers still running, then the network. */
+  /**
+   * Joins a stack service to the network under its service name (as `pnpm session` joins the session-facing
+   * services); the returned function takes it off again (remove() does too).
+   */
+  join(service: string): Promise<() => Promise<void>>;
+  /** Removes the scripts' containers still running, takes the services off, then removes the network. */
   remove(): Promise<void>;
 }
 
@@ -30,9 +35,19 @@ export async function sessionNetwork(
 ): Promise<SessionNetwork> {
   const c = serviceControl(s);
   const name = `${s.project}-ingest-${randomBytes(4).toString('hex')}`;
-  const gateway = c.container('session-gateway');
   await c.docker(['network', 'create', '--internal', name]);
-  await c.docker(['network', 'connect', '--alias', 'session-gateway', name, gateway]);
+  const joined = new Set<string>();
+  const leave = async (container: string) => {
+    joined.delete(container);
+    await c.docker(['network', 'disconnect', '--force', name, container]).catch(() => {});
+  };
+  const join = async (service: string) => {
+    const container = c.container(service);
+    await c.docker(['network', 'connect', '--alias', service, name, container]);
+    joined.add(container);
+    return () => leave(container);
+  };
+  await join('session-gateway');
   const subnet = (
     await c.docker(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Subnet}}', name])
   ).stdout.trim();
@@ -44,6 +59,7 @@ export async function sessionNetwork(
   return {
     name,
     subnet,
+    join,
     credential: (user, sessionId) =>
       mintSessionCredential(secret, { user, sessionId, expiresAt: Date.now() + 600_000, network: subnet }),
     async run(script, timeoutMs = 120_000) {
@@ -91,7 +107,7 @@ export async function sessionNetwork(
     },
     async remove() {
       await Promise.all([...running].map(kill));
-      await c.docker(['network', 'disconnect', '--force', name, gateway]).catch(() => {});
+      await Promise.all([...joined].map(leave));
       await c.docker(['network', 'rm', name]).catch(() => {});
     },
   };

@@ -7,9 +7,6 @@
 // This module is pure: which lanes an argument list means, where each lane's JSON report goes, and how the
 // lanes' reports merge into the one file a caller asked for (.ci/test-summary.ts reads it).
 
-/** Set by `pnpm test` for its lanes once it has checked the images: the e2e global setups then skip that step. */
-export const IMAGES_READY_ENV = 'E2E_IMAGES_READY';
-
 /** One Vitest run of a lane: its name, the arguments after `vitest run`, and its JSON report's file (if any). */
 export interface Lane {
   name: string;
@@ -60,12 +57,9 @@ function narrowing(args: string[]): string | null {
     const a = args[i] as string;
     if (a === '--project' || a.startsWith('--project='))
       return `${a}${a.includes('=') ? '' : ` ${args[i + 1]}`}`;
-    if (TAKES_VALUE.has(a) || a.startsWith('--outputFile.')) {
-      if (!a.includes('=') && !a.startsWith('--outputFile.')) i++;
-      else if (a.startsWith('--outputFile.') && !a.includes('=')) i++;
-      continue;
-    }
-    if (!a.startsWith('-')) return `the filter ${JSON.stringify(a)}`;
+    // `--reporter dot`, `--outputFile.json out.json`: the next argument is the option's value, not a filter.
+    if ((TAKES_VALUE.has(a) || a.startsWith('--outputFile.')) && !a.includes('=')) i++;
+    else if (!a.startsWith('-')) return `the filter ${JSON.stringify(a)}`;
   }
   return null;
 }
