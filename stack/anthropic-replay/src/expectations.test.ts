@@ -16,6 +16,10 @@ describe('expectedTelemetry', () => {
       // Write of 6 lines ending in a newline counts 7 (observed with 2.1.197); the Edit replaces 1 line by 2.
       linesAdded: 9,
       linesRemoved: 1,
+      processes: 1,
+      compactions: 0,
+      subagent: { modelCalls: 0, tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 } },
+      attempts: [],
     });
   });
 });

@@ -1,18 +1,41 @@
 // What the sinks must hold after a session script has played: computed from the SAME script the replay server
 // plays, so no expected number is typed twice.
-import { isErrorTurn, type SessionScript } from './session-script.ts';
+import { isCompact, isErrorTurn, type ReplyTurn, type SessionScript, type Turn } from './session-script.ts';
+
+export interface Tokens {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+}
 
 export interface Expected {
   /** Model calls that got an answer (one llm_request span each, one api_request event each). */
   modelCalls: number;
-  /** Scripted API errors, by HTTP status. */
+  /** Scripted API errors the session reports (an api_error event each), by HTTP status. */
   apiErrors: number[];
-  tokens: { input: number; output: number; cacheRead: number; cacheCreation: number };
+  tokens: Tokens;
   /** tool_use blocks, in order: one claude_code.tool span each. */
   toolUses: string[];
   /** Lines of code Claude Code counts for the script's Write and Edit calls (see linesOf). */
   linesAdded: number;
   linesRemoved: number;
+  /** CLI processes: the first run and one per continuation (each restarts Claude Code's cumulative counters). */
+  processes: number;
+  /** /compact runs: one model call each (query_source=compact) and one compaction event. */
+  compactions: number;
+  /** The model calls a subagent makes (turns with caller "subagent"): part of modelCalls and tokens. */
+  subagent: { modelCalls: number; tokens: Tokens };
+  /**
+   * Model calls answered after retries (scripted errors the CLI retried, within maxRetries): the attempt that
+   * got the answer (2 after one retry). Retried errors are not in apiErrors: Claude Code reports no api_error.
+   */
+  attempts: number[];
+}
+
+export interface ExpectOptions {
+  /** CLAUDE_CODE_MAX_RETRIES of the session (the e2e stack's 0 unless told): errors within it are retried. */
+  maxRetries?: number;
 }
 
 /**
@@ -25,25 +48,32 @@ function lineCount(text: string, trailingNewlineCounts: boolean): number {
   return trailingNewlineCounts || !text.endsWith('\n') ? parts.length : parts.length - 1;
 }
 
-export function expectedTelemetry(script: SessionScript): Expected {
-  const e: Expected = {
-    modelCalls: 0,
-    apiErrors: [],
-    tokens: { input: 0, output: 0, cacheRead: 0, cacheCreation: 0 },
-    toolUses: [],
-    linesAdded: 0,
-    linesRemoved: 0,
-  };
-  for (const turn of script.turns) {
+const noTokens = (): Tokens => ({ input: 0, output: 0, cacheRead: 0, cacheCreation: 0 });
+
+function addUsage(t: Tokens, turn: ReplyTurn) {
+  t.input += turn.usage.input_tokens;
+  t.output += turn.usage.output_tokens;
+  t.cacheRead += turn.usage.cache_read_input_tokens;
+  t.cacheCreation += turn.usage.cache_creation_input_tokens;
+}
+
+function addTurns(e: Expected, turns: Turn[], maxRetries: number) {
+  let failed: number[] = [];
+  for (const turn of turns) {
     if (isErrorTurn(turn)) {
-      e.apiErrors.push(turn.error.status);
+      failed.push(turn.error.status);
       continue;
     }
+    // Errors just before an answer, no more than the CLI retries: attempts of this call, not errors.
+    if (failed.length && failed.length <= maxRetries) e.attempts.push(failed.length + 1);
+    else e.apiErrors.push(...failed);
+    failed = [];
     e.modelCalls++;
-    e.tokens.input += turn.usage.input_tokens;
-    e.tokens.output += turn.usage.output_tokens;
-    e.tokens.cacheRead += turn.usage.cache_read_input_tokens;
-    e.tokens.cacheCreation += turn.usage.cache_creation_input_tokens;
+    addUsage(e.tokens, turn);
+    if (turn.caller === 'subagent') {
+      e.subagent.modelCalls++;
+      addUsage(e.subagent.tokens, turn);
+    }
     for (const block of turn.content) {
       if (block.type !== 'tool_use') continue;
       e.toolUses.push(block.name);
@@ -59,6 +89,29 @@ export function expectedTelemetry(script: SessionScript): Expected {
         e.linesAdded += lineCount(input.new_string, false);
       }
     }
+  }
+  e.apiErrors.push(...failed);
+}
+
+export function expectedTelemetry(script: SessionScript, o: ExpectOptions = {}): Expected {
+  const maxRetries = o.maxRetries ?? 0;
+  const e: Expected = {
+    modelCalls: 0,
+    apiErrors: [],
+    tokens: noTokens(),
+    toolUses: [],
+    linesAdded: 0,
+    linesRemoved: 0,
+    processes: 1,
+    compactions: 0,
+    subagent: { modelCalls: 0, tokens: noTokens() },
+    attempts: [],
+  };
+  addTurns(e, script.turns, maxRetries);
+  for (const c of script.continuations ?? []) {
+    e.processes++;
+    if (isCompact(c.prompt)) e.compactions++;
+    addTurns(e, c.turns, maxRetries);
   }
   return e;
 }

@@ -3,7 +3,8 @@
 //   GET  /health                            scripts loaded and refused
 //   POST /v1/messages                       plays the default script (REPLAY_DEFAULT_SCRIPT)
 //   POST /scripts/{name}/v1/messages        plays script {name} (ANTHROPIC_BASE_URL=http://host/scripts/{name})
-// Each Claude Code session (x-claude-code-session-id) plays its script from the first turn. Anything else is a
+// Each Claude Code session (x-claude-code-session-id) plays its script from the first turn, then on through the
+// turns of its continuations (the --resume / --continue runs of the same conversation). Anything else is a
 // clear error response and a log line, never a hang. Logs never hold keys or tokens: only allow-listed headers.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +15,7 @@ import {
   fillTurn,
   isErrorTurn,
   type LoadedScripts,
+  playedTurns,
   type SessionScript,
 } from './session-script.ts';
 
@@ -142,13 +144,14 @@ export function createReplayServer(o: ReplayOptions) {
     const index = progress.get(key) ?? 0;
     entry.turn = index + 1;
     entry.stream = body.stream === true;
-    const scripted = script.turns[index];
+    const all = playedTurns(script);
+    const scripted = all[index];
     if (!scripted) {
       reply(
         400,
         errorBody(
           'invalid_request_error',
-          `session script ${name} has ${script.turns.length} turn(s) and all were played for session ${session}: request ${index + 1} has no answer`,
+          `session script ${name} has ${all.length} turn(s) and all were played for session ${session}: request ${index + 1} has no answer`,
         ),
       );
       return;

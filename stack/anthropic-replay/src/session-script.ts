@@ -44,6 +44,10 @@ const replyTurn = z
       .max(60_000)
       .optional()
       .describe('Wait before the first byte (latency)'),
+    caller: z
+      .literal('subagent')
+      .optional()
+      .describe('Who makes this model call when it is not the main conversation: a subagent'),
   })
   .strict();
 
@@ -71,18 +75,49 @@ const errorTurn = z
 /** The model a script plays when it names none: the one model every scripted session and bench reports by default. */
 export const DEFAULT_MODEL = 'claude-sonnet-4-5-20250929';
 
+const turns = z.array(z.union([replyTurn, errorTurn])).min(1);
+
+/** The slash command that compacts the conversation: one model call (query_source=compact) and a compaction event. */
+export const COMPACT = '/compact';
+/** How many further CLI runs a script may chain after its first (each is a CLI process of its own). */
+export const MAX_CONTINUATIONS = 10;
+
+const continuation = z
+  .object({
+    mode: z
+      .enum(['resume', 'continue'])
+      .describe('claude --resume SESSION_ID, or claude --continue (the latest conversation of the folder)'),
+    prompt: z.string().min(1).describe(`What this run sends: a prompt, or ${COMPACT}`),
+    turns,
+  })
+  .strict();
+
 export const sessionScriptSchema = z
   .object({
     description: z.string().min(1),
     prompt: z.string().min(1).describe('The prompt `pnpm session --script` sends'),
     model: z.string().min(1).default(DEFAULT_MODEL),
-    turns: z.array(z.union([replyTurn, errorTurn])).min(1),
+    turns,
+    continuations: z
+      .array(continuation)
+      .max(MAX_CONTINUATIONS)
+      .optional()
+      .describe('Further CLI runs of the same conversation, in order, after the first'),
   })
   .strict();
 
 export type SessionScript = z.infer<typeof sessionScriptSchema> & { name: string };
 export type Turn = SessionScript['turns'][number];
 export type ReplyTurn = z.infer<typeof replyTurn>;
+export type Continuation = z.infer<typeof continuation>;
+
+/** Every turn the replay plays for one session, in order: the first run's, then each continuation's. */
+export function playedTurns(script: Pick<SessionScript, 'turns' | 'continuations'>): Turn[] {
+  return [...script.turns, ...(script.continuations ?? []).flatMap((c) => c.turns)];
+}
+
+/** Is this prompt the compact command (one model call that summarises the conversation)? */
+export const isCompact = (prompt: string) => prompt.trim() === COMPACT;
 
 export function isErrorTurn(turn: Turn): turn is z.infer<typeof errorTurn> {
   return 'error' in turn;
