@@ -2,18 +2,23 @@
 // `pnpm session`: one Claude Code session in the running stack. Scripted (fixtures/sessions) by default; with a
 // real ANTHROPIC_API_KEY in the environment, --prompt and --interactive sessions go to Anthropic instead.
 import { argv } from 'zx';
+import { PROJECT_NAME_RULE } from './lib/session/session-credential.ts';
 import { outcomeLine, sessionOutput } from './lib/session/session-output.ts';
 import { OTLP_PROTOCOLS } from './lib/session/session-record.ts';
 import { runSession } from './lib/session/session-run.ts';
 import { sessionEventsUrl } from './lib/sinks/session-links.ts';
 
 const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive] [--user NAME] [--model M] [--session-id UUID]
-                    [--otlp-protocol ${OTLP_PROTOCOLS.join('|')}] [--json]
+                    [--project NAME] [--branch B] [--otlp-protocol ${OTLP_PROTOCOLS.join('|')}] [--json]
 
   --script NAME     play fixtures/sessions/NAME.json against the scripted API (default: demo)
   --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
   --interactive     attach this terminal to Claude Code in the container; the terminal is recorded with timing
   --user NAME       label every metric, event and span of the session with user.name=NAME
+  --project NAME    label every signal project=NAME (${PROJECT_NAME_RULE}); default: the workspace's
+                    git remote origin (owner/repo), read from its .git, never by running git
+  --branch B        label every signal git.branch=B; default: the workspace's HEAD branch
+                    (both are signed into the session's credential: what the session sends itself is overwritten)
   --no-telemetry    run with telemetry off (nothing may reach the sinks)
   --otlp-protocol P how Claude Code exports: ${OTLP_PROTOCOLS.join(', ')} (default http/protobuf; the port follows)
   --json            print Claude Code's raw stream-json instead of the session rendered for reading
@@ -35,6 +40,8 @@ try {
       sessionId: argv['session-id'] ? String(argv['session-id']) : undefined,
       noTelemetry: argv.telemetry === false,
       otlpProtocol: argv['otlp-protocol'] === undefined ? undefined : String(argv['otlp-protocol']),
+      project: argv.project === undefined ? undefined : String(argv.project),
+      branch: argv.branch === undefined ? undefined : String(argv.branch),
     },
     { onData: output.onData },
   );

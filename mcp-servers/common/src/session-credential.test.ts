@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isBranchName,
+  isProjectName,
   isSessionCredential,
   isUserName,
   mintSessionCredential,
@@ -55,6 +57,71 @@ describe('session credentials', () => {
         error: 'session credential without a valid user',
       });
     }
+  });
+});
+
+describe('the project and branch a credential carries', () => {
+  it('verify to them, signed like the user: a session cannot swap its project', () => {
+    const withProject = { ...id, project: 'acme/widgets', branch: 'feature/x-1.2' };
+    const token = mintSessionCredential(secret, withProject);
+    expect(verifySessionCredential(secret, token, 1_000)).toEqual({ ok: true, ...withProject });
+    const [p, , mac] = token.split('.');
+    const forged = `${p}.${Buffer.from(JSON.stringify({ u: id.user, s: id.sessionId, e: id.expiresAt, p: 'other/repo' })).toString('base64url')}.${mac}`;
+    expect(verifySessionCredential(secret, forged, 1_000)).toEqual({
+      ok: false,
+      error: 'session credential with a wrong signature',
+    });
+  });
+
+  it('refuse a signed project or branch that breaks its rule, saying which', () => {
+    const badProject = mintSessionCredential(secret, { ...id, project: 'a"b' });
+    expect(verifySessionCredential(secret, badProject, 1_000)).toEqual({
+      ok: false,
+      error: 'session credential with a malformed project',
+    });
+    const badBranch = mintSessionCredential(secret, { ...id, branch: 'x;project=y' });
+    expect(verifySessionCredential(secret, badBranch, 1_000)).toEqual({
+      ok: false,
+      error: 'session credential with a malformed branch',
+    });
+  });
+});
+
+describe('the project and branch rules', () => {
+  it('take owner/repo names and refuse syntax, paths and oversize', () => {
+    for (const name of ['acme/widgets', 'a', 'my.repo_x-1', 'gitlab/group/sub/repo', 'x'.repeat(128)])
+      expect(isProjectName(name), JSON.stringify(name)).toBe(true);
+    for (const name of [
+      '',
+      'x'.repeat(129),
+      '/abs',
+      'a/',
+      'a//b',
+      '../etc',
+      'a/../b',
+      '.hidden',
+      '-opt',
+      'a b',
+      'a"b',
+      "a'b",
+      'a;b',
+      'a,b',
+      'a=b',
+      'a\nb',
+      'a\u0000',
+      'é',
+      '{x}',
+      7,
+      null,
+    ])
+      expect(isProjectName(name), JSON.stringify(name)).toBe(false);
+  });
+
+  it('take common branch names and refuse the rest', () => {
+    for (const name of ['main', 'feature/x-1.2', 'release+hotfix', 'v1.0', 'x'.repeat(128)])
+      expect(isBranchName(name), JSON.stringify(name)).toBe(true);
+    for (const name of ['', '-x', '/x', 'a..b', 'a b', 'a"b', 'a;b', 'a\n', 'x'.repeat(129), 'é', undefined])
+      expect(isBranchName(name), JSON.stringify(name)).toBe(false);
   });
 });
 

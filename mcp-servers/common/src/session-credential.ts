@@ -4,7 +4,10 @@
 // (through scripts/lib/session/) and hands it to that session's container only; the services hold the secret
 // (MCP_SESSION_SECRET) and verify it. The user and session id come from the signed payload, never from a header
 // the client could set. Node built-ins only: the egress proxy's image copies this file as it is.
-//   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms, n?: network CIDR}>.<base64url HMAC-SHA256>
+//   cct1.<base64url JSON {u: user, s: session id, e: expiry in ms, n?: network CIDR, p?: project, b?: git branch}>
+//       .<base64url HMAC-SHA256>
+// The project and branch (`pnpm session --project/--branch`, or the workspace's git remote and HEAD) are the host's
+// word, signed here like the user: the gateway stamps them on every signal, whatever the session sent itself.
 // A credential dies with its session: its expiry is the session's wall clock (plus a margin), the host marks the
 // session revoked when it ends (a file named after the session id in SESSION_REVOKED_DIR), and it is bound to the
 // session's own network: a request from any other address is refused.
@@ -19,6 +22,10 @@ export interface SessionIdentity {
   expiresAt: number;
   /** The session's own network (CIDR, e.g. 172.20.3.0/24): the only source addresses it is good from. */
   network?: string;
+  /** The session's project (PROJECT_NAME), e.g. owner/repo: stamped as `project` on every signal. */
+  project?: string;
+  /** The session's git branch (BRANCH_NAME): stamped as `git.branch` on every signal. */
+  branch?: string;
 }
 
 export type CredentialCheck = ({ ok: true } & SessionIdentity) | { ok: false; error: string };
@@ -41,6 +48,25 @@ export const USER_NAME = /^(?!\.\.?$)[A-Za-z0-9._@-]{1,64}$/;
 export const USER_NAME_RULE = '1-64 letters, digits or . _ @ - (not . or ..)';
 export const isUserName = (name: unknown): name is string => typeof name === 'string' && USER_NAME.test(name);
 /**
+ * A session's project, everywhere one is named (`pnpm session --project`, the credential, the `project` label,
+ * `pnpm export --project`): 1-128 letters, digits or . _ - / (owner/repo), starting with a letter or digit, no
+ * `..`, `//` or trailing `/`. Nothing a label, a LogsQL or PromQL literal, a header or a path could take as syntax
+ * (no quote, space, `;`, `,`, `=`, control character).
+ */
+export const PROJECT_NAME = /^(?!.*\.\.)(?!.*\/\/)(?!.*\/$)[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+export const PROJECT_NAME_RULE =
+  '1-128 letters, digits or . _ - / (starting with a letter or digit; no .., // or trailing /)';
+export const isProjectName = (name: unknown): name is string =>
+  typeof name === 'string' && PROJECT_NAME.test(name);
+/**
+ * A session's git branch as it is labelled (`git.branch`): 1-128 letters, digits or . _ - / +, starting with a
+ * letter or digit, no `..` (git refuses it too). A branch git allows but this does not is left unlabelled.
+ */
+export const BRANCH_NAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/+-]{0,127}$/;
+export const BRANCH_NAME_RULE = '1-128 letters, digits or . _ - / + (starting with a letter or digit; no ..)';
+export const isBranchName = (name: unknown): name is string =>
+  typeof name === 'string' && BRANCH_NAME.test(name);
+/**
  * A session id as the services take one (a credential's, the MCP servers' session header, the egress proxy's user
  * name; pnpm session's are UUIDs): 1-128 letters, digits or . _ : - (never a /).
  */
@@ -61,6 +87,8 @@ export function mintSessionCredential(secret: string, id: SessionIdentity): stri
       s: id.sessionId,
       e: id.expiresAt,
       ...(id.network ? { n: id.network } : {}),
+      ...(id.project ? { p: id.project } : {}),
+      ...(id.branch ? { b: id.branch } : {}),
     }),
   ).toString('base64url');
   return `${PREFIX}.${payload}.${sign(secret, payload)}`;
@@ -101,7 +129,7 @@ export function verifySessionCredential(
   const got = Buffer.from(mac);
   if (want.length !== got.length || !timingSafeEqual(want, got))
     return { ok: false, error: 'session credential with a wrong signature' };
-  let body: { u?: unknown; s?: unknown; e?: unknown; n?: unknown };
+  let body: { u?: unknown; s?: unknown; e?: unknown; n?: unknown; p?: unknown; b?: unknown };
   try {
     body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -111,6 +139,10 @@ export function verifySessionCredential(
   if (typeof body.s !== 'string' || !CREDENTIAL_SESSION_ID.test(body.s))
     return { ok: false, error: 'session credential without a valid session id' };
   if (typeof body.e !== 'number' || body.e <= now) return { ok: false, error: 'session credential expired' };
+  if (body.p !== undefined && !isProjectName(body.p))
+    return { ok: false, error: 'session credential with a malformed project' };
+  if (body.b !== undefined && !isBranchName(body.b))
+    return { ok: false, error: 'session credential with a malformed branch' };
   if (body.n !== undefined) {
     if (typeof body.n !== 'string' || !CIDR.test(body.n))
       return { ok: false, error: 'session credential with a malformed network' };
@@ -128,5 +160,7 @@ export function verifySessionCredential(
     sessionId: body.s,
     expiresAt: body.e,
     ...(typeof body.n === 'string' ? { network: body.n } : {}),
+    ...(typeof body.p === 'string' ? { project: body.p } : {}),
+    ...(typeof body.b === 'string' ? { branch: body.b } : {}),
   };
 }

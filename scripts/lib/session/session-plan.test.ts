@@ -93,6 +93,17 @@ describe('planSession', () => {
     expect(() => planSession({ script: 'nope' }, {}, scripts)).toThrow('no session script nope');
   });
 
+  it("takes --project and --branch by their rules, and puts neither in the session's environment", () => {
+    const p = planSession({ project: 'acme/widgets', branch: 'main' }, {}, scripts);
+    expect(p).toMatchObject({ project: 'acme/widgets', branch: 'main' });
+    expect(JSON.stringify(p.env)).not.toContain('acme/widgets');
+    expect(() => planSession({ project: 'a b' }, {}, scripts)).toThrow(
+      '--project must be 1-128 letters, digits or . _ - /',
+    );
+    expect(() => planSession({ project: 'x'.repeat(129) }, {}, scripts)).toThrow('--project must be');
+    expect(() => planSession({ branch: 'a;b' }, {}, scripts)).toThrow('--branch must be 1-128');
+  });
+
   it('turns telemetry off for --no-telemetry', () => {
     expect(planSession({ noTelemetry: true }, {}, scripts).env.CLAUDE_CODE_ENABLE_TELEMETRY).toBe('0');
   });

@@ -1,7 +1,14 @@
 // What `pnpm session` runs, decided from its options and the host's environment. Pure, so the choice between
 // the scripted API and Anthropic's, and every variable handed to the container, is unit-tested.
 import { randomUUID } from 'node:crypto';
-import { isUserName, USER_NAME_RULE } from './session-credential.ts';
+import {
+  BRANCH_NAME_RULE,
+  isBranchName,
+  isProjectName,
+  isUserName,
+  PROJECT_NAME_RULE,
+  USER_NAME_RULE,
+} from './session-credential.ts';
 import { OTLP_PROTOCOLS, type OtlpProtocol, SESSION_ID } from './session-record.ts';
 
 /** The user-name rule (its home: the session identity module), here for the code that reads users from records. */
@@ -18,6 +25,13 @@ export interface SessionOptions {
   noTelemetry?: boolean;
   /** How Claude Code exports: http/protobuf (the stack's default), http/json or grpc; the collector port follows. */
   otlpProtocol?: string;
+  /**
+   * The session's `project` label (--project; not the compose project): in its credential, stamped on every signal.
+   * Default: the workspace's git remote (workspace-project.ts).
+   */
+  project?: string;
+  /** Its `git.branch` label (--branch). Default: the workspace's HEAD branch. */
+  branch?: string;
 }
 
 /**
@@ -50,6 +64,9 @@ export interface SessionPlan {
   passThrough: string[];
   /** Said to the user before the session starts, when the session is not what they may think it is. */
   notice?: string;
+  /** --project and --branch as given (checked); the workspace's git fills what is not (session-run.ts). */
+  project?: string;
+  branch?: string;
 }
 
 export function planSession(
@@ -62,6 +79,10 @@ export function planSession(
   if (o.user !== undefined && !isUserName(o.user)) {
     throw new Error(`--user must be ${USER_NAME_RULE}, not ${JSON.stringify(o.user)}`);
   }
+  if (o.project !== undefined && !isProjectName(o.project))
+    throw new Error(`--project must be ${PROJECT_NAME_RULE}, not ${JSON.stringify(o.project)}`);
+  if (o.branch !== undefined && !isBranchName(o.branch))
+    throw new Error(`--branch must be ${BRANCH_NAME_RULE}, not ${JSON.stringify(o.branch)}`);
   if (o.script && (o.prompt || o.interactive)) {
     throw new Error('--script plays a whole scripted session: it goes without --prompt and --interactive');
   }
@@ -112,5 +133,15 @@ export function planSession(
     api === 'scripted' && !o.script && (o.prompt || o.interactive)
       ? `no ANTHROPIC_API_KEY in the environment: this session plays the scripted session ${script} (fixtures/sessions/${script}.json), whatever you type; set ANTHROPIC_API_KEY to talk to Anthropic, or choose a script with --script NAME`
       : undefined;
-  return { sessionId, mode, api, script, env, passThrough, ...(notice ? { notice } : {}) };
+  return {
+    sessionId,
+    mode,
+    api,
+    script,
+    env,
+    passThrough,
+    ...(notice ? { notice } : {}),
+    ...(o.project !== undefined ? { project: o.project } : {}),
+    ...(o.branch !== undefined ? { branch: o.branch } : {}),
+  };
 }

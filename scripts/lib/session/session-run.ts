@@ -22,6 +22,7 @@ import { planSession, type ScriptInfo, type SessionOptions, type SessionPlan } f
 import { recordPaths, type SessionMetadata } from './session-record.ts';
 import { DEFAULT_LOG_MAX_BYTES, startRecord } from './session-recorder.ts';
 import { harvestSpool, openSpool } from './session-spool.ts';
+import { sessionLabels } from './workspace-project.ts';
 
 export const sessionsFixtures = join(repoRoot, 'fixtures', 'sessions');
 
@@ -123,6 +124,14 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
     imagesDir: stackValues.WORKSPACE_IMAGES_DIR,
     size: stackValues.WORKSPACE_QUOTA,
   });
+  // Read before the session starts, on the host: a project and branch the session cannot change once it runs.
+  const labels = sessionLabels(plan, workspace);
+  if (labels.notes.length && !opts.quiet)
+    process.stderr.write(`session: no project label from the workspace's git: ${labels.notes.join('; ')}\n`);
+  if ((labels.project || labels.branch) && !opts.quiet)
+    process.stderr.write(
+      `session: labelled${labels.project ? ` project=${labels.project}` : ''}${labels.branch ? ` git.branch=${labels.branch}` : ''}\n`,
+    );
   const limits = sessionLimits({ ...stackValues, ...opts.extraEnv });
   const composeProcEnv = { ...process.env, ...opts.composeEnv };
   // A stack given by its values (an ephemeral one) takes nothing from the local stack's .images.env and .env.local.
@@ -153,6 +162,8 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
       // Dies with the session: its wall clock and the host's grace, and revoked at its end anyway.
       expiresAt: Date.now() + limits.timeoutMs + HOST_GRACE_MS + 60_000,
       network: network.subnet,
+      ...(labels.project ? { project: labels.project } : {}),
+      ...(labels.branch ? { branch: labels.branch } : {}),
     });
     const secrets = credentialEnv(plan.sessionId, token);
     const container = `${project}-session-${plan.sessionId.slice(0, 13)}`;

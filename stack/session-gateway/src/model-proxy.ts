@@ -119,7 +119,16 @@ export function modelProxy(o: ProxyOptions) {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     const attempt = Number(req.headers['x-stainless-retry-count'] ?? 0) || 0;
     const record = (f: Finished) =>
-      o.events.emit({ ...f, time: Date.now(), user: who.user, sessionId: who.sessionId, path, attempt });
+      o.events.emit({
+        ...f,
+        time: Date.now(),
+        user: who.user,
+        sessionId: who.sessionId,
+        ...(who.project ? { project: who.project } : {}),
+        ...(who.branch ? { branch: who.branch } : {}),
+        path,
+        attempt,
+      });
     const blank = {
       requestId: null,
       model: null,

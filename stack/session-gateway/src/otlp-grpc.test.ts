@@ -11,8 +11,8 @@ import { createOtlpIngest } from './otlp-http.ts';
 const secret = 's'.repeat(32);
 const TRACES = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const METRICS = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
-const credential = (user: string, sessionId: string) =>
-  mintSessionCredential(secret, { user, sessionId, expiresAt: Date.now() + 60_000 });
+const credential = (user: string, sessionId: string, labels: { project?: string; branch?: string } = {}) =>
+  mintSessionCredential(secret, { user, sessionId, expiresAt: Date.now() + 60_000, ...labels });
 const frame = (msg: Buffer) => {
   const p = Buffer.alloc(5);
   p.writeUInt32BE(msg.length, 1);
@@ -155,6 +155,24 @@ describe('OTLP/gRPC ingest', () => {
     expect(seen[0]?.headers['x-cct-session']).toBe('sess-alice');
     expect(seen[0]?.headers.authorization).toBeUndefined();
     expect(seen[0]?.body.equals(body)).toBe(true);
+  });
+
+  it("forwards the credential's project and branch, never the client's", async () => {
+    const body = frame(Buffer.from([0x0a, 0x02, 0x0a, 0x00]));
+    const a = await call(gateway.port, TRACES, body, {
+      authorization: `Bearer ${credential('alice', 'sess-alice', { project: 'acme/widgets', branch: 'dev' })}`,
+      'x-cct-project': 'other/repo',
+      'x-cct-branch': 'evil',
+    });
+    expect(status(a)).toBe(GRPC_STATUS.OK);
+    expect(seen[0]?.headers['x-cct-project']).toBe('acme/widgets');
+    expect(seen[0]?.headers['x-cct-branch']).toBe('dev');
+    const b = await call(gateway.port, TRACES, body, {
+      authorization: `Bearer ${credential('alice', 'sess-alice')}`,
+      'x-cct-project': 'other/repo',
+    });
+    expect(status(b)).toBe(GRPC_STATUS.OK);
+    expect(seen[1]?.headers['x-cct-project']).toBeUndefined();
   });
 
   it("passes the collector's trailers-only refusal on (status and message)", async () => {

@@ -1,7 +1,7 @@
 // OTLP/gRPC ingest for sessions on 4317 (h2c, as Claude Code's exporter with OTEL_EXPORTER_OTLP_PROTOCOL=grpc
 // speaks it): each Export call's credential (the `authorization` metadata, `Bearer <session credential>`) is
 // verified here, then the call is proxied as it is, one HTTP/2 stream for one, to the collector's sessions gRPC
-// port with the verified identity in x-cct-user / x-cct-session metadata (the collector stamps it: otlp-ingest.ts).
+// port with the verified identity in x-cct-* metadata (identityHeaders; the collector stamps it: otlp-ingest.ts).
 // The collector's answer, its grpc-status and grpc-message trailers included, goes back unchanged. Refusals:
 //   UNAUTHENTICATED (16) no or a bad credential;  UNIMPLEMENTED (12) not an OTLP Export method;
 //   RESOURCE_EXHAUSTED (8) a message over OTLP_MAX_BODY_BYTES, or metrics past the session's series limit;
@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { verifySessionCredential } from '@claude-code-telemetry/mcp-common/session-credential';
 import { inflate, readBounded, seriesOf, TooLarge } from './otlp-body.ts';
 import { defaultIngest, type OtlpIngestWithHttp } from './otlp-http.ts';
-import { SESSION_HEADER, USER_HEADER } from './otlp-ingest.ts';
+import { type Identity, identityHeaders } from './otlp-ingest.ts';
 import { MalformedOtlp } from './otlp-series.ts';
 
 export const GRPC_STATUS = {
@@ -163,7 +163,8 @@ export async function startOtlpGrpc(o: OtlpGrpcOptions) {
       }
       throw err;
     }
-    proxy(stream, headers, path, body, { user: check.user, sessionId: check.sessionId }, from);
+    const { ok: _, ...who } = check;
+    proxy(stream, headers, path, body, who, from);
   };
 
   const proxy = (
@@ -171,7 +172,7 @@ export async function startOtlpGrpc(o: OtlpGrpcOptions) {
     headers: IncomingHttpHeaders,
     path: string,
     body: Buffer,
-    who: { user: string; sessionId: string },
+    who: Identity,
     from: string,
   ) => {
     const unavailable = (why: string) => {
@@ -180,8 +181,7 @@ export async function startOtlpGrpc(o: OtlpGrpcOptions) {
     };
     const out: OutgoingHttpHeaders = { ':method': 'POST', ':path': path };
     for (const k of PASSED) if (headers[k] !== undefined) out[k] = headers[k];
-    out[USER_HEADER] = who.user;
-    out[SESSION_HEADER] = who.sessionId;
+    Object.assign(out, identityHeaders(who));
     let req: ReturnType<ClientHttp2Session['request']>;
     try {
       req = collector().request(out);

@@ -109,6 +109,24 @@ describe('forwarding', () => {
     expect(seen[0]?.headers['x-cct-session']).toBe('sess-alice');
     expect(seen[0]?.headers.authorization).toBeUndefined();
     expect(seen[0]?.body.equals(body)).toBe(true);
+    // No project in the credential: none passed on, whatever the client claimed.
+    expect(seen[0]?.headers['x-cct-project']).toBeUndefined();
+    expect(seen[0]?.headers['x-cct-branch']).toBeUndefined();
+  });
+
+  it("tells the collector the credential's project and branch, not the ones the client sent", async () => {
+    who = { ...alice, project: 'acme/widgets', branch: 'main' };
+    try {
+      const r = await post('/v1/logs', Buffer.from([0x0a, 0x00]), {
+        'x-cct-project': 'other/repo',
+        'x-cct-branch': 'evil',
+      });
+      expect(r.status).toBe(200);
+      expect(seen[0]?.headers['x-cct-project']).toBe('acme/widgets');
+      expect(seen[0]?.headers['x-cct-branch']).toBe('main');
+    } finally {
+      who = alice;
+    }
   });
 
   it('passes the bytes and their encoding unchanged, and the JSON content type', async () => {

@@ -11,17 +11,14 @@ import { type IncomingMessage, request, type ServerResponse } from 'node:http';
 import { inflate, readBounded, seriesOf, TooLarge } from './otlp-body.ts';
 import {
   createIngest,
+  type Identity,
   type IngestOptions,
+  identityHeaders,
   type OtlpIngest,
-  SESSION_HEADER,
-  USER_HEADER,
 } from './otlp-ingest.ts';
 import { MalformedOtlp } from './otlp-series.ts';
 
-export interface Identity {
-  user: string;
-  sessionId: string;
-}
+export type { Identity };
 
 const SIGNAL = /^\/v1\/(logs|metrics|traces)$/;
 const MAX_ANSWER = 1024 * 1024;
@@ -113,8 +110,7 @@ export function otlpHttpHandler(ingest: OtlpIngest) {
     const answer = await forward(s.OTLP_SESSIONS_HTTP + path, s.OTLP_FORWARD_TIMEOUT_MS, body, {
       'content-type': type as string,
       ...(encoding ? { 'content-encoding': encoding } : {}),
-      [USER_HEADER]: who.user,
-      [SESSION_HEADER]: who.sessionId,
+      ...identityHeaders(who),
     }).catch((err: Error) => err);
     if (answer instanceof Error) {
       ingest.refuse('collector-unavailable', `could not forward ${from}: ${answer.message}`);

@@ -2,9 +2,10 @@
 // and refusals counted by kind and logged in summary (the first of a kind, then a count per minute; a kind is a fixed
 // word, never a value from a request, so the log and the counters stay bounded).
 // The ingest does not stamp anything itself: it forwards the request's bytes unchanged to the collector's sessions
-// receiver (otlp/sessions: 4319 http, 4316 grpc; on the stack's default network only), with the verified user and
-// session id in the headers x-cct-user and x-cct-session, and the collector overwrites user.name and session.id on
-// every resource and record from them (stack/otel-collector/config.yaml). Why there: one decoder (the collector's)
+// receiver (otlp/sessions: 4319 http, 4316 grpc; on the stack's default network only), with the verified user,
+// session id, project and branch in the headers x-cct-user, x-cct-session, x-cct-project and x-cct-branch
+// (identityHeaders), and the collector overwrites user.name, session.id, project and git.branch on every resource
+// and record from them (a session without a project in its credential keeps none, whatever it sent) (stack/otel-collector/config.yaml). Why there: one decoder (the collector's)
 // both reads the data and stamps it; a second one here could be made to disagree with it by a crafted message.
 import { type RepeatLog, repeatLog } from '@claude-code-telemetry/mcp-common/repeat-log';
 import { z } from 'zod';
@@ -13,6 +14,31 @@ import { seriesLimiter } from './otlp-series.ts';
 /** The headers the collector stamps the identity from (config.yaml, from_context: metadata.x-cct-user). */
 export const USER_HEADER = 'x-cct-user';
 export const SESSION_HEADER = 'x-cct-session';
+export const PROJECT_HEADER = 'x-cct-project';
+export const BRANCH_HEADER = 'x-cct-branch';
+
+/** What the gateway knows of a session from its verified credential. */
+export interface Identity {
+  user: string;
+  sessionId: string;
+  project?: string;
+  branch?: string;
+}
+
+/**
+ * The headers the collector stamps a session's telemetry from: always all four, the project and branch empty when
+ * the credential has none (the collector then inserts no project: an empty metadata value is no value). The
+ * values passed the credential's rules (no `;`, which the collector joins repeated values with, no control
+ * character), and whatever headers the session sent are never passed on under these names.
+ */
+export function identityHeaders(who: Identity): Record<string, string> {
+  return {
+    [USER_HEADER]: who.user,
+    [SESSION_HEADER]: who.sessionId,
+    ...(who.project ? { [PROJECT_HEADER]: who.project } : {}),
+    ...(who.branch ? { [BRANCH_HEADER]: who.branch } : {}),
+  };
+}
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const Settings = z.object({

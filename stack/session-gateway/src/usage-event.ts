@@ -10,6 +10,9 @@ export interface RequestEvent {
   time: number;
   user: string;
   sessionId: string;
+  /** The session's project and git branch, from its credential (absent when it has none). */
+  project?: string;
+  branch?: string;
   path: string;
   model: string | null;
   status: number;
@@ -45,6 +48,8 @@ export function logRecord(e: RequestEvent) {
     'event.name': EVENT_NAME,
     'user.name': e.user,
     'session.id': e.sessionId,
+    project: e.project ?? null,
+    'git.branch': e.branch ?? null,
     'telemetry.source': 'observed',
     'http.route': e.path,
     'http.status_code': e.status,
