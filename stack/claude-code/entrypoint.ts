@@ -6,15 +6,29 @@
 //   entrypoint.ts claude ARGS    run the CLI as is (e.g. `claude --version`)
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { recordPaths, SESSION_ID } from '../../scripts/lib/session/session-record.ts';
 import { parseLimits } from './session-limits.ts';
 import { runWrapped } from './session-wrapper.ts';
+import {
+  HOOK_EVENTS,
+  hookCommand,
+  MANAGED_SETTINGS,
+  parseHooks,
+  parseTelemetryConfig,
+  planTelemetryConfig,
+  type Settings,
+  type TelemetryConfig,
+  withHooks,
+} from './telemetry-config.ts';
 import { checkTelemetryEnv } from './telemetry-env.ts';
 
 const SETTINGS = '/opt/claude-code-telemetry/stack/claude-code/settings.json';
 const MCP_CONFIG = '/opt/claude-code-telemetry/stack/claude-code/mcp-config.json';
+const ENV_HOOK = '/opt/claude-code-telemetry/stack/claude-code/env-hook.ts';
+/** The session's own settings when they differ from the image's (hooks): HOME is a fresh tmpfs per session. */
+const SESSION_SETTINGS = 'claude-code-telemetry-settings.json';
 /** The session's spool (mounted by pnpm session): what the wrapper hands back to the host's recorder. */
 const SESSIONS_DIR = process.env.SESSIONS_DIR ?? '/spool';
 /** sysexits.h EX_CONFIG: the environment is wrong, not the program. */
@@ -38,6 +52,45 @@ function prepareInteractiveHome(env: NodeJS.ProcessEnv): void {
     ...(key ? { customApiKeyResponses: { approved: [key.slice(-20)], rejected: [] } } : {}),
   };
   writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+}
+
+/**
+ * Puts the session's telemetry configuration where SESSION_TELEMETRY_CONFIG says (telemetry-config.ts) and adds
+ * the hooks when asked; returns the settings file to pass with --settings (the image's, or the session's own with
+ * the hooks). Throws naming the file when a write fails or the managed settings path does not lead to it.
+ */
+function applyTelemetryConfig(config: TelemetryConfig, hooks: boolean, home: string): string {
+  const stackSettings = JSON.parse(readFileSync(SETTINGS, 'utf8')) as Settings;
+  const plan = planTelemetryConfig(config, process.env, stackSettings);
+  const write = (file: string, value: Settings) => {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  };
+  if (plan.userSettings) write(join(home, '.claude', 'settings.json'), plan.userSettings);
+  if (plan.managedSettings) {
+    // /etc/claude-code is a symlink (the Dockerfile's) into this session's /tmp: the image root is read-only.
+    const target = readlinkOr(dirname(MANAGED_SETTINGS));
+    mkdirSync(target, { recursive: true, mode: 0o755 });
+    const text = `${JSON.stringify(plan.managedSettings, null, 2)}\n`;
+    writeFileSync(join(target, 'managed-settings.json'), text, { mode: 0o644 });
+    if (readFileSync(MANAGED_SETTINGS, 'utf8') !== text)
+      throw new Error(`${MANAGED_SETTINGS} does not read back what was written to ${target}`);
+  }
+  for (const name of plan.removeFromEnv) delete process.env[name];
+  if (!hooks) return SETTINGS;
+  const file = join(home, SESSION_SETTINGS);
+  write(file, withHooks(stackSettings, hookCommand(['node', ENV_HOOK, '/workspace'])));
+  return file;
+}
+
+/** Where a symlink points (absolute), or the path itself when it is not one. */
+function readlinkOr(path: string): string {
+  try {
+    const to = readlinkSync(path);
+    return to.startsWith('/') ? to : join(dirname(path), to);
+  } catch {
+    return path;
+  }
 }
 
 async function main(): Promise<number> {
@@ -76,11 +129,30 @@ async function main(): Promise<number> {
     return 64;
   }
   const model = process.env.SESSION_MODEL || null;
+  let limits: ReturnType<typeof parseLimits>;
+  let settings: string;
+  // What the record says of the telemetry, and the secrets' hashes: from the environment as handed over, before
+  // the telemetry variables may leave it for a settings file.
+  const handedOver = { ...process.env };
+  const home = process.env.HOME ?? '/home/node';
+  try {
+    limits = parseLimits(process.env);
+    const config = parseTelemetryConfig(process.env.SESSION_TELEMETRY_CONFIG);
+    const hooks = parseHooks(process.env.SESSION_HOOKS);
+    settings = applyTelemetryConfig(config, hooks, home);
+    if (config !== 'env' || hooks)
+      say(
+        `telemetry configured in ${config === 'env' ? 'the environment' : config === 'settings' ? join(home, '.claude/settings.json') : MANAGED_SETTINGS}${hooks ? `; hooks on ${HOOK_EVENTS.join(', ')}` : ''}`,
+      );
+  } catch (err) {
+    say((err as Error).message);
+    return EX_CONFIG;
+  }
   const common = [
     '--session-id',
     sessionId,
     '--settings',
-    SETTINGS,
+    settings,
     '--mcp-config',
     MCP_CONFIG,
     '--strict-mcp-config',
@@ -89,13 +161,6 @@ async function main(): Promise<number> {
   const args =
     mode === 'headless' ? ['-p', prompt, '--output-format', 'stream-json', '--verbose', ...common] : common;
   if (mode === 'interactive') prepareInteractiveHome(process.env);
-  let limits: ReturnType<typeof parseLimits>;
-  try {
-    limits = parseLimits(process.env);
-  } catch (err) {
-    say((err as Error).message);
-    return EX_CONFIG;
-  }
   const version = spawnSync('claude', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
   const meta = await runWrapped({
     dir: SESSIONS_DIR,
@@ -111,17 +176,14 @@ async function main(): Promise<number> {
       claudeVersion: version,
       telemetry: {
         enabled: check.enabled,
-        protocol: check.enabled ? (process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? null) : null,
-        endpoint: check.enabled ? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null) : null,
+        protocol: check.enabled ? (handedOver.OTEL_EXPORTER_OTLP_PROTOCOL ?? null) : null,
+        endpoint: check.enabled ? (handedOver.OTEL_EXPORTER_OTLP_ENDPOINT ?? null) : null,
       },
       startedAt: new Date().toISOString(),
     },
-    secretEnv: process.env,
+    secretEnv: handedOver,
     // Claude Code's config folder: CLAUDE_CONFIG_DIR, or ~/.claude.
-    transcripts: join(
-      process.env.CLAUDE_CONFIG_DIR ?? join(process.env.HOME ?? '/home/node', '.claude'),
-      'projects',
-    ),
+    transcripts: join(process.env.CLAUDE_CONFIG_DIR ?? join(home, '.claude'), 'projects'),
     limits,
   });
   // The host's recorder takes this as the session's report, and sends the session_limit event itself.

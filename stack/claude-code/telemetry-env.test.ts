@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTelemetryEnv, parseResourceAttributes } from './telemetry-env.ts';
+import { checkTelemetryEnv, MAX_RESOURCE_ATTRIBUTES, parseResourceAttributes } from './telemetry-env.ts';
 
 /** What stack/compose.yaml sets for the claude-code service. */
 const good = {
@@ -34,7 +34,9 @@ describe('checkTelemetryEnv', () => {
       OTEL_LOGS_EXPORTER: undefined,
       CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: undefined,
       OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes',
-      OTEL_RESOURCE_ATTRIBUTES: Array.from({ length: 11 }, (_, i) => `k${i}=v`).join(','),
+      OTEL_RESOURCE_ATTRIBUTES: Array.from({ length: MAX_RESOURCE_ATTRIBUTES + 1 }, (_, i) => `k${i}=v`).join(
+        ',',
+      ),
     });
     expect(r.problems.map((p) => p.split(/[ =:]/)[0])).toEqual([
       'OTEL_EXPORTER_OTLP_PROTOCOL',
@@ -72,5 +74,17 @@ describe('checkTelemetryEnv', () => {
         checkTelemetryEnv({ ...good, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: t }).problems,
         String(t),
       ).toEqual([]);
+  });
+
+  it('takes 13 resource attributes and up to 64 (the OpenTelemetry SDK keeps 128), not 65', () => {
+    const attrs = (n: number) => Array.from({ length: n }, (_, i) => `attr.${i}=v${i}`).join(',');
+    expect(MAX_RESOURCE_ATTRIBUTES).toBe(64);
+    for (const n of [13, 64])
+      expect(checkTelemetryEnv({ ...good, OTEL_RESOURCE_ATTRIBUTES: attrs(n) }).problems, String(n)).toEqual(
+        [],
+      );
+    expect(checkTelemetryEnv({ ...good, OTEL_RESOURCE_ATTRIBUTES: attrs(65) }).problems).toEqual([
+      "OTEL_RESOURCE_ATTRIBUTES has 65 entries (max 64): the OpenTelemetry SDK keeps 128 attributes at most, with its own and the gateway's",
+    ]);
   });
 });

@@ -6,8 +6,13 @@ import { OTLP_PROTOCOLS } from '../../scripts/lib/session/session-record.ts';
 
 /** The OpenTelemetry SDK's temporality preferences (unset means delta in Claude Code). */
 export const TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
-/** Claude Code has dropped exports when OTEL_RESOURCE_ATTRIBUTES grew past about a dozen entries. */
-export const MAX_RESOURCE_ATTRIBUTES = 10;
+/**
+ * The most OTEL_RESOURCE_ATTRIBUTES entries a session may set. Reports (anthropics/claude-code#71447) had Claude
+ * Code drop exports past about a dozen entries; on the pinned 2.1.332 13 entries export on every signal
+ * (specs/telemetry-config.spec.ts), and the OpenTelemetry JS SDK's own attribute count limit is 128 (an attribute
+ * past it is dropped, the export is not). 64 leaves room under that for what the SDK and the gateway add.
+ */
+export const MAX_RESOURCE_ATTRIBUTES = 64;
 
 export interface TelemetryCheck {
   enabled: boolean;
@@ -98,7 +103,7 @@ export function checkTelemetryEnv(env: Record<string, string | undefined>): Tele
   const attrs = Object.keys(parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES));
   if (attrs.length > MAX_RESOURCE_ATTRIBUTES) {
     problems.push(
-      `OTEL_RESOURCE_ATTRIBUTES has ${attrs.length} entries (max ${MAX_RESOURCE_ATTRIBUTES}): Claude Code has dropped exports with long lists`,
+      `OTEL_RESOURCE_ATTRIBUTES has ${attrs.length} entries (max ${MAX_RESOURCE_ATTRIBUTES}): the OpenTelemetry SDK keeps 128 attributes at most, with its own and the gateway's`,
     );
   }
   return { enabled: true, problems, warnings };
