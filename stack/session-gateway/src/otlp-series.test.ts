@@ -74,6 +74,61 @@ describe('protoSeries', () => {
   });
 });
 
+describe('cumulative sums keyed on their start time (the collector labels them cli.process_start)', () => {
+  const fixed64 = (field: number, n: bigint) => {
+    const b = Buffer.alloc(9);
+    b[0] = field * 8 + 1;
+    b.writeBigUInt64LE(n, 1);
+    return b;
+  };
+  /** A Sum with one point of type=input started at `start`, cumulative (2) or delta (1). */
+  const sum = (temporality: 1 | 2, start: bigint) =>
+    Buffer.concat([
+      ld(1, 'tokens'),
+      ld(
+        7,
+        Buffer.concat([
+          ld(1, Buffer.concat([attrs(7, [['type', 'input']]), fixed64(2, start)])),
+          varint(2 * 8),
+          varint(temporality),
+        ]),
+      ),
+    ]);
+  it('protobuf: two processes of a cumulative sum are two series; delta points of one series stay one', () => {
+    const cumulative = [1n, 2n].flatMap((t) => protoSeries(request(res, [sum(2, t)])));
+    expect(new Set(cumulative).size).toBe(2);
+    const delta = [1n, 2n].flatMap((t) => protoSeries(request(res, [sum(1, t)])));
+    expect(new Set(delta).size).toBe(1);
+  });
+  it('JSON: the same', () => {
+    const doc = (temporality: unknown, start: string) =>
+      Buffer.from(
+        JSON.stringify({
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 't',
+                      sum: {
+                        aggregationTemporality: temporality,
+                        dataPoints: [{ startTimeUnixNano: start }],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      );
+    for (const c of [2, 'AGGREGATION_TEMPORALITY_CUMULATIVE'])
+      expect(new Set([...jsonSeries(doc(c, '1')), ...jsonSeries(doc(c, '2'))]).size).toBe(2);
+    expect(new Set([...jsonSeries(doc(1, '1')), ...jsonSeries(doc(1, '2'))]).size).toBe(1);
+  });
+});
+
 describe('jsonSeries', () => {
   const point = (type: string) => ({
     attributes: [{ key: 'type', value: { stringValue: type } }],

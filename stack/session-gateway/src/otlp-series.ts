@@ -9,6 +9,9 @@
 // (stack/otel-collector/config.yaml, */sessions), so a request this reader misreads cannot carry a forged identity.
 // Reading is conservative: attributes in another order, or a forged user or session id the collector will replace,
 // count as other series (more, never fewer). Repeated message fields are read as protobuf merges them (all kept).
+// A cumulative sum's start time is part of its series: the collector labels Claude Code's cumulative sums with it
+// for Prometheus (cli.process_start, so each CLI process of a resumed session is its own series), so a session
+// sending many start times would start as many Prometheus series; counted here, within the same limit.
 // Field numbers: opentelemetry-proto collector/metrics/v1/metrics_service.proto and metrics/v1/metrics.proto.
 import { createHash } from 'node:crypto';
 
@@ -81,9 +84,19 @@ export function protoSeries(buf: Buffer): string[] {
         for (const [n, w, data] of mf) {
           const attrField = POINT_ATTRIBUTES[n];
           if (w !== 2 || attrField === undefined) continue;
+          // Sum (7): aggregation_temporality (2, varint) CUMULATIVE (2) keys on the point's start time (2, fixed64).
+          const cumulative =
+            n === 7 && fields(buf, data).some(([f, fw, r]) => f === 2 && fw === 0 && buf[r[0]] === 2);
           for (const [, , point] of sub(data, 1)) {
             const attrs = sortedJoin(sub(point, attrField).map(([, , kv]) => raw(kv)));
-            out.push(key([resource, scope, name, String(n), attrs]));
+            const start = cumulative
+              ? Buffer.concat(
+                  fields(buf, point)
+                    .filter(([f, fw]) => f === 2 && fw === 1)
+                    .map(([, , r]) => raw(r)),
+                )
+              : '';
+            out.push(key([resource, scope, name, String(n), attrs, start]));
           }
         }
       }
@@ -128,8 +141,15 @@ export function jsonSeries(body: Buffer): string[] {
         for (const [camel, snake] of JSON_DATA) {
           const data = pick(obj(m), camel, snake);
           if (data === undefined) continue;
-          for (const point of list(pick(obj(data), 'dataPoints', 'data_points')))
-            out.push(key([resource, scope, name, camel, attrList(obj(point).attributes)]));
+          const temporality = pick(obj(data), 'aggregationTemporality', 'aggregation_temporality');
+          const cumulative =
+            camel === 'sum' && [2, '2', 'AGGREGATION_TEMPORALITY_CUMULATIVE'].includes(temporality as string);
+          for (const point of list(pick(obj(data), 'dataPoints', 'data_points'))) {
+            const start = cumulative
+              ? JSON.stringify(pick(obj(point), 'startTimeUnixNano', 'start_time_unix_nano') ?? null)
+              : '';
+            out.push(key([resource, scope, name, camel, attrList(obj(point).attributes), start]));
+          }
         }
       }
     }
