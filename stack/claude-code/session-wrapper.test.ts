@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordPaths } from '../../scripts/lib/session/session-record.ts';
-import { runWrapped, type SessionMetadata } from './session-wrapper.ts';
+import { continuationArgs, parseContinuations, runWrapped, type SessionMetadata } from './session-wrapper.ts';
 
 const base = (sessionId: string): Parameters<typeof runWrapped>[0]['metadata'] => ({
   sessionId,
@@ -156,5 +156,112 @@ describe('runWrapped', () => {
       status: 'limit-exceeded',
       limit: { kind: 'memory', description: 'the memory limit of 64m (SESSION_MEMORY_LIMIT)' },
     });
+  });
+});
+
+describe('continuations', () => {
+  // A stand-in for `claude -p PROMPT --session-id ID ...`: prints its arguments, exits 4 when the prompt is `fail`.
+  const fake = join(mkdtempSync(join(tmpdir(), 'fake-cli-')), 'fake-cli.mjs');
+  writeFileSync(
+    fake,
+    "const a = process.argv.slice(2); console.log('ran: ' + a.join(' ')); process.exit(a[1] === 'fail' ? 4 : 0);",
+  );
+  const first = (id: string) => [fake, '-p', 'first', '--session-id', id];
+
+  it('runs each further run of the conversation in order, with --resume ID or --continue, and records each step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: first('s-c1'),
+      metadata: base('s-c1'),
+      continuations: [
+        { mode: 'resume', prompt: 'again' },
+        { mode: 'continue', prompt: '/compact' },
+      ],
+    });
+    expect(meta.status).toBe('completed');
+    const log = readFileSync(recordPaths(dir, 's-c1').log, 'utf8');
+    const order = ['ran: -p first --session-id s-c1', 'step 2/3: claude --resume s-c1: again'];
+    order.push(
+      'ran: -p again --resume s-c1',
+      'step 3/3: claude --continue: /compact',
+      'ran: -p /compact --continue',
+    );
+    let at = 0;
+    for (const line of order) {
+      const next = log.indexOf(line, at);
+      expect(next, line).toBeGreaterThan(at);
+      at = next;
+    }
+    const steps = (meta as typeof meta & { steps: { mode: string; exitCode: number }[] }).steps;
+    expect(steps.map((s) => [s.mode, s.exitCode])).toEqual([
+      ['first', 0],
+      ['resume', 0],
+      ['continue', 0],
+    ]);
+  });
+
+  it('stops at the first run that fails, and says so in the record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    const meta = await runWrapped({
+      dir,
+      command: process.execPath,
+      args: first('s-c2'),
+      metadata: base('s-c2'),
+      continuations: [
+        { mode: 'resume', prompt: 'fail' },
+        { mode: 'continue', prompt: 'never' },
+      ],
+    });
+    expect(meta).toMatchObject({ status: 'failed', exitCode: 4 });
+    expect((meta as typeof meta & { steps: unknown[] }).steps).toHaveLength(2);
+    expect(readFileSync(recordPaths(dir, 's-c2').log, 'utf8')).not.toContain('never');
+  });
+
+  it('reads SESSION_CONTINUATIONS, refusing what is not a short list of runs', () => {
+    expect(parseContinuations(undefined)).toEqual([]);
+    expect(parseContinuations('[{"mode":"continue","prompt":"/compact"}]')).toEqual([
+      { mode: 'continue', prompt: '/compact' },
+    ]);
+    expect(() => parseContinuations('[{"mode":"fork","prompt":"x"}]')).toThrow(/entry 1 is not/);
+    expect(() =>
+      parseContinuations(JSON.stringify(Array(11).fill({ mode: 'continue', prompt: 'x' }))),
+    ).toThrow(/at most 10 .*: it has 11/);
+    expect(() => parseContinuations('{')).toThrow(/SESSION_CONTINUATIONS .*not JSON/);
+  });
+
+  it('swaps the prompt and --session-id for the continuation, and refuses a run without -p', () => {
+    const args = ['-p', 'hi', '--output-format', 'stream-json', '--session-id', 'id-1', '--model', 'm'];
+    expect(continuationArgs(args, 'id-1', { mode: 'resume', prompt: 'again' })).toEqual([
+      '-p',
+      'again',
+      '--output-format',
+      'stream-json',
+      '--model',
+      'm',
+      '--resume',
+      'id-1',
+    ]);
+    expect(continuationArgs(args, 'id-1', { mode: 'continue', prompt: '/compact' }).slice(-1)).toEqual([
+      '--continue',
+    ]);
+    expect(() => continuationArgs(['--session-id', 'x'], 'x', { mode: 'continue', prompt: 'p' })).toThrow(
+      /no -p PROMPT/,
+    );
+  });
+
+  it('refuses continuations in an interactive session before writing a record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sessions-'));
+    await expect(
+      runWrapped({
+        dir,
+        command: process.execPath,
+        args: first('s-c3'),
+        metadata: { ...base('s-c3'), mode: 'interactive' },
+        continuations: [{ mode: 'continue', prompt: 'x' }],
+      }),
+    ).rejects.toThrow(/continuations run headless/);
+    expect(existsSync(join(dir, 's-c3'))).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 // tee'd to the terminal too), the exit code, the duration, forwarded signals, and a metadata JSON. Interactive
 // sessions run under util-linux `script`, which records the terminal with timing (replayable with scriptreplay).
 // The record's layout is session-record.ts's (the one module of host code this image carries).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
@@ -54,6 +54,72 @@ export interface WrapOptions {
   limits?: SessionLimits;
   /** Where the container's cgroup counters are (tests point it elsewhere). */
   readCounters?: () => LimitCounters;
+  /**
+   * Further CLI runs of the same conversation after the first (headless only), in order, each once the one before
+   * ended well: default, what SESSION_CONTINUATIONS holds.
+   */
+  continuations?: Continuation[];
+}
+
+/** A further run of the conversation: `claude -p PROMPT --resume SESSION_ID`, or `--continue` (the latest one). */
+export interface Continuation {
+  mode: 'resume' | 'continue';
+  prompt: string;
+}
+
+/** The variable that hands a session its continuations: a JSON list of {mode, prompt} (a script's, by name). */
+export const CONTINUATIONS_ENV = 'SESSION_CONTINUATIONS';
+export const MAX_CONTINUATIONS = 10;
+
+/** The continuations in SESSION_CONTINUATIONS (none when unset), or an error naming the variable and the rule. */
+export function parseContinuations(value: string | undefined): Continuation[] {
+  if (value === undefined || value === '') return [];
+  const rule = `${CONTINUATIONS_ENV} must be a JSON list of at most ${MAX_CONTINUATIONS} {"mode": "resume"|"continue", "prompt": "..."}`;
+  let list: unknown;
+  try {
+    list = JSON.parse(value);
+  } catch {
+    throw new Error(`${rule}: it is not JSON`);
+  }
+  if (!Array.isArray(list) || list.length > MAX_CONTINUATIONS)
+    throw new Error(`${rule}: ${Array.isArray(list) ? `it has ${list.length}` : 'it is not a list'}`);
+  return list.map((c: unknown, i) => {
+    const { mode, prompt, ...rest } = (c ?? {}) as Record<string, unknown>;
+    if (
+      (mode !== 'resume' && mode !== 'continue') ||
+      typeof prompt !== 'string' ||
+      !prompt ||
+      Object.keys(rest).length
+    )
+      throw new Error(`${rule}: entry ${i + 1} is not`);
+    return { mode, prompt };
+  });
+}
+
+/**
+ * The CLI arguments of a continuation, from the first run's: its prompt instead of the first (after -p), and
+ * `--resume SESSION_ID` or `--continue` instead of `--session-id SESSION_ID` (the CLI takes the id from the
+ * conversation it resumes).
+ */
+export function continuationArgs(args: string[], sessionId: string, c: Continuation): string[] {
+  const p = args.indexOf('-p');
+  if (p < 0 || p + 1 >= args.length)
+    throw new Error('a session with continuations runs headless: its first run has no -p PROMPT');
+  const out = [...args];
+  out[p + 1] = c.prompt;
+  const id = out.indexOf('--session-id');
+  if (id >= 0) out.splice(id, 2);
+  return [...out, ...(c.mode === 'resume' ? ['--resume', sessionId] : ['--continue'])];
+}
+
+/** One CLI run of a session, in its record (`steps` of the metadata when there are continuations). */
+export interface SessionStep {
+  mode: 'first' | Continuation['mode'];
+  /** A continuation's prompt (the first run's is the session's own, not repeated here). */
+  prompt?: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
 }
 
 /** Claude Code's transcript of a session: `<projects>/<any project folder>/<session id>.jsonl`, if there is one. */
@@ -90,6 +156,16 @@ export function findSubagentTranscripts(
 }
 
 export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
+  // Checked before the record exists: a session that cannot run its continuations leaves no half record.
+  const continuations = o.continuations ?? parseContinuations(process.env[CONTINUATIONS_ENV]);
+  if (o.metadata.mode === 'interactive' && continuations.length)
+    throw new Error(
+      `session ${o.metadata.sessionId}: continuations run headless, not in an interactive session`,
+    );
+  const runs = [
+    { args: o.args, step: undefined as Continuation | undefined },
+    ...continuations.map((c) => ({ args: continuationArgs(o.args, o.metadata.sessionId, c), step: c })),
+  ];
   const files: RecordPaths = recordPaths(o.dir, o.metadata.sessionId);
   mkdirSync(files.dir, { recursive: true });
   if (existsSync(files.metadata))
@@ -117,54 +193,68 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
   save();
 
   const interactive = o.metadata.mode === 'interactive';
-  const child = interactive
-    ? spawn(
-        'script',
-        [
-          '-q',
-          '-f',
-          '-e',
-          '--log-out',
-          files.terminal,
-          '--log-timing',
-          files.timing,
-          '-c',
-          shellQuote([o.command, ...o.args]),
-        ],
-        {
-          stdio: 'inherit',
-        },
-      )
-    : spawn(o.command, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let logFlushed: Promise<void> = Promise.resolve();
-  if (!interactive) {
-    const log = createWriteStream(files.log, { flags: 'a' });
-    child.stdout?.on('data', (d: Buffer) => {
-      log.write(d);
-      process.stdout.write(d);
+  let child: ChildProcess | undefined;
+  /** Runs the CLI once with `args`: its output into the log (headless), until it ends. */
+  const runOnce = async (args: string[]) => {
+    const c = interactive
+      ? spawn(
+          'script',
+          [
+            '-q',
+            '-f',
+            '-e',
+            '--log-out',
+            files.terminal,
+            '--log-timing',
+            files.timing,
+            '-c',
+            shellQuote([o.command, ...args]),
+          ],
+          {
+            stdio: 'inherit',
+          },
+        )
+      : spawn(o.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    let logFlushed: Promise<void> = Promise.resolve();
+    if (!interactive) {
+      const log = createWriteStream(files.log, { flags: 'a' });
+      c.stdout?.on('data', (d: Buffer) => {
+        log.write(d);
+        process.stdout.write(d);
+      });
+      c.stderr?.on('data', (d: Buffer) => {
+        log.write(d);
+        process.stderr.write(d);
+      });
+      // The record's closing lines are appended after this stream has flushed everything the CLI printed.
+      // 'close' may never come when the command cannot be started ('error' then), so either ends the log, once.
+      logFlushed = new Promise((resolve) => {
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          log.end(resolve);
+        };
+        c.once('close', end);
+        c.once('error', end);
+      });
+    }
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      c.once('error', (err) => {
+        appendFileSync(files.log, `# could not start ${o.command}: ${err.message}\n`);
+        resolve({ code: 127, signal: null });
+      });
+      c.once('close', (code, sig) => resolve({ code, signal: sig }));
     });
-    child.stderr?.on('data', (d: Buffer) => {
-      log.write(d);
-      process.stderr.write(d);
-    });
-    // The record's closing lines are appended after this stream has flushed everything the CLI printed.
-    // 'close' may never come when the command cannot be started ('error' then), so either ends the log, once.
-    logFlushed = new Promise((resolve) => {
-      let ended = false;
-      const end = () => {
-        if (ended) return;
-        ended = true;
-        log.end(resolve);
-      };
-      child.once('close', end);
-      child.once('error', end);
-    });
-  }
+    await logFlushed;
+    return result;
+  };
   let forwarded: string | null = null;
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => {
     const handler = () => {
       forwarded = sig;
-      child.kill(sig);
+      child?.kill(sig);
     };
     process.on(sig, handler);
     return [sig, handler] as const;
@@ -176,22 +266,36 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
   const clock = o.limits
     ? setTimeout(() => {
         timedOut = true;
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        const c = child;
+        c?.kill('SIGTERM');
+        setTimeout(() => c?.kill('SIGKILL'), 5000).unref();
       }, o.limits.timeoutMs)
     : undefined;
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => {
-      child.once('error', (err) => {
-        appendFileSync(files.log, `# could not start ${o.command}: ${err.message}\n`);
-        resolve({ code: 127, signal: null });
-      });
-      child.once('close', (c, s) => resolve({ code: c, signal: s }));
-    },
-  );
+  let code: number | null = null;
+  let signal: NodeJS.Signals | null = null;
+  const steps: SessionStep[] = [];
+  for (const [i, run] of runs.entries()) {
+    if (run.step) {
+      // Each further run is said in the log before its output, and only after the one before ended well.
+      appendFileSync(
+        files.log,
+        `\n# ---\n# step ${i + 1}/${runs.length}: claude ${run.step.mode === 'resume' ? `--resume ${o.metadata.sessionId}` : '--continue'}: ${run.step.prompt}\n`,
+      );
+    }
+    const t0 = Date.now();
+    ({ code, signal } = await runOnce(run.args));
+    steps.push({
+      mode: run.step?.mode ?? 'first',
+      ...(run.step ? { prompt: run.step.prompt } : {}),
+      exitCode: code,
+      signal: signal ?? forwarded,
+      durationMs: Date.now() - t0,
+    });
+    if (code !== 0 || signal || forwarded || timedOut) break;
+  }
+  if (runs.length > 1) (meta as SessionMetadata & { steps?: SessionStep[] }).steps = steps;
   clearTimeout(clock);
   for (const [sig, handler] of handlers) process.off(sig, handler);
-  await logFlushed;
   const hit = o.limits ? limitHit(before, counters(), timedOut) : null;
 
   if (interactive && existsSync(files.terminal)) {

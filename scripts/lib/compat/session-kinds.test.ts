@@ -59,4 +59,10 @@ describe('session kinds', () => {
     expect(env.OTEL_RESOURCE_ATTRIBUTES?.split(',')).toEqual(['user.name=compat', ...ATTRS13.split(',')]);
     expect(kindEnv(kindNamed('demo'), 'compat')).toEqual({});
   });
+
+  it("hands the resumed kind's continuations to the session wrapper", () => {
+    const steps = JSON.parse(kindEnv(kindNamed('resumed'), 'compat').SESSION_CONTINUATIONS ?? '[]');
+    expect(steps.map((s: { mode: string }) => s.mode)).toEqual(['resume', 'continue', 'resume', 'resume']);
+    expect(steps[2].prompt).toBe('/compact');
+  });
 });

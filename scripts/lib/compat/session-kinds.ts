@@ -4,7 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Expected, expectedTelemetry } from '../../../stack/anthropic-replay/src/expectations.ts';
-import { parseSessionScript } from '../../../stack/anthropic-replay/src/session-script.ts';
+import {
+  parseSessionScript,
+  type SessionScript,
+} from '../../../stack/anthropic-replay/src/session-script.ts';
+import { CONTINUATIONS_ENV } from '../../../stack/claude-code/session-wrapper.ts';
 import { repoRoot } from '../repo-root.ts';
 import type { Expectation } from './compat-matrix.ts';
 
@@ -108,18 +112,26 @@ export function kindNamed(name: string): SessionKind {
 
 /**
  * The environment a kind's session gets for `user`: the kind's env, with the plan's `user.name=USER` kept first in
- * OTEL_RESOURCE_ATTRIBUTES when the kind sets that variable (the session's own env would otherwise replace it).
+ * OTEL_RESOURCE_ATTRIBUTES when the kind sets that variable (the session's own env would otherwise replace it), and
+ * its script's continuations in SESSION_CONTINUATIONS (the session wrapper runs them).
  */
 export function kindEnv(kind: KindDef, user: string): Record<string, string> {
   const env = { ...kind.env };
+  const continuations = readScript(kind.script).continuations;
+  if (continuations?.length)
+    env[CONTINUATIONS_ENV] = JSON.stringify(continuations.map(({ mode, prompt }) => ({ mode, prompt })));
   if (env.OTEL_RESOURCE_ATTRIBUTES !== undefined)
     env.OTEL_RESOURCE_ATTRIBUTES = [`user.name=${user}`, env.OTEL_RESOURCE_ATTRIBUTES].join(',');
   return env;
 }
 
-export function scriptExpectation(script: string, maxRetries: number): Expected {
+function readScript(script: string): SessionScript {
   const file = join(repoRoot, 'fixtures', 'sessions', `${script}.json`);
-  return expectedTelemetry(parseSessionScript(script, readFileSync(file, 'utf8')), { maxRetries });
+  return parseSessionScript(script, readFileSync(file, 'utf8'));
+}
+
+export function scriptExpectation(script: string, maxRetries: number): Expected {
+  return expectedTelemetry(readScript(script), { maxRetries });
 }
 
 /** What the kind's session must leave in the sinks, from its script and its retry setting. */
