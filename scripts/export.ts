@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm export`: session archives (.tar.gz) with the session's telemetry from the files, its traces from Jaeger,
 // its metrics from Prometheus, its logs, a summary, a visual report and a manifest with every checksum.
-//   pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]
+//   pnpm export [--session ID ... | --all | --user NAME | --project NAME] [--since DURATION] [--out DIR]
 //   pnpm export list
 //   pnpm export verify ARCHIVE
 // The command is in lib/export/export-cli.ts, imported after turning Node's compile cache on: it keeps the

@@ -1,6 +1,6 @@
 // The `pnpm export` command (scripts/export.ts starts it): session archives (.tar.gz) with the session's telemetry from the files, its traces from Jaeger,
 // its metrics from Prometheus, its logs, a summary, a visual report and a manifest with every checksum.
-//   pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]
+//   pnpm export [--session ID ... | --all | --user NAME | --project NAME] [--since DURATION] [--out DIR]
 //   pnpm export list
 //   pnpm export verify ARCHIVE
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../repo-root.ts';
 import type { RecordProblem } from '../session/record-metadata.ts';
-import { USER_NAME_RULE } from '../session/session-credential.ts';
+import { PROJECT_NAME_RULE, USER_NAME_RULE } from '../session/session-credential.ts';
 import { secretValues } from '../session/session-record.ts';
 import { readEnvFile } from '../stack/env-file.ts';
 import { hostUrls } from '../stack/host-urls.ts';
@@ -20,7 +20,7 @@ import { chooseSessions, type Selection, UnknownSessionError } from './selection
 import { indexSessions, type KnownSession, parseDuration } from './selection/session-index.ts';
 
 const HELP = `Usage:
-  pnpm export [--session ID ... | --all | --user NAME] [--since DURATION] [--out DIR]
+  pnpm export [--session ID ... | --all | --user NAME | --project NAME] [--since DURATION] [--out DIR]
                               one archive of the chosen sessions
   pnpm export list [--json]   the sessions known, with their user, oldest first
   pnpm export verify ARCHIVE  check an archive against its manifest
@@ -31,6 +31,10 @@ const HELP = `Usage:
   --user NAME       every session of user NAME (pnpm session --user NAME): the user in its record, or the
                     user.name its telemetry carries when the record is gone. Not with --session. A user with
                     no sessions is an error that lists the users known. NAME: ${USER_NAME_RULE}
+  --project NAME    every session of project NAME (pnpm session --project NAME, or its workspace's git remote):
+                    the project its telemetry carries, stamped from its credential. With --user and --since, the
+                    sessions that match all. An unknown project is an error that lists the projects known.
+                    NAME: ${PROJECT_NAME_RULE}
   --out DIR         where the archive goes (default: exports/)
   --no-jaeger, --no-prometheus
                     do not ask that backend (the manifest lists what is missing)
@@ -40,7 +44,7 @@ const HELP = `Usage:
 Where things are: stack/.env.local (written by pnpm stack:setup) gives TELEMETRY_DIR and SESSIONS_DIR;
 Prometheus and Jaeger are asked on 127.0.0.1:$PROMETHEUS_PORT (9090) and :$JAEGER_UI_PORT (16686), or at
 --prometheus URL / --jaeger URL. --telemetry-dir and --sessions-dir override the folders.
-Exit status: 0 done, 1 failed (nothing written), 2 bad arguments, unknown session or user.`;
+Exit status: 0 done, 1 failed (nothing written), 2 bad arguments, unknown session, user or project.`;
 
 // node:util's parseArgs rather than zx's argv: importing zx takes ~120 ms, and this command is measured against
 // `cat` (pnpm bench export).
@@ -54,6 +58,7 @@ const { values: opts, positionals } = (() => {
         all: { type: 'boolean' },
         since: { type: 'string' },
         user: { type: 'string' },
+        project: { type: 'string' },
         out: { type: 'string' },
         'telemetry-dir': { type: 'string' },
         'sessions-dir': { type: 'string' },
@@ -130,11 +135,12 @@ async function chosenSessions(): Promise<Chosen> {
     }
   }
   const user = argv.user === undefined ? undefined : String(argv.user);
+  const project = argv.project === undefined ? undefined : String(argv.project);
   const known = explicit.length ? [] : await indexSessions(telemetryDir, sessionsDir, warn);
   try {
     const { ids, selection, note } = chooseSessions(
       known,
-      { sessions: explicit, all: Boolean(argv.all), sinceMs, sinceText: String(argv.since), user },
+      { sessions: explicit, all: Boolean(argv.all), sinceMs, sinceText: String(argv.since), user, project },
       `telemetry: ${telemetryDir}, records: ${sessionsDir}`,
     );
     if (note) say(note);
@@ -189,7 +195,11 @@ async function main(): Promise<void> {
   const { ids: sessions, selection, known } = await chosenSessions();
   const outDir = resolve(argv.out ? String(argv.out) : join(repoRoot, 'exports'));
   if (argv['dry-run']) {
-    const of = selection.user ? ` (${sessions.length} session(s) of user ${selection.user})` : '';
+    const of = selection.project
+      ? ` (${sessions.length} session(s) of project ${selection.project}${selection.user ? ` and user ${selection.user}` : ''})`
+      : selection.user
+        ? ` (${sessions.length} session(s) of user ${selection.user})`
+        : '';
     say(
       `would export ${sessions.join(', ')}${of} to ${outDir} (telemetry ${telemetryDir}, records ${sessionsDir})`,
     );

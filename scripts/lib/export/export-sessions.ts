@@ -54,6 +54,9 @@ export function archiveName(sessions: string[], now: Date, selection?: Selection
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   // A user's sessions are named after the user (session-credential.ts's user-name rule).
+  // A project's after the project (its rule: letters, digits, . _ - and /, which becomes _).
+  if (selection?.project)
+    return `claude-code-project-${selection.project.replaceAll('/', '_')}-sessions-${sessions.length}-${stamp}`;
   if (selection?.user) return `claude-code-user-${selection.user}-sessions-${sessions.length}-${stamp}`;
   return sessions.length === 1
     ? `claude-code-session-${sessions[0]}-${stamp}`

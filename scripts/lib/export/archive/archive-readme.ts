@@ -3,9 +3,10 @@ import type { Selection } from '../selection/choose-sessions.ts';
 
 /** How the sessions were chosen, in words (the manifest's `selection`). */
 function chosen(selection: Selection | undefined): string {
-  if (!selection?.user && !selection?.since) return '';
+  if (!selection?.user && !selection?.since && !selection?.project) return '';
   const parts = [
     selection.user ? `every session of user ${selection.user}` : 'every session',
+    selection.project ? `of project ${selection.project}` : '',
     selection.since ? `active in the last ${selection.since.duration} (since ${selection.since.from})` : '',
   ];
   return `Chosen: ${parts.filter(Boolean).join(' ')}.\n`;

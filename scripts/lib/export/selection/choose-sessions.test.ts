@@ -8,6 +8,7 @@ const known = (
   start: number | null,
   end: number | null,
   user: string | null = null,
+  project: string | null = null,
 ): KnownSession => ({
   id,
   start,
@@ -18,6 +19,7 @@ const known = (
   modelCalls: 0,
   status: null,
   user,
+  project,
   inTelemetry: true,
   recorded: false,
 });
@@ -154,5 +156,35 @@ describe('chooseSessions --user', () => {
       })();
       expect(USER_NAME.test(name), JSON.stringify(name)).toBe(session);
     }
+  });
+});
+
+describe('chooseSessions --project', () => {
+  const sessions = [
+    known('p1', 1_000, 2_000, 'alice', 'acme/widgets'),
+    known('p2', 5_000, 9_000, 'bob', 'acme/widgets'),
+    known('p3', 3_000, 4_000, 'alice', 'acme/other'),
+    known('p4', 3_000, 4_000, 'alice'),
+  ];
+  it("takes exactly the project's sessions; with --user and --since, their intersection", () => {
+    expect(chooseSessions(sessions, { project: 'acme/widgets' }, 'here')).toEqual({
+      ids: ['p1', 'p2'],
+      selection: { by: 'filter', project: 'acme/widgets' },
+    });
+    expect(chooseSessions(sessions, { project: 'acme/widgets', user: 'alice' }, 'here').ids).toEqual(['p1']);
+    expect(
+      chooseSessions(sessions, { project: 'acme/widgets', sinceMs: 2_000, sinceText: '2s' }, 'here', 10_000)
+        .ids,
+    ).toEqual(['p2']);
+  });
+  it('an unknown project is an error naming the projects known; a malformed one says the rule', () => {
+    expect(() => chooseSessions(sessions, { project: 'acme/nope' }, 'here')).toThrow(
+      'no sessions of project "acme/nope" known (here); projects known: acme/other, acme/widgets',
+    );
+    expect(() => chooseSessions(sessions, { project: 'acme/nope' }, 'here')).toThrow(UnknownSessionError);
+    expect(() => chooseSessions(sessions, { project: 'a"b' }, 'here')).toThrow('--project must be 1-128');
+    expect(() => chooseSessions(sessions, { project: 'acme/widgets', sessions: [X] }, 'here')).toThrow(
+      /goes without --project/,
+    );
   });
 });

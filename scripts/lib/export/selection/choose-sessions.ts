@@ -4,7 +4,13 @@
 // nothing (it becomes a path and a file name); a session whose start is unknown or in the future is never "the
 // latest" (telemetry and records can claim any time), and the note says which were passed over.
 
-import { isUserName, USER_NAME, USER_NAME_RULE } from '../../session/session-credential.ts';
+import {
+  isProjectName,
+  isUserName,
+  PROJECT_NAME_RULE,
+  USER_NAME,
+  USER_NAME_RULE,
+} from '../../session/session-credential.ts';
 import { latestOf, SESSION_ID, whyNotLatest } from '../../session/session-record.ts';
 import type { KnownSession } from './session-index.ts';
 
@@ -17,6 +23,8 @@ export interface Selection {
   by: 'session' | 'all' | 'latest' | 'filter';
   /** --user NAME, when given: every session of that user (within --since, when given too). */
   user?: string;
+  /** --project NAME, when given: every session of that project (of --user and within --since, when given too). */
+  project?: string;
   /** --since, as given (2h) and the instant it meant. */
   since?: { duration: string; from: string };
 }
@@ -30,6 +38,8 @@ export interface Choice {
   sinceText?: string;
   /** --user: the sessions of this user (their record's `user`, else the telemetry's `user.name`). */
   user?: string;
+  /** --project: the sessions of this project (the `project` their telemetry carries). */
+  project?: string;
 }
 
 /** The rule of `pnpm session --user` (one home: session-credential.ts). */
@@ -38,6 +48,17 @@ export { USER_NAME };
 export function checkUserName(name: string): string {
   if (!isUserName(name)) throw new Error(`--user must be ${USER_NAME_RULE}, not ${JSON.stringify(name)}`);
   return name;
+}
+
+export function checkProjectName(name: string): string {
+  if (!isProjectName(name))
+    throw new Error(`--project must be ${PROJECT_NAME_RULE}, not ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** The projects of the known sessions, sorted, each once. */
+export function knownProjects(known: KnownSession[]): string[] {
+  return [...new Set(known.map((s) => s.project).filter((p): p is string => Boolean(p)))].sort();
 }
 
 /** The users of the known sessions, sorted, each once. */
@@ -53,10 +74,15 @@ export function chooseSessions(
   now = Date.now(),
 ): { ids: string[]; selection: Selection; note?: string } {
   if (c.user !== undefined) checkUserName(c.user);
+  if (c.project !== undefined) checkProjectName(c.project);
   if (c.sessions?.length) {
     if (c.user !== undefined)
       throw new UnknownSessionError(
         '--session names the sessions outright: it goes without --user (use --user alone, or with --since)',
+      );
+    if (c.project !== undefined)
+      throw new UnknownSessionError(
+        '--session names the sessions outright: it goes without --project (use --project alone, or with --user or --since)',
       );
     for (const id of c.sessions)
       if (!SESSION_ID.test(id))
@@ -73,6 +99,36 @@ export function chooseSessions(
           from: new Date(now - c.sinceMs).toISOString(),
         };
   const active = (s: KnownSession) => c.sinceMs === undefined || (s.end ?? s.start ?? 0) >= now - c.sinceMs;
+  if (c.project !== undefined) {
+    const project = c.project;
+    const theirs = known.filter((s) => s.project === project);
+    if (!theirs.length) {
+      const projects = knownProjects(known);
+      throw new UnknownSessionError(
+        `no sessions of project ${JSON.stringify(project)} known (${where}); ${
+          projects.length
+            ? `projects known: ${projects.join(', ')}`
+            : 'no session known has a project (pnpm session --project NAME, or a workspace with a git remote, sets one)'
+        }`,
+      );
+    }
+    const ids = theirs
+      .filter((s) => (c.user === undefined || s.user === c.user) && active(s))
+      .map((s) => s.id);
+    if (!ids.length)
+      throw new UnknownSessionError(
+        `no session of project ${JSON.stringify(project)}${c.user !== undefined ? ` and user ${JSON.stringify(c.user)}` : ''}${since ? ` active in the last ${since.duration}` : ''}: \`pnpm export list\` shows them all`,
+      );
+    return {
+      ids,
+      selection: {
+        by: 'filter',
+        project,
+        ...(c.user !== undefined ? { user: c.user } : {}),
+        ...(since ? { since } : {}),
+      },
+    };
+  }
   if (c.user !== undefined) {
     const user = c.user;
     const ids = known.filter((s) => s.user === user && active(s)).map((s) => s.id);

@@ -1,10 +1,11 @@
 // The sessions an export can take: those in the telemetry files (Claude Code's events: start, end, cost, tokens)
 // and those the session wrapper recorded (the session records, session-record.ts), joined by session id. The user
-// is the record's (`pnpm session --user`), else the `user.name` the telemetry carries (a record may be gone).
+// is the record's (`pnpm session --user`), else the `user.name` the telemetry carries (a record may be gone); the
+// project is the `project` the telemetry carries (stamped by the collector from the session's credential).
 // Only session ids are taken (a telemetry's session.id or a folder name that is not one is left out, with a
 // warning), and records are read through record-files.ts: a record that breaks its rules is left out, with why.
 import { listSessionRecords, type RecordProblem } from '../../session/record-metadata.ts';
-import { isUserName } from '../../session/session-credential.ts';
+import { isProjectName, isUserName } from '../../session/session-credential.ts';
 import { byStart, SESSION_ID, type SessionMetadata } from '../../session/session-record.ts';
 import { eventsOf } from '../../sinks/otlp-records.ts';
 import { exportRequests, signalFiles } from '../../sinks/telemetry-files.ts';
@@ -20,6 +21,11 @@ export interface KnownSession {
   status: SessionMetadata['status'] | null;
   /** `user.name` of the session: its record's `user`, else the telemetry's; null when it ran without --user. */
   user: string | null;
+  /**
+   * `project` of the session: what the collector stamped on its telemetry from its credential (pnpm session
+   * --project, or its workspace's git remote); null when it had none or left no telemetry.
+   */
+  project: string | null;
   inTelemetry: boolean;
   recorded: boolean;
 }
@@ -47,6 +53,7 @@ export async function indexSessions(
         modelCalls: 0,
         status: null,
         user: null,
+        project: null,
         inTelemetry: false,
         recorded: false,
       };
@@ -71,6 +78,8 @@ export async function indexSessions(
         s.inTelemetry = true;
         const user = e.resource['user.name'] ?? e.attrs['user.name'];
         if (s.user === null && isUserName(user)) s.user = user;
+        const project = e.resource.project ?? e.attrs.project;
+        if (s.project === null && isProjectName(project)) s.project = project;
         if (Number.isFinite(e.time)) {
           s.start = s.start === null ? e.time : Math.min(s.start, e.time);
           s.end = s.end === null ? e.time : Math.max(s.end, e.time);
