@@ -155,10 +155,14 @@ describe('the Claude Code dashboard', () => {
     expect(content).toContain("Grafana's VictoriaLogs data source is a plugin this stack does not install");
   });
 
-  it('breaks down by user and session through template variables', () => {
-    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['user', 'session']);
+  it('breaks down by user, project and session through template variables', () => {
+    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['user', 'project', 'session']);
+    expect(dashboard.templating.list[1]?.query.query).toBe(
+      'label_values(claude_code_session_count_total{user_name=~"$user"}, project)',
+    );
     expect(dashboard.templating.list[0]?.query.query).toContain('user_name');
-    expect(dashboard.templating.list[1]?.query.query).toContain('session_id');
+    expect(dashboard.templating.list[2]?.query.query).toContain('session_id');
+    expect(dashboard.templating.list[2]?.query.query).toContain('project=~"$project"');
   });
 
   it('rejects a name Prometheus does not have (the check can fail)', () => {

@@ -39,8 +39,12 @@ import { vlUiUrl } from '../../scripts/lib/sinks/victorialogs.ts';
 export const DASHBOARD_FILE = fileURLToPath(new URL('./dashboards/claude-code.json', import.meta.url));
 
 const prometheus = { type: 'prometheus', uid: 'prometheus' };
-/** Every Claude Code query is scoped to the selected users and sessions. */
-const scope = 'session_id=~"$session", user_name=~"$user"';
+/**
+ * Every Claude Code query is scoped to the selected users, projects and sessions. `project` is the label the
+ * collector stamps from the session's credential (pnpm session --project, or its workspace's git remote); All
+ * (`.*`) also matches the sessions that have none.
+ */
+const scope = 'session_id=~"$session", user_name=~"$user", project=~"$project"';
 const last = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false);
 
 const query = (
@@ -185,9 +189,16 @@ export function claudeCodeDashboard() {
     .withVariable(variable('user', 'User', 'label_values(claude_code_session_count_total, user_name)'))
     .withVariable(
       variable(
+        'project',
+        'Project',
+        'label_values(claude_code_session_count_total{user_name=~"$user"}, project)',
+      ),
+    )
+    .withVariable(
+      variable(
         'session',
         'Session',
-        'label_values(claude_code_session_count_total{user_name=~"$user"}, session_id)',
+        'label_values(claude_code_session_count_total{user_name=~"$user", project=~"$project"}, session_id)',
       ),
     )
     .link(
