@@ -1,0 +1,88 @@
+// Recipe: every session kind of the compatibility matrix (scripts/lib/compat/session-kinds.ts) on the pinned
+// release, on the shared stack: its totals in Prometheus, its events and spans in the files exactly what its script
+// says (session-kind-checks.ts). The interactive kind has its own spec (interactive.spec.ts) and the long one its
+// own stack (long-session.spec.ts). Per kind, beyond the totals:
+//   - resumed: 5 CLI processes (first run, --resume, --continue, /compact, --resume) add up exactly; a compaction;
+//   - subagent: the subagent's model call attributed to it (query_source=subagent, agent.name);
+//   - api-retry-529: the retry on the llm_request span (attempt 2), and no api_error event;
+//   - attrs13: 13 resource attributes beside user.name, none dropped, user.name still the verified user.
+import { describe, expect, it } from 'vitest';
+import { KINDS, kindEnv, kindNamed, type SessionKind } from '../scripts/lib/compat/session-kinds.ts';
+import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
+import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { awaitKind } from './support/session-kind-checks.ts';
+import { runStackSession, stack } from './support/stack.ts';
+
+const USER = 'kinds';
+
+async function runKind(kind: SessionKind) {
+  const s = stack();
+  const out = await runStackSession(s, { script: kind.script, user: USER }, kindEnv(kind, USER));
+  const e = kind.expectation();
+  const id = out.plan.sessionId;
+  // A session whose every model call failed ends in failure; every other kind ends well.
+  if (e.modelCalls) expect(out.exitCode, out.output.slice(-2000)).toBe(0);
+  else expect(out.exitCode, out.output.slice(-2000)).not.toBe(0);
+  const seen = await awaitKind(s, id, e);
+  return { out, id, e, ...seen };
+}
+
+const shared = KINDS.filter((k) => !k.long && !k.interactive);
+
+describe('session kinds on the pinned release', () => {
+  it('lists every kind that this spec does not run, and why', () => {
+    expect(KINDS.filter((k) => !shared.includes(k)).map((k) => k.name)).toEqual(['interactive', 'long']);
+  });
+
+  for (const kind of shared.filter((k) => !['resumed', 'attrs13', 'hooks'].includes(k.name))) {
+    it(`${kind.name}: totals, events and spans exactly its script`, async () => {
+      const { problems } = await runKind(kind);
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it('resumed: 5 CLI processes of one conversation add up exactly, with a compaction', async () => {
+    const kind = kindNamed('resumed');
+    const { problems, out, e, observation } = await runKind(kind);
+    expect(e.processes).toBe(5);
+    const steps = (out.metadata as { steps?: { mode: string; exitCode: number }[] } | null)?.steps;
+    expect(steps?.map((s) => [s.mode, s.exitCode])).toEqual([
+      ['first', 0],
+      ['resume', 0],
+      ['continue', 0],
+      ['resume', 0],
+      ['resume', 0],
+    ]);
+    expect(problems).toEqual([]);
+    expect(observation.totals.sessions).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hooks: the hook events of the configured hooks, and the totals of its script', async () => {
+    const { problems, observation } = await runKind(kindNamed('hooks'));
+    expect(problems).toEqual([]);
+    // SESSION_HOOKS=1 configures command hooks (the claude-code image's); each run leaves its events.
+    expect(observation.events['claude_code.hook_execution_complete'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('attrs13: 13 resource attributes beside user.name reach every sink, user.name still the verified user', async () => {
+    const { problems, id } = await runKind(kindNamed('attrs13'));
+    expect(problems).toEqual([]);
+    // Prometheus: the session's points carry k1..k13 and the verified user.
+    const labels = (
+      await promQuery(stack().prometheus, `claude_code_session_count_total{session_id="${id}"}`)
+    )[0]?.metric;
+    expect(labels).toMatchObject({
+      user_name: USER,
+      ...Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`k${i + 1}`, `v${i + 1}`])),
+    });
+    // The files: every event of the session has all 13 (Claude Code copies resource attributes onto each).
+    const logs = await sessionRecords(stack().telemetryDir, 'logs', id);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const r of logs) {
+      const keys = new Set(
+        ((r.item as { attributes?: { key: string }[] }).attributes ?? []).map((a) => a.key),
+      );
+      expect(keys.has('k13') && keys.has('k1'), r.name).toBe(true);
+    }
+  });
+});
