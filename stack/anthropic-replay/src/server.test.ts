@@ -208,3 +208,110 @@ describe('parseSessionScript', () => {
     expect(() => parseSessionScript('y', 'not json')).toThrow('session script y: not JSON');
   });
 });
+
+describe('a script with continuations', () => {
+  const chained = parseSessionScript(
+    'chained',
+    JSON.stringify({
+      description: 'a first run, then --resume and /compact',
+      prompt: 'first',
+      turns: [{ content: [{ type: 'text', text: 'one' }], usage: { input_tokens: 1, output_tokens: 1 } }],
+      continuations: [
+        {
+          mode: 'resume',
+          prompt: 'again',
+          turns: [{ content: [{ type: 'text', text: 'two' }], usage: { input_tokens: 2, output_tokens: 2 } }],
+        },
+        {
+          mode: 'continue',
+          prompt: '/compact',
+          turns: [
+            { content: [{ type: 'text', text: 'summary' }], usage: { input_tokens: 3, output_tokens: 3 } },
+          ],
+        },
+      ],
+    }),
+  );
+  const other = createReplayServer({
+    loaded: { scripts: new Map([[chained.name, chained]]), invalid: new Map() },
+    log: () => {},
+  });
+  let url: string;
+  beforeAll(async () => {
+    url = await other.listen();
+  });
+  afterAll(() => other.close());
+
+  it("plays the first run's turns, then each continuation's, for the same session, then says it is over", async () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${url}/scripts/chained/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-claude-code-session-id': 'resumed-1' },
+        body: JSON.stringify({ model: 'm', stream: false }),
+      });
+      expect(r.status).toBe(200);
+      texts.push(((await r.json()) as { content: { text: string }[] }).content[0]?.text ?? '');
+    }
+    expect(texts).toEqual(['one', 'two', 'summary']);
+    const over = await fetch(`${url}/scripts/chained/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-claude-code-session-id': 'resumed-1' },
+      body: JSON.stringify({ model: 'm' }),
+    });
+    expect(over.status).toBe(400);
+    expect(await over.text()).toContain('has 3 turn(s) and all were played');
+  });
+
+  it('refuses more than 10 continuations, naming the limit', () => {
+    const run = {
+      mode: 'resume',
+      prompt: 'p',
+      turns: [{ content: [{ type: 'text', text: 't' }], usage: { input_tokens: 1, output_tokens: 1 } }],
+    };
+    expect(() =>
+      parseSessionScript(
+        'many',
+        JSON.stringify({
+          description: 'd',
+          prompt: 'p',
+          turns: run.turns,
+          continuations: Array(11).fill(run),
+        }),
+      ),
+    ).toThrow(/continuations: .*10/);
+  });
+});
+
+describe('a late answer', () => {
+  it('waits delay_ms before the first byte, and refuses a delay over 60 s', async () => {
+    const turn = { content: [{ type: 'text', text: 'late' }], usage: { input_tokens: 1, output_tokens: 1 } };
+    const late = parseSessionScript(
+      'late',
+      JSON.stringify({ description: 'd', prompt: 'p', turns: [{ ...turn, delay_ms: 400 }] }),
+    );
+    const s = createReplayServer({
+      loaded: { scripts: new Map([[late.name, late]]), invalid: new Map() },
+      log: () => {},
+    });
+    const url = await s.listen();
+    try {
+      const t0 = Date.now();
+      const r = await fetch(`${url}/scripts/late/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-claude-code-session-id': 'late-1' },
+        body: JSON.stringify({ model: 'm' }),
+      });
+      expect(r.status).toBe(200);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
+    } finally {
+      await s.close();
+    }
+    expect(() =>
+      parseSessionScript(
+        'later',
+        JSON.stringify({ description: 'd', prompt: 'p', turns: [{ ...turn, delay_ms: 60_001 }] }),
+      ),
+    ).toThrow(/turns\.0\.delay_ms/);
+  });
+});
