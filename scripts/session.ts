@@ -15,8 +15,9 @@ const HELP = `Usage: pnpm session [--script NAME | --prompt TEXT | --interactive
   --prompt TEXT     a headless session with this prompt (Anthropic's API when ANTHROPIC_API_KEY is set)
   --interactive     attach this terminal to Claude Code in the container; the terminal is recorded with timing
   --user NAME       label every metric, event and span of the session with user.name=NAME
-  --project NAME    label every signal project=NAME (${PROJECT_NAME_RULE}); default: the workspace's
-                    git remote origin (owner/repo), read from its .git, never by running git
+  --project NAME    label every signal project=NAME; default: the workspace's git remote origin
+                    (owner/repo), read from its .git, never by running git.
+                    NAME: ${PROJECT_NAME_RULE}
   --branch B        label every signal git.branch=B; default: the workspace's HEAD branch
                     (both are signed into the session's credential: what the session sends itself is overwritten)
   --no-telemetry    run with telemetry off (nothing may reach the sinks)
