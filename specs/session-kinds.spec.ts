@@ -5,11 +5,12 @@
 //   - resumed: 5 CLI processes (first run, --resume, --continue, /compact, --resume) add up exactly; a compaction;
 //   - subagent: the subagent's model call attributed to it (query_source=subagent, agent.name);
 //   - api-retry-529: the retry on the llm_request span (attempt 2), and no api_error event;
-//   - attrs13: 13 resource attributes beside user.name, none dropped, user.name still the verified user.
+//   - hooks: each hook ran once per CLI process, the tool hooks once per tool call (hook_execution_complete);
+//   - attrs13: 13 resource attributes beside user.name, nothing lost, user.name still the verified user.
+// telemetry-config.spec.ts looks deeper at hooks (their environment) and the 13 attributes (on every record).
 import { describe, expect, it } from 'vitest';
 import { KINDS, kindEnv, kindNamed, type SessionKind } from '../scripts/lib/compat/session-kinds.ts';
 import { promQuery } from '../scripts/lib/sinks/prometheus.ts';
-import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { awaitKind } from './support/session-kind-checks.ts';
 import { runStackSession, stack } from './support/stack.ts';
 
@@ -57,32 +58,16 @@ describe('session kinds on the pinned release', () => {
     expect(observation.totals.sessions).toBeGreaterThanOrEqual(1);
   });
 
-  it('hooks: the hook events of the configured hooks, and the totals of its script', async () => {
-    const { problems, observation } = await runKind(kindNamed('hooks'));
+  it('hooks: each configured hook ran as often as its script says, with the totals of its script', async () => {
+    const { problems, e } = await runKind(kindNamed('hooks'));
+    expect(e.hookRuns).toBeDefined();
     expect(problems).toEqual([]);
-    // SESSION_HOOKS=1 configures command hooks (the claude-code image's); each run leaves its events.
-    expect(observation.events['claude_code.hook_execution_complete'] ?? 0).toBeGreaterThan(0);
   });
 
-  it('attrs13: 13 resource attributes beside user.name reach every sink, user.name still the verified user', async () => {
+  it('attrs13: 13 resource attributes beside user.name, nothing lost, user.name still the verified user', async () => {
     const { problems, id } = await runKind(kindNamed('attrs13'));
     expect(problems).toEqual([]);
-    // Prometheus: the session's points carry k1..k13 and the verified user.
-    const labels = (
-      await promQuery(stack().prometheus, `claude_code_session_count_total{session_id="${id}"}`)
-    )[0]?.metric;
-    expect(labels).toMatchObject({
-      user_name: USER,
-      ...Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`k${i + 1}`, `v${i + 1}`])),
-    });
-    // The files: every event of the session has all 13 (Claude Code copies resource attributes onto each).
-    const logs = await sessionRecords(stack().telemetryDir, 'logs', id);
-    expect(logs.length).toBeGreaterThan(0);
-    for (const r of logs) {
-      const keys = new Set(
-        ((r.item as { attributes?: { key: string }[] }).attributes ?? []).map((a) => a.key),
-      );
-      expect(keys.has('k13') && keys.has('k1'), r.name).toBe(true);
-    }
+    const r = await promQuery(stack().prometheus, `claude_code_session_count_total{session_id="${id}"}`);
+    expect(r.map((x) => x.metric.user_name)).toEqual([USER]);
   });
 });

@@ -2,6 +2,7 @@
 // Prometheus totals (session-totals.ts, the one meaning of a session's totals) and, from the collector's files,
 // its events, spans, retry attempts, compactions and the subagent's share. The specs of the session kinds share it.
 import type { KindExpectation } from '../../scripts/lib/compat/session-kinds.ts';
+import { stringAttr } from '../../scripts/lib/sinks/otlp.ts';
 import { promQuery } from '../../scripts/lib/sinks/prometheus.ts';
 import { countBy } from '../../scripts/lib/sinks/session-sinks.ts';
 import {
@@ -23,6 +24,8 @@ export interface KindObservation {
   /** Tokens by type with query_source=subagent, and the agent.name values on them (Prometheus). */
   subagentTokens: Record<string, number>;
   agentNames: string[];
+  /** hook_execution_complete events by their hook_event attribute. */
+  hookRuns: Record<string, number>;
 }
 
 type Attr = {
@@ -71,6 +74,10 @@ export async function observeKind(s: Sinks, sessionId: string): Promise<KindObse
     attempts,
     subagentTokens,
     agentNames: [...new Set(sub.map((r) => String(r.metric.agent_name ?? '')))].sort(),
+    hookRuns: countBy(
+      logs.filter((r) => r.name.endsWith('hook_execution_complete')),
+      (r) => String(stringAttr(r.item, 'hook_event')),
+    ),
   };
 }
 
@@ -110,6 +117,7 @@ export function kindProblems(e: KindExpectation, o: KindObservation): string[] {
     if (!o.agentNames.length || o.agentNames.includes(''))
       problems.push(`subagent token points without agent.name: ${JSON.stringify(o.agentNames)}`);
   } else same('subagent tokens (query_source=subagent)', {}, o.subagentTokens);
+  if (e.hookRuns) same('hook runs (hook_execution_complete by hook_event)', e.hookRuns, o.hookRuns);
   return problems;
 }
 

@@ -60,6 +60,17 @@ describe('session kinds', () => {
     expect(kindEnv(kindNamed('demo'), 'compat')).toEqual({});
   });
 
+  it('expects each configured hook to run once per process, the tool hooks once per tool call', () => {
+    expect(kindNamed('hooks').expectation().hookRuns).toEqual({
+      SessionStart: 1,
+      UserPromptSubmit: 1,
+      PreToolUse: 1,
+      PostToolUse: 1,
+      Stop: 1,
+    });
+    expect(kindNamed('demo').expectation().hookRuns).toBeUndefined();
+  });
+
   it("hands the resumed kind's continuations to the session wrapper", () => {
     const steps = JSON.parse(kindEnv(kindNamed('resumed'), 'compat').SESSION_CONTINUATIONS ?? '[]');
     expect(steps.map((s: { mode: string }) => s.mode)).toEqual(['resume', 'continue', 'resume', 'resume']);

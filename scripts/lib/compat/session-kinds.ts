@@ -9,6 +9,7 @@ import {
   type SessionScript,
 } from '../../../stack/anthropic-replay/src/session-script.ts';
 import { CONTINUATIONS_ENV } from '../../../stack/claude-code/session-wrapper.ts';
+import { HOOK_EVENTS } from '../../../stack/claude-code/telemetry-config.ts';
 import { repoRoot } from '../repo-root.ts';
 import type { Expectation } from './compat-matrix.ts';
 
@@ -22,6 +23,8 @@ export interface KindExpectation extends Expectation {
   subagent: { modelCalls: number; tokens: Record<string, number> };
   /** Per model call answered after retries: the attempt that got the answer (on its llm_request span). */
   attempts: number[];
+  /** With SESSION_HOOKS=1: runs per hook event (hook_execution_complete events by hook_event). */
+  hookRuns?: Record<string, number>;
 }
 
 export interface SessionKind {
@@ -147,5 +150,12 @@ export function expectationOf(kind: KindDef): KindExpectation {
     compactions: e.compactions,
     subagent: { modelCalls: e.subagent.modelCalls, tokens: { ...e.subagent.tokens } },
     attempts: [...e.attempts],
+    ...(kind.env?.SESSION_HOOKS === '1' ? { hookRuns: hookRuns(e) } : {}),
   };
+}
+
+/** Each configured hook runs once per CLI process, the tool hooks once per tool call. */
+function hookRuns(e: Expected): Record<string, number> {
+  const tool = new Set(['PreToolUse', 'PostToolUse']);
+  return Object.fromEntries(HOOK_EVENTS.map((h) => [h, tool.has(h) ? e.toolUses.length : e.processes]));
 }
