@@ -2,70 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   buildReport,
   type CompatRun,
+  cellResult,
   checkRun,
   compareReleases,
   inPrometheus,
-  renderMarkdown,
+  judgeRelease,
+  regressions,
+  releasesOf,
 } from './compat-matrix.ts';
-import type { SessionObservation } from './observe-session.ts';
-
-const expected = {
-  tokens: { input: 100, output: 20, cacheRead: 0, cacheCreation: 0 },
-  linesAdded: 3,
-  linesRemoved: 1,
-  modelCalls: 2,
-  apiErrors: 0,
-};
-
-/** What a release that exports everything right leaves for a session of `expected`. */
-function complete(): SessionObservation {
-  return {
-    metrics: {
-      'claude_code.token.usage': ['model', 'session.id', 'type'],
-      'claude_code.cost.usage': ['model'],
-    },
-    events: { api_request: ['cost_usd', 'model'], user_prompt: ['prompt_length'] },
-    spans: { 'claude_code.interaction': ['session.id'], 'claude_code.llm_request': ['model'] },
-    spanEvents: {},
-    resource: ['service.name', 'service.version'],
-    spanTree: ['> claude_code.interaction', 'claude_code.interaction > claude_code.llm_request'],
-    serviceVersion: '2.1.332',
-    fileRecords: { traces: 3, metrics: 8, logs: 4 },
-    backends: {
-      prometheus: ['claude_code_token_usage_tokens_total', 'claude_code_cost_usage_USD_total'],
-      jaeger: ['claude_code.interaction', 'claude_code.llm_request'],
-      victorialogs: ['api_request', 'user_prompt'],
-    },
-    backendRecords: { jaeger: 3, victorialogs: 4 },
-    egress: [],
-    totals: {
-      tokens: { input: 100, output: 20, cacheRead: 0, cacheCreation: 0 },
-      cost: 0.0123,
-      eventCost: 0.0123,
-      linesAdded: 3,
-      linesRemoved: 1,
-      apiRequests: 2,
-      apiErrors: 0,
-    },
-  };
-}
-
-const run = (
-  release: string,
-  observation?: SessionObservation,
-  over: Partial<CompatRun> = {},
-): CompatRun => ({
-  release,
-  protocol: 'grpc',
-  session: 'demo',
-  sessionId: '00000000-0000-4000-8000-000000000000',
-  exitCode: 0,
-  status: 'completed',
-  seconds: 9,
-  expected,
-  observation,
-  ...over,
-});
+import { complete, expected, META, run } from './compat-test-data.ts';
 
 const failed = (r: CompatRun) =>
   checkRun(r)
@@ -144,8 +89,93 @@ describe('checkRun', () => {
   });
 });
 
-describe('buildReport and renderMarkdown', () => {
-  it('orders releases numerically and lists what changed since the last release that sent telemetry', () => {
+describe("the kinds' own checks", () => {
+  it('checks a retried call as Claude Code reports it: attempts in the trace and no api_error', () => {
+    const o = complete();
+    o.attempts = { attempts: 2, retries: 1, recovered: 1, from: 'trace' };
+    const retry = { ...expected, retries: 1 };
+    expect(failed(run('2.1.332', o, { session: 'api-retry-529', expected: retry }))).toEqual([]);
+    o.totals.apiErrors = 1; // an api_error for a call that was answered: not what was scripted
+    o.attempts = { attempts: 1, retries: 0, recovered: 0, from: 'trace' };
+    expect(failed(run('2.1.332', o, { session: 'api-retry-529', expected: retry }))).toEqual([
+      'errors: 1 api_error events (script 0)',
+      'retries: 0 retried attempt(s) in the trace (script 1)',
+    ]);
+    o.attempts = { attempts: 2, retries: 1, recovered: 0, from: 'events' };
+    o.totals.apiErrors = 0;
+    expect(failed(run('2.1.1', o, { expected: retry }))).toEqual([
+      'retries: 1 retried attempt(s) in the events (no llm_request spans) (script 1)',
+    ]);
+  });
+
+  it('counts the events a kind expects and the subagent tokens under a subagent query_source', () => {
+    const o = complete();
+    o.counts = { events: { compaction: 1 }, spanEvents: {} };
+    o.tokensBySource = { main: 100, 'agent:builtin:general-purpose': 20 };
+    const e = { ...expected, events: { compaction: 1 }, subagentTokens: 20 };
+    expect(failed(run('2.1.332', o, { expected: e }))).toEqual([]);
+    o.counts = { events: {}, spanEvents: {} };
+    o.tokensBySource = { main: 120 };
+    expect(failed(run('2.1.220', o, { expected: e }))).toEqual([
+      'event compaction: 0 (script 1)',
+      'attribution: 0 tokens under query_source (none of a subagent) (script 20); by query_source: main 120',
+    ]);
+  });
+});
+
+describe('cells over repeated runs', () => {
+  const ok = { name: 'tokens', ok: true, detail: 'equal' };
+  const bad = (d: string) => ({ name: 'lines', ok: false, detail: d });
+  const id = { kind: 'interactive', protocol: 'grpc', config: 'env' };
+
+  it('passes or fails only when every measured run agrees; otherwise flaky with its counts', () => {
+    expect(cellResult(id, [{ checks: [ok] }, { checks: [ok] }]).state).toBe('pass');
+    const flaky = cellResult(id, [{ checks: [ok] }, { checks: [ok, bad('+0 -0')] }, { checks: [ok] }]);
+    expect(flaky).toMatchObject({ state: 'flaky', runs: 3, passed: 2 });
+    expect(flaky.failures).toEqual({ lines: { runs: 1, details: ['+0 -0'] } });
+    const fail = cellResult(id, [{ checks: [bad('+0 -0')] }, { checks: [bad('+1 -0')] }]);
+    expect(fail).toMatchObject({ state: 'fail', passed: 0 });
+    expect(fail.failures.lines).toEqual({ runs: 2, details: ['+0 -0', '+1 -0'] });
+  });
+
+  it('leaves the unmeasured runs out of the verdict, and says unmeasured when none measured', () => {
+    expect(cellResult(id, [{ checks: [ok] }, { checks: [], unmeasured: 'no record' }])).toMatchObject({
+      state: 'pass',
+      runs: 1,
+      unmeasured: 1,
+    });
+    expect(cellResult(id, [{ checks: [], unmeasured: 'no record' }]).state).toBe('unmeasured');
+  });
+});
+
+describe('judging releases', () => {
+  it("keeps each kind's inventory apart: what -p sessions lack is not hidden by an interactive one", () => {
+    const headless = complete();
+    const interactive = complete();
+    interactive.metrics = { ...interactive.metrics, 'claude_code.active_time.total': ['type'] };
+    interactive.backends.prometheus.push('claude_code_active_time_seconds_total');
+    const rel = judgeRelease({
+      release: '2.1.112',
+      imageSeconds: 1,
+      runs: [
+        run('2.1.112', headless, { attempt: 1 }),
+        run('2.1.112', headless, { attempt: 2 }),
+        run('2.1.112', interactive, { session: 'interactive' }),
+      ],
+    });
+    expect(rel.inventory.demo?.metrics['claude_code.active_time.total']).toBeUndefined();
+    expect(rel.inventory.demo?.runs).toBe(2);
+    expect(rel.inventory.interactive?.metrics['claude_code.active_time.total']).toEqual({
+      runs: 1,
+      keys: ['type'],
+    });
+    expect(rel.cells.map((c) => [c.kind, c.protocol, c.config, c.state, c.runs])).toEqual([
+      ['demo', 'grpc', 'env', 'pass', 2],
+      ['interactive', 'grpc', 'env', 'pass', 1],
+    ]);
+  });
+
+  it('orders releases numerically and lists, per kind, what changed since the last release that sent telemetry', () => {
     const newer = complete();
     newer.events = { ...newer.events, hook_execution_complete: ['hook_name'] };
     newer.events.api_request = ['cost_usd', 'model', 'client_request_id'];
@@ -156,32 +186,18 @@ describe('buildReport and renderMarkdown', () => {
     none.events = {};
     none.spans = {};
     none.resource = [];
-    none.backends = { prometheus: [], jaeger: [], victorialogs: [] };
-    none.backendRecords = { jaeger: 0, victorialogs: 0 };
-    none.totals = {
-      ...none.totals,
-      tokens: {},
-      cost: null,
-      eventCost: 0,
-      linesAdded: null,
-      linesRemoved: null,
-    };
     const report = buildReport(
       [
         { release: '2.1.332', imageSeconds: 40, runs: [run('2.1.332', newer)] },
         { release: '2.1.113', imageSeconds: 40, runs: [run('2.1.113', none)] },
         { release: '2.1.97', imageSeconds: 40, runs: [run('2.1.97', complete())] },
       ],
-      {
-        generated: '2026-11-29',
-        command: 'pnpm compat --versions 2.1.97,2.1.113,2.1.332',
-        stack: { collector: '0.159.0' },
-      },
+      META,
     );
     expect(report.releases.map((r) => r.release)).toEqual(['2.1.97', '2.1.113', '2.1.332']);
-    expect(report.releases[0]?.changes).toBeNull();
-    expect(report.releases[1]?.changes?.added).toEqual([]);
-    expect(report.releases[2]?.changes).toEqual({
+    expect(report.releases[0]?.changes).toEqual({});
+    expect(report.releases[2]?.changes.demo).toEqual({
+      since: '2.1.97',
       added: [
         'event api_request: client_request_id',
         'event hook_execution_complete',
@@ -189,12 +205,53 @@ describe('buildReport and renderMarkdown', () => {
       ],
       removed: ['metric claude_code.cost.usage', 'metric claude_code.cost.usage: model'],
     });
-    const md = renderMarkdown(report);
-    expect(md).toContain('| Release | demo (grpc) |');
-    expect(md).toContain('| 2.1.97 | ✓ |');
-    expect(md).toMatch(/\| 2\.1\.113 \| ✗ files, prometheus, jaeger, victorialogs, tokens, cost, lines \|/);
-    expect(md).toContain('| `hook_execution_complete` |  |  | ● |');
-    expect(md).toContain('Generated by `pnpm compat --versions 2.1.97,2.1.113,2.1.332` on 2026-11-29');
+  });
+
+  it('reads a matrix written before cells (one run per cell) by judging its runs again', () => {
+    const old = {
+      releases: [
+        { release: '2.1.112', imageSeconds: 1, runs: [{ ...run('2.1.112', complete()), config: undefined }] },
+      ],
+    };
+    const [rel] = releasesOf(JSON.parse(JSON.stringify(old)));
+    expect(rel?.cells).toEqual([
+      {
+        kind: 'demo',
+        protocol: 'grpc',
+        config: 'env',
+        state: 'pass',
+        runs: 1,
+        passed: 1,
+        unmeasured: 0,
+        failures: {},
+      },
+    ]);
+    expect(releasesOf(JSON.parse(JSON.stringify({ releases: [rel] })))[0]?.cells).toEqual(rel?.cells);
+    expect(() => releasesOf({})).toThrow(/has a `releases` list/);
+  });
+
+  it('names a regression only for a check that passed before and fails in every run after', () => {
+    const good = judgeRelease({ release: '2.1.300', imageSeconds: 1, runs: [run('2.1.300', complete())] });
+    const lost = complete();
+    lost.totals.tokens = { input: 50, output: 20, cacheRead: 0, cacheCreation: 0 };
+    const bad = judgeRelease({
+      release: '2.1.301',
+      imageSeconds: 1,
+      runs: [run('2.1.301', lost, { attempt: 1 }), run('2.1.301', lost, { attempt: 2 })],
+    });
+    expect(regressions(good, bad).regressed).toEqual([
+      'demo grpc env: tokens (input 50 (script 100)) passed on 2.1.300, fails on 2.1.301 in 2 of 2 runs',
+    ]);
+    const flaky = judgeRelease({
+      release: '2.1.301',
+      imageSeconds: 1,
+      runs: [run('2.1.301', lost, { attempt: 1 }), run('2.1.301', complete(), { attempt: 2 })],
+    });
+    expect(regressions(good, flaky)).toMatchObject({
+      regressed: [],
+      flaky: [expect.stringContaining('1 of 2 runs')],
+    });
+    expect(regressions(bad, good).regressed).toEqual([]);
   });
 
   it('compares releases as numbers and maps OTel metric names to Prometheus ones', () => {

@@ -1,6 +1,9 @@
-// The compatibility matrix of `pnpm compat`, from the sessions it ran: per release, what each session left in
-// each sink, whether its totals equal the script, and what changed from the release before. Pure: the runner
-// (compat-run.ts) observes, this judges and writes docs/compatibility.md and its JSON.
+// The judging of `pnpm compat`, pure: each run's checks, each cell's result over its repeated runs (pass, fail, or
+// flaky with its counts, never a coin toss shown as a verdict), each session kind's inventory per release (never
+// merged across kinds: what a -p session lacks must not hide behind an interactive one), what changed from the
+// release before, and which checks regressed. The runner (compat-run.ts) observes; compat-markdown.ts writes.
+// Over 300 lines because the types of a matrix and the one judgement of it belong together: a check, a cell and
+// a regression must mean the same in the docs, the JSON and `--new`'s exit status.
 import type { Inventory, SessionObservation } from './observe-session.ts';
 
 export interface Expectation {
@@ -8,14 +11,32 @@ export interface Expectation {
   linesAdded: number;
   linesRemoved: number;
   modelCalls: number;
+  /** api_error events the session must carry (a call that failed for good). */
   apiErrors: number;
+  /** Failed attempts retried and then answered: in the trace only (no api_error), as Claude Code reports them. */
+  retries?: number;
+  /** Events the session must carry, by name (without `claude_code.`), exactly this many. */
+  events?: Record<string, number>;
+  /** Tokens of the subagents' model calls, all types: in Prometheus under a subagent's `query_source`. */
+  subagentTokens?: number;
 }
+
+/** How the session was given its telemetry settings: environment, user settings.json `env`, managed settings. */
+export const CONFIG_PATHS = ['env', 'settings', 'managed'] as const;
 
 export interface CompatRun {
   release: string;
   protocol: string;
-  /** The session kind: a script name (demo, api-error-529) or `interactive`. */
+  /** The session kind (scripts/lib/compat/session-kinds.ts). */
   session: string;
+  /** The configuration path (CONFIG_PATHS); `env` for matrices written before it was an axis. */
+  config?: string;
+  /** Which of the cell's repeated runs this is, from 1. */
+  attempt?: number;
+  /** Sessions started for this run: more than 1 when one never started or its sinks could not be read. */
+  tries?: number;
+  /** Set when no try measured anything (the session never started, or its sinks could not be read): why. */
+  unmeasured?: string;
   sessionId: string;
   exitCode: number | null;
   /** The session record's status (completed, failed, ...), or what went wrong before there was one. */
@@ -41,29 +62,88 @@ export interface Check {
   detail: string;
 }
 
-export interface ReleaseInventory {
-  metrics: Inventory;
-  events: Inventory;
-  spans: Inventory;
-  spanEvents: Inventory;
+/** A cell: one release x kind x protocol x configuration path. */
+export interface CellId {
+  kind: string;
+  protocol: string;
+  config: string;
+}
+
+export type CellState = 'pass' | 'fail' | 'flaky' | 'unmeasured';
+
+export interface CellResult extends CellId {
+  state: CellState;
+  /** Runs that measured something, and of them those that passed every check. */
+  runs: number;
+  passed: number;
+  /** Runs that never measured anything (after their retries). */
+  unmeasured: number;
+  /** Per check that failed in any run: in how many runs, and what it saw (distinct details). */
+  failures: Record<string, { runs: number; details: string[] }>;
+}
+
+/** Each name seen in a kind's runs: in how many of them, and the attribute keys seen on it. */
+export type Seen = Record<string, { runs: number; keys: string[] }>;
+
+export interface KindInventory {
+  /** The kind's runs with telemetry read (measured). */
+  runs: number;
+  metrics: Seen;
+  events: Seen;
+  spans: Seen;
+  spanEvents: Seen;
   resource: string[];
 }
 
-export interface ReleaseReport extends ReleaseInput {
-  inventory: ReleaseInventory;
-  checks: Record<string, Check[]>;
-  /** Items added and removed since the previous release in the matrix (`metric claude_code.x`, `event y.attr`). */
-  changes: { added: string[]; removed: string[] } | null;
+/** One run as the report keeps it: what identifies it, its failed checks and its figures (no inventories). */
+export interface RunSummary extends CellId {
+  attempt: number;
+  tries: number;
+  sessionId: string;
+  exitCode: number | null;
+  status: string;
+  seconds: number;
+  sessionMs: number | null;
+  unmeasured?: string;
+  failed: Check[];
+  expected: Expectation;
+  /** Resource attribute keys its telemetry carried. */
+  resource: string[];
+  serviceVersion: string;
+  egress: string[];
+  fileRecords: SessionObservation['fileRecords'] | null;
+  totals: SessionObservation['totals'] | null;
+}
+
+export interface ReleaseReport {
+  release: string;
+  imageSeconds: number;
+  cells: CellResult[];
+  /** Per session kind: what its sessions emitted. */
+  inventory: Record<string, KindInventory>;
+  runs: RunSummary[];
+  /** Per kind, items added and removed since the previous release in the matrix whose sessions of that kind sent anything. */
+  changes: Record<string, { added: string[]; removed: string[]; since: string }>;
 }
 
 export interface CompatReport {
   generated: string;
   command: string;
+  /** Wall time of the run that measured (seconds). */
+  runSeconds: number;
+  runsPerCell: number;
   stack: Record<string, string>;
   releases: ReleaseReport[];
+  /** Kind name -> what it is (from the registry), for the report's headings. */
+  kinds: Record<string, string>;
 }
 
-export const runKey = (r: Pick<CompatRun, 'session' | 'protocol'>) => `${r.session} (${r.protocol})`;
+export const cellKey = (c: CellId) => `${c.kind} ${c.protocol} ${c.config}`;
+const cellOf = (r: CompatRun): CellId => ({
+  kind: r.session,
+  protocol: r.protocol,
+  config: r.config ?? 'env',
+});
 
 const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -74,16 +154,19 @@ const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Mat
 export const inPrometheus = (otelName: string, promNames: string[]) =>
   promNames.some((p) => p.startsWith(otelName.replace(/\./g, '_').replace(/_total$/, '')));
 
+/** A subagent's `query_source` (`subagent`, or `agent:builtin:TYPE` / `agent:custom:NAME` in some releases). */
+export const isSubagentSource = (s: string) => s === 'subagent' || s.startsWith('agent:');
+
 /** What must hold for one session; each check says what it saw. */
 export function checkRun(run: CompatRun): Check[] {
   const o = run.observation;
   if (!o) return [{ name: 'ran', ok: false, detail: run.error ?? `exit ${run.exitCode}, no observation` }];
   const checks: Check[] = [];
   const f = o.fileRecords;
-  const interactiveOrDemo = run.expected.modelCalls > 0;
+  const e = run.expected;
   checks.push({
     name: 'ran',
-    ok: run.exitCode === 0 || run.expected.apiErrors > 0,
+    ok: run.exitCode === 0 || e.apiErrors > 0,
     detail: `exit ${run.exitCode}, ${run.status}`,
   });
   checks.push({
@@ -108,23 +191,22 @@ export function checkRun(run: CompatRun): Check[] {
     ok: f.logs > 0 && o.backendRecords.victorialogs === f.logs,
     detail: `${o.backendRecords.victorialogs} of ${f.logs} events`,
   });
-  const types = new Set([...Object.keys(run.expected.tokens), ...Object.keys(o.totals.tokens)]);
-  const tokenDiff = [...types].filter((t) => (run.expected.tokens[t] ?? 0) !== (o.totals.tokens[t] ?? 0));
+  const types = new Set([...Object.keys(e.tokens), ...Object.keys(o.totals.tokens)]);
+  const tokenDiff = [...types].filter((t) => (e.tokens[t] ?? 0) !== (o.totals.tokens[t] ?? 0));
   checks.push({
     name: 'tokens',
     ok: tokenDiff.length === 0,
     detail: tokenDiff.length
-      ? tokenDiff
-          .map((t) => `${t} ${o.totals.tokens[t] ?? 'none'} (script ${run.expected.tokens[t] ?? 0})`)
-          .join(', ')
+      ? tokenDiff.map((t) => `${t} ${o.totals.tokens[t] ?? 'none'} (script ${e.tokens[t] ?? 0})`).join(', ')
       : 'equal to the script',
   });
   const cost = o.totals.cost;
   checks.push({
     name: 'cost',
-    ok: interactiveOrDemo
-      ? cost !== null && cost > 0 && same(cost, o.totals.eventCost)
-      : (cost ?? 0) === 0 && o.totals.eventCost === 0,
+    ok:
+      e.modelCalls > 0
+        ? cost !== null && cost > 0 && same(cost, o.totals.eventCost)
+        : (cost ?? 0) === 0 && o.totals.eventCost === 0,
     detail:
       cost === null
         ? `no cost metric (events add up to ${o.totals.eventCost})`
@@ -133,83 +215,225 @@ export function checkRun(run: CompatRun): Check[] {
   const lines = (got: number | null, want: number) => (got ?? 0) === want;
   checks.push({
     name: 'lines',
-    ok:
-      lines(o.totals.linesAdded, run.expected.linesAdded) &&
-      lines(o.totals.linesRemoved, run.expected.linesRemoved),
-    detail: `+${o.totals.linesAdded ?? 'none'} -${o.totals.linesRemoved ?? 'none'} (script +${run.expected.linesAdded} -${run.expected.linesRemoved})`,
+    ok: lines(o.totals.linesAdded, e.linesAdded) && lines(o.totals.linesRemoved, e.linesRemoved),
+    detail: `+${o.totals.linesAdded ?? 'none'} -${o.totals.linesRemoved ?? 'none'} (script +${e.linesAdded} -${e.linesRemoved})`,
   });
   checks.push({
     name: 'errors',
-    ok: o.totals.apiErrors === run.expected.apiErrors,
-    detail: `${o.totals.apiErrors} api_error events (script ${run.expected.apiErrors})${
-      o.spanEvents['gen_ai.request.attempt'] ? '; the spans carry gen_ai.request.attempt events' : ''
-    }`,
+    ok: o.totals.apiErrors === e.apiErrors,
+    detail: `${o.totals.apiErrors} api_error events (script ${e.apiErrors})`,
   });
+  if (e.retries !== undefined) {
+    // What Claude Code emits for a call answered after failed attempts: the attempts on its llm_request span
+    // (attempt, gen_ai.request.attempt events) and no api_error event (the `errors` check holds that part).
+    const a = o.attempts;
+    checks.push({
+      name: 'retries',
+      ok: a?.from === 'trace' && a.retries === e.retries,
+      detail: a
+        ? `${a.retries} retried attempt(s) in the ${a.from === 'trace' ? 'trace' : 'events (no llm_request spans)'} (script ${e.retries})`
+        : 'attempts not read',
+    });
+  }
+  for (const [name, want] of Object.entries(e.events ?? {})) {
+    const got = o.counts?.events[name] ?? 0;
+    checks.push({ name: `event ${name}`, ok: got === want, detail: `${got} (script ${want})` });
+  }
+  if (e.subagentTokens !== undefined) {
+    const by = o.tokensBySource ?? {};
+    const sources = Object.keys(by).filter(isSubagentSource);
+    const got = sources.reduce((a, s) => a + (by[s] ?? 0), 0);
+    checks.push({
+      name: 'attribution',
+      ok: got === e.subagentTokens,
+      detail: `${got} tokens under query_source ${sources.join(', ') || '(none of a subagent)'} (script ${e.subagentTokens}); by query_source: ${
+        Object.entries(by)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(', ') || 'none'
+      }`,
+    });
+  }
   return checks;
 }
 
-function merge(into: Inventory, from: Inventory) {
-  for (const [name, keys] of Object.entries(from))
-    into[name] = [...new Set([...(into[name] ?? []), ...keys])].sort();
+/** The cell's result over its runs: pass or fail only when every measured run agrees; otherwise flaky. */
+export function cellResult(id: CellId, runs: { checks: Check[]; unmeasured?: string }[]): CellResult {
+  const measured = runs.filter((r) => !r.unmeasured);
+  const failures: CellResult['failures'] = {};
+  let passed = 0;
+  for (const r of measured) {
+    const failed = r.checks.filter((c) => !c.ok);
+    if (!failed.length) passed++;
+    for (const c of failed) {
+      const f = failures[c.name] ?? { runs: 0, details: [] };
+      failures[c.name] = {
+        runs: f.runs + 1,
+        details: f.details.includes(c.detail) ? f.details : [...f.details, c.detail],
+      };
+    }
+  }
+  const state: CellState = !measured.length
+    ? 'unmeasured'
+    : passed === measured.length
+      ? 'pass'
+      : passed === 0
+        ? 'fail'
+        : 'flaky';
+  return { ...id, state, runs: measured.length, passed, unmeasured: runs.length - measured.length, failures };
 }
 
-export function releaseInventory(runs: CompatRun[]): ReleaseInventory {
-  const inv: ReleaseInventory = { metrics: {}, events: {}, spans: {}, spanEvents: {}, resource: [] };
+function addSeen(into: Seen, from: Inventory) {
+  for (const [name, keys] of Object.entries(from)) {
+    const s = into[name] ?? { runs: 0, keys: [] };
+    into[name] = { runs: s.runs + 1, keys: [...new Set([...s.keys, ...keys])].sort() };
+  }
+}
+
+const sortSeen = (s: Seen): Seen =>
+  Object.fromEntries(Object.entries(s).sort(([a], [b]) => a.localeCompare(b)));
+
+/** What one kind's measured runs of a release emitted, with how many runs carried each name. */
+export function kindInventory(runs: CompatRun[]): KindInventory {
+  const inv: KindInventory = { runs: 0, metrics: {}, events: {}, spans: {}, spanEvents: {}, resource: [] };
   const resource = new Set<string>();
   for (const r of runs) {
-    if (!r.observation) continue;
-    merge(inv.metrics, r.observation.metrics);
-    merge(inv.events, r.observation.events);
-    merge(inv.spans, r.observation.spans);
-    merge(inv.spanEvents, r.observation.spanEvents);
+    if (!r.observation || r.unmeasured) continue;
+    inv.runs++;
+    addSeen(inv.metrics, r.observation.metrics);
+    addSeen(inv.events, r.observation.events);
+    addSeen(inv.spans, r.observation.spans);
+    addSeen(inv.spanEvents, r.observation.spanEvents);
     for (const k of r.observation.resource) resource.add(k);
   }
+  inv.metrics = sortSeen(inv.metrics);
+  inv.events = sortSeen(inv.events);
+  inv.spans = sortSeen(inv.spans);
+  inv.spanEvents = sortSeen(inv.spanEvents);
   inv.resource = [...resource].sort();
   return inv;
 }
 
+export const INVENTORY_SECTIONS = [
+  ['metric', 'metrics'],
+  ['event', 'events'],
+  ['span', 'spans'],
+  ['span event', 'spanEvents'],
+] as const;
+
 /** Every item of an inventory as a flat name: `event api_request`, `event api_request: cost_usd`. */
-export function inventoryItems(inv: ReleaseInventory): string[] {
+export function inventoryItems(inv: KindInventory): string[] {
   const out: string[] = [];
-  const kinds = [
-    ['metric', inv.metrics],
-    ['event', inv.events],
-    ['span', inv.spans],
-    ['span event', inv.spanEvents],
-  ] as const;
-  for (const [kind, items] of kinds) {
-    for (const [name, keys] of Object.entries(items)) {
-      out.push(`${kind} ${name}`);
-      for (const k of keys) out.push(`${kind} ${name}: ${k}`);
+  for (const [label, key] of INVENTORY_SECTIONS) {
+    for (const [name, s] of Object.entries(inv[key])) {
+      out.push(`${label} ${name}`);
+      for (const k of s.keys) out.push(`${label} ${name}: ${k}`);
     }
   }
   for (const k of inv.resource) out.push(`resource: ${k}`);
   return out;
 }
 
-/** Releases oldest first (numeric order), with checks, inventories and changes from the one before. */
+function summarize(run: CompatRun, checks: Check[]): RunSummary {
+  const o = run.observation;
+  return {
+    ...cellOf(run),
+    attempt: run.attempt ?? 1,
+    tries: run.tries ?? 1,
+    sessionId: run.sessionId,
+    exitCode: run.exitCode,
+    status: run.status,
+    seconds: run.seconds,
+    sessionMs: run.sessionMs ?? null,
+    ...(run.unmeasured ? { unmeasured: run.unmeasured } : {}),
+    failed: run.unmeasured ? [] : checks.filter((c) => !c.ok),
+    expected: run.expected,
+    resource: o?.resource ?? [],
+    serviceVersion: o?.serviceVersion ?? '',
+    egress: o?.egress ?? [],
+    fileRecords: o?.fileRecords ?? null,
+    totals: o?.totals ?? null,
+  };
+}
+
+/** One release's runs judged: cells, per-kind inventories, run summaries (changes are linked by buildReport). */
+export function judgeRelease(input: ReleaseInput): ReleaseReport {
+  const byCell = new Map<string, { id: CellId; runs: { checks: Check[]; unmeasured?: string }[] }>();
+  const byKind = new Map<string, CompatRun[]>();
+  const runs: RunSummary[] = [];
+  for (const run of input.runs) {
+    const id = cellOf(run);
+    const checks = run.unmeasured ? [] : checkRun(run);
+    let c = byCell.get(cellKey(id));
+    if (!c) {
+      c = { id, runs: [] };
+      byCell.set(cellKey(id), c);
+    }
+    c.runs.push({ checks, unmeasured: run.unmeasured });
+    byKind.set(run.session, [...(byKind.get(run.session) ?? []), run]);
+    runs.push(summarize(run, checks));
+  }
+  return {
+    release: input.release,
+    imageSeconds: input.imageSeconds,
+    cells: [...byCell.values()].map((c) => cellResult(c.id, c.runs)),
+    inventory: Object.fromEntries([...byKind].map(([k, rs]) => [k, kindInventory(rs)])),
+    runs,
+    changes: {},
+  };
+}
+
+/** Releases oldest first, each kind's changes from the last release before it whose sessions of that kind sent anything. */
+export function linkChanges(releases: ReleaseReport[]): ReleaseReport[] {
+  const sorted = [...releases].sort((a, b) => compareReleases(a.release, b.release));
+  const last = new Map<string, { release: string; items: string[] }>();
+  for (const rel of sorted) {
+    rel.changes = {};
+    for (const [kind, inv] of Object.entries(rel.inventory)) {
+      const items = inventoryItems(inv);
+      const prev = last.get(kind);
+      if (prev)
+        rel.changes[kind] = {
+          since: prev.release,
+          added: items.filter((i) => !prev.items.includes(i)),
+          removed: prev.items.filter((i) => !items.includes(i)),
+        };
+      // A release that sent nothing says nothing about what the next one changed: compare with the last that did.
+      if (items.length) last.set(kind, { release: rel.release, items });
+    }
+  }
+  return sorted;
+}
+
+/** Judged releases (from a matrix already written) and measured ones, as one report. */
 export function buildReport(
   inputs: ReleaseInput[],
-  meta: Pick<CompatReport, 'generated' | 'command' | 'stack'>,
+  meta: Omit<CompatReport, 'releases'>,
+  judged: ReleaseReport[] = [],
 ): CompatReport {
-  const sorted = [...inputs].sort((a, b) => compareReleases(a.release, b.release));
-  const releases: ReleaseReport[] = [];
-  let previous: string[] | null = null;
-  for (const input of sorted) {
-    const inventory = releaseInventory(input.runs);
-    const items = inventoryItems(inventory);
-    const checks = Object.fromEntries(input.runs.map((r) => [runKey(r), checkRun(r)]));
-    const changes = previous
-      ? {
-          added: items.filter((i) => !previous?.includes(i)),
-          removed: previous.filter((i) => !items.includes(i)),
-        }
-      : null;
-    releases.push({ ...input, inventory, checks, changes });
-    // A release that sent nothing says nothing about what the next one changed: compare with the last that did.
-    if (items.length) previous = items;
-  }
-  return { ...meta, releases };
+  const fresh = inputs.map(judgeRelease);
+  const names = new Set(fresh.map((r) => r.release));
+  return { ...meta, releases: linkChanges([...judged.filter((r) => !names.has(r.release)), ...fresh]) };
+}
+
+/**
+ * The releases of a matrix as written (docs/compatibility.json). A matrix written before cells existed (one run
+ * per cell, runs with their observations) is judged again here, each run the `env` path's only run.
+ */
+export function releasesOf(matrix: unknown): ReleaseReport[] {
+  const releases = (matrix as { releases?: unknown[] } | null)?.releases;
+  if (!Array.isArray(releases))
+    throw new Error('a compatibility matrix has a `releases` list; this one has none');
+  return linkChanges(
+    releases.map((r) => {
+      const rel = r as Partial<ReleaseReport> & Partial<ReleaseInput>;
+      if (Array.isArray(rel.cells)) return rel as ReleaseReport;
+      return judgeRelease({
+        release: String(rel.release),
+        imageSeconds: Number(rel.imageSeconds ?? 0),
+        runs: (rel.runs ?? []) as CompatRun[],
+      });
+    }),
+  );
 }
 
 export function compareReleases(a: string, b: string): number {
@@ -222,91 +446,26 @@ export function compareReleases(a: string, b: string): number {
   return 0;
 }
 
-const cell = (checks: Check[] | undefined) => {
-  if (!checks) return '';
-  const failed = checks.filter((c) => !c.ok);
-  return failed.length ? `✗ ${failed.map((c) => c.name).join(', ')}` : '✓';
-};
-
-/** docs/compatibility.md. */
-export function renderMarkdown(r: CompatReport): string {
-  const out: string[] = [];
-  const keys = [...new Set(r.releases.flatMap((rel) => rel.runs.map(runKey)))];
-  out.push('# Claude Code telemetry compatibility', '');
-  out.push(
-    `Generated by \`${r.command}\` on ${r.generated}: each release's image built here, the same scripted sessions run`,
-    'through the real stack, and what reached each sink read back. Regenerate with the same command; the raw',
-    'figures are in `compatibility.json` beside this file.',
-    '',
-    `Stack: ${Object.entries(r.stack)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}.`,
-    '',
-    '## Summary',
-    '',
-    'A session passes (✓) when its telemetry reached the files, Prometheus, Jaeger and VictoriaLogs in full, its',
-    'token and line totals in Prometheus equal the script, its cost metric equals the sum of its `api_request`',
-    "events, and its `api_error` events equal the script's errors. Otherwise the failed checks are named; the",
-    'details per release follow.',
-    '',
-    `| Release | ${keys.join(' | ')} |`,
-    `| --- | ${keys.map(() => '---').join(' | ')} |`,
-  );
-  for (const rel of r.releases)
-    out.push(`| ${rel.release} | ${keys.map((k) => cell(rel.checks[k])).join(' | ')} |`);
-  out.push('', '## What each release emits', '');
-  const kinds = [
-    ['Metrics', 'metrics'],
-    ['Events', 'events'],
-    ['Spans', 'spans'],
-    ['Span events', 'spanEvents'],
-  ] as const;
-  for (const [title, key] of kinds) {
-    const names = [...new Set(r.releases.flatMap((rel) => Object.keys(rel.inventory[key])))].sort();
-    if (!names.length) continue;
-    out.push(
-      `### ${title}`,
-      '',
-      `| ${title.slice(0, -1)} | ${r.releases.map((rel) => rel.release).join(' | ')} |`,
-    );
-    out.push(`| --- | ${r.releases.map(() => ':-:').join(' | ')} |`);
-    for (const n of names)
-      out.push(`| \`${n}\` | ${r.releases.map((rel) => (rel.inventory[key][n] ? '●' : '')).join(' | ')} |`);
-    out.push('');
-  }
-  out.push('## Per release', '');
-  for (const rel of r.releases) {
-    out.push(`### ${rel.release}`, '');
-    const version = rel.runs.find((x) => x.observation?.serviceVersion)?.observation?.serviceVersion;
-    out.push(
-      `Image built or found in ${rel.imageSeconds.toFixed(0)} s; session durations: ${rel.runs
-        .map((x) => `${runKey(x)} ${x.sessionMs ? `${(x.sessionMs / 1000).toFixed(0)} s` : 'no record'}`)
-        .join(
-          ', ',
-        )}.${version ? ` service.version: ${version}.` : ' No telemetry carried a service.version.'}`,
-      '',
-    );
-    for (const run of rel.runs) {
-      const failed = (rel.checks[runKey(run)] ?? []).filter((c) => !c.ok);
-      if (failed.length)
-        out.push(`- ${runKey(run)}: ${failed.map((c) => `**${c.name}**: ${c.detail}`).join('; ')}`);
+/**
+ * Checks that passed on a release and fail on the next one (`--new`'s exit status): in every cell both measured,
+ * a check that failed in no run of the earlier release and in every measured run of the later. A check that
+ * fails in only some runs of the later release is a warning (flaky), not a regression.
+ */
+export function regressions(
+  before: ReleaseReport,
+  after: ReleaseReport,
+): { regressed: string[]; flaky: string[] } {
+  const regressed: string[] = [];
+  const flaky: string[] = [];
+  const prev = new Map(before.cells.map((c) => [cellKey(c), c]));
+  for (const cell of after.cells) {
+    const p = prev.get(cellKey(cell));
+    if (!p?.runs || !cell.runs) continue;
+    for (const [check, f] of Object.entries(cell.failures)) {
+      if (p.failures[check]) continue;
+      const line = `${cellKey(cell)}: ${check} (${f.details.join('; ')}) passed on ${before.release}, fails on ${after.release} in ${f.runs} of ${cell.runs} runs`;
+      (f.runs === cell.runs ? regressed : flaky).push(line);
     }
-    const egress = [...new Set(rel.runs.flatMap((x) => x.observation?.egress ?? []))];
-    if (egress.length)
-      out.push(`- Tried to reach through the egress proxy: ${egress.map((x) => `\`${x}\``).join(', ')}.`);
-    if (rel.runs.every((run) => (rel.checks[runKey(run)] ?? []).every((c) => c.ok)))
-      out.push('- Every session passes every check.');
-    if (rel.changes) {
-      const list = (items: string[]) =>
-        items.length > 40
-          ? `${items.slice(0, 40).join(', ')} and ${items.length - 40} more`
-          : items.join(', ');
-      out.push(
-        `- Added since the previous release with telemetry: ${rel.changes.added.length ? list(rel.changes.added.map((i) => `\`${i}\``)) : 'nothing'}.`,
-        `- Gone since then: ${rel.changes.removed.length ? list(rel.changes.removed.map((i) => `\`${i}\``)) : 'nothing'}.`,
-      );
-    }
-    out.push('');
   }
-  return `${out.join('\n').trimEnd()}\n`;
+  return { regressed, flaky };
 }

@@ -5,8 +5,9 @@
 // A release may emit nothing at all (the point of the matrix): every wait here is bounded and ends in a report,
 // never an error.
 
+import { apiAttempts } from '../export/analysis/api-attempts.ts';
 import { jaegerTraces } from '../sinks/jaeger.ts';
-import { eventsOf, pointsOf, spansOf } from '../sinks/otlp-records.ts';
+import { type EventRecord, eventsOf, pointsOf, type SpanRecord, spansOf } from '../sinks/otlp-records.ts';
 import { promSeries } from '../sinks/prometheus.ts';
 import type { SinkEndpoints } from '../sinks/session-sinks.ts';
 import { SESSION_METRICS, sessionTokens, sessionTotal, sessionTotalsBy } from '../sinks/session-totals.ts';
@@ -51,6 +52,12 @@ export interface SessionObservation {
     apiRequests: number;
     apiErrors: number;
   };
+  /** Records per name in the files: events (without `claude_code.`) and span events. (Absent in matrices before 2026-12.) */
+  counts?: { events: Record<string, number>; spanEvents: Record<string, number> };
+  /** The model calls' attempts, retries included, from the llm_request spans (or the events without them). */
+  attempts?: { attempts: number; retries: number; recovered: number; from: 'trace' | 'events' };
+  /** The session's tokens in Prometheus by `query_source` (main, subagent, compact, ...), all types added. */
+  tokensBySource?: Record<string, number>;
 }
 
 const sortedKeys = (set: Map<string, Set<string>>): Inventory =>
@@ -77,7 +84,16 @@ export async function readSessionFiles(
 ): Promise<
   Pick<
     SessionObservation,
-    'metrics' | 'events' | 'spans' | 'spanEvents' | 'resource' | 'spanTree' | 'serviceVersion' | 'fileRecords'
+    | 'metrics'
+    | 'events'
+    | 'spans'
+    | 'spanEvents'
+    | 'resource'
+    | 'spanTree'
+    | 'serviceVersion'
+    | 'fileRecords'
+    | 'counts'
+    | 'attempts'
   > & {
     eventCost: number;
     apiRequests: number;
@@ -96,6 +112,12 @@ export async function readSessionFiles(
   let eventCost = 0;
   let apiRequests = 0;
   let apiErrors = 0;
+  const eventRecords: EventRecord[] = [];
+  const spanRecords: SpanRecord[] = [];
+  const counts = { events: {} as Record<string, number>, spanEvents: {} as Record<string, number> };
+  const count = (into: Record<string, number>, name: string) => {
+    into[name] = (into[name] ?? 0) + 1;
+  };
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
     for (const file of signalFiles(telemetryDir, signal)) {
       for await (const req of exportRequests(file)) {
@@ -103,6 +125,8 @@ export async function readSessionFiles(
           for (const e of eventsOf(req)) {
             if (e.session !== sessionId || e.service !== CLAUDE_CODE_SERVICE) continue;
             fileRecords.logs++;
+            eventRecords.push(e);
+            count(counts.events, e.name);
             add(events, e.name, Object.keys(e.attrs));
             for (const k of Object.keys(e.resource)) resource.add(k);
             serviceVersion ||= String(e.resource['service.version'] ?? '');
@@ -116,8 +140,12 @@ export async function readSessionFiles(
           for (const s of spansOf(req)) {
             if (s.session !== sessionId || s.service !== CLAUDE_CODE_SERVICE) continue;
             fileRecords.traces++;
+            spanRecords.push(s);
             add(spans, s.name, Object.keys(s.attrs));
-            for (const ev of s.events) add(spanEvents, ev.name, Object.keys(ev.attrs));
+            for (const ev of s.events) {
+              add(spanEvents, ev.name, Object.keys(ev.attrs));
+              count(counts.spanEvents, ev.name);
+            }
             spanNames.set(s.spanId, s.name);
             parents.push([s.parentSpanId, s.name]);
             serviceVersion ||= s.serviceVersion;
@@ -144,6 +172,11 @@ export async function readSessionFiles(
     resource: [...resource].sort(),
     serviceVersion,
     fileRecords,
+    counts,
+    attempts: (() => {
+      const a = apiAttempts(eventRecords, spanRecords);
+      return { attempts: a.attempts, retries: a.retries, recovered: a.recoveredCalls, from: a.attemptsFrom };
+    })(),
     eventCost,
     apiRequests,
     apiErrors,
@@ -232,6 +265,9 @@ export async function observeSession(
     spanTree: files.spanTree,
     serviceVersion: files.serviceVersion,
     fileRecords: files.fileRecords,
+    counts: files.counts,
+    attempts: files.attempts,
+    tokensBySource: await sessionTotalsBy(e.prometheus, SESSION_METRICS.tokens, sessionId, 'query_source'),
     backends: {
       prometheus: backends.prometheus,
       jaeger: backends.jaeger,
