@@ -99,7 +99,7 @@ describe('docs/compatibility.md', () => {
 
   it('lists what differs between releases, and the public reports with their verdicts', () => {
     expect(differences(report).join('\n')).toContain(
-      '**2.1.332**: interactive grpc env: ~ 1/2 (lines 1/2) on 2.1.112, now ✓',
+      '**2.1.332** (since 2.1.112): results: interactive grpc env ~ 1/2 (lines 1/2) → ✓.',
     );
     expect(md).toContain('## Public reports');
     expect(md).toMatch(

@@ -92,7 +92,29 @@ function inventoryTable(r: CompatReport, kind: string): string[] {
   return out;
 }
 
-/** What differs from the release before: cells whose result changed, and per kind what it emits. */
+/**
+ * Items of an inventory diff, grouped: each name once, then the attribute keys by the name they are on, each with
+ * the kinds that show it when not all of them; past a dozen names with keys, counted.
+ */
+function grouped(byItem: Map<string, string[]>, kinds: number): string {
+  const of = (ks: string[]) => (ks.length < kinds ? ` (${[...new Set(ks)].join(', ')})` : '');
+  const names = [...byItem].filter(([i]) => !i.includes(': ')).map(([i, ks]) => `\`${i}\`${of(ks)}`);
+  const keys = new Map<string, { keys: string[]; kinds: string[] }>();
+  for (const [item, ks] of byItem) {
+    const at = item.indexOf(': ');
+    if (at < 0) continue;
+    const k = keys.get(item.slice(0, at)) ?? { keys: [], kinds: [] };
+    keys.set(item.slice(0, at), { keys: [...k.keys, item.slice(at + 2)], kinds: [...k.kinds, ...ks] });
+  }
+  const withKeys = [...keys].map(
+    ([n, k]) => `\`${n}\` keys ${k.keys.map((x) => `\`${x}\``).join(', ')}${of(k.kinds)}`,
+  );
+  const shown = withKeys.slice(0, 12);
+  if (withKeys.length > 12) shown.push(`and the keys of ${withKeys.length - 12} more`);
+  return [...names, ...shown].join('; ');
+}
+
+/** What differs from the release before: cells whose result changed, and what the sessions emit. */
 export function differences(r: CompatReport): string[] {
   const out: string[] = [];
   let prev: ReleaseReport | undefined;
@@ -100,19 +122,22 @@ export function differences(r: CompatReport): string[] {
     const lines: string[] = [];
     if (prev) {
       const before = new Map(prev.cells.map((c) => [cellKey(c), c]));
-      for (const c of rel.cells) {
+      const changed = rel.cells.flatMap((c) => {
         const p = before.get(cellKey(c));
-        if (p && cellText(p) !== cellText(c))
-          lines.push(`${cellKey(c)}: ${cellText(p)} on ${prev.release}, now ${cellText(c)}`);
-      }
+        return p && cellText(p) !== cellText(c) ? [`${cellKey(c)} ${cellText(p)} → ${cellText(c)}`] : [];
+      });
+      if (changed.length) lines.push(`results: ${changed.join('; ')}`);
     }
+    const added = new Map<string, string[]>();
+    const removed = new Map<string, string[]>();
     for (const [kind, ch] of Object.entries(rel.changes)) {
-      if (ch.added.length)
-        lines.push(`${kind} sessions send, new since ${ch.since}: ${listOf(ch.added, 12)}`);
-      if (ch.removed.length)
-        lines.push(`${kind} sessions no longer send (since ${ch.since}): ${listOf(ch.removed, 12)}`);
+      for (const i of ch.added) added.set(i, [...(added.get(i) ?? []), kind]);
+      for (const i of ch.removed) removed.set(i, [...(removed.get(i) ?? []), kind]);
     }
-    if (lines.length) out.push(`- **${rel.release}**: ${lines.join('; ')}.`);
+    const kinds = Object.keys(rel.changes).length;
+    if (added.size) lines.push(`new: ${grouped(added, kinds)}`);
+    if (removed.size) lines.push(`gone: ${grouped(removed, kinds)}`);
+    if (lines.length) out.push(`- **${rel.release}** (since ${prev?.release ?? '-'}): ${lines.join('. ')}.`);
     prev = rel;
   }
   return out.length

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { matrixExpectation } from './compat-run.ts';
+import { kindNamed } from './session-kinds.ts';
+
+describe("the registry's expectations as the matrix checks them", () => {
+  it('api-retry-529: one retried attempt in the trace and no api_error, as Claude Code reports an answered retry', () => {
+    const e = matrixExpectation(kindNamed('api-retry-529').expectation());
+    expect(e).toMatchObject({ apiErrors: 0, retries: 1 });
+  });
+
+  it('api-error-529: the api_error of a call that failed for good, no retry', () => {
+    const e = matrixExpectation(kindNamed('api-error-529').expectation());
+    expect(e.apiErrors).toBe(1);
+    expect(e.retries).toBeUndefined();
+  });
+
+  it('resumed: its compaction event; subagent: its tokens under a subagent query_source', () => {
+    expect(matrixExpectation(kindNamed('resumed').expectation()).events).toEqual({ compaction: 1 });
+    const sub = kindNamed('subagent').expectation();
+    expect(matrixExpectation(sub).subagentTokens).toBe(
+      Object.values(sub.subagent.tokens).reduce((a, n) => a + n, 0),
+    );
+    expect(matrixExpectation(sub).subagentTokens).toBeGreaterThan(0);
+    expect(matrixExpectation(kindNamed('demo').expectation())).toEqual({
+      ...kindNamed('demo').expectation(),
+      processes: undefined,
+      compactions: undefined,
+      subagent: undefined,
+      attempts: undefined,
+    });
+  });
+});
