@@ -97,6 +97,13 @@ describe('resuming and --new', () => {
     const cells = planCells(parsePlan({ kinds: 'api-retry-529,long' }, ctx), kinds);
     const tasks = pendingTasks(cells, 3, (c) => (c.kind === 'long' ? 1 : 5));
     expect(tasks.map((t) => `${t.kind} #${t.attempt}`)).toEqual(['long #2', 'long #3']);
+    const all = pendingTasks(cells, 2, () => 0);
+    expect(all.map((t) => `${t.kind} #${t.attempt}`)).toEqual([
+      'api-retry-529 #1',
+      'long #1',
+      'api-retry-529 #2',
+      'long #2',
+    ]);
   });
 
   it('finds the releases newer than the matrix, in order; none when the matrix is current', () => {

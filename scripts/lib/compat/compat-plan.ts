@@ -130,16 +130,22 @@ export function planCells(plan: Plan, kinds: readonly KindInfo[]): PlannedCell[]
   return cells;
 }
 
-/** The sessions still to run: each cell's runs beyond those already measured (a stopped run resumes). */
+/**
+ * The sessions still to run: each cell's runs beyond those already measured (a stopped run resumes), release by
+ * release, and within a release every cell's first run before any cell's second (stopped early, each cell has one).
+ */
 export function pendingTasks(
   cells: PlannedCell[],
   runs: number,
   measured: (c: PlannedCell) => number,
 ): Task[] {
-  return cells.flatMap((c) => {
+  const tasks = cells.flatMap((c, order) => {
     const have = Math.min(measured(c), runs);
-    return Array.from({ length: runs - have }, (_, i) => ({ ...c, attempt: have + i + 1 }));
+    return Array.from({ length: runs - have }, (_, i) => ({ ...c, attempt: have + i + 1, order }));
   });
+  return tasks
+    .sort((a, b) => compareReleases(a.release, b.release) || a.attempt - b.attempt || a.order - b.order)
+    .map(({ order: _, ...t }) => t);
 }
 
 /** The releases of the npm registry newer than the matrix's newest (all of them when the matrix is empty). */
