@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
-// `e2e-own-stack` holds the specs that start a stack of their own. `pnpm test` (scripts/test.ts) runs `e2e` in one
-// lane and `unit` then `e2e-own-stack` in another, at the same time; `pnpm test:unit` / `pnpm test:e2e` run one kind.
+// Four projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
+// `e2e-own-stack` holds the specs that start a stack of their own; `e2e-long` the ones whose sessions last many
+// minutes, on a stack of their own too. `pnpm test` (scripts/test.ts) runs `e2e` in one lane, `unit` then
+// `e2e-own-stack` in another and `e2e-long` in a third, at the same time; `pnpm test:unit` / `pnpm test:e2e` run one
+// kind.
 
 /**
  * The specs that bring up a stack of their own (a crash, a full disk, a flood, a poisoned store must not touch the
@@ -15,6 +17,12 @@ export const OWN_STACK_SPECS = [
   'specs/flood.spec.ts',
   'specs/jaeger-poison.spec.ts',
 ];
+
+/**
+ * The specs whose sessions last many minutes (the long session: over ten, mostly waiting on its scripted model),
+ * each on a stack of its own: `pnpm test` runs them in a lane of their own, beside the others.
+ */
+export const LONG_SPECS = ['specs/long-session.spec.ts'];
 
 export default defineConfig({
   test: {
@@ -39,7 +47,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['specs/**/*.spec.ts'],
-          exclude: ['**/node_modules/**', ...OWN_STACK_SPECS],
+          exclude: ['**/node_modules/**', ...OWN_STACK_SPECS, ...LONG_SPECS],
           globalSetup: ['specs/global-setup.ts'],
           setupFiles: ['specs/support/failure-marker.ts'],
           environment: 'node',
@@ -58,6 +66,17 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 900_000,
           // Each spec's stack is started and removed by the spec: one at a time beside the shared stack.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-long',
+          include: LONG_SPECS,
+          globalSetup: ['specs/own-stack-setup.ts'],
+          environment: 'node',
+          testTimeout: 1_800_000,
+          hookTimeout: 900_000,
           fileParallelism: false,
         },
       },

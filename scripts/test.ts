@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `pnpm test [vitest options]`: the whole suite, as two Vitest runs side by side (scripts/lib/testing/
+// `pnpm test [vitest options]`: the whole suite, as three Vitest runs side by side (scripts/lib/testing/
 // test-lanes.ts says why and which): the images are checked once, then lane "shared" (the e2e specs on one shared
-// stack) and lane "own-stack" (the unit suite, then the specs that start their own stack) run at once; lane
-// own-stack's lines are prefixed. Exit status: non-zero when either lane fails. A JSON report asked for with
-// --outputFile.json=FILE is the two lanes' reports merged. A file filter or --project runs one Vitest as given.
+// stack), lane "own-stack" (the unit suite, then the specs that start their own stack) and lane "long" (the
+// sessions of many minutes, on a stack of their own) run at once; the lines of all but the first are prefixed.
+// Exit status: non-zero when any lane fails. A JSON report asked for with --outputFile.json=FILE is the lanes'
+// reports merged. A file filter or --project runs one Vitest as given.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,13 +19,16 @@ import {
   type VitestReport,
 } from './lib/testing/test-lanes.ts';
 
-const HELP = `Usage: pnpm test [--lanes=1] [vitest run options] [file filters]
+const HELP = `Usage: pnpm test [--lanes=1|2|3] [vitest run options] [file filters]
 
-The whole suite, in two lanes at once:
+The whole suite, in three lanes at once:
   shared     project ${LANE_PROJECTS.shared.join(', ')}: one stack up, a warm-up session, then the specs that share it
   own-stack  projects ${LANE_PROJECTS.ownStack.join(', ')}: the unit suite, then the specs that start a stack of
              their own (OWN_STACK_SPECS in vitest.config.ts)
-Each lane runs its specs one after another; its output is prefixed with its name when two run.
+  long       project ${LANE_PROJECTS.long.join(', ')}: the specs whose sessions last many minutes (LONG_SPECS), on a
+             stack of their own
+Each lane runs its specs one after another; its output is prefixed with its name when more than one run.
+  --lanes=2          two lanes: the long specs after the own-stack ones (for a machine that is short of memory)
   --lanes=1          one Vitest run, every project in turn (slower; the order Vitest picks)
   a filter or --project runs one Vitest run with the arguments as given, e.g.
                      pnpm test specs/egress.spec.ts      pnpm test --project unit

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { laneReportFile, mergeReports, planLanes } from './test-lanes.ts';
 
 describe('planLanes', () => {
-  it('runs the whole suite as two lanes, each with the caller options and its own JSON report', () => {
+  it('runs the whole suite as three lanes, each with the caller options and its own JSON report', () => {
     const plan = planLanes([
       '--reporter=default',
       '--reporter=json',
@@ -35,6 +35,25 @@ describe('planLanes', () => {
         ],
         jsonReport: 'test-results/vitest.own-stack.json',
       },
+      {
+        name: 'long',
+        args: [
+          '--project',
+          'e2e-long',
+          '--reporter=default',
+          '--reporter=json',
+          '--outputFile.json=test-results/vitest.long.json',
+        ],
+        jsonReport: 'test-results/vitest.long.json',
+      },
+    ]);
+  });
+
+  it('runs the long specs after the own-stack ones with --lanes 2', () => {
+    const plan = planLanes(['--lanes', '2']);
+    expect(plan.lanes.map((l) => [l.name, l.args])).toEqual([
+      ['shared', ['--project', 'e2e']],
+      ['own-stack', ['--project', 'unit', '--project', 'e2e-own-stack', '--project', 'e2e-long']],
     ]);
   });
 
@@ -59,7 +78,7 @@ describe('planLanes', () => {
   });
 
   it('refuses a lane count it does not know', () => {
-    expect(() => planLanes(['--lanes=3'])).toThrow('--lanes must be 1 or 2, not "3"');
+    expect(() => planLanes(['--lanes=4'])).toThrow('--lanes must be 1, 2, 3; not "4"');
   });
 
   it('names a lane report beside the caller one', () => {

@@ -1,9 +1,11 @@
-// `pnpm test` in lanes: the whole suite as two Vitest runs at once, because Vitest itself cannot run two
+// `pnpm test` in lanes: the whole suite as three Vitest runs at once, because Vitest itself cannot run two
 // one-file-at-a-time projects side by side (a project without file parallelism goes to one sequential group,
 // after every other). Lane "shared" is the e2e specs that share one stack (they take turns on it; its global setup
 // brings the stack up and plays a warm-up session first); lane "own-stack" is the unit suite, which runs while that
 // stack comes up, then the specs that bring up a stack of their own (OWN_STACK_SPECS in vitest.config.ts), one
-// after another. Each lane is sequential inside, so no spec shares its stack with another at the same time.
+// after another; lane "long" is the specs whose sessions last many minutes (LONG_SPECS: a session of over ten
+// minutes, mostly waiting on its scripted model), on a stack of their own, so they wait beside the others instead
+// of after them. Each lane is sequential inside, so no spec shares its stack with another at the same time.
 // This module is pure: which lanes an argument list means, where each lane's JSON report goes, and how the
 // lanes' reports merge into the one file a caller asked for (.ci/test-summary.ts reads it).
 
@@ -27,7 +29,11 @@ export interface LanePlan {
 export const LANE_PROJECTS = {
   shared: ['e2e'],
   ownStack: ['unit', 'e2e-own-stack'],
+  long: ['e2e-long'],
 } as const;
+
+/** `--lanes N`: one Vitest run; two (the long specs after the own-stack ones); or three at once (the default). */
+const LANE_COUNTS = ['1', '2', '3'];
 
 /** Vitest options that take their value as the next argument (so that value is not a file filter). */
 const TAKES_VALUE = new Set([
@@ -70,8 +76,8 @@ export const laneReportFile = (file: string, lane: string): string =>
 
 /**
  * The lanes for `pnpm test ARGS`. `--lanes=1` (or `--lanes 1`), a file filter or a `--project` keeps one Vitest
- * run with the arguments as given; otherwise two lanes with the caller's options each, and each lane's JSON report
- * in a file of its own (merged afterwards).
+ * run with the arguments as given; otherwise three lanes (two with `--lanes 2`) with the caller's options each, and
+ * each lane's JSON report in a file of its own (merged afterwards).
  */
 export function planLanes(argv: string[]): LanePlan {
   const args: string[] = [];
@@ -82,8 +88,8 @@ export function planLanes(argv: string[]): LanePlan {
     else if (a.startsWith('--lanes=')) lanesOption = a.slice('--lanes='.length);
     else args.push(a);
   }
-  if (lanesOption !== null && lanesOption !== '1' && lanesOption !== '2')
-    throw new Error(`--lanes must be 1 or 2, not ${JSON.stringify(lanesOption)}`);
+  if (lanesOption !== null && !LANE_COUNTS.includes(lanesOption))
+    throw new Error(`--lanes must be ${LANE_COUNTS.join(', ')}; not ${JSON.stringify(lanesOption)}`);
   const jsonOpt = args.find(isOutputJson);
   const jsonReport = jsonOpt ? jsonOpt.slice('--outputFile.json='.length) : null;
   const single = lanesOption === '1' ? '--lanes=1' : narrowing(args);
@@ -99,11 +105,18 @@ export function planLanes(argv: string[]): LanePlan {
       jsonReport: report,
     };
   };
-  return {
-    lanes: [lane('shared', LANE_PROJECTS.shared), lane('own-stack', LANE_PROJECTS.ownStack)],
-    jsonReport,
-    single: null,
-  };
+  const lanes =
+    lanesOption === '2'
+      ? [
+          lane('shared', LANE_PROJECTS.shared),
+          lane('own-stack', [...LANE_PROJECTS.ownStack, ...LANE_PROJECTS.long]),
+        ]
+      : [
+          lane('shared', LANE_PROJECTS.shared),
+          lane('own-stack', LANE_PROJECTS.ownStack),
+          lane('long', LANE_PROJECTS.long),
+        ];
+  return { lanes, jsonReport, single: null };
 }
 
 /** The counts of Vitest's JSON report that a merge adds up (the rest of the report is kept from each lane). */
