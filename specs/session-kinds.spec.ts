@@ -46,14 +46,22 @@ describe('session kinds on the pinned release', () => {
     const kind = kindNamed('resumed');
     const { problems, out, e, observation } = await runKind(kind);
     expect(e.processes).toBe(5);
-    const steps = (out.metadata as { steps?: { mode: string; exitCode: number }[] } | null)?.steps;
-    expect(steps?.map((s) => [s.mode, s.exitCode])).toEqual([
-      ['first', 0],
-      ['resume', 0],
-      ['continue', 0],
-      ['resume', 0],
-      ['resume', 0],
+    // The container's output: each further run announced by the wrapper, and one result per CLI process.
+    const announced = out.output
+      .split('\n')
+      .filter((l) => /^# step \d\/5: claude --(resume|continue)/.test(l));
+    expect(announced.map((l) => /--(resume|continue)/.exec(l)?.[1])).toEqual([
+      'resume',
+      'continue',
+      'resume',
+      'resume',
     ]);
+    const results = out.output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type?: string; is_error?: boolean })
+      .filter((e) => e.type === 'result');
+    expect(results.map((r) => r.is_error)).toEqual(Array(5).fill(false));
     expect(problems).toEqual([]);
     expect(observation.totals.sessions).toBeGreaterThanOrEqual(1);
   });

@@ -276,11 +276,11 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
   const steps: SessionStep[] = [];
   for (const [i, run] of runs.entries()) {
     if (run.step) {
-      // Each further run is said in the log before its output, and only after the one before ended well.
-      appendFileSync(
-        files.log,
-        `\n# ---\n# step ${i + 1}/${runs.length}: claude ${run.step.mode === 'resume' ? `--resume ${o.metadata.sessionId}` : '--continue'}: ${run.step.prompt}\n`,
-      );
+      // Each further run is said before its output (in the log, and on stderr: the host records the container's
+      // output), and only after the one before ended well.
+      const line = `# step ${i + 1}/${runs.length}: claude ${run.step.mode === 'resume' ? `--resume ${o.metadata.sessionId}` : '--continue'}: ${run.step.prompt}\n`;
+      appendFileSync(files.log, `\n# ---\n${line}`);
+      process.stderr.write(line);
     }
     const t0 = Date.now();
     ({ code, signal } = await runOnce(run.args));
