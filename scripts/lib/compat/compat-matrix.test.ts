@@ -108,6 +108,17 @@ describe("the kinds' own checks", () => {
     ]);
   });
 
+  it('counts the hook runs per hook event', () => {
+    const o = complete();
+    o.hookRuns = { SessionStart: 1, PreToolUse: 2 };
+    const e = { ...expected, hookRuns: { SessionStart: 1, PreToolUse: 2 } };
+    expect(failed(run('2.1.332', o, { session: 'hooks', expected: e }))).toEqual([]);
+    o.hookRuns = { SessionStart: 1, Stop: 1 };
+    expect(failed(run('2.1.332', o, { session: 'hooks', expected: e }))).toEqual([
+      'hooks: PreToolUse 0 (script 2), Stop 1 (script 0)',
+    ]);
+  });
+
   it('counts the events a kind expects and the subagent tokens under a subagent query_source', () => {
     const o = complete();
     o.counts = { events: { compaction: 1 }, spanEvents: {} };

@@ -19,6 +19,8 @@ export interface Expectation {
   events?: Record<string, number>;
   /** Tokens of the subagents' model calls, all types: in Prometheus under a subagent's `query_source`. */
   subagentTokens?: number;
+  /** Hooks configured: runs per hook event (hook_execution_complete events by `hook_event`), exactly. */
+  hookRuns?: Record<string, number>;
 }
 
 /** How the session was given its telemetry settings: environment, user settings.json `env`, managed settings. */
@@ -238,6 +240,18 @@ export function checkRun(run: CompatRun): Check[] {
   for (const [name, want] of Object.entries(e.events ?? {})) {
     const got = o.counts?.events[name] ?? 0;
     checks.push({ name: `event ${name}`, ok: got === want, detail: `${got} (script ${want})` });
+  }
+  if (e.hookRuns) {
+    const got = o.hookRuns ?? {};
+    const names = [...new Set([...Object.keys(e.hookRuns), ...Object.keys(got)])].sort();
+    const diff = names.filter((h) => (got[h] ?? 0) !== (e.hookRuns?.[h] ?? 0));
+    checks.push({
+      name: 'hooks',
+      ok: diff.length === 0,
+      detail: diff.length
+        ? diff.map((h) => `${h} ${got[h] ?? 0} (script ${e.hookRuns?.[h] ?? 0})`).join(', ')
+        : `hook_execution_complete per hook event equal to the script (${names.join(', ')})`,
+    });
   }
   if (e.subagentTokens !== undefined) {
     const by = o.tokensBySource ?? {};

@@ -21,6 +21,12 @@ describe("the registry's expectations as the matrix checks them", () => {
       Object.values(sub.subagent.tokens).reduce((a, n) => a + n, 0),
     );
     expect(matrixExpectation(sub).subagentTokens).toBeGreaterThan(0);
+    expect(matrixExpectation(kindNamed('hooks').expectation()).hookRuns).toEqual(
+      kindNamed('hooks').expectation().hookRuns,
+    );
+    expect(
+      Object.keys(matrixExpectation(kindNamed('hooks').expectation()).hookRuns ?? {}).length,
+    ).toBeGreaterThan(0);
     expect(matrixExpectation(kindNamed('demo').expectation())).toEqual({
       ...kindNamed('demo').expectation(),
       processes: undefined,

@@ -32,6 +32,7 @@ export function matrixExpectation(k: KindExpectation): Expectation {
   };
   if (k.attempts.length) e.retries = k.attempts.reduce((a, n) => a + n - 1, 0);
   if (k.compactions) e.events = { compaction: k.compactions };
+  if (k.hookRuns) e.hookRuns = { ...k.hookRuns };
   if (k.subagent.modelCalls) e.subagentTokens = Object.values(k.subagent.tokens).reduce((a, n) => a + n, 0);
   return e;
 }

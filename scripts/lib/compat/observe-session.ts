@@ -56,6 +56,8 @@ export interface SessionObservation {
   counts?: { events: Record<string, number>; spanEvents: Record<string, number> };
   /** The model calls' attempts, retries included, from the llm_request spans (or the events without them). */
   attempts?: { attempts: number; retries: number; recovered: number; from: 'trace' | 'events' };
+  /** hook_execution_complete events by their `hook_event` (SessionStart, PreToolUse, ...). */
+  hookRuns?: Record<string, number>;
   /** The session's tokens in Prometheus by `query_source` (main, subagent, compact, ...), all types added. */
   tokensBySource?: Record<string, number>;
 }
@@ -94,6 +96,7 @@ export async function readSessionFiles(
     | 'fileRecords'
     | 'counts'
     | 'attempts'
+    | 'hookRuns'
   > & {
     eventCost: number;
     apiRequests: number;
@@ -115,6 +118,7 @@ export async function readSessionFiles(
   const eventRecords: EventRecord[] = [];
   const spanRecords: SpanRecord[] = [];
   const counts = { events: {} as Record<string, number>, spanEvents: {} as Record<string, number> };
+  const hookRuns: Record<string, number> = {};
   const count = (into: Record<string, number>, name: string) => {
     into[name] = (into[name] ?? 0) + 1;
   };
@@ -127,6 +131,7 @@ export async function readSessionFiles(
             fileRecords.logs++;
             eventRecords.push(e);
             count(counts.events, e.name);
+            if (e.name === 'hook_execution_complete') count(hookRuns, String(e.attrs.hook_event ?? '(none)'));
             add(events, e.name, Object.keys(e.attrs));
             for (const k of Object.keys(e.resource)) resource.add(k);
             serviceVersion ||= String(e.resource['service.version'] ?? '');
@@ -173,6 +178,7 @@ export async function readSessionFiles(
     serviceVersion,
     fileRecords,
     counts,
+    hookRuns,
     attempts: (() => {
       const a = apiAttempts(eventRecords, spanRecords);
       return { attempts: a.attempts, retries: a.retries, recovered: a.recoveredCalls, from: a.attemptsFrom };
@@ -266,6 +272,7 @@ export async function observeSession(
     serviceVersion: files.serviceVersion,
     fileRecords: files.fileRecords,
     counts: files.counts,
+    hookRuns: files.hookRuns,
     attempts: files.attempts,
     tokensBySource: await sessionTotalsBy(e.prometheus, SESSION_METRICS.tokens, sessionId, 'query_source'),
     backends: {
