@@ -3,9 +3,10 @@
 // <dir>/telemetry-hooks-<session id>.jsonl (dir: argv[2], default /workspace, which the host sees as the user's
 // workspace) with the NAMES, never the values, of the telemetry variables
 //   cli:  in the Claude Code process's own environment (/proc/<its pid>/environ: what it was started with), and
-//   hook: in this hook's environment (what Claude Code hands its children: its own plus its settings' env block).
+//   hook: in this hook's environment (what Claude Code hands its children: its own plus its settings' env block,
+//         less every OTEL_* variable: 2.1.332 keeps those from its children, measured).
 // So a session proves where its telemetry configuration came from: with SESSION_TELEMETRY_CONFIG=settings or
-// managed, `cli` has none and `hook` has them all. Prints nothing (a SessionStart or UserPromptSubmit hook's
+// managed, `cli` has none, and `hook` still has CLAUDE_CODE_ENABLE_TELEMETRY (from the settings file). Prints nothing (a SessionStart or UserPromptSubmit hook's
 // output would become context) and exits 0 whatever happens (its failures are in the line it writes).
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
