@@ -126,8 +126,10 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
   });
   // Read before the session starts, on the host: a project and branch the session cannot change once it runs.
   const labels = sessionLabels(plan, workspace);
-  if (labels.notes.length && !opts.quiet)
-    process.stderr.write(`session: no project label from the workspace's git: ${labels.notes.join('; ')}\n`);
+  // A workspace without git is the usual case: said only when a .git is there but gives no label.
+  const why = labels.notes.filter((n) => !n.startsWith('the workspace has no .git'));
+  if (why.length && !opts.quiet)
+    process.stderr.write(`session: no project label from the workspace's git: ${why.join('; ')}\n`);
   if ((labels.project || labels.branch) && !opts.quiet)
     process.stderr.write(
       `session: labelled${labels.project ? ` project=${labels.project}` : ''}${labels.branch ? ` git.branch=${labels.branch}` : ''}\n`,
