@@ -163,7 +163,7 @@ async function main(): Promise<number> {
       {
         generated: new Date().toISOString().slice(0, 10),
         command,
-        runSeconds: (Date.now() - started) / 1000,
+        runSeconds: argv['report-only'] ? null : (Date.now() - started) / 1000,
         runsPerCell: plan.runs,
         stack: {
           collector: versions.OTELCOL_VERSION ?? '',

@@ -131,8 +131,8 @@ export interface ReleaseReport {
 export interface CompatReport {
   generated: string;
   command: string;
-  /** Wall time of the run that measured (seconds). */
-  runSeconds: number;
+  /** Wall time of the run that measured (seconds); null when written from the cache alone (--report-only). */
+  runSeconds: number | null;
   runsPerCell: number;
   stack: Record<string, string>;
   releases: ReleaseReport[];

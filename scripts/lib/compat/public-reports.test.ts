@@ -66,7 +66,7 @@ describe('the public reports against the matrix', () => {
     expect(verdict([longRun()], 81991)?.status).toBe('not reproduced');
     expect(verdict([run('2.1.220', complete())], 81991)).toMatchObject({
       status: 'not testable',
-      detail: 'no long cell in this matrix',
+      detail: 'not measured in this matrix: no long cell',
     });
   });
 

@@ -57,7 +57,8 @@ function scan(
   what: string,
 ): Verdict {
   const all = cells(r, keep);
-  if (!all.length) return { status: 'not testable', cell: '', detail: `no ${what} cell in this matrix` };
+  if (!all.length)
+    return { status: 'not testable', cell: '', detail: `not measured in this matrix: no ${what} cell` };
   const first = [...all].sort(
     (a, b) =>
       Number(named.includes(b.release.release)) - Number(named.includes(a.release.release)) ||
@@ -71,7 +72,7 @@ function scan(
   const missing = named.filter((n) => !releases.includes(n));
   return {
     status: 'not reproduced',
-    cell: `${all.length} ${what} cell(s) on ${releases.length} release(s), ${releases[0]} to ${releases.at(-1)}`,
+    cell: `${all.length} ${what} cell(s) on ${releases.length > 1 ? `${releases.length} releases, ${releases[0]} to ${releases.at(-1)}` : releases[0]}`,
     detail: `none shows it${missing.length ? `; the release(s) it names not measured here: ${missing.join(', ')}` : ''}`,
   };
 }
@@ -232,7 +233,8 @@ export const PUBLIC_REPORTS: readonly PublicReport[] = [
     releases: ['2.1.112', '2.1.113'],
     verdict: (r) => {
       const invs = inventories(r, 'demo');
-      if (!invs.length) return { status: 'not testable', cell: '', detail: 'no demo session in this matrix' };
+      if (!invs.length)
+        return { status: 'not testable', cell: '', detail: 'not measured in this matrix: no demo cell' };
       const missing = invs.filter((x) => !x.inv.metrics[ACTIVE_TIME]);
       if (missing.length)
         return {
