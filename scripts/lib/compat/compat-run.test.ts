@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matrixExpectation } from './compat-run.ts';
+import { matrixExpectation, type Tried, withRetries } from './compat-run.ts';
+import { run } from './compat-test-data.ts';
 import { kindNamed } from './session-kinds.ts';
 
 describe("the registry's expectations as the matrix checks them", () => {
@@ -34,5 +35,34 @@ describe("the registry's expectations as the matrix checks them", () => {
       subagent: undefined,
       attempts: undefined,
     });
+  });
+});
+
+describe('a run that measured nothing', () => {
+  const measured: Tried = { run: run('2.1.332') };
+  const never: Tried = { run: run('2.1.332'), retry: 'the session never started (no session record)' };
+
+  it('is tried again, and counts its tries when one measures', async () => {
+    const tries = [never, never, measured];
+    const logged: number[] = [];
+    const r = await withRetries(
+      async () => tries.shift() as Tried,
+      3,
+      (_, n) => logged.push(n),
+    );
+    expect(r).toMatchObject({ tries: 3 });
+    expect(r.unmeasured).toBeUndefined();
+    expect(logged).toEqual([1, 2]);
+  });
+
+  it('is kept as unmeasured after the last try, saying why', async () => {
+    let n = 0;
+    const r = await withRetries(
+      async () => (n++, never),
+      3,
+      () => {},
+    );
+    expect(n).toBe(3);
+    expect(r).toMatchObject({ tries: 3, unmeasured: 'the session never started (no session record)' });
   });
 });

@@ -54,7 +54,7 @@ export interface CompatOptions {
 const elapsed = (t0: number) => (Date.now() - t0) / 1000;
 const firstLines = (err: unknown) => (err as Error).message.split('\n').slice(0, 3).join(' ');
 
-interface Tried {
+export interface Tried {
   run: CompatRun;
   /** Why this try measured nothing (the session never started, or the sinks could not be read). */
   retry?: string;
@@ -151,7 +151,26 @@ async function tryOnce(
   }
 }
 
-async function runTask(
+/**
+ * A run with its retries: tried again while a try measured nothing, at most `maxTries` times; then kept as
+ * unmeasured, saying why the last try measured nothing.
+ */
+export async function withRetries(
+  attempt: () => Promise<Tried>,
+  maxTries: number,
+  log: (why: string, tries: number) => void,
+): Promise<CompatRun> {
+  let last: Tried | undefined;
+  for (let tries = 1; tries <= maxTries; tries++) {
+    last = await attempt();
+    if (!last.retry) return { ...last.run, tries };
+    log(last.retry, tries);
+  }
+  if (!last) throw new Error(`a compat run takes at least 1 try; maxTries is ${maxTries}`);
+  return { ...last.run, tries: maxTries, unmeasured: last.retry };
+}
+
+function runTask(
   s: EphemeralStack,
   composeEnv: Record<string, string>,
   task: Task,
@@ -160,13 +179,11 @@ async function runTask(
   log: Log,
 ): Promise<CompatRun> {
   const kind = kindNamed(task.kind);
-  let last: Tried | undefined;
-  for (let tries = 1; tries <= maxTries; tries++) {
-    last = await tryOnce(s, composeEnv, task, kind, user);
-    if (!last.retry) return { ...last.run, tries };
-    log(`    ${label(task)} try ${tries} of ${maxTries} measured nothing: ${last.retry}`);
-  }
-  return { ...(last as Tried).run, tries: maxTries, unmeasured: (last as Tried).retry };
+  return withRetries(
+    () => tryOnce(s, composeEnv, task, kind, user),
+    maxTries,
+    (why, tries) => log(`    ${label(task)} try ${tries} of ${maxTries} measured nothing: ${why}`),
+  );
 }
 
 const label = (t: Task) => `${t.release} ${t.kind} ${t.protocol} ${t.config} #${t.attempt}`;
