@@ -58,7 +58,10 @@ describe('a run that measured nothing', () => {
   it('is kept as unmeasured after the last try, saying why', async () => {
     let n = 0;
     const r = await withRetries(
-      async () => (n++, never),
+      async () => {
+        n++;
+        return never;
+      },
       3,
       () => {},
     );
