@@ -56,7 +56,9 @@ describe('the recorded stream of each scripted session', () => {
     const raw = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const stream = events(raw);
     const init = stream.find((e) => e.type === 'system' && e.subtype === 'init');
-    const result = stream.find((e) => e.type === 'result');
+    // A script with continuations is one CLI process each, each closing with its own result: the render closes with
+    // the last one.
+    const result = stream.findLast((e) => e.type === 'result');
     const out = renderStream(raw, { prompt: script.prompt });
     const lines = out.split('\n');
 
@@ -108,9 +110,17 @@ describe('the recorded stream of each scripted session', () => {
     });
 
     it("closes with the script's tokens (the main conversation's: a subagent's calls are its own)", () => {
-      const t = expected.tokens;
-      const shown = /tokens: input ([\d,]+), output ([\d,]+), cache read ([\d,]+), cache write ([\d,]+)/
-        .exec(out)
+      // With continuations, the last line is the last process's: the tokens of the last continuation's turns.
+      const lastRun = script.continuations?.at(-1);
+      const t = lastRun
+        ? expectedTelemetry({ ...script, turns: lastRun.turns, continuations: undefined }).tokens
+        : expected.tokens;
+      const shown = [
+        ...out.matchAll(
+          /tokens: input ([\d,]+), output ([\d,]+), cache read ([\d,]+), cache write ([\d,]+)/g,
+        ),
+      ]
+        .at(-1)
         ?.slice(1)
         .map((x) => Number(x.replaceAll(',', '')));
       const want = [t.input, t.output, t.cacheRead, t.cacheCreation];
