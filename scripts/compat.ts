@@ -57,7 +57,9 @@ What runs:
   --protocols P,Q   OTLP protocols (default all: ${OTLP_PROTOCOLS.join(',')})
   --configs C,D     configuration paths: env (variables), settings (settings.json env), managed
                     (/etc/claude-code/managed-settings.json) (default all three)
-  --axes K,L        kinds run over every protocol x configuration path (default demo); the others run over the
+  --axes K,L        kinds run over every protocol and every configuration path on the named releases (default
+                    demo): each protocol with the first path, each path with the first protocol
+  --cross           the axes kinds over every protocol x path pair instead; the other kinds run over the
                     first protocol and path only
   --runs N          runs per cell (default ${DEFAULT_RUNS})
   --parallel N      sessions at once on the one stack (default 2), each worker its own user (compat-1, ...)
@@ -136,7 +138,7 @@ async function main(): Promise<number> {
   console.log(
     `compat: ${releases.length} release(s) (${plan.named.join(', ') || 'none'} with ${plan.kinds.join(', ')}${
       plan.fillers.length ? `; fillers ${plan.fillers.join(', ')} with ${plan.fillerKinds.join(', ')}` : ''
-    }); ${cells.length} cell(s) over ${plan.protocols.join(', ')} and ${plan.configs.join(', ')} (all of them for ${plan.axes.join(', ')}), ${plan.runs} run(s) each; ${tasks.length} session(s) to run, ${cells.length * plan.runs - tasks.length} in the cache (${cacheDir})`,
+    }); ${cells.length} cell(s) over ${plan.protocols.join(', ')} and ${plan.configs.join(', ')} (all of them for ${plan.axes.join(', ')}${plan.cross ? ', crossed' : ''}), ${plan.runs} run(s) each; ${tasks.length} session(s) to run, ${cells.length * plan.runs - tasks.length} in the cache (${cacheDir})`,
   );
   if (argv['dry-run']) {
     for (const r of releases)

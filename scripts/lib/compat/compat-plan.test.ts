@@ -25,9 +25,19 @@ const ctx: PlanContext = {
 describe('the plan', () => {
   it('runs the pinned release with every kind by default; demo over every protocol and configuration path', () => {
     const plan = parsePlan({}, ctx);
-    expect(plan).toMatchObject({ named: ['2.1.332'], fillers: [], runs: 3, axes: ['demo'] });
+    expect(plan).toMatchObject({ named: ['2.1.332'], fillers: [], runs: 3, axes: ['demo'], cross: false });
     const cells = planCells(plan, kinds);
-    expect(cells.filter((c) => c.kind === 'demo')).toHaveLength(9);
+    // Each protocol with the first path, each other path with the first protocol: 3 + 2.
+    expect(cells.filter((c) => c.kind === 'demo').map((c) => `${c.protocol} ${c.config}`)).toEqual([
+      'http/protobuf env',
+      'http/json env',
+      'grpc env',
+      'http/protobuf settings',
+      'http/protobuf managed',
+    ]);
+    const crossed = parsePlan({ cross: true }, ctx);
+    expect(planCells(crossed, kinds).filter((c) => c.kind === 'demo')).toHaveLength(9);
+    expect(commandLine(crossed, ctx)).toBe('pnpm compat --versions 2.1.332 --cross');
     expect(
       cells.filter((c) => c.kind !== 'demo').map((c) => `${c.kind} ${c.protocol} ${c.config} ${c.long}`),
     ).toEqual([
@@ -54,9 +64,9 @@ describe('the plan', () => {
     expect(plan.named).toEqual(['2.1.220', '2.1.332']);
     expect(plan.fillers).toEqual(['2.1.150']); // a named release is not a filler too
     const cells = planCells(plan, kinds);
+    // A filler runs its kinds over the first protocol and path only: the axes are the named releases'.
     expect(cells.map((c) => `${c.release} ${c.kind} ${c.config}`)).toEqual([
       '2.1.150 demo env',
-      '2.1.150 demo managed',
       '2.1.220 demo env',
       '2.1.220 demo managed',
       '2.1.220 api-retry-529 env',

@@ -1,8 +1,9 @@
 // What a `pnpm compat` run measures, explicit and pure: which releases (named ones with every session kind, fillers
 // with fewer), which kinds, protocols and configuration paths, how many runs per cell, and the command line that
-// measures the same again. The cells are release x kind x protocol x configuration path; only the `axes` kinds run
-// over every protocol and path, the others over the first protocol and path (a long session over nine would take
-// hours for no new question).
+// measures the same again. The cells are release x kind x protocol x configuration path; only the `axes` kinds of the
+// named releases run over the other protocols and paths: each protocol with the first path and each path with the
+// first protocol (every pair with `cross`); the others, and the fillers' kinds, over the first protocol and path (a
+// long session over nine would take hours for no new question).
 import { type CellId, CONFIG_PATHS, compareReleases } from './compat-matrix.ts';
 
 /** What the plan needs of a session kind (the registry is session-kinds.ts). */
@@ -22,8 +23,10 @@ export interface Plan {
   fillerKinds: string[];
   protocols: string[];
   configs: string[];
-  /** Kinds run over every protocol x configuration path; the others over the first of each. */
+  /** Kinds run over every protocol and every configuration path (on named releases); the others over the first of each. */
   axes: string[];
+  /** The axes kinds over every protocol x path pair, not each protocol and each path. */
+  cross: boolean;
   runs: number;
 }
 
@@ -104,6 +107,7 @@ export function parsePlan(argv: Record<string, unknown>, ctx: PlanContext): Plan
     protocols: oneOf('--protocols', argv.protocols, ctx.protocols, ctx.protocols),
     configs: oneOf('--configs', argv.configs, CONFIG_PATHS, CONFIG_PATHS),
     axes: oneOf('--axes', argv.axes, kindNames, DEFAULT_AXES),
+    cross: argv.cross === true,
     runs: count('--runs', argv.runs, DEFAULT_RUNS, 20),
   };
   return plan;
@@ -115,16 +119,24 @@ export function planCells(plan: Plan, kinds: readonly KindInfo[]): PlannedCell[]
   const releases = [...plan.named, ...plan.fillers].sort(compareReleases);
   const cells: PlannedCell[] = [];
   for (const release of releases) {
-    const names = plan.named.includes(release) ? plan.kinds : plan.fillerKinds;
-    for (const kind of names) {
+    const named = plan.named.includes(release);
+    for (const kind of named ? plan.kinds : plan.fillerKinds) {
       const k = byName.get(kind);
       if (!k) throw new Error(`no session kind ${kind}; known: ${[...byName.keys()].join(', ')}`);
       const usable = plan.protocols.filter((p) => !k.protocols || k.protocols.includes(p));
-      if (!usable.length) continue;
-      const all = plan.axes.includes(kind);
-      for (const protocol of all ? usable : usable.slice(0, 1))
-        for (const config of all ? plan.configs : plan.configs.slice(0, 1))
-          cells.push({ release, kind, protocol, config, long: !!k.long });
+      const [p0] = usable;
+      const [c0] = plan.configs;
+      if (p0 === undefined || c0 === undefined) continue;
+      const axes = named && plan.axes.includes(kind);
+      const pairs: [string, string][] = !axes
+        ? [[p0, c0]]
+        : plan.cross
+          ? usable.flatMap((p) => plan.configs.map((c): [string, string] => [p, c]))
+          : [
+              ...usable.map((p): [string, string] => [p, c0]),
+              ...plan.configs.slice(1).map((c): [string, string] => [p0, c]),
+            ];
+      for (const [protocol, config] of pairs) cells.push({ release, kind, protocol, config, long: !!k.long });
     }
   }
   return cells;
@@ -169,6 +181,7 @@ export function commandLine(plan: Plan, ctx: Pick<PlanContext, 'protocols' | 'de
   if (!same(plan.protocols, ctx.protocols)) parts.push(`--protocols ${plan.protocols.join(',')}`);
   if (!same(plan.configs, CONFIG_PATHS)) parts.push(`--configs ${plan.configs.join(',')}`);
   if (!same(plan.axes, DEFAULT_AXES)) parts.push(`--axes ${plan.axes.join(',')}`);
+  if (plan.cross) parts.push('--cross');
   if (plan.runs !== DEFAULT_RUNS) parts.push(`--runs ${plan.runs}`);
   return parts.join(' ');
 }
