@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../repo-root.ts';
+import { planSession } from '../session/session-plan.ts';
+import { loadScriptInfo } from '../session/session-run.ts';
 import { ATTRS13, KINDS, kindEnv, kindNamed } from './session-kinds.ts';
 
 describe('session kinds', () => {
@@ -71,9 +73,11 @@ describe('session kinds', () => {
     expect(kindNamed('demo').expectation().hookRuns).toBeUndefined();
   });
 
-  it("hands the resumed kind's continuations to the session wrapper", () => {
-    const steps = JSON.parse(kindEnv(kindNamed('resumed'), 'compat').SESSION_CONTINUATIONS ?? '[]');
+  it("hands the resumed kind's continuations to the session wrapper (its session plan does)", () => {
+    const plan = planSession({ script: kindNamed('resumed').script }, {}, loadScriptInfo);
+    const steps = JSON.parse(plan.env.SESSION_CONTINUATIONS ?? '[]');
     expect(steps.map((s: { mode: string }) => s.mode)).toEqual(['resume', 'continue', 'resume', 'resume']);
     expect(steps[2].prompt).toBe('/compact');
+    expect(kindEnv(kindNamed('resumed'), 'compat').SESSION_CONTINUATIONS).toBeUndefined();
   });
 });

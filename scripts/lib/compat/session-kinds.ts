@@ -8,7 +8,6 @@ import {
   parseSessionScript,
   type SessionScript,
 } from '../../../stack/anthropic-replay/src/session-script.ts';
-import { CONTINUATIONS_ENV } from '../../../stack/claude-code/session-wrapper.ts';
 import { HOOK_EVENTS } from '../../../stack/claude-code/telemetry-config.ts';
 import { repoRoot } from '../repo-root.ts';
 import type { Expectation } from './compat-matrix.ts';
@@ -115,14 +114,11 @@ export function kindNamed(name: string): SessionKind {
 
 /**
  * The environment a kind's session gets for `user`: the kind's env, with the plan's `user.name=USER` kept first in
- * OTEL_RESOURCE_ATTRIBUTES when the kind sets that variable (the session's own env would otherwise replace it), and
- * its script's continuations in SESSION_CONTINUATIONS (the session wrapper runs them).
+ * OTEL_RESOURCE_ATTRIBUTES when the kind sets that variable (the session's own env would otherwise replace it).
+ * A script's continuations are the session plan's (session-plan.ts): every session of that script runs them.
  */
 export function kindEnv(kind: KindDef, user: string): Record<string, string> {
   const env = { ...kind.env };
-  const continuations = readScript(kind.script).continuations;
-  if (continuations?.length)
-    env[CONTINUATIONS_ENV] = JSON.stringify(continuations.map(({ mode, prompt }) => ({ mode, prompt })));
   if (env.OTEL_RESOURCE_ATTRIBUTES !== undefined)
     env.OTEL_RESOURCE_ATTRIBUTES = [`user.name=${user}`, env.OTEL_RESOURCE_ATTRIBUTES].join(',');
   return env;

@@ -1,6 +1,7 @@
 // What `pnpm session` runs, decided from its options and the host's environment. Pure, so the choice between
 // the scripted API and Anthropic's, and every variable handed to the container, is unit-tested.
 import { randomUUID } from 'node:crypto';
+import { CONTINUATIONS_ENV } from '../../../stack/claude-code/session-wrapper.ts';
 import {
   BRANCH_NAME_RULE,
   isBranchName,
@@ -51,6 +52,8 @@ export interface ScriptInfo {
   name: string;
   prompt: string;
   model: string;
+  /** Further CLI runs of the same conversation (--resume, --continue), in order: the session wrapper runs them. */
+  continuations?: { mode: string; prompt: string }[];
 }
 
 export interface SessionPlan {
@@ -105,6 +108,8 @@ export function planSession(
     env.SESSION_SCRIPT = info.name;
     env.SESSION_PROMPT = o.prompt ?? info.prompt;
     env.SESSION_MODEL = o.model ?? info.model;
+    // A script that goes on in more CLI runs (--resume, --continue): the wrapper runs them (--script is headless).
+    if (info.continuations?.length) env[CONTINUATIONS_ENV] = JSON.stringify(info.continuations);
   } else {
     // The gateway holds the stack owner's key; the session sends only its own credential (as its API key).
     env.ANTHROPIC_BASE_URL = MODEL_GATEWAY;

@@ -43,7 +43,13 @@ export function loadScriptInfo(nameOrFile: string): ScriptInfo {
   const name = file.slice(sessionsFixtures.length + 1).replace(/\.json$/, '');
   // The scripted API's own reading (schema, defaults): a script it would refuse is refused here, before the session.
   const script = parseSessionScript(name, readFileSync(file, 'utf8'));
-  return { name, prompt: script.prompt, model: script.model };
+  const continuations = script.continuations?.map(({ mode, prompt }) => ({ mode, prompt }));
+  return {
+    name,
+    prompt: script.prompt,
+    model: script.model,
+    ...(continuations?.length ? { continuations } : {}),
+  };
 }
 
 /** The user whose workspace a session gets: its --user, or `default`. */
