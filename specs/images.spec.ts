@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { $ } from 'zx';
+import { dockerfileCopies } from '../scripts/lib/architecture/dockerfile-copies.ts';
+import { diskTree } from '../scripts/lib/architecture/source-tree.ts';
 import { readManifest } from '../scripts/lib/images/collector-manifest.ts';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { readEnvFile } from '../scripts/lib/stack/env-file.ts';
@@ -13,6 +15,8 @@ import { runOnce, type Started, startContainer } from './support/containers.ts';
 
 const versions = readEnvFile(envFiles.versions);
 const image = (key: string) => versions[key] as string;
+/** Where the claude-code image keeps the code that runs in it (its WORKDIR while copying). */
+const CODE_DIR = '/opt/claude-code-telemetry';
 
 async function httpOk(url: string): Promise<Response | undefined> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -180,24 +184,21 @@ describe('claude-code image', () => {
     expect(node.output.trim()).toBe(`v${versions.NODE_VERSION}`);
   });
 
-  it('carries only the code that runs in it: its entrypoint, wrapper, limits, telemetry check and the session record', async () => {
+  it('carries only the code that runs in it: what its Dockerfile copies, nothing more', async () => {
+    // What the Dockerfile copies (its COPY lines, read as the architecture test reads them: that test holds them to
+    // the import graph of the image's entry points), and the image must hold exactly that under its code folder.
+    const tree = diskTree(repoRoot, ['stack/claude-code', 'scripts/lib/session']);
+    const copied = [...dockerfileCopies(tree, 'stack/claude-code/Dockerfile').copied.values()]
+      .filter((f) => f.startsWith(`${CODE_DIR}/`))
+      .sort();
+    expect(copied).toContain(`${CODE_DIR}/stack/claude-code/entrypoint.ts`);
+    expect(copied).toContain(`${CODE_DIR}/scripts/lib/session/session-record.ts`);
     const files = await runOnce(
       image('CLAUDE_CODE_IMAGE'),
-      ['/opt/claude-code-telemetry', '-type', 'f', '-not', '-path', '*/node_modules/*'],
+      [CODE_DIR, '-type', 'f', '-not', '-path', '*/node_modules/*'],
       'find',
     );
-    expect(files.output.trim().split('\n').sort()).toEqual(
-      [
-        'package.json',
-        'scripts/lib/session/session-record.ts',
-        'stack/claude-code/entrypoint.ts',
-        'stack/claude-code/mcp-config.json',
-        'stack/claude-code/session-limits.ts',
-        'stack/claude-code/session-wrapper.ts',
-        'stack/claude-code/settings.json',
-        'stack/claude-code/telemetry-env.ts',
-      ].map((f) => `/opt/claude-code-telemetry/${f}`),
-    );
+    expect(files.output.trim().split('\n').sort()).toEqual(copied);
   });
 
   it('refuses (exit 78) a session whose telemetry would be lost, naming the variable', async () => {
