@@ -62,6 +62,10 @@ describe('session kinds on the pinned release', () => {
       .map((l) => JSON.parse(l) as { type?: string; is_error?: boolean })
       .filter((e) => e.type === 'result');
     expect(results.map((r) => r.is_error)).toEqual(Array(5).fill(false));
+    // The record: each CLI run as the session's wrapper told it (reported), each ended well.
+    const steps = out.metadata?.reported?.steps ?? [];
+    expect(steps.map((st) => st.mode)).toEqual(['first', 'resume', 'continue', 'resume', 'resume']);
+    expect(steps.map((st) => st.exitCode)).toEqual(Array(5).fill(0));
     expect(problems).toEqual([]);
     expect(observation.totals.sessions).toBeGreaterThanOrEqual(1);
   });

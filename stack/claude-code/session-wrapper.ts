@@ -20,6 +20,7 @@ import {
   type RecordPaths,
   recordPaths,
   type SessionMetadata,
+  type SessionStep,
   SUBAGENT_TRANSCRIPT,
   shellQuote,
   writeMetadata,
@@ -110,16 +111,6 @@ export function continuationArgs(args: string[], sessionId: string, c: Continuat
   const id = out.indexOf('--session-id');
   if (id >= 0) out.splice(id, 2);
   return [...out, ...(c.mode === 'resume' ? ['--resume', sessionId] : ['--continue'])];
-}
-
-/** One CLI run of a session, in its record (`steps` of the metadata when there are continuations). */
-export interface SessionStep {
-  mode: 'first' | Continuation['mode'];
-  /** A continuation's prompt (the first run's is the session's own, not repeated here). */
-  prompt?: string;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number;
 }
 
 /** Claude Code's transcript of a session: `<projects>/<any project folder>/<session id>.jsonl`, if there is one. */
@@ -293,7 +284,7 @@ export async function runWrapped(o: WrapOptions): Promise<SessionMetadata> {
     });
     if (code !== 0 || signal || forwarded || timedOut) break;
   }
-  if (runs.length > 1) (meta as SessionMetadata & { steps?: SessionStep[] }).steps = steps;
+  if (runs.length > 1) meta.steps = steps;
   clearTimeout(clock);
   for (const [sig, handler] of handlers) process.off(sig, handler);
   const hit = o.limits ? limitHit(before, counters(), timedOut) : null;

@@ -30,6 +30,19 @@ export function shellQuote(words: string[]): string {
     .join(' ');
 }
 
+/** One CLI run of a session: the first, or a continuation of the same conversation (--resume, --continue). */
+export interface SessionStep {
+  mode: 'first' | 'resume' | 'continue';
+  /** A continuation's prompt (the first run's is the session's own, not repeated here). */
+  prompt?: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+}
+
+/** At most this many steps are kept from a session's account of itself (1 + the wrapper's 10 continuations). */
+export const MAX_SESSION_STEPS = 11;
+
 export interface SessionMetadata {
   sessionId: string;
   status: 'running' | 'completed' | 'failed' | 'interrupted' | 'limit-exceeded';
@@ -62,9 +75,13 @@ export interface SessionMetadata {
     status: string | null;
     exitCode: number | null;
     limit: { kind: string; description: string } | null;
+    /** Its CLI runs, when a script goes on in more (--resume, --continue), as its wrapper tells them. */
+    steps?: SessionStep[];
     /** Files the session handed back that the host did not take, and why. */
     refused: string[];
   };
+  /** The wrapper's own record of its CLI runs, in the metadata it hands back (the host's record: `reported.steps`). */
+  steps?: SessionStep[];
   mode: 'headless' | 'interactive';
   api: string;
   script: string | null;

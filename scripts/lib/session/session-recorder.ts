@@ -8,10 +8,12 @@ import {
   hashSecrets,
   headerLines,
   isShareable,
+  MAX_SESSION_STEPS,
   RECORD_FILES,
   type RecordPaths,
   recordPaths,
   type SessionMetadata,
+  type SessionStep,
   SUBAGENT_TRANSCRIPT,
   writeMetadata,
 } from './session-record.ts';
@@ -66,6 +68,27 @@ const OBSERVED_FIELDS = [
 ];
 
 /** Parses the wrapper's metadata.json from the spool: the session's own account, whatever it holds. */
+const STEP_MODES: readonly string[] = ['first', 'resume', 'continue'];
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The CLI runs a session's wrapper tells of, each checked and bounded (the session's word, never trusted). */
+function reportedSteps(v: unknown): SessionStep[] | undefined {
+  if (!Array.isArray(v) || !v.length) return undefined;
+  return v.slice(0, MAX_SESSION_STEPS).flatMap((x): SessionStep[] => {
+    const s = (x ?? {}) as Record<string, unknown>;
+    if (typeof s.mode !== 'string' || !STEP_MODES.includes(s.mode)) return [];
+    return [
+      {
+        mode: s.mode as SessionStep['mode'],
+        ...(typeof s.prompt === 'string' ? { prompt: s.prompt.slice(0, 200) } : {}),
+        exitCode: num(s.exitCode),
+        signal: typeof s.signal === 'string' ? s.signal.slice(0, 16) : null,
+        durationMs: Math.max(0, num(s.durationMs) ?? 0),
+      },
+    ];
+  });
+}
+
 function reportedAccount(h: SpoolHarvest): SessionMetadata['reported'] {
   const file = h.files.find((f) => f.name === RECORD_FILES.metadata);
   const base = { status: null, exitCode: null, limit: null, refused: h.refused };
@@ -81,6 +104,7 @@ function reportedAccount(h: SpoolHarvest): SessionMetadata['reported'] {
           ? { kind: String(limit.kind), description: String(limit.description ?? '').slice(0, 200) }
           : null,
       refused: h.refused,
+      ...((steps) => (steps ? { steps } : {}))(reportedSteps(m.steps)),
     };
   } catch {
     return { ...base, refused: [...h.refused, `${RECORD_FILES.metadata}: not JSON`] };

@@ -18,7 +18,23 @@ function hostileSpool() {
   writeFileSync(join(dir, 'transcript.jsonl'), '{"type":"user"}\n');
   writeFileSync(
     join(dir, 'metadata.json'),
-    JSON.stringify({ status: 'completed', exitCode: 0, user: 'bob' }),
+    JSON.stringify({
+      status: 'completed',
+      exitCode: 0,
+      user: 'bob',
+      // Its CLI runs as it tells them: a mode it may not have, a prompt far too long, more runs than there can be.
+      steps: [
+        { mode: 'first', exitCode: 0, signal: null, durationMs: 1200 },
+        { mode: 'root-shell', exitCode: 0, signal: null, durationMs: 1 },
+        { mode: 'resume', prompt: 'p'.repeat(5000), exitCode: 0, signal: null, durationMs: -5 },
+        ...Array.from({ length: 20 }, () => ({
+          mode: 'continue',
+          prompt: 'go on',
+          exitCode: 0,
+          durationMs: 10,
+        })),
+      ],
+    }),
   );
   symlinkSync(secret, join(dir, 'transcript-agent-x.jsonl'));
   symlinkSync('/proc/self/environ', join(dir, 'terminal.log'));
@@ -101,6 +117,17 @@ describe('the spool a session hands back', () => {
     });
     expect(meta.provenance?.reported).toContain('transcript.jsonl');
     expect(meta.provenance?.observed).toContain('status');
+    // The steps, as reported: at most 11 read, an unknown mode dropped, a prompt cut, a duration never negative.
+    const steps = meta.reported?.steps ?? [];
+    expect(steps.map((st) => st.mode)).toEqual(['first', 'resume', ...Array(8).fill('continue')]);
+    expect(steps[1]).toEqual({
+      mode: 'resume',
+      prompt: 'p'.repeat(200),
+      exitCode: 0,
+      signal: null,
+      durationMs: 0,
+    });
+    expect(meta.steps).toBeUndefined();
     const dir = join(sessions, id);
     const log = readFileSync(join(dir, 'session.log'), 'utf8');
     expect(log).toContain('# output past 200 bytes not kept');
