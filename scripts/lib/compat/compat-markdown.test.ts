@@ -101,6 +101,27 @@ describe('docs/compatibility.md', () => {
     expect(differences(report).join('\n')).toContain(
       '**2.1.332** (since 2.1.112): results: interactive grpc env ~ 1/2 (lines 1/2) → ✓.',
     );
+    // A filler between two named releases runs the demo only: the interactive kind is compared with the last
+    // release that ran it, and says so.
+    const later = complete();
+    later.metrics['claude_code.extra'] = ['type'];
+    const withFiller = buildReport(
+      [
+        {
+          release: '2.1.112',
+          imageSeconds: 0,
+          runs: [run('2.1.112', complete(), { session: 'interactive' })],
+        },
+        { release: '2.1.200', imageSeconds: 0, runs: [run('2.1.200', complete())] },
+        { release: '2.1.332', imageSeconds: 0, runs: [run('2.1.332', later, { session: 'interactive' })] },
+      ],
+      META,
+    );
+    const since = differences(withFiller).join('\n');
+    expect(since).toContain('results: interactive grpc env ✓ → ✗ prometheus (since 2.1.112).');
+    expect(since).toContain(
+      'interactive, since 2.1.112 (the last release that ran them): new: `metric claude_code.extra`',
+    );
     expect(md).toContain('## Public reports');
     expect(md).toMatch(
       /\| \[#53959\]\(https:\/\/github.com\/anthropics\/claude-code\/issues\/53959\) \| .* \| reproduced \| demo inventory on 2\.1\.112, 2\.1\.332 \|/,

@@ -114,29 +114,48 @@ function grouped(byItem: Map<string, string[]>, kinds: number): string {
   return [...names, ...shown].join('; ');
 }
 
-/** What differs from the release before: cells whose result changed, and what the sessions emit. */
+/**
+ * What differs from the release before: cells whose result changed, and what the sessions emit. Each cell and each
+ * kind is compared with the last release that ran it (a filler runs fewer kinds): a part of a line says which.
+ */
 export function differences(r: CompatReport): string[] {
   const out: string[] = [];
+  const lastCell = new Map<string, { release: string; text: string }>();
   let prev: ReleaseReport | undefined;
   for (const rel of r.releases) {
     const lines: string[] = [];
-    if (prev) {
-      const before = new Map(prev.cells.map((c) => [cellKey(c), c]));
-      const changed = rel.cells.flatMap((c) => {
-        const p = before.get(cellKey(c));
-        return p && cellText(p) !== cellText(c) ? [`${cellKey(c)} ${cellText(p)} → ${cellText(c)}`] : [];
-      });
-      if (changed.length) lines.push(`results: ${changed.join('; ')}`);
+    const changed = rel.cells.flatMap((c) => {
+      const p = lastCell.get(cellKey(c));
+      const since = p && p.release !== prev?.release ? ` (since ${p.release})` : '';
+      return p && p.text !== cellText(c) ? [`${cellKey(c)} ${p.text} → ${cellText(c)}${since}`] : [];
+    });
+    for (const c of rel.cells) lastCell.set(cellKey(c), { release: rel.release, text: cellText(c) });
+    if (changed.length) lines.push(`results: ${changed.join('; ')}`);
+    // The kinds' changes, grouped by the release each is measured against.
+    const bySince = new Map<string, [string, { added: string[]; removed: string[] }][]>();
+    for (const [kind, ch] of Object.entries(rel.changes))
+      bySince.set(ch.since, [...(bySince.get(ch.since) ?? []), [kind, ch]]);
+    const since = [...bySince.keys()].sort((x, y) =>
+      x === prev?.release ? -1 : y === prev?.release ? 1 : 0,
+    );
+    for (const from of since) {
+      const group = bySince.get(from) ?? [];
+      const added = new Map<string, string[]>();
+      const removed = new Map<string, string[]>();
+      for (const [kind, ch] of group) {
+        for (const i of ch.added) added.set(i, [...(added.get(i) ?? []), kind]);
+        for (const i of ch.removed) removed.set(i, [...(removed.get(i) ?? []), kind]);
+      }
+      const parts: string[] = [];
+      if (added.size) parts.push(`new: ${grouped(added, group.length)}`);
+      if (removed.size) parts.push(`gone: ${grouped(removed, group.length)}`);
+      if (!parts.length) continue;
+      const who =
+        from === prev?.release
+          ? ''
+          : `${group.map(([k]) => k).join(', ')}, since ${from} (the last release that ran them): `;
+      lines.push(`${who}${parts.join('. ')}`);
     }
-    const added = new Map<string, string[]>();
-    const removed = new Map<string, string[]>();
-    for (const [kind, ch] of Object.entries(rel.changes)) {
-      for (const i of ch.added) added.set(i, [...(added.get(i) ?? []), kind]);
-      for (const i of ch.removed) removed.set(i, [...(removed.get(i) ?? []), kind]);
-    }
-    const kinds = Object.keys(rel.changes).length;
-    if (added.size) lines.push(`new: ${grouped(added, kinds)}`);
-    if (removed.size) lines.push(`gone: ${grouped(removed, kinds)}`);
     if (lines.length) out.push(`- **${rel.release}** (since ${prev?.release ?? '-'}): ${lines.join('. ')}.`);
     prev = rel;
   }

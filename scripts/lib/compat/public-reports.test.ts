@@ -43,6 +43,19 @@ describe('the public reports against the matrix', () => {
     });
   });
 
+  it('names every release that shows a report, and the named ones measured that do not', () => {
+    const v = verdict(
+      [run('2.1.112', silent()), run('2.1.113', silent()), run('2.1.332', complete())],
+      50567,
+    );
+    expect(v).toMatchObject({ status: 'reproduced', cell: '2.1.113 demo grpc env' });
+    expect(v?.detail).toContain('; shown on 2.1.112, 2.1.113');
+    expect(v?.detail).not.toContain('not on');
+    const older = verdict([run('2.1.112', silent()), run('2.1.113', complete())], 50567);
+    expect(older).toMatchObject({ status: 'reproduced', cell: '2.1.112 demo grpc env' });
+    expect(older?.detail).toContain('; not on 2.1.113, the release(s) it names');
+  });
+
   it("#53959: read from the -p kind's own inventory, per release", () => {
     const withActive = complete();
     withActive.metrics['claude_code.active_time.total'] = ['type'];

@@ -64,11 +64,22 @@ function scan(
       Number(named.includes(b.release.release)) - Number(named.includes(a.release.release)) ||
       compareReleases(a.release.release, b.release.release),
   );
-  for (const v of first) {
-    const s = symptom(v);
-    if (s) return { status: 'reproduced', cell: where(v), detail: s };
-  }
   const releases = [...new Set(all.map((v) => v.release.release))];
+  const showing = first.flatMap((v) => {
+    const s = symptom(v);
+    return s ? [{ v, s }] : [];
+  });
+  const [shown] = showing;
+  if (shown) {
+    // Which releases show it, and which of the releases the report names were measured and do not.
+    const on = [...new Set(showing.map((x) => x.v.release.release))].sort(compareReleases);
+    const clean = named.filter((n) => releases.includes(n) && !on.includes(n));
+    return {
+      status: 'reproduced',
+      cell: where(shown.v),
+      detail: `${shown.s}${on.length > 1 ? `; shown on ${on.join(', ')}` : ''}${clean.length ? `; not on ${clean.join(', ')}, the release(s) it names` : ''}`,
+    };
+  }
   const missing = named.filter((n) => !releases.includes(n));
   return {
     status: 'not reproduced',
