@@ -39,9 +39,20 @@ const provisioned = new Set(
     ) as { datasources: { uid: string }[] }
   ).datasources.map((d) => d.uid),
 );
-/** The dashboard's variables (at "All" unless given) and its default range (6h), as Grafana sends them. */
-const resolve = (expr: string, user = '.*') =>
-  expr.replaceAll('$session', '.*').replaceAll('$user', user).replaceAll('$__range', '6h');
+/**
+ * The dashboard's variables (at "All" unless given) and its default range (6h), as Grafana sends them. A variable
+ * this does not know is an error naming it: a query left with `$name` in it would simply match nothing.
+ */
+const resolve = (expr: string, user = '.*') => {
+  const out = expr
+    .replaceAll('$session', '.*')
+    .replaceAll('$project', '.*')
+    .replaceAll('$user', user)
+    .replaceAll('$__range', '6h');
+  const left = /\$\w+/.exec(out);
+  if (left) throw new Error(`the dashboard spec does not resolve the variable ${left[0]} in ${expr}`);
+  return out;
+};
 
 /** The panels of the "By user" row: those below it (it is the last row). */
 const byUserRow = dashboard.panels.find((p) => p.type === 'row' && p.title === 'By user');

@@ -23,7 +23,7 @@ import { countBy, sessionEvents } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
 import { waitFor } from '../scripts/lib/wait-for.ts';
 import { expectedTelemetry } from '../stack/anthropic-replay/src/expectations.ts';
-import { isErrorTurn } from '../stack/anthropic-replay/src/session-script.ts';
+import { isErrorTurn, playedTurns } from '../stack/anthropic-replay/src/session-script.ts';
 import {
   gatewayRecord,
   recordAsEvents,
@@ -232,8 +232,9 @@ describe("the session gateway's usage equals Claude Code's, for every scripted s
       // The record, request by request in order, is the script's turns: an error turn a failed request with its
       // status (for api-retry-529: the 529, then its retry answered), an answer a 200. (Its `attempt` column does
       // not tell a retry: Claude Code 2.1's retry comes with x-stainless-retry-count 0 or none, so it says 0.)
+      // A script that goes on in more CLI runs (--resume, --continue): their turns follow, in order.
       expect(rows.filter(isMessages).map((r) => [Number(r.status), answered(r)])).toEqual(
-        script.turns.map((t) => (isErrorTurn(t) ? [t.error.status, false] : [200, true])),
+        playedTurns(script).map((t) => (isErrorTurn(t) ? [t.error.status, false] : [200, true])),
       );
       expect(record.reported.errors).toBe(reportedErrors);
 

@@ -10,6 +10,7 @@ import type { EventRecord } from '../../scripts/lib/sinks/otlp-records.ts';
 import {
   isErrorTurn,
   parseSessionScript,
+  playedTurns,
   type SessionScript,
 } from '../../stack/anthropic-replay/src/session-script.ts';
 import { priceOf } from '../../stack/session-gateway/src/pricing.ts';
@@ -56,7 +57,7 @@ export const sessionScript = (name: string): SessionScript =>
 /** What the script's answered calls cost at the gateway's list prices (the script's model, each turn's usage). */
 export function scriptCostUsd(script: SessionScript): number {
   let usd = 0;
-  for (const turn of script.turns) {
+  for (const turn of playedTurns(script)) {
     if (isErrorTurn(turn)) continue;
     usd += priceOf(script.model, {
       inputTokens: turn.usage.input_tokens,
@@ -68,6 +69,6 @@ export function scriptCostUsd(script: SessionScript): number {
   return usd;
 }
 
-/** How long, in all, a script makes the API wait before answering (its turns' delay_ms). */
+/** How long, in all, a script makes the API wait before answering (its turns' delay_ms, continuations included). */
 export const scriptDelayMs = (script: SessionScript): number =>
-  script.turns.reduce((a, t) => a + (isErrorTurn(t) ? 0 : (t.delay_ms ?? 0)), 0);
+  playedTurns(script).reduce((a, t) => a + (isErrorTurn(t) ? 0 : (t.delay_ms ?? 0)), 0);
