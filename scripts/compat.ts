@@ -19,6 +19,7 @@ import {
 } from './lib/compat/compat-matrix.ts';
 import {
   commandLine,
+  count,
   DEFAULT_RUNS,
   newerReleases,
   type PlanContext,
@@ -78,14 +79,6 @@ async function npmReleases(): Promise<string[]> {
   if (r.exitCode !== 0)
     throw new Error(`npm view @anthropic-ai/claude-code versions failed: ${r.stderr.trim()}`);
   return (JSON.parse(r.stdout) as string[]).filter((v) => RELEASE.test(v)).sort(compareReleases);
-}
-
-function count(flag: string, v: unknown, fallback: number, max: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new Error(`${flag} takes a number from 1 to ${max}; not ${v}`);
-  return n;
 }
 
 async function main(): Promise<number> {

@@ -12,8 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SessionOutcome } from '../scripts/lib/session/session-run.ts';
 import { jaegerTraces } from '../scripts/lib/sinks/jaeger.ts';
 import { dataPoints, type ExportRequest, logRecords, spans, stringAttr } from '../scripts/lib/sinks/otlp.ts';
-import { type EventRecord, eventsOf } from '../scripts/lib/sinks/otlp-records.ts';
-import { countBy, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
+import type { EventRecord } from '../scripts/lib/sinks/otlp-records.ts';
+import { countBy, sessionEvents, waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionTokens } from '../scripts/lib/sinks/session-totals.ts';
 import { exportRequests, signalFiles } from '../scripts/lib/sinks/telemetry-files.ts';
 import { sessionFilter, vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
@@ -112,13 +112,7 @@ function completed(name: string): SessionOutcome {
 }
 
 /** The session's events in the telemetry files. */
-async function fileEvents(id: string): Promise<EventRecord[]> {
-  const out: EventRecord[] = [];
-  for (const file of signalFiles(e2eStack.telemetryDir, 'logs'))
-    for await (const req of exportRequests(file))
-      for (const e of eventsOf(req)) if (e.session === id) out.push(e);
-  return out;
-}
+const fileEvents = (id: string) => sessionEvents(e2eStack.telemetryDir, id);
 
 const sum = (xs: Iterable<unknown>) => [...xs].reduce<number>((a, x) => a + Number(x ?? 0), 0);
 

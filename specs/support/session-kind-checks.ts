@@ -2,7 +2,7 @@
 // Prometheus totals (session-totals.ts, the one meaning of a session's totals) and, from the collector's files,
 // its events, spans, retry attempts, compactions and the subagent's share. The specs of the session kinds share it.
 import type { KindExpectation } from '../../scripts/lib/compat/session-kinds.ts';
-import { stringAttr } from '../../scripts/lib/sinks/otlp.ts';
+import { attributes, type Span, stringAttr } from '../../scripts/lib/sinks/otlp.ts';
 import { promQuery } from '../../scripts/lib/sinks/prometheus.ts';
 import { countBy } from '../../scripts/lib/sinks/session-sinks.ts';
 import {
@@ -26,17 +26,6 @@ export interface KindObservation {
   agentNames: string[];
   /** hook_execution_complete events by their hook_event attribute. */
   hookRuns: Record<string, number>;
-}
-
-type Attr = {
-  key: string;
-  value?: { stringValue?: string; intValue?: string | number; doubleValue?: number };
-};
-
-function numberAttr(item: { attributes?: Attr[] }, key: string): number | undefined {
-  const v = item.attributes?.find((a) => a.key === key)?.value;
-  const raw = v?.intValue ?? v?.doubleValue ?? v?.stringValue;
-  return raw === undefined ? undefined : Number(raw);
 }
 
 export interface Sinks {
@@ -65,7 +54,7 @@ export async function observeKind(s: Sinks, sessionId: string): Promise<KindObse
   }
   const attempts = traces
     .filter((t) => t.name === 'claude_code.llm_request')
-    .map((t) => numberAttr(t.item as { attributes?: Attr[] }, 'attempt') ?? 1)
+    .map((t) => Number(attributes((t.item as Span).attributes).attempt ?? 1))
     .filter((a) => a > 1);
   return {
     totals,

@@ -70,7 +70,8 @@ function oneOf(flag: string, v: unknown, known: readonly string[], fallback: rea
   return [...new Set(got)];
 }
 
-function count(flag: string, v: unknown, fallback: number, max: number): number {
+/** A whole-number flag from 1 to `max` (its fallback when not given), or an error naming the flag and the range. */
+export function count(flag: string, v: unknown, fallback: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > max)
