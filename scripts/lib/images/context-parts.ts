@@ -1,5 +1,5 @@
 // The steps that put an image's inputs into its build context (.cache/images/<name>/): npm packages, Go programs
-// (the Collector Builder, `go build`), workspace packages with their production dependencies, copied folders.
+// (the Collector Builder, `go build`), Maven artifacts, workspace packages with their production dependencies, copied folders.
 // Each step is skipped when its inputs have not changed (input-stamp.ts), and a long one reports progress.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import { repoRoot } from '../repo-root.ts';
 import { type BuildRun, goEnv, goVersion } from './build-run.ts';
 import type { ContextPart } from './image-catalog.ts';
 import { cached, goSources } from './input-stamp.ts';
+import { fetchMavenArtifact } from './maven-artifact.ts';
 import { buildPrometheusModule } from './prometheus-module.ts';
 import { shippedFiles, TEST_FILE } from './shipped-files.ts';
 
@@ -124,6 +125,8 @@ export async function preparePart(
       );
       return `${part.name}: staged with production dependencies`;
     }
+    case 'maven-artifact':
+      return fetchMavenArtifact(run, part, ctx);
     case 'copy': {
       const dest = join(ctx, part.from);
       rmSync(dest, { recursive: true, force: true });

@@ -83,7 +83,7 @@ describe('buildOrder', () => {
 
   it('names an unknown image and the known ones', () => {
     expect(() => buildOrder(catalog, ['grafna'])).toThrow(
-      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, victorialogs, node, claude-code, egress-proxy, mcp-file-ops, mcp-database, anthropic-replay, session-gateway)',
+      'no image named grafna (have: debian, otel-collector, jaeger, prometheus, victorialogs, node, claude-code, egress-proxy, mcp-file-ops, mcp-database, anthropic-replay, session-gateway, opensearch, s3-gateway)',
     );
   });
 

@@ -1,6 +1,7 @@
 // Every image of the stack: what it holds, where its version comes from, and how it is built here with no
 // container registry. Pure: derived from stack/versions.env, so `--list`, the builds and the tests agree.
 import { required } from '../stack/env-file.ts';
+import type { MavenArtifactPart } from './maven-artifact.ts';
 import type { PrometheusModulePart } from './prometheus-module.ts';
 
 export type ContextPart =
@@ -14,6 +15,8 @@ export type ContextPart =
   | { kind: 'go-install'; pkg: string; version: string; output: string; ldflags: string }
   /** `go build` a package of the Go module in DIR into OUTPUT (static, trimmed). */
   | { kind: 'go-build'; dir: string; pkg: string; output: string; ldflags: string }
+  /** A Maven repository's artifact, its SHA-512 checked against the pin (maven-artifact.ts). */
+  | MavenArtifactPart
   /** Copy a folder of the repository into the build context. */
   | { kind: 'copy'; from: string }
   /**
@@ -249,6 +252,49 @@ export function imageCatalog(v: Record<string, string>): ImageSpec[] {
       },
     },
     sessionGateway(v),
+    {
+      name: 'opensearch',
+      ref: r('OPENSEARCH_LOCAL_IMAGE'),
+      component: 'OpenSearch (integ-test distribution: no security plugin, plain HTTP)',
+      version: r('OPENSEARCH_VERSION'),
+      dependsOn: ['debian'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/opensearch/Dockerfile',
+        args: { DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'), OPENSEARCH_VERSION: r('OPENSEARCH_VERSION') },
+        context: [
+          {
+            kind: 'maven-artifact',
+            coordinates: `org.opensearch.distribution.integ-test-zip:opensearch:${r('OPENSEARCH_VERSION')}:zip`,
+            sha512: r('OPENSEARCH_ZIP_SHA512'),
+            output: `opensearch-${r('OPENSEARCH_VERSION')}.zip`,
+          },
+          // Its JVM options, log4j config, default opensearch.yml and the file-descriptor agent's source.
+          { kind: 'copy', from: 'stack/opensearch' },
+        ],
+      },
+    },
+    {
+      name: 's3-gateway',
+      ref: r('S3_GATEWAY_LOCAL_IMAGE'),
+      component: 'versitygw S3 gateway (posix backend)',
+      version: r('S3_GATEWAY_VERSION'),
+      dependsOn: ['debian'],
+      recipe: {
+        kind: 'dockerfile',
+        dockerfile: 'stack/s3-gateway/Dockerfile',
+        args: { DEBIAN_IMAGE: r('DEBIAN_LOCAL_IMAGE'), S3_GATEWAY_VERSION: r('S3_GATEWAY_VERSION') },
+        context: [
+          {
+            kind: 'go-install',
+            pkg: 'github.com/versity/versitygw/cmd/versitygw',
+            version: `v${r('S3_GATEWAY_VERSION')}`,
+            output: 'versitygw',
+            ldflags: `-s -w -X main.Version=v${r('S3_GATEWAY_VERSION')}`,
+          },
+        ],
+      },
+    },
   ];
 }
 

@@ -20,6 +20,8 @@ export const IMAGE_VARIABLES: Record<string, string> = {
   'anthropic-replay': 'ANTHROPIC_REPLAY_IMAGE',
   'egress-proxy': 'EGRESS_PROXY_IMAGE',
   'session-gateway': 'SESSION_GATEWAY_IMAGE',
+  opensearch: 'OPENSEARCH_IMAGE',
+  's3-gateway': 'S3_GATEWAY_IMAGE',
 };
 
 export function imagesEnvValues(
