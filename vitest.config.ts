@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
+// Five projects: `unit` is fast and needs no Docker; `e2e` brings one stack up that its specs share (see specs/);
 // `e2e-own-stack` holds the specs that start a stack of their own; `e2e-long` the ones whose sessions last many
-// minutes, on a stack of their own too. `pnpm test` (scripts/test.ts) runs `e2e` in one lane, `unit` then
-// `e2e-own-stack` in another and `e2e-long` in a third, at the same time; `pnpm test:unit` / `pnpm test:e2e` run one
-// kind.
+// minutes, on a stack of their own too; `e2e-scaled` brings one stack of the scaled topology up (agents, gateways,
+// clustered stores) for its fault specs and the specs that must hold on both topologies. `pnpm test`
+// (scripts/test.ts) runs `e2e` in one lane, `unit` then `e2e-own-stack` in another and `e2e-long` in a third, at the
+// same time, and `e2e-scaled` after the first; `pnpm test:unit` / `pnpm test:e2e` / `pnpm test:scaled` run one kind.
 
 /**
  * The specs that bring up a stack of their own (a crash, a full disk, a flood, a poisoned store must not touch the
@@ -23,6 +24,16 @@ export const OWN_STACK_SPECS = [
  * each on a stack of its own: `pnpm test` runs them in a lane of their own, beside the others.
  */
 export const LONG_SPECS = ['specs/long-session.spec.ts'];
+
+/**
+ * The specs that run on the scaled topology's shared stack: its own (specs/scaled/) and the single-host specs that
+ * check a session in every sink, unchanged (issue 24: the same specs on both).
+ */
+export const SCALED_SPECS = [
+  'specs/scaled/**/*.spec.ts',
+  'specs/session-telemetry.spec.ts',
+  'specs/concurrency.spec.ts',
+];
 
 export default defineConfig({
   test: {
@@ -47,7 +58,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['specs/**/*.spec.ts'],
-          exclude: ['**/node_modules/**', ...OWN_STACK_SPECS, ...LONG_SPECS],
+          exclude: ['**/node_modules/**', 'specs/scaled/**', ...OWN_STACK_SPECS, ...LONG_SPECS],
           globalSetup: ['specs/global-setup.ts'],
           setupFiles: ['specs/support/failure-marker.ts'],
           environment: 'node',
@@ -77,6 +88,21 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 1_800_000,
           hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-scaled',
+          include: SCALED_SPECS,
+          globalSetup: ['specs/scaled-setup.ts'],
+          setupFiles: ['specs/support/failure-marker.ts'],
+          environment: 'node',
+          // A fault spec waits for a JVM to come back and a cluster to be green again, on two busy cores.
+          testTimeout: 900_000,
+          // The scaled stack may take 600 s to be healthy, then the warm-up session must reach every sink.
+          hookTimeout: 1_200_000,
+          // One stack per run, its faults included: spec files run one after another.
           fileParallelism: false,
         },
       },

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `pnpm test [vitest options]`: the whole suite, as three Vitest runs side by side (scripts/lib/testing/
-// test-lanes.ts says why and which): the images are checked once, then lane "shared" (the e2e specs on one shared
-// stack), lane "own-stack" (the unit suite, then the specs that start their own stack) and lane "long" (the
-// sessions of many minutes, on a stack of their own) run at once; the lines of all but the first are prefixed.
+// `pnpm test [vitest options]`: the whole suite, as Vitest runs in lanes (scripts/lib/testing/test-lanes.ts says
+// why and which): the images are checked once, then lane "shared" (the e2e specs on one shared stack), lane
+// "own-stack" (the unit suite, then the specs that start their own stack) and lane "long" (the sessions of many
+// minutes, on a stack of their own) run at once, and lane "scaled" (the specs on a scaled stack) once "shared" has
+// ended; the lines of all but the first are prefixed.
 // Exit status: non-zero when any lane fails. A JSON report asked for with --outputFile.json=FILE is the lanes'
 // reports merged. A file filter or --project runs one Vitest as given.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -21,14 +22,18 @@ import {
 
 const HELP = `Usage: pnpm test [--lanes=1|2|3] [vitest run options] [file filters]
 
-The whole suite, in three lanes at once:
+The whole suite, in three lanes at once and a fourth after the first:
   shared     project ${LANE_PROJECTS.shared.join(', ')}: one stack up, a warm-up session, then the specs that share it
   own-stack  projects ${LANE_PROJECTS.ownStack.join(', ')}: the unit suite, then the specs that start a stack of
              their own (OWN_STACK_SPECS in vitest.config.ts)
   long       project ${LANE_PROJECTS.long.join(', ')}: the specs whose sessions last many minutes (LONG_SPECS), on a
              stack of their own
+  scaled     project ${LANE_PROJECTS.scaled.join(', ')}: after lane shared has ended (never beside it: two stacks
+             of JVMs on two cores), one stack of the scaled topology, its fault specs and the specs that must hold
+             on both topologies (SCALED_SPECS)
 Each lane runs its specs one after another; its output is prefixed with its name when more than one run.
-  --lanes=2          two lanes: the long specs after the own-stack ones (for a machine that is short of memory)
+  --lanes=2          two lanes (and scaled after shared): the long specs after the own-stack ones (for a machine
+                     that is short of memory)
   --lanes=1          one Vitest run, every project in turn (slower; the order Vitest picks)
   a filter or --project runs one Vitest run with the arguments as given, e.g.
                      pnpm test specs/egress.spec.ts      pnpm test --project unit
@@ -64,13 +69,20 @@ if (plan.single) {
   }
   const env = { ...process.env, [IMAGES_READY_ENV]: '1' };
   const children = new Set<ChildProcess>();
+  let stopped: NodeJS.Signals | null = null;
   const stop = (signal: NodeJS.Signals) => {
+    stopped = signal;
     for (const c of children) c.kill(signal);
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   const run = (lane: Lane, prefixed: boolean) =>
     new Promise<number>((resolve) => {
+      if (stopped) {
+        console.log(`test: lane ${lane.name} not started (${stopped})`);
+        resolve(1);
+        return;
+      }
       console.log(`test: lane ${lane.name} starts: vitest run ${lane.args.join(' ')}`);
       const child = spawn(vitest, ['run', ...lane.args], {
         cwd: repoRoot,
@@ -92,7 +104,18 @@ if (plan.single) {
         resolve(status);
       });
     });
-  const codes = await Promise.all(plan.lanes.map((lane, i) => run(lane, i > 0)));
+  // Each lane starts once the lane it waits for has ended (whatever its exit status: every lane reports).
+  const ended = new Map<string, Promise<number>>();
+  for (const [i, lane] of plan.lanes.entries()) {
+    const before = lane.after ? ended.get(lane.after) : undefined;
+    if (lane.after && !before)
+      throw new Error(`test: lane ${lane.name} waits for lane ${lane.after}, not planned`);
+    ended.set(
+      lane.name,
+      (before ?? Promise.resolve(0)).then(() => run(lane, i > 0)),
+    );
+  }
+  const codes = await Promise.all(plan.lanes.map((lane) => ended.get(lane.name) as Promise<number>));
   if (plan.jsonReport) {
     const reports = plan.lanes.map((lane) => {
       const file = lane.jsonReport ? join(repoRoot, lane.jsonReport) : '';

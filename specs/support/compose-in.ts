@@ -1,12 +1,12 @@
 // `docker compose` on an ephemeral stack (the specs' or a fault spec's own), through the one compose invocation
-// (scripts/lib/stack/compose.ts): its project, its override and its values only, never the local stack's
+// (scripts/lib/stack/compose.ts): its project, its compose files and its values only, never the local stack's
 // .env.local. `execIn` runs a command in one of its services; `nodeIn` a Node script whose last line is JSON.
 import type { ProcessOutput, ProcessPromise } from 'zx';
 import { compose } from '../../scripts/lib/stack/compose.ts';
 import type { EphemeralStack } from '../../scripts/lib/testing/ephemeral-stack.ts';
 
 /** What compose needs of a stack: the specs' shared one (StackInfo) or a spec's own (EphemeralStack). */
-export type ComposedStack = Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>;
+export type ComposedStack = Pick<EphemeralStack, 'project' | 'overrides' | 'composeEnv'>;
 
 /** `docker compose ARGS` on the stack, quiet; never throws (check exitCode). */
 export function composeIn(
@@ -16,7 +16,7 @@ export function composeIn(
 ): ProcessPromise {
   return compose(args, {
     project: stack.project,
-    overrides: [stack.override],
+    overrides: stack.overrides,
     localEnv: false,
     env: stack.composeEnv,
     quiet: true,

@@ -9,7 +9,7 @@ import type { EphemeralStack } from '../../scripts/lib/testing/ephemeral-stack.t
 import { serviceControl } from './service-control.ts';
 import type { SessionNetwork } from './session-network.ts';
 
-type Stack = Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>;
+type Stack = Pick<EphemeralStack, 'project' | 'overrides' | 'composeEnv'>;
 
 /** A variable of the environment `service`'s container runs with; an error naming both when it has none. */
 export async function serviceSetting(stack: Stack, service: string, name: string): Promise<string> {

@@ -31,7 +31,7 @@ export interface SessionNetwork {
 }
 
 export async function sessionNetwork(
-  s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv'>,
+  s: Pick<EphemeralStack, 'project' | 'overrides' | 'composeEnv'>,
 ): Promise<SessionNetwork> {
   const c = serviceControl(s);
   const name = `${s.project}-ingest-${randomBytes(4).toString('hex')}`;

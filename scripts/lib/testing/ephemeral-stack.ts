@@ -4,6 +4,8 @@
 // workspaces and their quota images, spools, revoked credentials) under one temporary folder of its own: never the
 // local stack's (a spec checks it: specs/own-data.spec.ts). `down()` removes it all, unmounting the users' quota
 // filesystems first, and fails when a mount stays behind; a stack that fails to start is removed the same way.
+// `topology: 'scaled'` adds stack/compose.scaled.yaml (agents, gateways, clustered stores, the S3 gateway) between
+// the two: its five JVMs take minutes to be healthy on two busy cores, so it gets 600 s and says what it waits for.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,16 +33,46 @@ export const STACK_SERVICES = [
 ];
 export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
 
+export type StackTopology = 'single' | 'scaled';
+/** The scaled topology's overlay on stack/compose.yaml (issue 24). */
+export const SCALED_OVERLAY = join(repoRoot, 'stack/compose.scaled.yaml');
+/**
+ * The services the scaled overlay adds (the agents are `otel-collector` and `otel-agent-2`; `victorialogs` is its
+ * front, `jaeger` its query service). `otel-gateway-3` is left out: it is in profile `resize`, started by a spec.
+ */
+export const SCALED_SERVICES = [
+  'otel-agent-2',
+  'otel-gateway-1',
+  'otel-gateway-2',
+  'jaeger-collector-1',
+  'jaeger-collector-2',
+  'opensearch-1',
+  'opensearch-2',
+  'opensearch-3',
+  'victorialogs-storage-1',
+  'victorialogs-storage-2',
+  's3-gateway',
+];
+/** How long each topology may take to be healthy (the scaled one: five JVMs on two cores under load). */
+const STARTUP_MS: Record<StackTopology, number> = { single: 180_000, scaled: 600_000 };
+/** How often a scaled start says which services are not healthy yet. */
+const PROGRESS_MS = 30_000;
+
 export interface EphemeralStack {
   project: string;
-  /** The compose file over stack/compose.yaml: the specs' short intervals, or an empty one (production defaults). */
+  topology: StackTopology;
+  /** The specs' compose file (the last one): their short intervals, or an empty one (production defaults). */
   override: string;
+  /** Every compose file over stack/compose.yaml, in order: the scaled overlay (if any), then `override`. */
+  overrides: string[];
   prometheus: string;
   jaeger: string;
   victorialogs: string;
   otlpHttp: string;
   /** The OTLP gRPC port, as http://127.0.0.1:PORT (gRPC over cleartext HTTP/2). */
   otlpGrpc: string;
+  /** The S3 gateway (scaled topology only). */
+  s3?: string;
   telemetryDir: string;
   sessionsDir: string;
   /** The one temporary folder every folder of this stack is in (composeEnv's *_DIR), removed by down(). */
@@ -63,10 +95,19 @@ export interface EphemeralStackOptions {
   telemetryDir?: string;
   /** Extra interpolation values for compose (e.g. OTELCOL_MEMORY_LIMIT). */
   env?: Record<string, string>;
+  /** Which topology (default single). */
+  topology?: StackTopology;
+  /** Called with a line of progress while a scaled stack comes up (default: console.log). */
+  progress?: (line: string) => void;
 }
 
 export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promise<EphemeralStack> {
   const override = o.override ?? TEST_OVERRIDE;
+  const topology = o.topology ?? 'single';
+  const overrides = topology === 'scaled' ? [SCALED_OVERLAY, override] : [override];
+  const services = topology === 'scaled' ? [...STACK_SERVICES, ...SCALED_SERVICES] : STACK_SERVICES;
+  if (topology === 'scaled' && !existsSync(SCALED_OVERLAY))
+    throw new Error(`the scaled topology needs ${SCALED_OVERLAY}, which is missing`);
   if (!existsSync(envFiles.images)) throw new Error('no stack/.images.env: run `pnpm stack:images` first');
   process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // no Ryuk image without a registry: down() cleans up
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
@@ -96,6 +137,9 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
   const budgets = join(base, 'budgets.json');
   copyFileSync(join(repoRoot, 'stack/session-gateway/budgets.json'), budgets);
   const composeEnv: Record<string, string> = {
+    // The S3 gateway's root keys (scaled): the local stack's come from `pnpm stack:setup`, this stack makes its own.
+    S3_ACCESS_KEY_ID: `test${randomBytes(8).toString('hex')}`,
+    S3_SECRET_ACCESS_KEY: randomBytes(24).toString('hex'),
     ...readEnvFile(envFiles.versions),
     ...readEnvFile(envFiles.images),
     ...values,
@@ -110,28 +154,46 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     PROMETHEUS_PORT: '0',
     VICTORIALOGS_PORT: '0',
     GRAFANA_PORT: '0',
+    S3_GATEWAY_PORT: '0',
   };
   const started = Date.now();
-  let env = new DockerComposeEnvironment(join(repoRoot, 'stack'), ['compose.yaml', override])
+  let env = new DockerComposeEnvironment(join(repoRoot, 'stack'), ['compose.yaml', ...overrides])
     .withProjectName(project)
     .withEnvironment(composeEnv)
-    .withStartupTimeout(180_000);
-  for (const s of STACK_SERVICES) env = env.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
-  const composed = { project, overrides: [override], localEnv: false, env: composeEnv, quiet: true };
+    .withStartupTimeout(STARTUP_MS[topology]);
+  for (const s of services) env = env.withWaitStrategy(`${s}-1`, Wait.forHealthCheck());
+  const composed = { project, overrides, localEnv: false, env: composeEnv, quiet: true };
   let running: Awaited<ReturnType<typeof env.up>>;
+  const say = o.progress ?? ((line: string) => console.log(line));
+  const ticker =
+    topology === 'scaled'
+      ? setInterval(() => {
+          void notHealthyYet(composed).then((waiting) =>
+            say(
+              `ephemeral stack ${project}: ${((Date.now() - started) / 1000).toFixed(0)} s, ` +
+                `${waiting.length ? `not healthy yet: ${waiting.join(', ')}` : 'every service healthy'}`,
+            ),
+          );
+        }, PROGRESS_MS)
+      : undefined;
   try {
-    running = await env.up(STACK_SERVICES);
+    running = await env.up(services);
   } catch (err) {
     // Not up: what did start goes, and so do its folders (the workspaces' shared mount among them).
     await compose(['down', '--volumes', '--timeout', '10'], { ...composed, nothrow: true });
     removeDataDir(base);
     throw err;
+  } finally {
+    clearInterval(ticker);
   }
   const url = (service: string, port: number) =>
     `http://127.0.0.1:${running.getContainer(`${service}-1`).getMappedPort(port)}`;
   return {
     project,
+    topology,
     override,
+    overrides,
+    ...(topology === 'scaled' ? { s3: url('s3-gateway', 7070) } : {}),
     prometheus: url('prometheus', 9090),
     victorialogs: url('victorialogs', 9428),
     jaeger: url('jaeger', 16686),
@@ -144,7 +206,10 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     failureMarker: join(base, 'a-spec-failed'),
     startMs: Date.now() - started,
     async logs() {
-      const r = await compose(['logs', '--no-color', '--tail', '60'], { ...composed, nothrow: true });
+      const r = await compose(['logs', '--no-color', '--tail', topology === 'scaled' ? '40' : '60'], {
+        ...composed,
+        nothrow: true,
+      });
       return r.stdout + r.stderr;
     },
     async down() {
@@ -157,6 +222,22 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
       }
     },
   };
+}
+
+/** The stack's services that are not (yet) healthy, as `name (state)`: a scaled start's progress line. */
+async function notHealthyYet(composed: Parameters<typeof compose>[1]): Promise<string[]> {
+  const r = await compose(['ps', '--all', '--format', '{{.Service}} {{.State}} {{.Health}}'], {
+    ...composed,
+    nothrow: true,
+  });
+  if (r.exitCode !== 0) return [`(compose ps failed: ${r.stderr.trim().slice(-200)})`];
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '))
+    .filter(([, state, health]) => state !== 'running' || (health && health !== 'healthy'))
+    .map(([service, state, health]) => `${service} (${health || state})`);
 }
 
 /**
@@ -185,14 +266,14 @@ export const mountsUnder = (dir: string): string[] =>
 
 /** One session in an ephemeral stack (quiet: its output is in the outcome and its session log). */
 export function runSessionIn(
-  s: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
+  s: Pick<EphemeralStack, 'project' | 'overrides' | 'composeEnv' | 'sessionsDir'>,
   o: SessionOptions,
   extraEnv?: Record<string, string>,
   run: { noDeps?: boolean; terminal?: RunOptions['terminal'] } = {},
 ): Promise<SessionOutcome> {
   return runSession(o, {
     project: s.project,
-    overrides: [s.override],
+    overrides: s.overrides,
     composeEnv: s.composeEnv,
     sessionsDir: s.sessionsDir,
     extraEnv,

@@ -84,7 +84,7 @@ export type Played = number | null | 'timeout';
 
 /** The demo's interactive session in an ephemeral stack, played on a pseudo-terminal; the terminal closed after. */
 export async function runInteractiveDemo(
-  stack: Pick<EphemeralStack, 'project' | 'override' | 'composeEnv' | 'sessionsDir'>,
+  stack: Pick<EphemeralStack, 'project' | 'overrides' | 'composeEnv' | 'sessionsDir'>,
   options: Omit<SessionOptions, 'interactive' | 'script'>,
 ): Promise<{ outcome: SessionOutcome; played: Played }> {
   let played: Played = null;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { laneReportFile, mergeReports, planLanes } from './test-lanes.ts';
 
 describe('planLanes', () => {
-  it('runs the whole suite as three lanes, each with the caller options and its own JSON report', () => {
+  it('runs the whole suite as three lanes and the scaled one after shared, each with the caller options and its own JSON report', () => {
     const plan = planLanes([
       '--reporter=default',
       '--reporter=json',
@@ -21,6 +21,7 @@ describe('planLanes', () => {
           '--outputFile.json=test-results/vitest.shared.json',
         ],
         jsonReport: 'test-results/vitest.shared.json',
+        after: null,
       },
       {
         name: 'own-stack',
@@ -34,6 +35,7 @@ describe('planLanes', () => {
           '--outputFile.json=test-results/vitest.own-stack.json',
         ],
         jsonReport: 'test-results/vitest.own-stack.json',
+        after: null,
       },
       {
         name: 'long',
@@ -45,22 +47,48 @@ describe('planLanes', () => {
           '--outputFile.json=test-results/vitest.long.json',
         ],
         jsonReport: 'test-results/vitest.long.json',
+        after: null,
+      },
+      {
+        name: 'scaled',
+        args: [
+          '--project',
+          'e2e-scaled',
+          '--reporter=default',
+          '--reporter=json',
+          '--outputFile.json=test-results/vitest.scaled.json',
+        ],
+        jsonReport: 'test-results/vitest.scaled.json',
+        after: 'shared',
       },
     ]);
   });
 
   it('runs the long specs after the own-stack ones with --lanes 2', () => {
     const plan = planLanes(['--lanes', '2']);
-    expect(plan.lanes.map((l) => [l.name, l.args])).toEqual([
-      ['shared', ['--project', 'e2e']],
-      ['own-stack', ['--project', 'unit', '--project', 'e2e-own-stack', '--project', 'e2e-long']],
+    expect(plan.lanes.map((l) => [l.name, l.args, l.after])).toEqual([
+      ['shared', ['--project', 'e2e'], null],
+      ['own-stack', ['--project', 'unit', '--project', 'e2e-own-stack', '--project', 'e2e-long'], null],
+      ['scaled', ['--project', 'e2e-scaled'], 'shared'],
     ]);
+  });
+
+  it('never starts the scaled lane beside the shared one: it waits for lane shared, which waits for none', () => {
+    for (const lanes of [[], ['--lanes', '2']]) {
+      const plan = planLanes(lanes);
+      const names = plan.lanes.map((l) => l.name);
+      expect(plan.lanes.find((l) => l.name === 'scaled')?.after).toBe('shared');
+      expect(plan.lanes.find((l) => l.name === 'shared')?.after).toBeNull();
+      // Every lane waited for is a lane of the plan, so none waits forever.
+      for (const l of plan.lanes) if (l.after) expect(names).toContain(l.after);
+    }
   });
 
   it.each([
     [['specs/egress.spec.ts'], 'the filter "specs/egress.spec.ts"'],
     [['--project', 'unit'], '--project unit'],
     [['--project=e2e'], '--project=e2e'],
+    [['--project', 'e2e-scaled'], '--project e2e-scaled'],
     [['--reporter', 'dot', 'faults'], 'the filter "faults"'],
     [['--lanes=1'], '--lanes=1'],
     [['--lanes', '1', '--bail', '1'], '--lanes=1'],

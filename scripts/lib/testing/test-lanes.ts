@@ -5,7 +5,9 @@
 // stack comes up, then the specs that bring up a stack of their own (OWN_STACK_SPECS in vitest.config.ts), one
 // after another; lane "long" is the specs whose sessions last many minutes (LONG_SPECS: a session of over ten
 // minutes, mostly waiting on its scripted model), on a stack of their own, so they wait beside the others instead
-// of after them. Each lane is sequential inside, so no spec shares its stack with another at the same time.
+// of after them. Lane "scaled" is the specs on a stack of the scaled topology (five JVMs): it starts only once lane
+// "shared" has ended, never beside it (on two cores the shared lane's specs timed out beside the scaled stack's
+// JVMs coming up). Each lane is sequential inside, so no spec shares its stack with another at the same time.
 // This module is pure: which lanes an argument list means, where each lane's JSON report goes, and how the
 // lanes' reports merge into the one file a caller asked for (.ci/test-summary.ts reads it).
 
@@ -15,6 +17,8 @@ export interface Lane {
   args: string[];
   /** Where this lane writes its JSON report (a `--outputFile.json` of the caller's, per lane). */
   jsonReport: string | null;
+  /** The lane that must have ended before this one starts (null: it starts at once). */
+  after: string | null;
 }
 
 export interface LanePlan {
@@ -30,6 +34,7 @@ export const LANE_PROJECTS = {
   shared: ['e2e'],
   ownStack: ['unit', 'e2e-own-stack'],
   long: ['e2e-long'],
+  scaled: ['e2e-scaled'],
 } as const;
 
 /** `--lanes N`: one Vitest run; two (the long specs after the own-stack ones); or three at once (the default). */
@@ -76,8 +81,8 @@ export const laneReportFile = (file: string, lane: string): string =>
 
 /**
  * The lanes for `pnpm test ARGS`. `--lanes=1` (or `--lanes 1`), a file filter or a `--project` keeps one Vitest
- * run with the arguments as given; otherwise three lanes (two with `--lanes 2`) with the caller's options each, and
- * each lane's JSON report in a file of its own (merged afterwards).
+ * run with the arguments as given; otherwise three lanes at once (two with `--lanes 2`) and lane `scaled` after lane
+ * `shared`, with the caller's options each, and each lane's JSON report in a file of its own (merged afterwards).
  */
 export function planLanes(argv: string[]): LanePlan {
   const args: string[] = [];
@@ -93,8 +98,8 @@ export function planLanes(argv: string[]): LanePlan {
   const jsonOpt = args.find(isOutputJson);
   const jsonReport = jsonOpt ? jsonOpt.slice('--outputFile.json='.length) : null;
   const single = lanesOption === '1' ? '--lanes=1' : narrowing(args);
-  if (single) return { lanes: [{ name: 'all', args, jsonReport }], jsonReport, single };
-  const lane = (name: string, projects: readonly string[]): Lane => {
+  if (single) return { lanes: [{ name: 'all', args, jsonReport, after: null }], jsonReport, single };
+  const lane = (name: string, projects: readonly string[], after: string | null = null): Lane => {
     const report = jsonReport ? laneReportFile(jsonReport, name) : null;
     return {
       name,
@@ -103,6 +108,7 @@ export function planLanes(argv: string[]): LanePlan {
         ...args.map((a) => (isOutputJson(a) && report ? `--outputFile.json=${report}` : a)),
       ],
       jsonReport: report,
+      after,
     };
   };
   const lanes =
@@ -110,11 +116,13 @@ export function planLanes(argv: string[]): LanePlan {
       ? [
           lane('shared', LANE_PROJECTS.shared),
           lane('own-stack', [...LANE_PROJECTS.ownStack, ...LANE_PROJECTS.long]),
+          lane('scaled', LANE_PROJECTS.scaled, 'shared'),
         ]
       : [
           lane('shared', LANE_PROJECTS.shared),
           lane('own-stack', LANE_PROJECTS.ownStack),
           lane('long', LANE_PROJECTS.long),
+          lane('scaled', LANE_PROJECTS.scaled, 'shared'),
         ];
   return { lanes, jsonReport, single: null };
 }
