@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -19,6 +19,16 @@ describe('the collector builder manifest', () => {
     expect(config.processors).toContain('delta_to_cumulative');
     expect(config.processors).toContain('transform');
     expect(missingComponents(config, manifest)).toEqual([]);
+  });
+
+  it("has every component of every collector config beside it (the scaled topology's agent and gateway too)", () => {
+    const dir = join(repoRoot, 'stack/otel-collector');
+    const configs = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'builder-config.yaml');
+    expect(configs).toContain('config.yaml');
+    for (const f of configs) {
+      const config = configComponents(readFileSync(join(dir, f), 'utf8'));
+      expect(missingComponents(config, manifest), f).toEqual([]);
+    }
   });
 
   it('builds the collector release pinned in stack/versions.env, every module at that release', () => {
