@@ -1,56 +1,76 @@
-// `pnpm bench load [--rates 1000,2000,...] [--seconds 10] [--refine 2]`: the highest span rate the stack's traces
-// pipeline (collector -> Jaeger + rotated file) takes with zero loss, next to the ceiling of the same collector
-// image with only a no-op exporter (stack/otel-collector/bench-noop.yaml), measured in the same run, rate by rate
-// alternately. Goal: at least 70 % of the no-op ceiling.
+// `pnpm bench load [--topology single|scaled|both] [--rates 1000,2000,...] [--seconds 10] [--refine 2]`: the
+// highest span rate each topology's traces pipeline takes with zero loss, and what each tier of it costs.
+// single (the default): the one collector -> Jaeger (Badger) + rotated file, next to the ceiling of the same
+// collector image with only a no-op exporter (stack/otel-collector/bench-noop.yaml), measured in the same run, rate
+// by rate alternately. Goal: at least 70 % of the no-op ceiling. scaled: the two agent collectors (the load split
+// evenly over both) -> two gateways -> files per gateway + two Jaeger collectors -> OpenSearch (stack/
+// compose.scaled.yaml). both: single, then scaled, from one command, and a table of the two side by side. The
+// scaled stack runs five JVMs: run one at a time per machine (here: `flock /tmp/scaled.lock pnpm bench load ...`).
 //
-// The load is telemetrygen (built from its Go module, see scripts/lib/testing/telemetrygen.ts) over OTLP gRPC: per
-// step an exact number of spans (traces of 1 parent + 4 children, 500 spans/s per worker at most, export requests
-// of 512 spans: the OTel SDKs' default), under a service name of its own. A step holds when every span is there
-// (in both sinks, counted by unique trace and span id; for the no-op collector, its accepted-spans counter) and
-// telemetrygen reported no failed export. Each collector's series stops at the first rate that does not hold, or
-// whose achieved rate falls below 80 % of the requested one, twice in a row (the machine is shared: one busy moment
-// is not a limit); then --refine steps try rates between its last hold and that one. Figures: the achieved rates
-// (spans that arrived / telemetrygen's wall time) of the highest steps that held; the collector's peak resident
-// memory (VmHWM) per step; the memory limiter's bound from its log.
-// The stack runs with its production settings (stack/compose.yaml, no test override). Bounded: at most 16 rates of
-// at most 15 s each, each tried at most twice, telemetrygen killed after 4x its time, each sink awaited at most 60 s.
-// --quick: one rate (1000 spans/s) for 2 s, no refining (bench/lib/quick.ts): the same stack, collectors, load and
-// counting; any step that loses a span or sees an export error fails the run (exit 1); figures are not results.
+// The load is telemetrygen (built from its Go module, see scripts/lib/testing/telemetrygen.ts) over OTLP gRPC to
+// each entry collector's container address: per step an exact number of spans (traces of 1 parent + 4 children,
+// 500 spans/s per worker at most, export requests of 512 spans: the OTel SDKs' default), under a service name of
+// its own. A step holds when every span is in the telemetry files (counted by unique trace and span id, over every
+// gateway's file set; for the no-op collector, its accepted-spans counter) and telemetrygen reported no failed
+// export; Jaeger's count is beside it: the ceilings are given for the files alone and for files and Jaeger (on the
+// scaled topology Jaeger answers before OpenSearch holds a span, see docs/scaling.md). Each series stops at the
+// first rate that does not hold, or whose achieved rate falls below 80 % of the requested one, twice in a row (the
+// machine is shared: one busy moment is not a limit); then --refine steps try rates between its last hold and that
+// one. Figures: the achieved rates (spans that arrived / telemetrygen's wall time) of the highest steps that held;
+// per tier (agents, gateways, Jaeger collectors, OpenSearch, VictoriaLogs, Prometheus; on one host: the collector
+// and Jaeger) CPU seconds per 1000 spans and peak memory, from each container's cgroup (bench/lib/tier-stats.ts):
+// CPU from the load's start until the files hold every span (not the bench's own counting queries); the machine's
+// load average at each step; the memory limiter's bound from the entry collector's log.
+// The stacks run with their production settings (no test override). Bounded: at most 16 rates of at most 15 s each,
+// each tried at most twice, telemetrygen killed after 4x its time, each sink awaited at most 60 s.
+// --quick: one rate (1000 spans/s) for 2 s, no refining (bench/lib/quick.ts): the same stacks, collectors, load and
+// counting; any step that loses a span (files or Jaeger) or sees an export error fails the run (exit 1); figures are
+// not results.
 // Over 300 lines: the steps, the counting in each sink and the report belong together and are read as one.
-import { argv } from 'zx';
+import { loadavg } from 'node:os';
+import { $, argv } from 'zx';
 import { withProgress } from '../lib/progress.ts';
 import { jaegerFindTraces } from '../lib/sinks/jaeger.ts';
 import { type Span, stringAttr, walk } from '../lib/sinks/otlp.ts';
-import { promQuery } from '../lib/sinks/prometheus.ts';
 import { exportRequests, signalFiles } from '../lib/sinks/telemetry-files.ts';
 import { readEnvFile } from '../lib/stack/env-file.ts';
 import { envFiles } from '../lib/stack/stack-files.ts';
 import {
   acceptedSpans,
-  containerPid,
-  cpuSeconds,
   memoryLimiterBound,
   type NoopCollector,
-  peakRss,
-  publishedPort,
-  resetPeakRss,
   startNoopCollector,
 } from '../lib/testing/bench-collector.ts';
 import { type EphemeralStack, NO_OVERRIDE, startEphemeralStack } from '../lib/testing/ephemeral-stack.ts';
 import {
   ensureTelemetrygen,
+  type LoadRun,
   loadSpans,
   runTraceLoad,
   type TraceLoad,
   telemetrygenVersion,
 } from '../lib/testing/telemetrygen.ts';
 import { isQuick, quickBanner, sized } from './lib/quick.ts';
+import {
+  containerNode,
+  measureTiers,
+  type Node,
+  projectNodes,
+  TIERS,
+  type Tier,
+  type TierUsage,
+} from './lib/tier-stats.ts';
 
 const t0 = Date.now();
 const secs = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 const log = (line: string) => console.log(`bench: [${secs()}] ${line}`);
 
+type Topology = 'single' | 'scaled';
 const QUICK = isQuick(argv);
+const TOPOLOGY = String(argv.topology ?? 'single');
+if (!['single', 'scaled', 'both'].includes(TOPOLOGY))
+  throw new Error(`--topology must be single, scaled or both (got ${TOPOLOGY})`);
+const TOPOLOGIES: Topology[] = TOPOLOGY === 'both' ? ['single', 'scaled'] : [TOPOLOGY as Topology];
 const RATES = sized(argv.rates, QUICK, '1000,2000,4000,8000,16000,32000,64000,128000', '1000')
   .split(',')
   .map(Number);
@@ -66,7 +86,11 @@ if (!Number.isInteger(SECONDS) || SECONDS < 1 || SECONDS > 15) throw new Error('
 if (!Number.isInteger(REFINE) || REFINE < 0 || REFINE > 4) throw new Error('--refine must be 0-4');
 RATES.sort((a, b) => a - b);
 if (QUICK)
-  console.log(quickBanner(`rates ${RATES.join(', ')} spans/s, ${SECONDS} s each, ${REFINE} refining`));
+  console.log(
+    quickBanner(
+      `${TOPOLOGIES.join(' and ')}: rates ${RATES.join(', ')} spans/s, ${SECONDS} s each, ${REFINE} refining`,
+    ),
+  );
 
 const CHILD_SPANS = 4;
 const PER_WORKER = 500; // spans/s: the rate limiter keeps its pace well below this (measured: within 2 %)
@@ -75,7 +99,8 @@ const SINK_WAIT_MS = 60_000;
 const STALL_MS = 10_000; // a sink that gains nothing for this long after the load has what it will get
 const WINDOW_TRACES = 10_000;
 
-type Kind = 'no-op' | 'stack';
+/** A series of steps: the no-op collector, or a topology's stack. */
+type Kind = 'no-op' | Topology;
 interface Step {
   kind: Kind;
   rate: number;
@@ -84,12 +109,13 @@ interface Step {
   accepted?: number;
   files?: number;
   jaeger?: number;
+  /** Spans missing from the files (no-op: from its accepted counter). */
   lost: number;
+  jaegerLost?: number;
   errors: string[];
-  peak?: number;
-  peakSinceStart: boolean;
-  /** CPU time per span that arrived, in µs, per process, while the load ran. */
-  cpu: Record<string, number | undefined>;
+  tiers: TierUsage[];
+  /** The machine's 1-minute load average as the step ended. */
+  load1: number;
   wallMs: number;
   holds: boolean;
   saturated: boolean;
@@ -103,32 +129,36 @@ interface Load {
   start: number;
   end: number;
 }
-type Count = (load: Load) => Promise<Partial<Step>>;
+/** A step's counting: `files` first (no container works for it), then `cpuDone()`, then Jaeger. */
+type Count = (load: Load, cpuDone: () => void) => Promise<Partial<Step>>;
+interface Entry {
+  /** host:port of its OTLP gRPC receiver. */
+  endpoint: string;
+  metricsUrl: string;
+}
 interface Target {
   kind: Kind;
-  endpoint: string;
-  pid: number;
-  /** The processes whose CPU time a step reports: the collector, and for the stack Jaeger too. */
-  cpuPids: Record<string, number>;
+  /** The collectors the load is split over, evenly. */
+  entries: Entry[];
+  tiers: Tier[];
+  nodes: Node[];
   /** Called before a load: reads what it compares with afterwards. */
   before(): Promise<Count>;
 }
 
 const fmt = (n: number | undefined) => (n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const mib = (b: number | undefined) => (b === undefined ? 'n/a' : `${(b / 1024 ** 2).toFixed(0)} MiB`);
-const COLS = ['collector', 'requested/s', 'achieved/s', 'sent', 'accepted', 'in files', 'in Jaeger', 'lost'];
-const header = `${COLS.map((c, i) => (i ? c.padStart(12) : c.padEnd(9))).join('')}  peak RSS  result`;
+const COLS = ['series', 'requested/s', 'achieved/s', 'sent', 'accepted', 'in files', 'in Jaeger', 'lost'];
+const header = `${COLS.map((c, i) => (i ? c.padStart(12) : c.padEnd(7))).join('')}  load1  result`;
 const verdict = (s: Step) =>
   !s.holds
     ? `LOSS${s.errors.length ? `, ${s.errors.length} export error(s)` : ''}`
-    : s.saturated
-      ? 'held, sender short of the rate'
-      : 'held';
+    : `${s.saturated ? 'held, sender short of the rate' : 'held'}${s.jaegerLost ? `; Jaeger short by ${fmt(s.jaegerLost)}` : ''}`;
 const row = (s: Step) => {
   const cells = [s.rate, s.achieved, s.sent, s.accepted, s.files, s.jaeger, s.lost].map((v) =>
     fmt(v).padStart(12),
   );
-  return `${s.kind.padEnd(9)}${cells.join('')}  ${mib(s.peak).padStart(8)}  ${verdict(s)}`;
+  return `${s.kind.padEnd(7)}${cells.join('')}  ${s.load1.toFixed(1).padStart(5)}  ${verdict(s)}`;
 };
 
 /** Unique spans of one service in the telemetry files; rotated backups are read once (they do not change). */
@@ -193,116 +223,137 @@ async function settle(probe: () => Promise<number>, want: () => number, stallMs:
   }
 }
 
-/** The stack collector's accepted spans over gRPC, once Prometheus has scraped it after `after` (ms). */
-async function stackAccepted(prom: string, after: number): Promise<number | undefined> {
-  const sel = '{__name__=~"otelcol_receiver_accepted_spans(_total)?",job="otel-collector",transport="grpc"}';
-  const deadline = Date.now() + 25_000; // Prometheus scrapes the collector every 15 s
-  while (Date.now() < deadline) {
-    const [at] = await promQuery(prom, `max(timestamp(${sel}))`).catch(() => []);
-    if (at && Number(at.value[1]) * 1000 > after) {
-      const [sum] = await promQuery(prom, `sum(${sel})`).catch(() => []);
-      return sum ? Number(sum.value[1]) : undefined;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return undefined;
+/**
+ * A container's address on its compose network, which the host reaches directly (a Linux engine's bridge): the
+ * load goes straight to the receiver, not through the published port's proxy, and a collector with no published
+ * port (the second agent) is reached the same way.
+ */
+async function containerAddress(container: string): Promise<string> {
+  const ips = (
+    await $({
+      quiet: true,
+    })`docker inspect --format ${'{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}'} ${container}`
+  ).stdout
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  if (!ips[0]) throw new Error(`${container}: no network address (docker inspect): is it running?`);
+  return ips[0];
 }
 
-/** The stack: its collector's OTLP gRPC port, Jaeger and the rotated file counted per service. */
-async function stackTarget(s: EphemeralStack, container: string): Promise<Target> {
+/** The spans the entry collectors accepted over gRPC so far (their own :8888 counters, summed). */
+const acceptedBy = async (entries: Entry[]) =>
+  (await Promise.all(entries.map((e) => acceptedSpans(e.metricsUrl)))).reduce((a, b) => a + b, 0);
+
+async function entryOf(container: string): Promise<Entry> {
+  const ip = await containerAddress(container);
+  return { endpoint: `${ip}:4317`, metricsUrl: `http://${ip}:8888/metrics` };
+}
+
+/** A topology's stack: its entry collectors, the files of every gateway and Jaeger counted per service. */
+async function stackTarget(topology: Topology, s: EphemeralStack, entries: string[]): Promise<Target> {
   const inFiles = fileCounter(s.telemetryDir);
-  // Nothing else sends it spans over gRPC (the MCP servers use OTLP/HTTP): its counter starts at 0.
-  const state: { accepted?: number } = { accepted: 0 };
-  return {
-    kind: 'stack',
-    endpoint: `127.0.0.1:${await publishedPort(container, 4317)}`,
-    pid: await containerPid(container),
-    cpuPids: {
-      collector: await containerPid(container),
-      jaeger: await containerPid(container.replace(/otel-collector-1$/, 'jaeger-1')),
-    },
-    before: async () => async (l) => {
-      // What the collector accepted (once Prometheus has scraped it) is all the sinks can get: no need to wait for
-      // the spans the sender dropped.
-      const got: { accepted?: number } = {};
-      const want = () => got.accepted ?? l.sent;
-      const accepted = stackAccepted(s.prometheus, l.end).then((now) => {
-        if (now !== undefined && state.accepted !== undefined) got.accepted = now - state.accepted;
-        state.accepted = now; // unknown (no scrape in time): the next step's delta is unknown too
-      });
-      const [files, jaeger] = await Promise.all([
-        settle(() => inFiles(l.service), want, STALL_MS),
-        settle(() => jaegerCount(s.jaeger, l), want, STALL_MS),
-      ]);
-      await accepted;
-      return { files, jaeger, accepted: got.accepted };
+  const tiers = TIERS[topology];
+  const target: Target = {
+    kind: topology,
+    entries: await Promise.all(entries.map(entryOf)),
+    tiers,
+    nodes: await projectNodes(s.project, tiers),
+    before: async () => {
+      const before = await acceptedBy(target.entries);
+      return async (l, cpuDone) => {
+        // What the entry collectors accepted is all the sinks can get: no need to wait for the spans the sender
+        // dropped. Counted as they answer: what telemetrygen did not get in by its end is not coming.
+        const accepted = await settle(
+          async () => (await acceptedBy(target.entries)) - before,
+          () => l.sent,
+          2_000,
+        ).catch(() => undefined);
+        const want = () => accepted ?? l.sent;
+        const files = await settle(() => inFiles(l.service), want, STALL_MS);
+        cpuDone();
+        const jaeger = await settle(() => jaegerCount(s.jaeger, l), want, STALL_MS);
+        return { accepted, files, jaeger };
+      };
     },
   };
+  return target;
 }
 
 async function noopTarget(n: NoopCollector): Promise<Target> {
+  const tiers: Tier[] = [{ name: 'collector (no-op)', services: /^no-op$/ }];
+  const entry = { ...(await entryOf(n.container)), metricsUrl: n.metricsUrl };
   return {
     kind: 'no-op',
-    endpoint: n.otlpGrpc,
-    pid: await containerPid(n.container),
-    cpuPids: { collector: await containerPid(n.container) },
+    entries: [entry],
+    tiers,
+    nodes: [await containerNode('no-op', n.container)],
     before: async () => {
       const before = await acceptedSpans(n.metricsUrl);
-      return async (l) => ({
-        // counted as the receiver answers: what telemetrygen did not get in by its end is not coming
-        accepted: await settle(
+      return async (l, cpuDone) => {
+        const accepted = await settle(
           async () => (await acceptedSpans(n.metricsUrl)) - before,
           () => l.sent,
           2_000,
-        ),
-      });
+        );
+        cpuDone();
+        return { accepted };
+      };
     },
   };
 }
 
-/** One load through one collector, counted. */
+/** One load, split evenly over a target's entry collectors (one telemetrygen each, at once), counted. */
 async function step(bin: string, t: Target, rate: number, n: number): Promise<Step> {
-  const workers = Math.ceil(rate / PER_WORKER);
-  const load: TraceLoad = {
-    endpoint: t.endpoint,
+  const workers = Math.ceil(rate / PER_WORKER / t.entries.length);
+  const ratePerWorker = rate / t.entries.length / workers;
+  const loads: TraceLoad[] = t.entries.map((e) => ({
+    endpoint: e.endpoint,
     service: `bench-load-${t.kind}-r${rate}-${n}`,
     workers,
-    ratePerWorker: rate / workers,
-    traces: Math.max(1, Math.round(((rate / workers) * SECONDS) / (1 + CHILD_SPANS))),
+    ratePerWorker,
+    traces: Math.max(1, Math.round((ratePerWorker * SECONDS) / (1 + CHILD_SPANS))),
     childSpans: CHILD_SPANS,
     batchSize: BATCH,
-  };
-  const sent = loadSpans(load);
+  }));
+  const sent = loads.reduce((a, l) => a + loadSpans(l), 0);
   const count = await t.before();
-  const reset = resetPeakRss(t.pid);
-  const cpuBefore = Object.entries(t.cpuPids).map(([name, pid]) => [name, pid, cpuSeconds(pid)] as const);
+  const measure = measureTiers(t.tiers, t.nodes);
   const start = Date.now();
-  const run = await withProgress(
-    `${t.kind}: ${fmt(rate)} spans/s, ${fmt(sent)} spans`,
-    () => runTraceLoad(bin, load, SECONDS * 4_000 + 30_000),
-    log,
+  let runs: LoadRun[];
+  let got: Partial<Step>;
+  let tiers: TierUsage[];
+  try {
+    runs = await withProgress(
+      `${t.kind}: ${fmt(rate)} spans/s, ${fmt(sent)} spans over ${t.entries.length} collector(s)`,
+      () => Promise.all(loads.map((l) => runTraceLoad(bin, l, SECONDS * 4_000 + 30_000))),
+      log,
+    );
+    got = await withProgress(
+      `${t.kind}: counting what arrived of ${fmt(sent)} spans`,
+      () =>
+        count(
+          {
+            service: loads[0]?.service ?? '',
+            sent,
+            traces: loads.reduce((a, l) => a + l.workers * l.traces, 0),
+            start,
+            end: Date.now(),
+          },
+          measure.cpu,
+        ),
+      log,
+    );
+  } finally {
+    tiers = measure.stop();
+  }
+  const arrived = t.kind === 'no-op' ? (got.accepted ?? 0) : (got.files ?? 0);
+  const errors = runs.flatMap((r) =>
+    r.exitCode === 0 ? r.errors : [...r.errors, `telemetrygen exited ${r.exitCode}`],
   );
-  // CPU per span of each process while the load ran, not while the bench counts (Jaeger answering the counting
-  // queries, whole traces as JSON, would be in it: with it, 152 µs a span was measured for Jaeger).
-  const cpuAfterLoad = cpuBefore.map(([name, pid, before]) => [name, before, cpuSeconds(pid)] as const);
-  const got = await withProgress(
-    `${t.kind}: counting what arrived of ${fmt(sent)} spans`,
-    () => count({ service: load.service, sent, traces: workers * load.traces, start, end: Date.now() }),
-    log,
-  );
-  const arrived = t.kind === 'no-op' ? (got.accepted ?? 0) : Math.min(got.files ?? 0, got.jaeger ?? 0);
-  const cpu = Object.fromEntries(
-    cpuAfterLoad.map(([name, before, after]) => {
-      const us =
-        before === undefined || after === undefined || !arrived
-          ? undefined
-          : ((after - before) * 1e6) / arrived;
-      return [name, us];
-    }),
-  );
-  const errors = run.exitCode === 0 ? run.errors : [...run.errors, `telemetrygen exited ${run.exitCode}`];
   if (errors.length) log(`${t.kind}: telemetrygen said: ${errors.slice(0, 3).join(' | ').slice(0, 400)}`);
-  const achieved = (arrived / run.wallMs) * 1000;
+  const wallMs = Math.max(...runs.map((r) => r.wallMs));
+  const achieved = (arrived / wallMs) * 1000;
   return {
     kind: t.kind,
     rate,
@@ -310,57 +361,25 @@ async function step(bin: string, t: Target, rate: number, n: number): Promise<St
     sent,
     ...got,
     lost: sent - arrived,
+    jaegerLost: got.jaeger === undefined ? undefined : sent - got.jaeger,
     errors,
-    // without a reset (not allowed), the peak since the collector started
-    peak: peakRss(t.pid),
-    peakSinceStart: !reset,
-    cpu,
-    wallMs: run.wallMs,
+    tiers,
+    load1: loadavg()[0] ?? 0,
+    wallMs,
     holds: sent === arrived && errors.length === 0,
     saturated: achieved < rate * 0.8,
   };
 }
 
-const bin = await ensureTelemetrygen(log);
-const versions = readEnvFile(envFiles.versions);
-log(
-  `telemetrygen v${telemetrygenVersion()} -> collector ${versions.OTELCOL_VERSION}; rates ${RATES.join(', ')} spans/s, ${SECONDS} s each, ${REFINE} refining step(s)`,
-);
-const steps: Step[] = [];
-/** Per collector: the highest rate held, the lowest that failed twice (0: none yet). */
-const series = new Map<Kind, { held: number; failed: number }>([
-  ['no-op', { held: 0, failed: 0 }],
-  ['stack', { held: 0, failed: 0 }],
-]);
-let stack: EphemeralStack | undefined;
-let noop: NoopCollector | undefined;
-let bound = 'n/a';
-let jaegerPeak: number | undefined; // Badger's ingestion shares the machine: its memory is worth seeing too
-// Interrupted (Ctrl-C, a CI time-out): remove what it started before leaving, as the end of a run does.
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    log(`${signal}: removing the no-op collector and the bench's stack`);
-    void Promise.allSettled([noop?.remove(), stack?.down()]).then(() => process.exit(130));
-  });
-try {
-  stack = await withProgress(
-    'starting a stack of its own (production settings)',
-    () => startEphemeralStack({ override: NO_OVERRIDE }),
-    log,
-  );
-  const image = stack.composeEnv.OTELCOL_IMAGE ?? '';
-  log(`stack up in ${(stack.startMs / 1000).toFixed(1)} s; no-op collector from the same image ${image}`);
-  const memory = stack.composeEnv.OTELCOL_MEMORY_LIMIT ?? versions.OTELCOL_MEMORY_LIMIT ?? '512m';
-  const n = await withProgress(
-    `starting the no-op collector (memory limit ${memory}, like the stack's)`,
-    () => startNoopCollector(image, memory),
-    log,
-  );
-  noop = n;
-  const collector = `${stack.project}-otel-collector-1`;
-  bound = await memoryLimiterBound(collector);
-  const jaegerPid = await containerPid(`${stack.project}-jaeger-1`);
-  const targets = [await noopTarget(n), await stackTarget(stack, collector)];
+/** Per series: the highest rate held, the lowest that failed twice (0: none yet). */
+interface Series {
+  held: number;
+  failed: number;
+}
+
+/** The steps of a set of targets, rate by rate alternately, then refined; every step is printed as it ends. */
+async function climb(bin: string, targets: Target[], steps: Step[]): Promise<Map<Kind, Series>> {
+  const series = new Map<Kind, Series>(targets.map((t) => [t.kind, { held: 0, failed: 0 }]));
   // A rate that fails is tried once more before it counts: the machine is shared, one busy moment is not a limit.
   const run = async (t: Target, rate: number) => {
     for (let attempt = 1; attempt <= 2; attempt++) {
@@ -387,53 +406,164 @@ try {
       const mid = Math.round(Math.sqrt(held * failed) / 100) * 100;
       if (held && failed && mid > held && mid < failed) await run(t, mid);
     }
-  jaegerPeak = peakRss(jaegerPid);
-} finally {
-  await noop?.remove();
-  await stack?.down(); // its temporary folders with it: here hundreds of MB of spans
+  return series;
 }
 
-const best = (kind: Kind) =>
-  steps.filter((s) => s.kind === kind && s.holds).sort((a, b) => b.achieved - a.achieved)[0];
-const top = (kind: Kind) => Math.max(...steps.filter((s) => s.kind === kind).map((s) => s.peak ?? 0));
-const [full, ceiling] = [best('stack'), best('no-op')];
-console.log(`bench: ${header}`);
-for (const kind of ['no-op', 'stack'] as const)
-  for (const s of steps.filter((x) => x.kind === kind).sort((a, b) => a.rate - b.rate))
-    console.log(`bench: ${row(s)}`);
+/** What one topology's run found, for the summary. */
+interface Result {
+  topology: Topology;
+  series: Map<Kind, Series>;
+  bound: string;
+  startMs: number;
+  load: { before: number[]; after: number[] };
+}
+
+/** Brings one topology's stack up (and, for single, the no-op collector), climbs, removes what it started. */
+async function runTopology(
+  bin: string,
+  topology: Topology,
+  steps: Step[],
+  cleanup: Set<() => Promise<void>>,
+) {
+  const before = loadavg();
+  let stack: EphemeralStack | undefined;
+  let noop: NoopCollector | undefined;
+  const remove = async () => {
+    await noop?.remove();
+    await stack?.down(); // its temporary folders with it: here hundreds of MB of spans
+  };
+  cleanup.add(remove);
+  try {
+    stack = await withProgress(
+      `starting a ${topology} stack of its own (production settings)`,
+      () => startEphemeralStack({ override: NO_OVERRIDE, topology, progress: log }),
+      log,
+    );
+    const image = stack.composeEnv.OTELCOL_IMAGE ?? '';
+    log(`${topology} stack up in ${(stack.startMs / 1000).toFixed(1)} s`);
+    const agents = [`${stack.project}-otel-collector-1`];
+    if (topology === 'scaled') agents.push(`${stack.project}-otel-agent-2-1`);
+    const targets: Target[] = [];
+    if (topology === 'single') {
+      const memory = stack.composeEnv.OTELCOL_MEMORY_LIMIT ?? '512m';
+      noop = await withProgress(
+        `starting the no-op collector from the same image ${image} (memory limit ${memory}, like the stack's)`,
+        () => startNoopCollector(image, memory),
+        log,
+      );
+      targets.push(await noopTarget(noop));
+    }
+    const bound = await memoryLimiterBound(agents[0] ?? '');
+    targets.push(await stackTarget(topology, stack, agents));
+    const startMs = stack.startMs;
+    const series = await climb(bin, targets, steps);
+    return { topology, series, bound, startMs, load: { before, after: loadavg() } } satisfies Result;
+  } finally {
+    cleanup.delete(remove);
+    await remove();
+  }
+}
+
+const bin = await ensureTelemetrygen(log);
+const versions = readEnvFile(envFiles.versions);
+log(
+  `telemetrygen v${telemetrygenVersion()} -> collector ${versions.OTELCOL_VERSION}; ${TOPOLOGIES.join(', then ')}; rates ${RATES.join(', ')} spans/s, ${SECONDS} s each, ${REFINE} refining step(s)`,
+);
+const steps: Step[] = [];
+const results: Result[] = [];
+const failures: string[] = [];
+// Interrupted (Ctrl-C, a CI time-out): remove what it started before leaving, as the end of a run does.
+const cleanup = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: removing the bench's collectors and stacks`);
+    void Promise.allSettled([...cleanup].map((c) => c())).then(() => process.exit(130));
+  });
+for (const topology of TOPOLOGIES) {
+  try {
+    results.push(await runTopology(bin, topology, steps, cleanup));
+  } catch (err) {
+    // One topology that cannot come up still leaves the other's figures.
+    failures.push(`${topology}: ${(err as Error).message.split('\n')[0]}`);
+    log(`${topology}: FAILED: ${(err as Error).message}`);
+  }
+}
+
+const held = (kind: Kind, jaegerToo: boolean) =>
+  steps
+    .filter((s) => s.kind === kind && s.holds && (!jaegerToo || s.jaegerLost === 0))
+    .sort((a, b) => b.achieved - a.achieved)[0];
 const said = (s: Step | undefined) =>
   s ? `${fmt(s.achieved)} spans/s (requested ${fmt(s.rate)})` : 'none (no step held)';
-console.log(`bench: highest zero-loss rate through the stack (Jaeger + file): ${said(full)}`);
-console.log(
-  `bench: no-op ceiling (same image, nop exporter, same run): ${series.get('no-op')?.failed ? '' : 'at least '}${said(ceiling)}`,
-);
-if (full && ceiling) {
-  // Below the no-op collector's real ceiling (not reached), the ratio is only an upper bound.
-  const reached = Boolean(series.get('no-op')?.failed);
-  const ratio = (full.achieved / ceiling.achieved) * 100;
-  const verdict =
-    ratio < 70 ? 'NOT met' : reached ? 'met' : 'not known: the no-op ceiling was not reached (raise --rates)';
+const us = (s: Step | undefined, t: TierUsage) =>
+  s && t.cpuSeconds !== undefined && s.files ? ((t.cpuSeconds * 1000) / s.files).toFixed(2) : 'n/a';
+console.log(`bench: ${header}`);
+for (const kind of ['no-op', 'single', 'scaled'] as const)
+  for (const s of steps.filter((x) => x.kind === kind).sort((a, b) => a.rate - b.rate))
+    console.log(`bench: ${row(s)}`);
+for (const r of results) {
+  const [files, both] = [held(r.topology, false), held(r.topology, true)];
+  const la = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
   console.log(
-    `bench: ratio: ${reached ? '' : 'at most '}${ratio.toFixed(0)} % of the no-op ceiling (goal >= 70 %): ${verdict}`,
+    `bench: ${r.topology}: stack up in ${(r.startMs / 1000).toFixed(0)} s; load average (1, 5, 15 min) ${la(r.load.before)} before, ${la(r.load.after)} after`,
+  );
+  console.log(`bench: ${r.topology}: highest zero-loss rate in the files: ${said(files)}`);
+  console.log(`bench: ${r.topology}: highest zero-loss rate in the files and in Jaeger: ${said(both)}`);
+  console.log(`bench: ${r.topology}: memory limiter bound (entry collector): ${r.bound}`);
+  if (r.topology === 'single') {
+    const ceiling = held('no-op', false);
+    const reached = Boolean(r.series.get('no-op')?.failed);
+    console.log(
+      `bench: no-op ceiling (same image, nop exporter, same run): ${reached ? '' : 'at least '}${said(ceiling)}`,
+    );
+    if (both && ceiling) {
+      // Below the no-op collector's real ceiling (not reached), the ratio is only an upper bound.
+      const ratio = (both.achieved / ceiling.achieved) * 100;
+      const v =
+        ratio < 70
+          ? 'NOT met'
+          : reached
+            ? 'met'
+            : 'not known: the no-op ceiling was not reached (raise --rates)';
+      console.log(
+        `bench: ratio: ${reached ? '' : 'at most '}${ratio.toFixed(0)} % of the no-op ceiling (goal >= 70 %): ${v}`,
+      );
+    }
+  }
+}
+// Per tier at the highest rate each series held in the files: CPU from the load's start until the files held every
+// span, per 1000 of them; memory at its peak during that step, and over the whole run.
+const tierRows: string[] = [];
+for (const kind of ['no-op', 'single', 'scaled'] as const) {
+  const top = held(kind, false);
+  if (!top) continue;
+  for (const t of top.tiers) {
+    const peakRun = Math.max(
+      ...steps
+        .filter((s) => s.kind === kind)
+        .map((s) => s.tiers.find((x) => x.tier === t.tier)?.peakSum ?? 0),
+    );
+    tierRows.push(
+      `${kind.padEnd(7)}${t.tier.padEnd(20)}${String(t.nodes).padStart(6)}${fmt(top.achieved).padStart(11)}${us(top, t).padStart(18)}${mib(t.peakNode).padStart(11)}${mib(t.peakSum).padStart(11)}${mib(peakRun || undefined).padStart(11)}`,
+    );
+  }
+}
+if (tierRows.length) {
+  console.log(
+    `bench: ${'series'.padEnd(7)}${'tier'.padEnd(20)}${'nodes'.padStart(6)}${'at span/s'.padStart(11)}${'CPU s/1000 spans'.padStart(18)}${'peak/node'.padStart(11)}${'peak tier'.padStart(11)}${'run peak'.padStart(11)}`,
+  );
+  for (const r of tierRows) console.log(`bench: ${r}`);
+  console.log(
+    "bench: (CPU: from the load to every span in the files, all nodes of the tier; memory: working set as docker stats shows it, peak tier = the nodes' peaks summed; run peak: over every step of the series)",
   );
 }
-const since = steps.some((s) => s.peakSinceStart) ? ' (since start: VmHWM could not be reset)' : '';
-console.log(
-  `bench: collector peak RSS: stack ${mib(top('stack'))}, no-op ${mib(top('no-op'))}${since}; Jaeger ${mib(jaegerPeak)} (since its start)`,
-);
-console.log(`bench: memory limiter bound (stack collector): ${bound}`);
-// Where the difference comes from: CPU per span of each process while the load ran, at the highest rate each
-// collector held. The load generator shares the machine; what Jaeger does after the load (catching up) is not in it.
-const us = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} µs`);
-console.log(
-  `bench: CPU per span while the load ran, at the highest rate held: no-op collector ${us(ceiling?.cpu.collector)}; stack collector ${us(full?.cpu.collector)}, Jaeger ${us(full?.cpu.jaeger)}`,
-);
 console.log(`bench: total wall time ${secs()}`);
-// Quick: every step must hold (the rates are far below any limit): a lost span or a failed export fails the run.
-const lossy = steps.filter((s) => !s.holds);
+// Quick: every step must hold, in the files and in Jaeger (the rates are far below any limit).
+const lossy = steps.filter((s) => !s.holds || (s.kind !== 'no-op' && s.jaegerLost !== 0));
+if (failures.length) console.log(`bench: FAILED: ${failures.join('; ')}`);
 if (QUICK && (lossy.length || !steps.length)) {
   console.log(
-    `bench: FAILED: ${lossy.length ? lossy.map((s) => `${s.kind} at ${s.rate}/s lost ${s.lost} span(s), ${s.errors.length} export error(s)`).join('; ') : 'no step ran'}`,
+    `bench: FAILED: ${lossy.length ? lossy.map((s) => `${s.kind} at ${s.rate}/s lost ${s.lost} span(s) in the files, ${s.jaegerLost ?? 'n/a'} in Jaeger, ${s.errors.length} export error(s)`).join('; ') : 'no step ran'}`,
   );
-  process.exitCode = 1;
 }
+if (failures.length || (QUICK && (lossy.length || !steps.length))) process.exitCode = 1;
