@@ -4,7 +4,7 @@
 // stores, no route out. Its subnet is written into the session's credential, which the services accept only from
 // that subnet. The networks double as the count of running sessions, for the per-user and total caps.
 import { $ } from 'zx';
-import { composeArgs } from '../stack/compose.ts';
+import { serviceContainers } from '../stack/compose.ts';
 
 /** The services a session talks to, each reached on the session's network under its service name. */
 export const SESSION_FACING_SERVICES = [
@@ -59,9 +59,15 @@ export interface SessionNetwork {
 
 export interface NetworkTarget {
   project: string;
+  /** Every compose file over stack/compose.yaml (an ephemeral scaled stack's overlay too). */
   overrides?: string[];
   /** The `docker compose` process's environment (interpolation values). */
   composeEnv: Record<string, string | undefined>;
+  /**
+   * True for the local stack: its env files and its topology (stack/.env.local). Default false: a stack given by
+   * its values (composeEnv) takes nothing from the local one.
+   */
+  localEnv?: boolean;
 }
 
 const docker = $({ quiet: true, nothrow: true });
@@ -102,12 +108,13 @@ export async function openSessionNetwork(
     if (!subnet)
       throw new Error(`the session's network ${name} has no IPv4 subnet (${inspect.stdout.trim()})`);
     for (const service of SESSION_FACING_SERVICES) {
-      const ps = await $({
-        quiet: true,
-        nothrow: true,
-        env: { ...process.env, ...t.composeEnv },
-      })`docker ${composeArgs(t.project, t.overrides)} ps -q ${service}`;
-      const id = ps.stdout.trim().split('\n')[0];
+      // A failed `compose ps` throws (serviceContainers): only a service that truly does not run is passed over.
+      const [id] = await serviceContainers(service, {
+        project: t.project,
+        overrides: t.overrides,
+        localEnv: t.localEnv ?? false,
+        env: t.composeEnv,
+      });
       if (!id) continue; // not running (a fault spec stopped it): the session finds it missing, as it would
       const c = await docker`docker network connect --alias ${service} ${name} ${id}`;
       if (c.exitCode !== 0) throw new Error(`could not connect ${service} to ${name}: ${c.stderr.trim()}`);

@@ -156,7 +156,7 @@ export async function runSession(o: SessionOptions, opts: RunOptions = {}): Prom
       throw new Error(`the session's services did not come up: ${up.stderr.trim().slice(-800)}`);
   }
   const network = await openSessionNetwork(
-    { project, overrides: opts.overrides, composeEnv: composeProcEnv },
+    { project, overrides: opts.overrides, composeEnv: composeProcEnv, localEnv: !opts.composeEnv },
     { id: plan.sessionId, user },
     parseCaps(stackValues),
   );

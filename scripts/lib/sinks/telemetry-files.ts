@@ -1,23 +1,40 @@
-// The rotated OTLP JSONL files the collector writes (telemetry/{traces,metrics,logs}.jsonl and their backups):
-// which files hold a signal, their export requests streamed line by line (a half-written last line is skipped,
-// not an error), and one session's records in them. The export's fast byte-level filter (export/phases/otlp-filter.ts)
-// takes its file list from here too.
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+// The rotated OTLP JSONL files the collectors write (telemetry/{traces,metrics,logs}.jsonl and their backups; in the
+// scaled topology each gateway collector its own set, in telemetry/gateway-N/): which files hold a signal, their
+// export requests streamed line by line (a half-written last line is skipped, not an error), and one session's
+// records in them. The export's fast byte-level filter (export/phases/otlp-filter.ts), the export's session index,
+// stack:check and the specs take their file lists from here: this is the one place that knows where the files are.
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ExportRequest, type Item, parseRequestLine, type Signal, stringAttr, walk } from './otlp.ts';
 
 export type { Signal };
 
-/** The current file and its rotated backups (lumberjack names them traces-<time>.jsonl), oldest first. */
-export function signalFiles(dir: string, signal: Signal): string[] {
+/** A scaled topology's gateway collector's own folder under the telemetry folder (stack/compose.scaled.yaml). */
+const GATEWAY_DIR = /^gateway-\d+$/;
+
+/** The folders that hold telemetry files: the telemetry folder itself, then each gateway's (gateway-1, -2, ...). */
+export function telemetryFileDirs(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const backups = readdirSync(dir)
-    .filter((f) => f.startsWith(`${signal}-`) && f.endsWith('.jsonl'))
-    .sort();
-  return [...backups, ...(existsSync(join(dir, `${signal}.jsonl`)) ? [`${signal}.jsonl`] : [])].map((f) =>
-    join(dir, f),
-  );
+  const gateways = readdirSync(dir)
+    .filter((f) => GATEWAY_DIR.test(f) && statSync(join(dir, f)).isDirectory())
+    .sort((a, b) => Number(a.slice(8)) - Number(b.slice(8)));
+  return [dir, ...gateways.map((g) => join(dir, g))];
+}
+
+/**
+ * A signal's files: in each folder of telemetryFileDirs, the rotated backups (named traces-<time>.jsonl), oldest
+ * first, then the current file. The agents route each record to one gateway.
+ */
+export function signalFiles(dir: string, signal: Signal): string[] {
+  return telemetryFileDirs(dir).flatMap((d) => {
+    const backups = readdirSync(d)
+      .filter((f) => f.startsWith(`${signal}-`) && f.endsWith('.jsonl'))
+      .sort();
+    return [...backups, ...(existsSync(join(d, `${signal}.jsonl`)) ? [`${signal}.jsonl`] : [])].map((f) =>
+      join(d, f),
+    );
+  });
 }
 
 /**

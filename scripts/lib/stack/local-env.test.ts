@@ -7,7 +7,13 @@ const secret = (bytes: number) => `secret${++n}-${bytes}`;
 describe('planLocalEnv', () => {
   it('generates the secrets once, then keeps them', () => {
     const first = planLocalEnv({}, { uid: 1000, gid: 1000 }, {}, secret);
-    expect(first.generated).toEqual(['MCP_AUTH_TOKEN', 'MCP_SESSION_SECRET', 'GRAFANA_ADMIN_PASSWORD']);
+    expect(first.generated).toEqual([
+      'MCP_AUTH_TOKEN',
+      'MCP_SESSION_SECRET',
+      'GRAFANA_ADMIN_PASSWORD',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+    ]);
     const again = planLocalEnv(first.values, { uid: 1000, gid: 1000 }, {}, secret);
     expect(again.generated).toEqual([]);
     expect(again.values.MCP_AUTH_TOKEN).toBe(first.values.MCP_AUTH_TOKEN);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { repoRoot } from '../repo-root.ts';
 import { formatEnvFile, parseEnvFile } from './env-file.ts';
 import { envFiles } from './stack-files.ts';
+import { TOPOLOGY_KEY, type Topology } from './topology.ts';
 import { quotaEnforced, shareWorkspaces } from './workspace-quota.ts';
 
 /** The uid the collector image runs as by default, and the uid of `node` in the project's Node images. */
@@ -39,6 +40,9 @@ export function planLocalEnv(
       // Signs each session's own credential for the MCP servers (the sessions never see it).
       MCP_SESSION_SECRET: keep('MCP_SESSION_SECRET', () => secret(32)),
       GRAFANA_ADMIN_PASSWORD: keep('GRAFANA_ADMIN_PASSWORD', () => secret(16)),
+      // The S3 gateway's root keys (scaled topology: pnpm export --to s3://...); never printed.
+      S3_ACCESS_KEY_ID: keep('S3_ACCESS_KEY_ID', () => secret(10)),
+      S3_SECRET_ACCESS_KEY: keep('S3_SECRET_ACCESS_KEY', () => secret(20)),
       TELEMETRY_DIR: resolve(env.TELEMETRY_DIR ?? existing.TELEMETRY_DIR ?? join(repoRoot, 'telemetry')),
       SESSIONS_DIR: resolve(env.SESSIONS_DIR ?? existing.SESSIONS_DIR ?? join(repoRoot, 'sessions')),
       // One folder per user: a session sees only its user's (mounted as its /workspace; file-ops confines it too).
@@ -78,6 +82,14 @@ export function hostIds(): HostIds {
 }
 
 /**
+ * The folders of the scaled topology's collectors (stack/compose.scaled.yaml): each gateway's file set under
+ * TELEMETRY_DIR, each agent's and gateway's queue under QUEUE_DIR. Made by setup, with their owner, so that Docker
+ * does not create them (as root) on a bind mount.
+ */
+export const GATEWAY_DIRS = ['gateway-1', 'gateway-2', 'gateway-3'];
+export const QUEUE_SUBDIRS = ['agent-1', 'agent-2', ...GATEWAY_DIRS];
+
+/**
  * Creates the telemetry and session folders of `values` and gives them to the containers that write them: as root,
  * to the collector's and the Claude Code container's uids; otherwise the session folder is opened to uid 1000.
  * Returns what it did, line by line. Used by `stack:setup` and by the e2e specs' ephemeral stack alike.
@@ -89,6 +101,11 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   const queueDir = values.QUEUE_DIR as string;
   const workspacesDir = values.WORKSPACES_DIR as string;
   for (const dir of [telemetryDir, sessionsDir, queueDir, workspacesDir]) mkdirSync(dir, { recursive: true });
+  const collectorDirs = [
+    ...GATEWAY_DIRS.map((d) => join(telemetryDir, d)),
+    ...QUEUE_SUBDIRS.map((d) => join(queueDir, d)),
+  ];
+  for (const dir of collectorDirs) mkdirSync(dir, { recursive: true });
   // The records are the host's alone (no container mounts them); the spool and the revoked list are only listed by
   // their owner (a session's spool folder is opened to the containers' uid 1000 one by one).
   for (const key of ['SPOOL_DIR', 'SESSION_REVOKED_DIR'] as const) {
@@ -109,12 +126,23 @@ export function prepareStackDirs(values: Record<string, string>, ids: HostIds = 
   if (ids.uid === 0) chownSync(workspacesDir, NODE_UID, NODE_UID);
   chmodSync(workspacesDir, ids.uid === 0 || ids.uid === NODE_UID ? 0o700 : 0o711);
   if (ids.uid === 0) {
-    chownSync(telemetryDir, COLLECTOR_UID, COLLECTOR_UID);
-    chownSync(queueDir, COLLECTOR_UID, COLLECTOR_UID);
+    for (const dir of [telemetryDir, queueDir, ...collectorDirs])
+      chownSync(dir, COLLECTOR_UID, COLLECTOR_UID);
     said.push(`${telemetryDir} and ${queueDir} owned by uid ${COLLECTOR_UID} (collector)`);
   }
   said.push(`${sessionsDir}: session records, written on the host only (mode 0700)`);
   return said;
+}
+
+function writeLocalEnv(file: string, values: Record<string, string>) {
+  writeFileSync(
+    file,
+    formatEnvFile(values, [
+      'Written by `pnpm stack:setup`: secrets and local paths. Never commit this file.',
+    ]),
+    { mode: 0o600 },
+  );
+  chmodSync(file, 0o600);
 }
 
 /** Writes .env.local and prepares the directories; returns what it did, line by line. */
@@ -125,16 +153,14 @@ export function setupLocalEnv(
   const ids = hostIds();
   const { values, generated } = planLocalEnv(readLocalEnv(file), ids, env);
   const said: string[] = [];
-  writeFileSync(
-    file,
-    formatEnvFile(values, [
-      'Written by `pnpm stack:setup`: secrets and local paths. Never commit this file.',
-    ]),
-    { mode: 0o600 },
-  );
-  chmodSync(file, 0o600);
+  writeLocalEnv(file, values);
   said.push(generated.length ? `generated ${generated.join(', ')} in ${file}` : `${file}: secrets kept`);
   said.push(...prepareStackDirs(values, ids));
   said.push(`telemetry files: ${values.TELEMETRY_DIR}; session records: ${values.SESSIONS_DIR}`);
   return said;
+}
+
+/** Records the local stack's topology in .env.local (`pnpm stack:up --scaled | --single`); the rest is kept. */
+export function writeLocalTopology(topology: Topology, file = envFiles.local): void {
+  writeLocalEnv(file, { ...readLocalEnv(file), [TOPOLOGY_KEY]: topology });
 }
