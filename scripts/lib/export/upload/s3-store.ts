@@ -38,6 +38,8 @@ interface Conn {
   send: S3Client['send'];
 }
 
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 async function connect(o: S3Options): Promise<Conn> {
   const sdk = await import('@aws-sdk/client-s3');
   const timeout = o.timeoutMs ?? 10_000;
@@ -49,6 +51,11 @@ async function connect(o: S3Options): Promise<Conn> {
       credentials: { accessKeyId: o.settings.accessKeyId, secretAccessKey: o.settings.secretAccessKey },
       maxAttempts,
       requestHandler: { connectionTimeout: timeout, socketTimeout: timeout },
+      // The checks of what is read are this module's (every byte against the sha256 stored at upload), and say
+      // which object and endpoint; the SDK's own would fail mid-stream with a message of its own.
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK warns on the console about a failed upload (a stream is not retried); the error says it all.
+      logger: quiet,
     });
   const client = make(3);
   return {
