@@ -11,6 +11,22 @@ export function serviceControl(stack: ComposedStack) {
   const container = (service: string) => `${stack.project}-${service}-1`;
   const inspect = async (service: string, format: string) =>
     (await docker(['inspect', '--format', format, container(service)])).stdout.trim();
+  async function healthy(service: string, timeoutMs = 60_000): Promise<void> {
+    try {
+      await waitFor(
+        `${service} not healthy`,
+        async () => ((await inspect(service, '{{.State.Health.Status}}')) === 'healthy' ? true : undefined),
+        { timeoutMs, intervalMs: 500 },
+      );
+    } catch (err) {
+      // Say why: the container's state and the end of its log.
+      const state = await inspect(service, '{{json .State}}').catch((e: Error) => e.message);
+      const logs = await $({ quiet: true, nothrow: true })`docker logs --tail 40 ${container(service)}`;
+      throw new Error(
+        `${(err as Error).message}; state: ${state}\nlast log lines:\n${logs.stdout}${logs.stderr}`,
+      );
+    }
+  }
   return {
     docker,
     container,
@@ -24,28 +40,35 @@ export function serviceControl(stack: ComposedStack) {
       if (!host) throw new Error(`${service}'s port ${port} is not published on 127.0.0.1: ${out}`);
       return `http://127.0.0.1:${host}`;
     },
-    async healthy(service: string, timeoutMs = 60_000): Promise<void> {
-      try {
-        await waitFor(
-          `${service} not healthy`,
-          async () => ((await inspect(service, '{{.State.Health.Status}}')) === 'healthy' ? true : undefined),
-          { timeoutMs, intervalMs: 500 },
-        );
-      } catch (err) {
-        // Say why: the container's state and the end of its log.
-        const state = await inspect(service, '{{json .State}}').catch((e: Error) => e.message);
-        const logs = await $({ quiet: true, nothrow: true })`docker logs --tail 40 ${container(service)}`;
-        throw new Error(
-          `${(err as Error).message}; state: ${state}\nlast log lines:\n${logs.stdout}${logs.stderr}`,
-        );
-      }
-    },
+    healthy,
     /** When the service's container last started, and how often Docker restarted it: the same process or not. */
     async started(service: string): Promise<string> {
       return inspect(service, '{{.State.StartedAt}} restarts={{.RestartCount}}');
     },
     async running(service: string): Promise<boolean> {
       return (await inspect(service, '{{.State.Running}}')) === 'true';
+    },
+    /**
+     * Crashes the service's main process as a crash would: SIGKILL to its PID on the host. Not `docker kill`,
+     * which Docker counts as a stop, so the restart policy would leave it down. Then waits (bounded) until the
+     * restart policy has started it again and it is healthy. Returns when it was killed and how long it was away.
+     */
+    async crash(
+      service: string,
+      timeoutMs = 300_000,
+    ): Promise<{ pid: number; killedAt: number; backMs: number }> {
+      const before = Number(await inspect(service, '{{.RestartCount}}'));
+      const pid = Number(await inspect(service, '{{.State.Pid}}'));
+      if (!(pid > 1)) throw new Error(`${service} has no running process to crash (pid ${pid})`);
+      const t0 = Date.now();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        `${service} (pid ${pid} killed) not restarted by its restart policy`,
+        async () => (Number(await inspect(service, '{{.RestartCount}}')) > before ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await healthy(service, timeoutMs);
+      return { pid, killedAt: t0, backMs: Date.now() - t0 };
     },
     /** The service's container logs (stdout and stderr). */
     async logs(service: string): Promise<string> {
