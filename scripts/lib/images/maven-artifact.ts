@@ -5,8 +5,8 @@
 // an image. Bounded: no answer or no bytes for IDLE_TIMEOUT_MS aborts it, saying where.
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { get } from 'node:https';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -79,6 +79,8 @@ async function download(
   redirects = 0,
 ): Promise<{ sha512: string; bytes: number }> {
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    // Plain HTTP only for a mirror on this machine (and the unit test's server).
+    const get = url.startsWith('http:') ? httpGet : httpsGet;
     const req = get(url, { timeout: IDLE_TIMEOUT_MS }, resolve);
     req.on('timeout', () => req.destroy(new Error(`no answer or no bytes within ${IDLE_TIMEOUT_MS} ms`)));
     req.on('error', (err) => reject(new Error(`maven artifact download from ${url}: ${err.message}`)));
