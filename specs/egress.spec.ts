@@ -99,7 +99,7 @@ describe('session egress', () => {
       })`docker inspect --format {{range.NetworkSettings.Networks}}{{.IPAddress}}{{end}} ${name}`
     ).stdout.trim();
     network = await openSessionNetwork(
-      { project: e2eStack.project, overrides: [e2eStack.override], composeEnv: e2eStack.composeEnv },
+      { project: e2eStack.project, overrides: e2eStack.overrides, composeEnv: e2eStack.composeEnv },
       { id: session, user: 'egress-spec' },
       { perUser: 100, total: 100 },
     );

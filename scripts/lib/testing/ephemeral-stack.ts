@@ -36,6 +36,8 @@ export const TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e.yaml');
 export type StackTopology = 'single' | 'scaled';
 /** The scaled topology's overlay on stack/compose.yaml (issue 24). */
 export const SCALED_OVERLAY = join(repoRoot, 'stack/compose.scaled.yaml');
+/** The specs' override of the scaled topology's own services (its gateways), after TEST_OVERRIDE. */
+export const SCALED_TEST_OVERRIDE = join(repoRoot, 'specs/compose.e2e-scaled.yaml');
 /**
  * The services the scaled overlay adds (the agents are `otel-collector` and `otel-agent-2`; `victorialogs` is its
  * front, `jaeger` its query service). `otel-gateway-3` is left out: it is in profile `resize`, started by a spec.
@@ -61,9 +63,12 @@ const PROGRESS_MS = 30_000;
 export interface EphemeralStack {
   project: string;
   topology: StackTopology;
-  /** The specs' compose file (the last one): their short intervals, or an empty one (production defaults). */
+  /** The specs' compose file: their short intervals, or an empty one (production defaults). */
   override: string;
-  /** Every compose file over stack/compose.yaml, in order: the scaled overlay (if any), then `override`. */
+  /**
+   * Every compose file over stack/compose.yaml, in order: the scaled overlay (if any), `override`, and the specs'
+   * override of the scaled services (with TEST_OVERRIDE).
+   */
   overrides: string[];
   prometheus: string;
   jaeger: string;
@@ -104,7 +109,13 @@ export interface EphemeralStackOptions {
 export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promise<EphemeralStack> {
   const override = o.override ?? TEST_OVERRIDE;
   const topology = o.topology ?? 'single';
-  const overrides = topology === 'scaled' ? [SCALED_OVERLAY, override] : [override];
+  // The specs' short intervals reach the scaled services too; production defaults (NO_OVERRIDE) stay as they are.
+  const overrides =
+    topology === 'single'
+      ? [override]
+      : override === TEST_OVERRIDE
+        ? [SCALED_OVERLAY, override, SCALED_TEST_OVERRIDE]
+        : [SCALED_OVERLAY, override];
   const services = topology === 'scaled' ? [...STACK_SERVICES, ...SCALED_SERVICES] : STACK_SERVICES;
   if (topology === 'scaled' && !existsSync(SCALED_OVERLAY))
     throw new Error(`the scaled topology needs ${SCALED_OVERLAY}, which is missing`);
