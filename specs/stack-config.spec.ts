@@ -14,29 +14,39 @@ const mount = (rel: string, at: string) => ['-v', `${join(repoRoot, rel)}:${at}:
 const run = (args: string[]) => $({ quiet: true, nothrow: true })`docker run --rm --network none ${args}`;
 
 describe('config files, checked by the real tools', () => {
-  it('otelcol validate accepts stack/otel-collector/config.yaml', async () => {
+  // Every collector loads sessions.yaml (receivers, identity stamping, limits) first, then its role's pipelines:
+  // the single host's collector and the scaled gateways config.yaml (the sinks), the gateways gateway.yaml over it,
+  // the scaled agents agent.yaml. Each of them alone is not a whole config.
+  it.each([
+    ['the single host collector', ['sessions.yaml', 'config.yaml']],
+    ['a scaled agent', ['sessions.yaml', 'agent.yaml']],
+    ['a scaled gateway', ['sessions.yaml', 'config.yaml', 'gateway.yaml']],
+  ])('otelcol validate accepts %s: %j', async (_, files) => {
     const r = await run([
-      ...mount('stack/otel-collector/config.yaml', '/etc/otelcol/config.yaml'),
+      ...files.flatMap((f) => mount(`stack/otel-collector/${f}`, `/etc/otelcol/${f}`)),
       image('OTELCOL_LOCAL_IMAGE'),
       'validate',
-      '--config=/etc/otelcol/config.yaml',
+      ...files.map((f) => `--config=/etc/otelcol/${f}`),
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
   });
 
-  it('promtool check config accepts stack/prometheus/prometheus.yml', async () => {
-    const r = await run([
-      ...mount('stack/prometheus/prometheus.yml', '/etc/prometheus/prometheus.yml'),
-      '--entrypoint',
-      'promtool',
-      image('PROMETHEUS_LOCAL_IMAGE'),
-      'check',
-      'config',
-      '/etc/prometheus/prometheus.yml',
-    ]);
-    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toContain('SUCCESS');
-  });
+  it.each(['prometheus.yml', 'scaled.yml'])(
+    'promtool check config accepts stack/prometheus/%s',
+    async (file) => {
+      const r = await run([
+        ...mount(`stack/prometheus/${file}`, '/etc/prometheus/prometheus.yml'),
+        '--entrypoint',
+        'promtool',
+        image('PROMETHEUS_LOCAL_IMAGE'),
+        'check',
+        'config',
+        '/etc/prometheus/prometheus.yml',
+      ]);
+      expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain('SUCCESS');
+    },
+  );
 
   it('promtool refuses a broken config (the check can fail)', async () => {
     const r = await $({
@@ -47,17 +57,24 @@ describe('config files, checked by the real tools', () => {
     expect(r.exitCode).not.toBe(0);
   });
 
-  it('jaeger validate accepts stack/jaeger/config.yaml', async () => {
-    const r = await run([
-      ...mount('stack/jaeger/config.yaml', '/etc/jaeger/config.yaml'),
-      image('JAEGER_LOCAL_IMAGE'),
-      'validate',
-      '--config=/etc/jaeger/config.yaml',
-    ]);
-    expect(r.exitCode, r.stderr).toBe(0);
-  });
+  it.each(['config.yaml', 'scaled-collector.yaml', 'scaled-query.yaml'])(
+    'jaeger validate accepts stack/jaeger/%s',
+    async (file) => {
+      const r = await run([
+        ...mount(`stack/jaeger/${file}`, `/etc/jaeger/${file}`),
+        image('JAEGER_LOCAL_IMAGE'),
+        'validate',
+        `--config=/etc/jaeger/${file}`,
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+    },
+  );
 
-  it('docker compose accepts stack/compose.yaml with the stack env files', async () => {
+  it.each([
+    ['stack/compose.yaml', []],
+    ['stack/compose.yaml + compose.scaled.yaml', [join(repoRoot, 'stack/compose.scaled.yaml')]],
+  ])('docker compose accepts %s with the stack env files', async (_, overrides) => {
+    const scaled = overrides.length > 0;
     const env = {
       ...process.env,
       MCP_AUTH_TOKEN: 'x'.repeat(40),
@@ -78,11 +95,25 @@ describe('config files, checked by the real tools', () => {
       EGRESS_PROXY_IMAGE: 'h:1',
       SESSION_GATEWAY_IMAGE: 'i:1',
       HEALTHCHECK_BIN: '/tmp/healthcheck',
+      OPENSEARCH_IMAGE: 'j:1',
+      S3_GATEWAY_IMAGE: 'k:1',
+      S3_ACCESS_KEY_ID: 'l'.repeat(20),
+      S3_SECRET_ACCESS_KEY: 'm'.repeat(40),
     };
     // versions.env and these values only: not the local stack's .images.env and .env.local.
     const cfg = await compose(
-      ['--profile', 'grafana', '--profile', 'session', 'config', '--format', 'json'],
+      [
+        '--profile',
+        'grafana',
+        '--profile',
+        'session',
+        ...(scaled ? ['--profile', 'resize'] : []),
+        'config',
+        '--format',
+        'json',
+      ],
       {
+        overrides,
         localEnv: false,
         env,
         quiet: true,
@@ -98,7 +129,7 @@ describe('config files, checked by the real tools', () => {
         >;
       }
     ).services;
-    expect(Object.keys(services).sort()).toEqual([
+    const single = [
       'anthropic-replay',
       'claude-code',
       'egress-proxy',
@@ -110,7 +141,22 @@ describe('config files, checked by the real tools', () => {
       'prometheus',
       'session-gateway',
       'victorialogs',
-    ]);
+    ];
+    const scaledOnly = [
+      'jaeger-collector-1',
+      'jaeger-collector-2',
+      'opensearch-1',
+      'opensearch-2',
+      'opensearch-3',
+      'otel-agent-2',
+      'otel-gateway-1',
+      'otel-gateway-2',
+      'otel-gateway-3',
+      's3-gateway',
+      'victorialogs-storage-1',
+      'victorialogs-storage-2',
+    ];
+    expect(Object.keys(services).sort()).toEqual((scaled ? [...single, ...scaledOnly] : single).sort());
     for (const [name, svc] of Object.entries(services)) {
       // Every service has a memory bound (a session's is its limit).
       expect((svc as { mem_limit?: unknown }).mem_limit, `${name} has no memory limit`).toBeDefined();
