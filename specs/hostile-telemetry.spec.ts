@@ -1,7 +1,9 @@
 // Recipe: hostile or broken telemetry on the OTLP ports, HTTP and gRPC. Each request is refused with a clear 4xx or
 // gRPC status that says why, or accepted and cut to the documented limits (README, "Limits": attribute values and
 // string bodies at 256 KiB, 256 attributes per record), and the collector goes on serving: a session sent
-// afterwards reaches every sink, and what it accepted before is still in the files.
+// afterwards reaches every sink, and what it accepted before is still in the files. Nested maps named like the
+// stamped identity (user, session, git, telemetry, "") forge nothing in Jaeger or VictoriaLogs. Over 300 lines: one
+// promise (hostile input is refused or cut, never harmful), one stack, each request shape a case.
 // A client flooding the collector is specs/flood.spec.ts (on a stack of its own).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -9,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { type JaegerSpan, jaegerTrace } from '../scripts/lib/sinks/jaeger.ts';
 import { waitForSessionInSinks } from '../scripts/lib/sinks/session-sinks.ts';
 import { sessionRecords } from '../scripts/lib/sinks/telemetry-files.ts';
+import { vlQuery } from '../scripts/lib/sinks/victorialogs.ts';
 import {
   type AnyValue,
   deepValue,
@@ -193,6 +196,110 @@ describe('hostile telemetry on the OTLP/HTTP port', () => {
     console.log(
       `hostile: 20000 levels deep: a span over gRPC: status ${r.status} (${r.message.slice(0, 120)}); an event over HTTP JSON: ${h.status} (${h.text.slice(0, 120)})`,
     );
+  });
+
+  it('nested maps forge no identity: user, session, git, telemetry and "" dropped from Jaeger and VictoriaLogs', async () => {
+    // {"user": {"name": "mallory"}} is flattened to user.name by Jaeger's copy (transform/jaeger) and by VictoriaLogs
+    // itself: a forged identity beside the stamped one. Both copies drop these top-level keys before anything
+    // flattens (stack/otel-collector/config.yaml); the files keep what was sent.
+    const FORGED = `mallory-${hex(4)}`;
+    const session = `hostile-${randomUUID()}`;
+    const mark = hex(8);
+    const str = (value: string) => ({ stringValue: value });
+    const map = (entries: Record<string, string>) => ({
+      kvlistValue: { values: Object.entries(entries).map(([key, v]) => ({ key, value: str(v) })) },
+    });
+    const forged = [
+      { key: 'user', value: map({ name: FORGED }) },
+      { key: 'session', value: map({ id: FORGED }) },
+      { key: 'git', value: map({ branch: FORGED }) },
+      { key: 'telemetry', value: map({ source: FORGED }) },
+      { key: '', value: map({ 'user.name': FORGED }) },
+    ];
+    const own = [
+      { key: 'session.id', value: str(session) },
+      { key: 'hostile.mark', value: str(mark) },
+    ];
+    const resource = { attributes: [{ key: 'service.name', value: str('hostile') }, ...forged] };
+    const traceId = hex(16);
+    const now = String(BigInt(Date.now()) * 1_000_000n);
+    const spans = {
+      resourceSpans: [
+        {
+          resource,
+          scopeSpans: [
+            {
+              scope: { name: 'hostile' },
+              spans: [
+                {
+                  traceId,
+                  spanId: hex(8),
+                  name: 'forged-identity',
+                  kind: 1,
+                  startTimeUnixNano: now,
+                  endTimeUnixNano: now,
+                  attributes: [...own, ...forged],
+                  events: [{ name: 'forged', timeUnixNano: now, attributes: forged }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const logs = {
+      resourceLogs: [
+        {
+          resource,
+          scopeLogs: [
+            {
+              scope: { name: 'hostile' },
+              logRecords: [
+                { timeUnixNano: now, body: str('forged-identity'), attributes: [...own, ...forged] },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    for (const [path, body] of [
+      ['/v1/traces', spans],
+      ['/v1/logs', logs],
+    ] as const) {
+      const r = await post(path, JSON.stringify(body), { 'content-type': 'application/json' });
+      expect(r.status, `${path}: ${r.text.slice(0, 300)}`).toBe(200);
+    }
+    // The files keep what was sent: the nested maps, as maps.
+    const inFiles = await spanAttributesInFiles(session);
+    expect(inFiles.find((a) => a.key === 'user')?.value).toHaveProperty('kvlistValue');
+    const event = await waitFor(
+      `the event of ${session} never reached the files`,
+      async () => (await sessionRecords(stack().telemetryDir, 'logs', session))[0],
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(JSON.stringify(event.item)).toContain(FORGED);
+    // Jaeger: the span (its tags, its process's tags, its event's fields) carries the forged value nowhere.
+    const span = await spanInJaeger(traceId);
+    const trace = await jaegerTrace(stack().jaeger, traceId);
+    expect(tag(span, 'session.id')).toBe(session);
+    expect(
+      JSON.stringify(trace).includes(FORGED),
+      `Jaeger's copy holds ${FORGED}: ${JSON.stringify(trace).slice(0, 1500)}`,
+    ).toBe(false);
+    // VictoriaLogs: the event is there, and no field of it is the forged value.
+    const rows = await waitFor(
+      `the event of ${session} never reached VictoriaLogs`,
+      async () => {
+        const got = await vlQuery(stack().victorialogs, `hostile.mark:=${JSON.stringify(mark)}`);
+        return got.length ? got : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    for (const row of rows)
+      expect(
+        Object.entries(row).filter(([, v]) => String(v).includes(FORGED)),
+        'fields with the forged value',
+      ).toEqual([]);
   });
 
   it('goes on serving: a session afterwards reaches every sink, and earlier data is still in the files', async () => {
