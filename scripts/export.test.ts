@@ -1,22 +1,32 @@
 // `pnpm export` as users run it: a separate process, real files, a real (local, hanging) HTTP peer for the faults.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manifest, readArchive } from './lib/export/archive/archive.ts';
+import { ensureVersitygw, startTestS3, type TestS3 } from './lib/export/upload/s3-test-server.ts';
 import { repoRoot } from './lib/repo-root.ts';
 import { writeSessionRecord, writeTelemetry } from './lib/testing/fixture-telemetry.ts';
+
+// Each test runs several commands in a row, and on a busy 2-core machine one alone can take seconds: the default
+// 5 s would measure the machine's load, not the commands (each of which is bounded by its own limits).
+const TEST_TIMEOUT_MS = 120_000;
 
 const A = 'aaaaaaaa-1111-4111-8111-111111111111';
 const B = 'bbbbbbbb-2222-4222-8222-222222222222';
 const C = 'cccccccc-3333-4333-8333-333333333333';
 
-function cli(args: string[], opts: { onStdout?: (text: string, kill: () => void) => void } = {}) {
+function cli(
+  args: string[],
+  opts: { onStdout?: (text: string, kill: () => void) => void; env?: Record<string, string> } = {},
+) {
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/export.ts'), ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
   });
   let stdout = '';
   let stderr = '';
@@ -70,7 +80,7 @@ function dirs() {
   return { out, args: ['--telemetry-dir', telemetry, '--sessions-dir', sessions, '--out', out] };
 }
 
-describe('pnpm export', () => {
+describe('pnpm export', { timeout: TEST_TIMEOUT_MS }, () => {
   it('prints its usage', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
@@ -226,5 +236,185 @@ describe('pnpm export', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('interrupted by SIGTERM: no archive written');
     expect(readdirSync(d.out)).toEqual([]);
-  }, 20_000);
+  });
+});
+
+describe('pnpm export: malformed names', { timeout: TEST_TIMEOUT_MS }, () => {
+  it('refuses a malformed --user or --project before it indexes anything (exit 2)', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'export-cli-'));
+    const telemetry = join(base, 'telemetry');
+    const sessions = join(base, 'sessions');
+    // A record the index would warn about: its warning on stderr would show the index ran.
+    mkdirSync(join(sessions, A), { recursive: true });
+    writeFileSync(join(sessions, A, 'metadata.json'), '{not json');
+    const args = ['--telemetry-dir', telemetry, '--sessions-dir', sessions, '--dry-run'];
+    const indexed = await cli(['list', ...args.slice(0, 4)]);
+    expect(indexed.stderr).toContain('is not JSON'); // the control: indexing warns about it
+    for (const [flag, name, rule] of [
+      ['--user', 'al ice', '--user must be 1-64 letters'],
+      ['--project', '../x', '--project must be 1-128 letters'],
+    ] as const) {
+      const r = await cli([flag, name, ...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(rule);
+      expect(r.stderr).not.toContain('warning');
+    }
+  });
+});
+
+describe('pnpm export --to s3://, list --from, verify s3:// (a real S3 service: versitygw)', {
+  timeout: TEST_TIMEOUT_MS,
+}, () => {
+  let s3: TestS3;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    s3 = await startTestS3(await ensureVersitygw());
+    env = {
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
+  }, 900_000); // a cold build of versitygw: about 2 minutes here
+  afterAll(() => s3?.stop());
+
+  /** No key in anything the command printed. */
+  const keyless = (r: { stdout: string; stderr: string }) => {
+    for (const key of [s3.accessKeyId, s3.secretAccessKey]) {
+      expect(r.stdout).not.toContain(key);
+      expect(r.stderr).not.toContain(key);
+    }
+  };
+
+  it('uploads the verified archive, lists it, and verifies the copy in S3; prints no key', async () => {
+    const d = dirs();
+    const r = await cli(
+      ['--session', A, '--no-jaeger', '--no-prometheus', '--to', 's3://archives/team', ...d.args],
+      {
+        env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    keyless(r);
+    const m = new RegExp(
+      `uploaded (s3://archives/team/(claude-code-session-${A}-\\d{8}T\\d{6}Z\\.tar\\.gz)) to ${s3.endpoint}: (\\d+) bytes, sha256 ([0-9a-f]{64}) \\(checked by the server on the way in, read back whole and equal\\)`,
+    ).exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const [, url, name, bytes, sha] = m as unknown as string[];
+    // The archive stays where it was made, and the gateway's copy is it, byte for byte.
+    const local = readFileSync(join(d.out, name as string));
+    expect(local.length).toBe(Number(bytes));
+    expect(createHash('sha256').update(local).digest('hex')).toBe(sha);
+    expect(readFileSync(join(s3.dir, 'archives', 'team', name as string)).equals(local)).toBe(true);
+
+    const listed = await cli(['list', '--from', 's3://archives/team/'], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    keyless(listed);
+    expect(listed.stdout).toMatch(/^key\s+bytes\s+last modified \(UTC\)$/m);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${url}\\s+${bytes}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`, 'm'),
+    );
+    expect(listed.stdout).toContain(`1 archive(s) under s3://archives/team/ at ${s3.endpoint}`);
+    const json = await cli(['list', '--from', 's3://archives', '--json'], { env });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      endpoint: s3.endpoint,
+      archives: [{ key: `team/${name}`, url, bytes: Number(bytes) }],
+      others: 0,
+    });
+
+    const ok = await cli(['verify', url as string], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    keyless(ok);
+    expect(ok.stdout).toContain(
+      `${url}: every file matches the manifest (${bytes} bytes downloaded from ${s3.endpoint}, sha256 ${sha}, the one stored at upload)`,
+    );
+
+    // An archive put there by another tool (no sha256 of ours), tampered: the manifest check finds it.
+    const tar = gunzipSync(local).toString('latin1');
+    const tampered = gzipSync(
+      Buffer.from(tar.replace('claude_code.user_prompt', 'claude_code.user_prompX'), 'latin1'),
+    );
+    const direct = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    await direct.send(
+      new PutObjectCommand({ Bucket: 'archives', Key: 'other/tampered.tar.gz', Body: tampered }),
+    );
+    direct.destroy();
+    const bad = await cli(['verify', 's3://archives/other/tampered.tar.gz'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('otlp/logs.jsonl: sha256 differs from the manifest');
+    expect(bad.stderr).toContain('s3://archives/other/tampered.tar.gz does not match its manifest');
+  });
+
+  it('--dry-run says where it would upload, asking no one', async () => {
+    const d = dirs();
+    const r = await cli(['--session', A, '--dry-run', '--to', 's3://archives/x', ...d.args], {
+      env: { ...env, S3_ENDPOINT: 'http://127.0.0.1:9' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `would upload it as s3://archives/x/claude-code-session-${A}-\\d{8}T\\d{6}Z\\.tar\\.gz \\(named at the time of the export\\) to http://127\\.0\\.0\\.1:9 \\(endpoint: S3_ENDPOINT \\(the environment\\); keys from the environment; at most 5 GiB\\)`,
+      ),
+    );
+    keyless(r);
+  });
+
+  it('refuses a bad URL with exit 2 before anything else', async () => {
+    const d = dirs();
+    for (const [args, message] of [
+      [['--to', 's3://Archives/x'], '--to: "s3://Archives/x": the bucket must be 3-63 lowercase letters'],
+      [['--to', 'archives/x'], '--to: "archives/x" is not an S3 URL: s3://BUCKET/PREFIX'],
+      [['--to', 's3://archives/../x'], 'the key must be letters, digits'],
+      [['list', '--from', 's3://ab'], '--from: "s3://ab": the bucket must be'],
+      [['verify', 's3://archives/team/'], 'name one archive, s3://BUCKET/KEY'],
+      [['list', '--to', 's3://archives'], '--to goes with an export, not with list'],
+      [['--from', 's3://archives'], '--from goes with list'],
+    ] as const) {
+      const r = await cli([...args, ...d.args], { env });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+    expect(existsSync(d.out)).toBe(false);
+  });
+
+  it('fails naming the endpoint when it is closed or refuses the keys; writes no archive, prints no key', async () => {
+    const d = dirs();
+    const closed = await cli(
+      ['--session', A, '--no-jaeger', '--no-prometheus', '--to', 's3://archives', ...d.args],
+      {
+        env: { ...env, S3_ENDPOINT: 'http://127.0.0.1:9' },
+      },
+    );
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toContain(
+      'export: error: S3 at http://127.0.0.1:9 is not reachable: the check of bucket archives failed (ECONNREFUSED; endpoint from S3_ENDPOINT (the environment))',
+    );
+    keyless(closed);
+
+    const wrongSecret = `${s3.secretAccessKey.slice(0, -6)}ffffff`;
+    const refused = await cli(
+      ['--session', A, '--no-jaeger', '--no-prometheus', '--to', 's3://archives', ...d.args],
+      {
+        env: { ...env, S3_SECRET_ACCESS_KEY: wrongSecret },
+      },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `export: error: S3 at ${s3.endpoint} refused the check of bucket archives (HTTP 403): check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (from the environment)`,
+    );
+    keyless(refused);
+    expect(refused.stdout + refused.stderr).not.toContain(wrongSecret);
+    const listed = await cli(['list', '--from', 's3://archives'], {
+      env: { ...env, S3_SECRET_ACCESS_KEY: wrongSecret },
+    });
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(`S3 at ${s3.endpoint} refused listing s3://archives/ (HTTP 403`);
+    expect(listed.stdout + listed.stderr).not.toContain(wrongSecret);
+    // The service was checked before the export: no archive was made.
+    expect(existsSync(d.out) ? readdirSync(d.out) : []).toEqual([]);
+  });
 });

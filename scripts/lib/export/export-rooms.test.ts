@@ -1,5 +1,6 @@
 // The export's rooms (ARCHITECTURE.md, Folders): the command and the run at the top of scripts/lib/export/, over
-// phases/ ─► report/ ─► archive/ ─► selection/ and analysis/. A room imports only itself and the rooms below it, so
+// phases/ ─► report/ ─► archive/ ─► selection/ and analysis/, and upload/ (S3) beside them, which the top alone
+// imports and which imports no other room. A room imports only itself and the rooms below it, so
 // no import circle can form between rooms; and no import circle within one either (type-only imports count, as in
 // the architecture test, whose parser reads the imports here). Shown failing on a planted tree.
 import { describe, expect, it } from 'vitest';
@@ -10,12 +11,13 @@ import { repoRoot } from '../repo-root.ts';
 const ROOT = 'scripts/lib/export';
 /** Each room ('' is the top) and the rooms below it, which it may import. */
 const BELOW: Record<string, readonly string[]> = {
-  '': ['phases', 'report', 'archive', 'selection', 'analysis'],
+  '': ['phases', 'report', 'archive', 'selection', 'analysis', 'upload'],
   phases: ['report', 'archive', 'selection', 'analysis'],
   report: ['archive', 'selection', 'analysis'],
   archive: ['selection', 'analysis'],
   selection: [],
   analysis: [],
+  upload: [],
 };
 
 const roomOf = (file: string) =>
@@ -92,7 +94,7 @@ describe('the rooms of the export', () => {
       [`${ROOT}/drawer/loose.ts`]: '',
     });
     expect(roomViolations(planted)).toEqual([
-      `${ROOT}/drawer/loose.ts is in no room of the export (the top, phases/, report/, archive/, selection/, analysis/)`,
+      `${ROOT}/drawer/loose.ts is in no room of the export (the top, phases/, report/, archive/, selection/, analysis/, upload/)`,
       `${ROOT}/selection/choose-sessions.ts:1 imports ${ROOT}/phases/staging.ts: selection/ may import no other room`,
     ]);
     expect(circles(planted)).toEqual([

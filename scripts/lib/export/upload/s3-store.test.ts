@@ -19,6 +19,10 @@ import {
 import type { S3Settings } from './s3-target.ts';
 import { ensureVersitygw, startTestS3, type TestS3 } from './s3-test-server.ts';
 
+// Each test makes many requests in a row, and a busy 2-core machine can stretch them to seconds: the default 5 s
+// would measure the machine's load (each request is bounded by its own timeout).
+const TEST_TIMEOUT_MS = 120_000;
+
 let s3: TestS3;
 let settings: S3Settings;
 const work = () => mkdtempSync(join(tmpdir(), 's3-store-'));
@@ -101,7 +105,7 @@ async function proxy(
   };
 }
 
-describe('uploadArchive', () => {
+describe('uploadArchive', { timeout: TEST_TIMEOUT_MS }, () => {
   it('uploads under the prefix (bucket created), checked by the server, read back whole', async () => {
     const a = archive('claude-code-session-one.tar.gz', 3_000_000);
     const u = await uploadArchive(a.file, { bucket: 'archives-one', key: 'team/' }, opts());
@@ -262,7 +266,7 @@ describe('uploadArchive', () => {
   });
 });
 
-describe('listArchives and downloadArchive', () => {
+describe('listArchives and downloadArchive', { timeout: TEST_TIMEOUT_MS }, () => {
   it('lists the archives under a prefix, at any depth, and counts what is not one', async () => {
     const one = archive('claude-code-a.tar.gz', 1000);
     const two = archive('claude-code-b.tar.gz', 2000);
