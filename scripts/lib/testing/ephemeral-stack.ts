@@ -225,6 +225,13 @@ export async function startEphemeralStack(o: EphemeralStackOptions = {}): Promis
     },
     async down() {
       try {
+        // A service of a profile (the scaled third gateway, started by a spec) is not in the stack testcontainers
+        // knows: it goes first, or its network could not be removed.
+        if (topology === 'scaled')
+          await compose(['--profile', 'resize', 'rm', '--stop', '--force', 'otel-gateway-3'], {
+            ...composed,
+            nothrow: true,
+          });
         await running.down({ removeVolumes: true, timeout: 10_000 });
         // Networks of sessions whose runner was killed before it cleaned up.
         await pruneSessionNetworks(project);
