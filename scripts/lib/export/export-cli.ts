@@ -25,15 +25,7 @@ import {
   UnknownSessionError,
 } from './selection/choose-sessions.ts';
 import { indexSessions, type KnownSession, parseDuration } from './selection/session-index.ts';
-import {
-  checkS3,
-  downloadArchive,
-  listArchives,
-  PUT_MAX_BYTES,
-  S3ObjectExistsError,
-  type S3Options,
-  uploadArchive,
-} from './upload/s3-store.ts';
+import type { S3Options } from './upload/s3-store.ts';
 import {
   BUCKET_RULE,
   isS3Url,
@@ -254,6 +246,9 @@ function s3Fail(err: unknown, settings: S3Settings, abort?: AbortController, aft
   return fail(`${message}${after}`, err instanceof S3TargetError ? 2 : 1);
 }
 
+/** The S3 client side, imported when used: with the SDK's streams it would slow every export's start. */
+const store = () => import('./upload/s3-store.ts');
+
 const s3Options = (settings: S3Settings, signal?: AbortSignal): S3Options => ({
   settings,
   timeoutMs: Number(argv.timeout ?? 10_000),
@@ -264,6 +259,7 @@ const s3Options = (settings: S3Settings, signal?: AbortSignal): S3Options => ({
 async function listS3(url: string): Promise<void> {
   const from = s3Location(parseS3Prefix, url, '--from');
   const settings = s3Settings_();
+  const { listArchives } = await store();
   const listed = await listArchives(from, s3Options(settings)).catch((err) => s3Fail(err, settings));
   if (argv.json) {
     console.log(JSON.stringify({ endpoint: settings.endpoint, ...listed }, null, 2));
@@ -287,6 +283,7 @@ async function verifyS3(url: string): Promise<void> {
   const at = s3Location(parseS3Object, url, 'verify');
   const settings = s3Settings_();
   const abort = interruptible();
+  const { downloadArchive } = await store();
   const dir = mkdtempSync(join(tmpdir(), 'export-verify-'));
   try {
     const file = join(dir, basename(at.key));
@@ -354,10 +351,12 @@ async function main(): Promise<void> {
     say(
       `would export ${sessions.join(', ')}${of} to ${outDir} (telemetry ${telemetryDir}, records ${sessionsDir})`,
     );
-    if (to && settings)
+    if (to && settings) {
+      const { PUT_MAX_BYTES } = await store();
       say(
         `would upload it as ${s3Url(to)}${archiveName(sessions, new Date(), selection)}.tar.gz (named at the time of the export) to ${settings.endpoint} (endpoint: ${settings.endpointFrom}; keys from ${settings.keysFrom}; at most ${PUT_MAX_BYTES / 1024 ** 3} GiB)`,
       );
+    }
     if (known.length) {
       console.log(HEADER);
       for (const s of known) console.log(fmtSession(s));
@@ -371,7 +370,9 @@ async function main(): Promise<void> {
   const abort = interruptible();
   // The service, the keys and the bucket are checked before the export, which can take a while.
   if (to && settings)
-    await checkS3(to, s3Options(settings, abort.signal)).catch((err) => s3Fail(err, settings, abort));
+    await (await store())
+      .checkS3(to, s3Options(settings, abort.signal))
+      .catch((err) => s3Fail(err, settings, abort));
   const started = Date.now();
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     name: string;
@@ -411,6 +412,7 @@ async function main(): Promise<void> {
     fail((err as Error).message, err instanceof UnknownSessionError ? 2 : 1);
   }
   if (to && settings && archive) {
+    const { uploadArchive, S3ObjectExistsError } = await store();
     const kept = `; the archive is kept at ${relative(process.cwd(), archive) || archive}`;
     const u = await uploadArchive(archive, to, s3Options(settings, abort.signal)).catch((err) =>
       s3Fail(err, settings, abort, err instanceof S3ObjectExistsError ? kept : `${kept}, not uploaded`),
