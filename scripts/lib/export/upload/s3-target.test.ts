@@ -93,7 +93,7 @@ describe('s3Settings', () => {
   it("defaults to the local stack's s3-gateway when stack/.env.local has its keys", () => {
     expect(s3Settings({}, keys)).toEqual({
       endpoint: 'http://127.0.0.1:7070',
-      endpointFrom: "the local stack's s3-gateway",
+      endpointFrom: "the local stack's s3-gateway (pnpm stack:up --scaled; S3_ENDPOINT for another)",
       region: 'us-east-1',
       accessKeyId: ID,
       secretAccessKey: SECRET,

@@ -123,7 +123,7 @@ export function s3Settings(
       return { accessKeyId: id, secretAccessKey: secret, keysFrom: from };
     }
     throw new S3TargetError(
-      `no S3 keys: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY in the environment (${localFile} has the stack's s3-gateway keys once the scaled stack is set up)`,
+      `no S3 keys: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY in the environment, or run pnpm stack:setup (it writes the stack's s3-gateway keys to ${localFile})`,
     );
   })();
 
@@ -141,7 +141,10 @@ export function s3Settings(
     const port = env.S3_GATEWAY_PORT || local.S3_GATEWAY_PORT || S3_GATEWAY_DEFAULT_PORT;
     if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
       throw new S3TargetError(`S3_GATEWAY_PORT must be a port number (1-65535), not ${JSON.stringify(port)}`);
-    return { url: `http://127.0.0.1:${Number(port)}`, from: "the local stack's s3-gateway" };
+    return {
+      url: `http://127.0.0.1:${Number(port)}`,
+      from: "the local stack's s3-gateway (pnpm stack:up --scaled; S3_ENDPOINT for another)",
+    };
   })();
 
   const region = env.S3_REGION || local.S3_REGION || S3_DEFAULT_REGION;
