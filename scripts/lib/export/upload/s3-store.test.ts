@@ -2,7 +2,7 @@
 // folder, with a proxy in front where a test must change what travels (a byte flipped, an answer lost, a rival
 // write between the check and the upload).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   downloadArchive,
   listArchives,
+  PUT_MAX_BYTES,
   S3ObjectExistsError,
   type S3Options,
   uploadArchive,
@@ -214,6 +215,21 @@ describe('uploadArchive', { timeout: TEST_TIMEOUT_MS }, () => {
     } finally {
       await p.close();
     }
+  });
+
+  it('refuses an archive over 5 GiB before reading it (one PUT takes no more; multipart is not used)', async () => {
+    const file = join(work(), 'huge.tar.gz');
+    writeFileSync(file, '');
+    truncateSync(file, PUT_MAX_BYTES + 1); // sparse: nothing is written
+    await expect(
+      uploadArchive(
+        file,
+        { bucket: 'archives', key: '' },
+        opts({ settings: { ...settings, endpoint: 'http://127.0.0.1:9' } }),
+      ),
+    ).rejects.toThrow(
+      `huge.tar.gz is ${PUT_MAX_BYTES + 1} bytes, over the 5 GiB one upload takes (multipart is not supported): export fewer sessions per archive`,
+    );
   });
 
   it('names the endpoint when it is closed, refuses the keys, or does not answer; never a key', async () => {
