@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -416,5 +417,59 @@ describe('pnpm export --to s3://, list --from, verify s3:// (a real S3 service: 
     expect(listed.stdout + listed.stderr).not.toContain(wrongSecret);
     // The service was checked before the export: no archive was made.
     expect(existsSync(d.out) ? readdirSync(d.out) : []).toEqual([]);
+  });
+
+  it('interrupted while uploading: exit 130, the archive kept here, nothing in S3', async () => {
+    // A proxy to the gateway that passes every request but holds the upload itself (a PUT of an object) unanswered.
+    const held = new Set<Socket>();
+    const target = new URL(s3.endpoint);
+    const proxy = createHttpServer((req, res) => {
+      if (req.method === 'PUT' && /^\/[^/?]+\/[^?]+/.test(req.url ?? '')) {
+        if (req.socket) held.add(req.socket);
+        return;
+      }
+      const up = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const d = dirs();
+      const r = await cli(
+        [
+          '--session',
+          A,
+          '--no-jaeger',
+          '--no-prometheus',
+          '--timeout',
+          '60000',
+          '--to',
+          's3://archives-held/x',
+          ...d.args,
+        ],
+        {
+          env: { ...env, S3_ENDPOINT: endpoint },
+          // the archive is made and verified: interrupt the upload (held by the proxy)
+          onStdout: (text, kill) => text.includes('open report.html inside first') && kill(),
+        },
+      );
+      expect(r.code, r.stderr).toBe(130);
+      expect(r.stderr).toMatch(/interrupted by SIGTERM; the archive is kept at \S+\.tar\.gz, not uploaded/);
+      keyless(r);
+      expect(readdirSync(d.out).filter((f) => f.endsWith('.tar.gz'))).toHaveLength(1);
+      const listed = await cli(['list', '--from', 's3://archives-held'], { env });
+      expect(listed.stdout).toContain('no archives under s3://archives-held/');
+    } finally {
+      for (const s of held) s.destroy();
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 });
