@@ -214,7 +214,7 @@ function versions(): Record<string, string> {
 }
 
 /** The S3 settings (environment, then stack/.env.local), or exit 2 saying which is missing (never a key). */
-function s3Settings_(): S3Settings {
+function settingsOrExit(): S3Settings {
   try {
     return s3Settings(process.env, local, relative(repoRoot, envFiles.local));
   } catch (err) {
@@ -249,16 +249,16 @@ function s3Fail(err: unknown, settings: S3Settings, abort?: AbortController, aft
 /** The S3 client side, imported when used: with the SDK's streams it would slow every export's start. */
 const store = () => import('./upload/s3-store.ts');
 
-const s3Options = (settings: S3Settings, signal?: AbortSignal): S3Options => ({
-  settings,
-  timeoutMs: Number(argv.timeout ?? 10_000),
-  signal,
-  log: say,
-});
+function s3Options(settings: S3Settings, signal?: AbortSignal): S3Options {
+  const timeoutMs = Number(argv.timeout ?? 10_000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    fail(`--timeout takes milliseconds (a whole number above 0), not ${JSON.stringify(argv.timeout)}`, 2);
+  return { settings, timeoutMs, signal, log: say };
+}
 
 async function listS3(url: string): Promise<void> {
   const from = s3Location(parseS3Prefix, url, '--from');
-  const settings = s3Settings_();
+  const settings = settingsOrExit();
   const { listArchives } = await store();
   const listed = await listArchives(from, s3Options(settings)).catch((err) => s3Fail(err, settings));
   if (argv.json) {
@@ -281,7 +281,7 @@ async function listS3(url: string): Promise<void> {
 
 async function verifyS3(url: string): Promise<void> {
   const at = s3Location(parseS3Object, url, 'verify');
-  const settings = s3Settings_();
+  const settings = settingsOrExit();
   const abort = interruptible();
   const { downloadArchive } = await store();
   const dir = mkdtempSync(join(tmpdir(), 'export-verify-'));
@@ -339,7 +339,7 @@ async function main(): Promise<void> {
 
   // Cheap checks first: a mistyped URL, a missing key or name costs no indexing and no export.
   const to = argv.to === undefined ? undefined : s3Location(parseS3Prefix, String(argv.to), '--to');
-  const settings = to ? s3Settings_() : undefined;
+  const settings = to ? settingsOrExit() : undefined;
   const { ids: sessions, selection, known } = await chosenSessions();
   const outDir = resolve(argv.out ? String(argv.out) : join(repoRoot, 'exports'));
   if (argv['dry-run']) {
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
   if (to && settings)
     await (await store())
       .checkS3(to, s3Options(settings, abort.signal))
-      .catch((err) => s3Fail(err, settings, abort));
+      .catch((err) => s3Fail(err, settings, abort, ': no archive written'));
   const started = Date.now();
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     name: string;
