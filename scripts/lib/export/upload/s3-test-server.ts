@@ -4,7 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -50,13 +51,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const answers = (port: number) =>
+/** Whether GET /health answers 200 (versitygw's health path, unauthenticated, when VGW_HEALTH names it). */
+const healthy = (port: number) =>
   new Promise<boolean>((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
+    const req = get({ host: '127.0.0.1', port, path: '/health', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
     });
-    s.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
   });
 
 /** versitygw on 127.0.0.1 over a new temporary folder, with keys of its own; stop() ends it and removes the folder. */
@@ -74,6 +77,7 @@ export async function startTestS3(bin: string): Promise<TestS3> {
       env: {
         PATH: process.env.PATH,
         VGW_PORT: `127.0.0.1:${port}`,
+        VGW_HEALTH: '/health',
         ROOT_ACCESS_KEY_ID: accessKeyId,
         ROOT_SECRET_ACCESS_KEY: secretAccessKey,
       },
@@ -90,9 +94,11 @@ export async function startTestS3(bin: string): Promise<TestS3> {
     proc.on('exit', () => {
       exited = true;
     });
+    // Up: it answers its health path and still runs (a gateway that lost the port to another process exits, and
+    // what answers there is not it). Bounded by its start: it answers or exits.
     const up = await waitFor(
       () => `versitygw on 127.0.0.1:${port} to answer (output: ${output.trim().slice(-500)})`,
-      async () => (exited ? false : (await answers(port)) || undefined),
+      async () => (exited ? false : (await healthy(port)) && !exited ? true : undefined),
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     if (up) {
