@@ -310,7 +310,7 @@ describe('pnpm export --to s3://, list --from, verify s3:// (a real S3 service: 
     const listed = await cli(['list', '--from', 's3://archives/team/'], { env });
     expect(listed.code, listed.stderr).toBe(0);
     keyless(listed);
-    expect(listed.stdout).toMatch(/^key\s+bytes\s+last modified \(UTC\)$/m);
+    expect(listed.stdout).toMatch(/^archive\s+bytes\s+last modified \(UTC\)$/m);
     expect(listed.stdout).toMatch(
       new RegExp(`^${url}\\s+${bytes}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d$`, 'm'),
     );

@@ -270,8 +270,8 @@ async function listS3(url: string): Promise<void> {
     say(`no archives under ${s3Url(from)} at ${settings.endpoint}${others}`);
     return;
   }
-  const width = Math.max(3, ...listed.archives.map((a) => a.url.length));
-  console.log(`${'key'.padEnd(width)}  ${'bytes'.padStart(12)}  last modified (UTC)`);
+  const width = Math.max(7, ...listed.archives.map((a) => a.url.length));
+  console.log(`${'archive'.padEnd(width)}  ${'bytes'.padStart(12)}  last modified (UTC)`);
   for (const a of listed.archives)
     console.log(
       `${a.url.padEnd(width)}  ${String(a.bytes).padStart(12)}  ${a.lastModified?.slice(0, 19).replace('T', ' ') ?? '?'}`,
