@@ -20,8 +20,9 @@ import { imagesReady } from '../../scripts/lib/testing/images-ready.ts';
 import { leftBySpecs, listFolders, localStackFolders, stackFolders } from './local-stack-folders.ts';
 import type { StackInfo } from './stack.ts';
 
-/** How many of the containers' last log lines a failed run prints (the rest is in the file). */
+/** How many of the containers' last log lines a failed run prints, and how much of each (the rest is in the file). */
 const PRINTED_LOG_LINES = 20;
+const PRINTED_LINE_CHARS = 300;
 /** How long the warm-up session may take to reach every sink, per topology (the scaled one has more hops). */
 const WARMUP_SINKS_MS: Record<StackTopology, number> = { single: 60_000, scaled: 180_000 };
 
@@ -54,7 +55,12 @@ export async function sharedStackSetup(
       const lines = logs.trimEnd().split('\n');
       console.log(
         `${lane} teardown: a spec failed; the containers' logs (${lines.length} lines) are in ${file}; the last ` +
-          `${Math.min(PRINTED_LOG_LINES, lines.length)}:\n${lines.slice(-PRINTED_LOG_LINES).join('\n')}`,
+          `${Math.min(PRINTED_LOG_LINES, lines.length)}:\n${lines
+            .slice(-PRINTED_LOG_LINES)
+            .map((l) =>
+              l.length > PRINTED_LINE_CHARS ? `${l.slice(0, PRINTED_LINE_CHARS)} … (${l.length} chars)` : l,
+            )
+            .join('\n')}`,
       );
     }
     // Before down(): the specs' folders are gone after it.
