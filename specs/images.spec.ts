@@ -1,6 +1,13 @@
 // Recipe: check that every image `pnpm stack:images` built runs the real component, at the pinned version.
 // Each image is started alone, ports on 127.0.0.1, and probed the way the stack probes it.
 import { join } from 'node:path';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { $ } from 'zx';
@@ -31,6 +38,8 @@ beforeAll(async () => {
     'PROMETHEUS_LOCAL_IMAGE',
     'VICTORIALOGS_LOCAL_IMAGE',
     'CLAUDE_CODE_IMAGE',
+    'OPENSEARCH_LOCAL_IMAGE',
+    'S3_GATEWAY_LOCAL_IMAGE',
   ]) {
     if ((await $({ nothrow: true, quiet: true })`docker image inspect ${image(key)}`).exitCode !== 0) {
       missing.push(image(key));
@@ -168,6 +177,78 @@ describe('victorialogs image', () => {
     const out = await runOnce(image('VICTORIALOGS_LOCAL_IMAGE'), ['-version']);
     expect(out.stdout.trim()).toBe(`victoria-logs-v${versions.VICTORIALOGS_VERSION}`);
     expect((await vl.exec(['id', '-u'])).output.trim()).toBe('10001');
+  });
+});
+
+describe('opensearch image', () => {
+  let os: Started;
+  beforeAll(async () => {
+    // Its default config: one node that forms a cluster of itself, bound to the container's interfaces, so every
+    // bootstrap check is enforced (the open-file floor among them, lowered by the image's agent).
+    os = await startContainer({ image: image('OPENSEARCH_LOCAL_IMAGE'), ports: [9200] });
+  });
+  afterAll(() => os?.remove());
+
+  it('comes up green with bootstrap checks enforced, the open-file floor lowered by its agent', async () => {
+    // A JVM's start on a busy 2-core machine: up to a few minutes; each try waits up to 1 s in OpenSearch itself.
+    await waitFor(
+      'opensearch /_cluster/health?wait_for_status=green not answering 200',
+      () => httpOk(os.url(9200, '/_cluster/health?wait_for_status=green&timeout=1s')),
+      { timeoutMs: 240_000, intervalMs: 1_000 },
+    );
+    const logs = await os.logs();
+    expect(logs).toContain('enforcing bootstrap checks');
+    expect(logs).toContain("fd-floor: OpenSearch's file descriptor check floor lowered from 65535 to 16384");
+  });
+
+  it('is the pinned release, runs as uid 10001, and stores and finds a document', async () => {
+    const root = (await (await fetch(os.url(9200, '/'))).json()) as { version: { number: string } };
+    expect(root.version.number).toBe(versions.OPENSEARCH_VERSION);
+    expect((await os.exec(['id', '-u'])).output.trim()).toBe('10001');
+    const put = await fetch(os.url(9200, '/image-spec/_doc/1?refresh=true'), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hello: 'opensearch' }),
+    });
+    expect(put.status).toBe(201);
+    const got = (await (await fetch(os.url(9200, '/image-spec/_doc/1'))).json()) as { _source: unknown };
+    expect(got._source).toEqual({ hello: 'opensearch' });
+  });
+});
+
+describe('s3-gateway image', () => {
+  let gw: Started;
+  const credentials = { accessKeyId: 'image-spec', secretAccessKey: `image-spec-${'s'.repeat(30)}` };
+  beforeAll(async () => {
+    gw = await startContainer({
+      image: image('S3_GATEWAY_LOCAL_IMAGE'),
+      ports: [7070],
+      env: { ROOT_ACCESS_KEY: credentials.accessKeyId, ROOT_SECRET_KEY: credentials.secretAccessKey },
+    });
+  });
+  afterAll(() => gw?.remove());
+
+  it('answers GET /health without credentials, is the pinned release, as uid 10001', async () => {
+    await waitFor('s3-gateway /health not answering 200', () => httpOk(gw.url(7070, '/health')));
+    const out = await runOnce(image('S3_GATEWAY_LOCAL_IMAGE'), ['--version']);
+    expect(out.output).toContain(`Version  : v${versions.S3_GATEWAY_VERSION}`);
+    expect((await gw.exec(['id', '-u'])).output.trim()).toBe('10001');
+  });
+
+  it('stores and returns an object with the root credentials, and refuses a wrong secret', async () => {
+    const client = (secretAccessKey: string) =>
+      new S3Client({
+        endpoint: gw.url(7070, ''),
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { ...credentials, secretAccessKey },
+      });
+    const s3 = client(credentials.secretAccessKey);
+    await s3.send(new CreateBucketCommand({ Bucket: 'archives' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'archives', Key: 'a/b.tar.gz', Body: 'archive bytes' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'archives', Key: 'a/b.tar.gz' }));
+    expect(await got.Body?.transformToString()).toBe('archive bytes');
+    await expect(client('wrong').send(new ListBucketsCommand({}))).rejects.toThrow(/signature/i);
   });
 });
 
