@@ -2,8 +2,10 @@
 // gives the same totals as the script, as a cumulative one does (the collector's deltatocumulative); the metric
 // names are the ones the dashboard and users know; and Prometheus's own web UI, opened in headless Chromium on a
 // session's token query, renders the result (DOM, and a screenshot in test-results/prometheus-ui.png).
+
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/repo-root.ts';
 import { dataPoints, stringAttr } from '../scripts/lib/sinks/otlp.ts';
@@ -42,10 +44,10 @@ beforeAll(async () => {
   const run = await runStackSession(stack(), { script: 'demo', user: 'prometheus-spec' });
   expect(run.exitCode, run.output.slice(-1500)).toBe(0);
   fresh = run.plan.sessionId;
-  const want = JSON.stringify(expectedFor('demo').tokens);
+  const want = expectedFor('demo').tokens;
   await waitFor(
     `Prometheus's token totals of session ${fresh} never matched the script`,
-    async () => (JSON.stringify(await sessionTokens(stack().prometheus, fresh)) === want ? true : undefined),
+    async () => (isDeepStrictEqual(await sessionTokens(stack().prometheus, fresh), want) ? true : undefined),
     { timeoutMs: 60_000, intervalMs: 500 },
   );
 }, 180_000);

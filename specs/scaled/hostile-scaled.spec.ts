@@ -1,6 +1,7 @@
 // Recipe (scaled topology): a session reaches none of the scaled tier's services. From inside a running session
 // (its own internal network), the new services (agents and gateways behind the collector's name aside, the stores,
-// Jaeger's collectors, the S3 gateway) do not resolve, do not answer, and the egress proxy refuses them (403).
+// Jaeger's collectors, the S3 gateway) do not resolve, do not answer at their addresses on the stack's network, and
+// the egress proxy refuses them (403).
 // Positive control: the session's own gateway resolves and answers from the same container.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -32,13 +33,19 @@ describe('scaled: a session reaches none of the scaled services', () => {
     run.catch(() => {});
     try {
       await ou.waitForContainer(container, run);
+      // By address too: each service's address on the stack's own network, asked from the host. (Only the session
+      // gateway by name over HTTP: names that do not resolve would hold the resolver threads HTTP needs.)
+      const tcp = await Promise.all(
+        SCALED_BACKENDS.map(async ([n, port]) => [
+          n,
+          await ou.addressOn(`${e.project}-${n}-1`, `${e.project}_default`),
+          port,
+        ]),
+      );
       const targets = {
-        tcp: [],
+        tcp,
         names: [...SCALED_BACKENDS.map(([n]) => n), 'otel-gateways', 'jaeger-collectors', 'session-gateway'],
-        http: [
-          ...SCALED_BACKENDS.map(([n, port]) => [n, `http://${n}:${port}/`]),
-          ['gateway', 'http://session-gateway:8080/health'],
-        ],
+        http: [['gateway', 'http://session-gateway:8080/health']],
         proxy: SCALED_BACKENDS.map(([n, port]) => [n, 'GET', `http://${n}:${port}/`]),
       };
       const r = await ou.execIn<Record<'tcp' | 'names' | 'http' | 'proxy', Record<string, string | number>>>(

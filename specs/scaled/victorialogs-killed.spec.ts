@@ -58,19 +58,19 @@ describe('scaled: a VictoriaLogs storage node crashes', () => {
     });
     await allHeld(reference);
 
-    // Queries of the reference while the node is down (and around it): each answer's size, or its error.
-    const answers: (number | string)[] = [];
+    // Queries of the reference while the node is down (and around it), one after another (the node is back
+    // within seconds): when each was asked, and its answer's size or its error.
+    const answers: { at: number; got: number | string }[] = [];
     let querying = true;
     const queries = (async () => {
       while (querying) {
-        const t = Date.now();
-        answers.push(
-          await idsOf(reference.run).then(
-            (ids) => ids.size,
-            (err: Error) => err.message,
-          ),
+        const at = Date.now();
+        const got = await idsOf(reference.run).then(
+          (ids) => ids.size,
+          (err: Error) => err.message,
         );
-        await new Promise((r) => setTimeout(r, Math.max(0, 500 - (Date.now() - t))));
+        answers.push({ at, got });
+        await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - at))));
       }
     })();
 
@@ -125,8 +125,9 @@ describe('scaled: a VictoriaLogs storage node crashes', () => {
 
     // Queries: whole or an error naming VictoriaLogs; "whole" is what it holds of the reference now.
     const held = (await idsOf(reference.run)).size;
-    const errors = answers.filter((a): a is string => typeof a === 'string');
-    const partial = answers.filter((a) => typeof a === 'number' && a < held);
+    const errors = answers.map((a) => a.got).filter((a): a is string => typeof a === 'string');
+    const partial = answers.filter((a) => typeof a.got === 'number' && a.got < held);
+    const away = answers.filter((a) => a.at >= killedAt && a.at <= killedAt + backMs);
     for (const e of errors) expect(e).toMatch(/VictoriaLogs/);
     expect(partial, `answers with fewer than the ${held} reference events VictoriaLogs holds`).toEqual([]);
     const sessionEvents = await untilDone(
@@ -154,7 +155,7 @@ describe('scaled: a VictoriaLogs storage node crashes', () => {
       `victorialogs-killed: ${KILLED} (pid ${pid}) healthy again after ${backMs} ms; events sent after the crash ` +
         `${after.length}, all kept; sent before it ${beforeCrash.length}, kept ${keptBefore} ` +
         `(${beforeCrash.length - keptBefore} lost in its in-memory window); reference ${held} of ` +
-        `${reference.records.length} held after; ${answers.length} queries meanwhile: ` +
+        `${reference.records.length} held after; ${answers.length} queries meanwhile (${away.length} while it was away): ` +
         `${answers.length - errors.length} whole, ${errors.length} errors${errors[0] ? ` (e.g. ${errors[0].slice(0, 160)})` : ''}; ` +
         `stream resent ${stream.retriedRequests} request(s), failed attempts ${JSON.stringify(stream.failures)}`,
     );

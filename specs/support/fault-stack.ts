@@ -2,6 +2,7 @@
 // reads as the faults and their checks: its services by name (service-control.ts), the sinks where they are now
 // (a restarted container gets a new port), sessions that leave stopped services stopped, and the delivery checks
 // (every span of a session or a span stream in the files and in Jaeger, duplicates only where the sender resent).
+import { isDeepStrictEqual } from 'node:util';
 import { expect } from 'vitest';
 import { filterSignal } from '../../scripts/lib/export/phases/otlp-filter.ts';
 import { jaegerTrace, jaegerTraces } from '../../scripts/lib/sinks/jaeger.ts';
@@ -91,13 +92,13 @@ export function faultStack(get: () => EphemeralStack) {
 
   /** A session's token totals in Prometheus, once they equal the script's. */
   async function scriptTotalsInPrometheus(id: string): Promise<Record<string, number>> {
-    const want = JSON.stringify(expectedFor('demo').tokens);
+    const want = expectedFor('demo').tokens;
     return waitFor(
       `Prometheus's token totals of session ${id} never matched the script`,
       async () => {
         const base = await url('prometheus', 9090);
         const got = await sessionTokens(base, id);
-        return JSON.stringify(got) === want ? got : undefined;
+        return isDeepStrictEqual(got, want) ? got : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
