@@ -28,9 +28,9 @@ The whole suite, in three lanes at once and a fourth after the first:
              their own (OWN_STACK_SPECS in vitest.config.ts)
   long       project ${LANE_PROJECTS.long.join(', ')}: the specs whose sessions last many minutes (LONG_SPECS), on a
              stack of their own
-  scaled     project ${LANE_PROJECTS.scaled.join(', ')}: after lane shared has ended (never beside it: two stacks
-             of JVMs on two cores), one stack of the scaled topology, its fault specs and the specs that must hold
-             on both topologies (SCALED_SPECS)
+  scaled     project ${LANE_PROJECTS.scaled.join(', ')}: after lane shared has ended (never beside it: on two cores
+             the shared specs timed out beside the scaled stack's JVMs), one stack of the scaled topology, its
+             fault specs and the specs that must hold on both topologies (SCALED_SPECS in vitest.config.ts)
 Each lane runs its specs one after another; its output is prefixed with its name when more than one run.
   --lanes=2          two lanes (and scaled after shared): the long specs after the own-stack ones (for a machine
                      that is short of memory)
