@@ -52,15 +52,20 @@ function archive(name: string, bytes = 200_000): { file: string; data: Buffer } 
 
 const opts = (over: Partial<S3Options> = {}): S3Options => ({ settings, timeoutMs: 10_000, ...over });
 
+/** What the proxy does with one PUT: forward another body, lose the gateway's answer, or answer it itself. */
+interface PutFate {
+  body?: Buffer;
+  dropAnswer?: boolean;
+  /** Answer this status without forwarding (a gateway shedding load: 503). */
+  answer?: number;
+}
+
 /**
  * An HTTP proxy to the gateway; `onPut` sees each PUT of an object (body in hand) and decides what is forwarded,
  * and whether the client gets the answer.
  */
 async function proxy(
-  onPut: (
-    body: Buffer,
-    n: number,
-  ) => Promise<{ body?: Buffer; dropAnswer?: boolean }> | { body?: Buffer; dropAnswer?: boolean },
+  onPut: (body: Buffer, n: number) => Promise<PutFate> | PutFate,
 ): Promise<{ endpoint: string; close: () => Promise<void> }> {
   const target = new URL(s3.endpoint);
   let puts = 0;
@@ -73,6 +78,13 @@ async function proxy(
       const isObjectPut = req.method === 'PUT' && /^\/[^/?]+\/[^?]+/.test(req.url ?? '');
       if (isObjectPut) {
         const d = await onPut(body, ++puts);
+        if (d.answer) {
+          res.writeHead(d.answer, { 'content-type': 'application/xml' });
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+          );
+          return;
+        }
         body = d.body ?? body;
         dropAnswer = Boolean(d.dropAnswer);
       }
@@ -230,6 +242,31 @@ describe('uploadArchive', { timeout: TEST_TIMEOUT_MS }, () => {
     ).rejects.toThrow(
       `huge.tar.gz is ${PUT_MAX_BYTES + 1} bytes, over the 5 GiB one upload takes (multipart is not supported): export fewer sessions per archive`,
     );
+  });
+
+  it('gives up after 3 attempts when the gateway keeps failing, naming the endpoint; stores nothing', async () => {
+    let puts = 0;
+    const p = await proxy(() => {
+      puts++;
+      return { answer: 503 };
+    });
+    try {
+      const a = archive('shed.tar.gz');
+      const logged: string[] = [];
+      const err = await uploadArchive(
+        a.file,
+        { bucket: 'archives-shed', key: '' },
+        opts({ settings: { ...settings, endpoint: p.endpoint }, log: (l) => logged.push(l) }),
+      ).catch((e: Error) => e.message);
+      expect(err).toBe(
+        `S3 at ${p.endpoint}: uploading s3://archives-shed/shed.tar.gz failed (HTTP 503 SlowDown: Please reduce your request rate.)`,
+      );
+      expect(puts).toBe(3);
+      expect(logged.filter((l) => l.startsWith('upload attempt'))).toHaveLength(2);
+      expect((await listArchives({ bucket: 'archives-shed', key: '' }, opts())).archives).toEqual([]);
+    } finally {
+      await p.close();
+    }
   });
 
   it('names the endpoint when it is closed, refuses the keys, or does not answer; never a key', async () => {

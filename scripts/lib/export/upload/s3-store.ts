@@ -10,6 +10,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { archiveObject, type S3Location, type S3Settings, s3Url, withoutKeys } from './s3-target.ts';
 
@@ -278,6 +279,10 @@ export async function uploadArchive(file: string, to: S3Location, o: S3Options):
           c.fail(`uploading ${url}`)(err);
         log(
           `upload attempt ${attempts} of ${url} failed (${withoutKeys(String((err as Error).message), o.settings)}): again`,
+        );
+        // A short, growing pause (0.25 s, 0.5 s): a gateway that restarts or sheds load gets a moment.
+        await delay(250 * 2 ** (attempts - 1), undefined, { signal: o.signal }).catch(
+          c.fail(`uploading ${url}`),
         );
       }
     }
