@@ -53,8 +53,24 @@ describe('the collector builder manifest', () => {
 });
 
 describe("the load bench's no-op collector (stack/otel-collector/bench-noop.yaml)", () => {
-  // `pnpm bench load` compares the stack with this collector: only the exporter may differ.
-  const stack = parse(readFileSync(configFile, 'utf8'));
+  // `pnpm bench load` compares the stack with this collector: only the exporter may differ. The stack's collector
+  // loads sessions.yaml, then config.yaml: maps merged key by key, as the collector merges --config files.
+  const merge = (a: unknown, b: unknown): unknown => {
+    const isMap = (x: unknown): x is Record<string, unknown> =>
+      !!x && typeof x === 'object' && !Array.isArray(x);
+    if (!isMap(a) || !isMap(b)) return b === undefined ? a : b;
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
+    return out;
+  };
+  const stack = merge(
+    parse(readFileSync(join(repoRoot, 'stack/otel-collector/sessions.yaml'), 'utf8')),
+    parse(readFileSync(configFile, 'utf8')),
+  ) as {
+    receivers: unknown;
+    processors: Record<string, Record<string, unknown>>;
+    service: { pipelines: { traces: { processors: string[] } } };
+  };
   const noop = parse(readFileSync(join(repoRoot, 'stack/otel-collector/bench-noop.yaml'), 'utf8'));
 
   it("has the stack's receiver and traces processors, in the same order, and only a nop exporter", () => {
