@@ -98,6 +98,8 @@ export default defineConfig({
           globalSetup: ['specs/scaled-setup.ts'],
           setupFiles: ['specs/support/failure-marker.ts'],
           environment: 'node',
+          // Jaeger over OpenSearch on two busy cores: one query may take seconds (scripts/lib/sinks/jaeger.ts).
+          env: { JAEGER_QUERY_TIMEOUT_MS: '15000' },
           // A fault spec waits for a JVM to come back and a cluster to be green again, on two busy cores.
           testTimeout: 900_000,
           // The scaled stack may take 600 s to be healthy, then the warm-up session must reach every sink.
