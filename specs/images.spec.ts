@@ -54,13 +54,12 @@ describe('otel-collector image', () => {
     collector = await startContainer({
       image: image('OTELCOL_LOCAL_IMAGE'),
       ports: [13133],
-      bindMounts: [
-        {
-          source: join(repoRoot, 'stack/otel-collector/config.yaml'),
-          target: '/etc/otelcol/config.yaml',
-          mode: 'ro',
-        },
-      ],
+      // The single host's two files, which the image's command loads in this order (as compose does).
+      bindMounts: ['sessions.yaml', 'config.yaml'].map((f) => ({
+        source: join(repoRoot, 'stack/otel-collector', f),
+        target: `/etc/otelcol/${f}`,
+        mode: 'ro' as const,
+      })),
       tmpFs: { '/telemetry': 'rw,uid=10001,gid=10001', '/queue': 'rw,uid=10001,gid=10001' },
       env: { JAEGER_OTLP_ENDPOINT: '127.0.0.1:4317' },
     });
