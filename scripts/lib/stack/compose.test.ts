@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeArgs, composeFiles, localStackTopology, stackDir } from './compose.ts';
+import { composeArgs, composeFiles, localStackTopology, serviceContainers, stackDir } from './compose.ts';
 import { chosenTopology, localTopology, parseTopology, SCALED_OVERLAY_FILE } from './topology.ts';
 
 const base = join(stackDir, 'compose.yaml');
@@ -62,5 +62,24 @@ describe('the local topology', () => {
     expect(chosenTopology({}, { STACK_TOPOLOGY: 'scaled' })).toBe('scaled');
     expect(chosenTopology({}, {})).toBe('single');
     expect(() => chosenTopology({ scaled: true, single: true }, {})).toThrow(/choose one/);
+  });
+});
+
+describe('serviceContainers', () => {
+  const answer =
+    (exitCode: number, stdout: string, stderr = '') =>
+    async () => ({ exitCode, stdout, stderr });
+
+  it('lists the running containers of a service; none when it does not run', async () => {
+    expect(await serviceContainers('mcp-file-ops', {}, answer(0, 'abc\ndef\n'))).toEqual(['abc', 'def']);
+    expect(await serviceContainers('mcp-file-ops', {}, answer(0, ''))).toEqual([]);
+  });
+
+  it('throws naming the service when docker compose ps fails: never taken for "not running"', async () => {
+    await expect(
+      serviceContainers('egress-proxy', {}, answer(1, '', 'Cannot connect to the Docker daemon\n')),
+    ).rejects.toThrow(
+      /docker compose ps egress-proxy failed \(exit 1\): Cannot connect to the Docker daemon/,
+    );
   });
 });

@@ -87,8 +87,13 @@ export function compose(
 export async function serviceContainers(
   service: string,
   target: ComposeTarget & { env?: Record<string, string | undefined> } = {},
+  /** How compose is run (a unit test gives its own answers). */
+  run: (
+    args: string[],
+    opts: Parameters<typeof compose>[1],
+  ) => PromiseLike<{ exitCode: number | null; stdout: string; stderr: string }> = compose,
 ): Promise<string[]> {
-  const r = await compose(['ps', '-q', service], { ...target, quiet: true, nothrow: true });
+  const r = await run(['ps', '-q', service], { ...target, quiet: true, nothrow: true });
   if (r.exitCode !== 0)
     throw new Error(
       `docker compose ps ${service} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' ') || 'no output'}`,
