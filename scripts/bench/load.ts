@@ -1,5 +1,6 @@
-// `pnpm bench load [--topology single|scaled|both] [--rates 1000,2000,...] [--seconds 10] [--refine 2]`: the
-// highest span rate each topology's traces pipeline takes with zero loss, and what each tier of it costs.
+// `pnpm bench load [--topology single|scaled|both] [--rates 1000,2000,...] [--seconds 10] [--refine 2]
+// [--override FILE]`: the highest span rate each topology's traces pipeline takes with zero loss, and what each tier
+// of it costs.
 // single (the default): the one collector -> Jaeger (Badger) + rotated file, next to the ceiling of the same
 // collector image with only a no-op exporter (stack/otel-collector/bench-noop.yaml), measured in the same run, rate
 // by rate alternately. Goal: at least 70 % of the no-op ceiling. scaled: the two agent collectors (the load split
@@ -22,13 +23,16 @@
 // and Jaeger) CPU seconds per 1000 spans and peak memory, from each container's cgroup (bench/lib/tier-stats.ts):
 // CPU from the load's start until the files hold every span (not the bench's own counting queries); the machine's
 // load average at each step; the memory limiter's bound from the entry collector's log.
-// The stacks run with their production settings (no test override). Bounded: at most 16 rates of at most 15 s each,
+// The stacks run with their production settings (no test override; --override FILE: a compose file over them, for
+// an experiment, and the figures are then the experiment's). Bounded: at most 16 rates of at most 15 s each,
 // each tried at most twice, telemetrygen killed after 4x its time, each sink awaited at most 60 s.
 // --quick: one rate (1000 spans/s) for 2 s, no refining (bench/lib/quick.ts): the same stacks, collectors, load and
 // counting; any step that loses a span (files or Jaeger) or sees an export error fails the run (exit 1); figures are
 // not results.
 // Over 300 lines: the steps, the counting in each sink and the report belong together and are read as one.
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { $, argv } from 'zx';
 import { withProgress } from '../lib/progress.ts';
 import { jaegerFindTraces } from '../lib/sinks/jaeger.ts';
@@ -72,6 +76,9 @@ const TOPOLOGY = String(argv.topology ?? 'single');
 if (!['single', 'scaled', 'both'].includes(TOPOLOGY))
   throw new Error(`--topology must be single, scaled or both (got ${TOPOLOGY})`);
 const TOPOLOGIES: Topology[] = TOPOLOGY === 'both' ? ['single', 'scaled'] : [TOPOLOGY as Topology];
+// An experiment's settings (a compose file over the stack's, e.g. another config mounted); default: production.
+const OVERRIDE = argv.override ? resolve(String(argv.override)) : NO_OVERRIDE;
+if (!existsSync(OVERRIDE)) throw new Error(`--override: no compose file at ${OVERRIDE}`);
 const RATES = sized(argv.rates, QUICK, '1000,2000,4000,8000,16000,32000,64000,128000', '1000')
   .split(',')
   .map(Number);
@@ -448,7 +455,7 @@ async function runTopology(
   try {
     stack = await withProgress(
       `starting a ${topology} stack of its own (production settings)`,
-      () => startEphemeralStack({ override: NO_OVERRIDE, topology, progress: log }),
+      () => startEphemeralStack({ override: OVERRIDE, topology, progress: log }),
       log,
     );
     const image = stack.composeEnv.OTELCOL_IMAGE ?? '';
