@@ -5,7 +5,7 @@
 // collector image with only a no-op exporter (stack/otel-collector/bench-noop.yaml), measured in the same run, rate
 // by rate alternately. Goal: at least 70 % of the no-op ceiling. scaled: the two agent collectors (the load split
 // evenly over both) -> two gateways -> files per gateway + two Jaeger collectors -> OpenSearch (stack/
-// compose.scaled.yaml). both: single, then scaled, from one command, and a table of the two side by side. The
+// compose.scaled.yaml). both: single, then scaled, from one command, their steps and tiers in one table each. The
 // scaled stack runs five JVMs: run one at a time per machine (here: `flock /tmp/scaled.lock pnpm bench load ...`).
 //
 // The load is telemetrygen (built from its Go module, see scripts/lib/testing/telemetrygen.ts) over OTLP gRPC to
