@@ -17,8 +17,18 @@ export interface JaegerTrace {
 }
 type Data<T> = { data: T | null };
 
+/**
+ * Per Jaeger request: JAEGER_QUERY_TIMEOUT_MS when set (the scaled e2e project: 15 s, Jaeger over OpenSearch on a
+ * busy machine, where a node's GC pause holds a search for seconds), else http-json's default; a caller's own
+ * timeoutMs wins.
+ */
+const withTimeout = (o?: RequestOptions): RequestOptions | undefined => {
+  const ms = Number(process.env.JAEGER_QUERY_TIMEOUT_MS);
+  return ms > 0 ? { timeoutMs: ms, ...o } : o;
+};
+
 export async function jaegerServices(base: string, o?: RequestOptions): Promise<string[]> {
-  return (await getJson<Data<string[]>>('Jaeger', `${base}/api/services`, o)).data ?? [];
+  return (await getJson<Data<string[]>>('Jaeger', `${base}/api/services`, withTimeout(o))).data ?? [];
 }
 
 export interface TraceQuery {
@@ -43,7 +53,9 @@ export async function jaegerFindTraces(
     params.set('start', String(q.start * 1000));
     params.set('end', String(q.end * 1000));
   } else params.set('lookback', q.lookback ?? '24h');
-  return (await getJson<Data<JaegerTrace[]>>('Jaeger', `${base}/api/traces?${params}`, o)).data ?? [];
+  return (
+    (await getJson<Data<JaegerTrace[]>>('Jaeger', `${base}/api/traces?${params}`, withTimeout(o))).data ?? []
+  );
 }
 
 /** Traces of a service whose spans carry session.id = sessionId (the last 24 hours). */
@@ -52,5 +64,7 @@ export const jaegerTraces = (base: string, service: string, sessionId: string, o
 
 /** One whole trace; an error naming a 404 when Jaeger does not hold it. */
 export async function jaegerTrace(base: string, traceId: string, o?: RequestOptions): Promise<JaegerTrace[]> {
-  return (await getJson<Data<JaegerTrace[]>>('Jaeger', `${base}/api/traces/${traceId}`, o)).data ?? [];
+  return (
+    (await getJson<Data<JaegerTrace[]>>('Jaeger', `${base}/api/traces/${traceId}`, withTimeout(o))).data ?? []
+  );
 }

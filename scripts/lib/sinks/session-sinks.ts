@@ -77,10 +77,15 @@ export async function waitForSessionInSinks(
     opts,
   );
   const cost = (await sessionTotal(e.prometheus, SESSION_METRICS.cost, session)) ?? 0;
-  const mcp = [
-    ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
-    ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
-  ];
+  // Asked in a bounded wait like the rest: one slow answer (a store node's GC pause) is asked again, not a failure.
+  const mcp = await waitFor(
+    `Jaeger's answer for the MCP servers' traces of session ${session}`,
+    async () => [
+      ...(await jaegerTraces(e.jaeger, 'mcp-file-ops', session)),
+      ...(await jaegerTraces(e.jaeger, 'mcp-database', session)),
+    ],
+    opts,
+  );
   return { tokens, cost, traces, mcpSpans: mcp.flatMap((t) => t.spans).length, files, events };
 }
 
