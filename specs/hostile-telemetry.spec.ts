@@ -302,6 +302,66 @@ describe('hostile telemetry on the OTLP/HTTP port', () => {
       ).toEqual([]);
   });
 
+  it('a resource whose nested maps and dotted keys flatten to one name is stored: VictoriaLogs stays up', async () => {
+    // VictoriaLogs v1.52.1 exits on a request whose stream fields (the resource's attributes) repeat a name, and it
+    // flattens nested maps itself: {"hostile": {"k": ..}} beside "hostile.k", or a map repeating a key, would be two
+    // stream fields of one name, and the collector's retry would keep it down. The collector flattens VictoriaLogs'
+    // copy first, one value per name (stack/otel-collector/config.yaml, transform/victorialogs).
+    const mark = hex(8);
+    const str = (value: string) => ({ stringValue: value });
+    const kv = (pairs: [string, unknown][]) => ({
+      kvlistValue: { values: pairs.map(([key, value]) => ({ key, value })) },
+    });
+    const attributes = [
+      { key: 'service.name', value: str('hostile') },
+      { key: 'hostile', value: kv([['k', str('nested')]]) },
+      { key: 'hostile.k', value: str('dotted') },
+      {
+        key: 'twice',
+        value: kv([
+          ['k', str('1')],
+          ['k', str('2')],
+        ]),
+      },
+      { key: 'empty', value: kv([['', str('nested')]]) },
+      { key: 'empty.', value: str('dotted') },
+    ];
+    const body = {
+      resourceLogs: [
+        {
+          resource: { attributes },
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                  body: str('colliding-stream-fields'),
+                  attributes: [{ key: 'hostile.mark', value: str(mark) }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const r = await post('/v1/logs', JSON.stringify(body), { 'content-type': 'application/json' });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const rows = await waitFor(
+      `the event ${mark} in VictoriaLogs (down? its logs would say "stream tags must be sorted")`,
+      async () => {
+        const got = await vlQuery(stack().victorialogs, `hostile.mark:=${JSON.stringify(mark)}`).catch(
+          () => [],
+        );
+        return got.length ? got : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    // One value per flattened name: the last one sent.
+    expect(rows[0]?.['hostile.k']).toBe('dotted');
+    expect(rows[0]?.['twice.k']).toBe('2');
+    expect(rows[0]?.['empty.']).toBe('dotted');
+  });
+
   it('goes on serving: a session afterwards reaches every sink, and earlier data is still in the files', async () => {
     const e2eStack = stack();
     const before = (await sessionRecords(e2eStack.telemetryDir, 'logs', e2eStack.warmupSession)).length;
