@@ -24,6 +24,7 @@ const NOT_RUN: Record<string, string> = {
   install: "pnpm's own",
   'test:unit': 'part of `pnpm test`',
   'test:e2e': 'part of `pnpm test`',
+  'test:scaled': 'part of `pnpm test` (lane scaled)',
 };
 
 describe('smoke list', () => {
