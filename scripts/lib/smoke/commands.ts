@@ -21,7 +21,15 @@ export const cmdline = (c: SmokeCommand): string => c.argv.join(' ');
 const USAGE = /usage/i;
 
 /** package.json scripts that are not verbs of ours, or are run as they are by .ci/run. */
-const NOT_VERBS = new Set(['lint', 'format', 'typecheck', 'test:unit', 'test:e2e', 'test:scaled', 'bootstrap']);
+const NOT_VERBS = new Set([
+  'lint',
+  'format',
+  'typecheck',
+  'test:unit',
+  'test:e2e',
+  'test:scaled',
+  'bootstrap',
+]);
 
 /**
  * The smoke list. `scripts`: package.json's scripts; `benches`: the names of scripts/bench/*.ts.
