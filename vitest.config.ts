@@ -52,6 +52,12 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/dist/**'],
           globalSetup: ['scripts/lib/testing/unit-tmpdir.ts'],
           environment: 'node',
+          // `pnpm test:stress` runs this suite beside a busy loop per core: a test that spawns a shell or a server
+          // can take seconds there, and Vitest's defaults (5 s a test, 10 s a hook) would measure the machine's
+          // load, not the code (a unit test that spawns node-env.sh timed out at 5 s in a CI run). Tests that need
+          // more say so.
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
